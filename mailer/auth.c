@@ -1,0 +1,255 @@
+/*
+ * auth.c - the libsasl2 client loop.  Any mechanism the server offers and
+ * the allow-list permits, multi-step ones included.  No security layer is
+ * negotiated (max_ssf 0): the bytes after AUTH stay plain LMTP.
+ * Secrets never reach the trace or the log, and are wiped after use.
+ */
+#define _DEFAULT_SOURCE
+#include "auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sasl/sasl.h>
+#include <sasl/saslutil.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct creds {
+	const char *user;
+	const char *authzid;
+	sasl_secret_t *secret;
+};
+
+static int
+fail(struct lmtp *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->err, sizeof(l->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+auth_read_secret(const char *path, char *buf, size_t cap, char *err,
+    size_t errcap)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errcap, "password file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		snprintf(err, errcap, "password file %s has mode %04o; it must "
+		    "be a regular file that group and others cannot read or "
+		    "write (chmod 600)", path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errcap, "password file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		snprintf(err, errcap, "password file %s: the first line is empty",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cb_simple(void *ctx, int id, const char **result, unsigned *len)
+{
+	struct creds *c = ctx;
+
+	*result = id == SASL_CB_USER ? c->authzid : c->user;
+	if (len)
+		*len = (unsigned)strlen(*result);
+	return SASL_OK;
+}
+
+static int
+cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
+{
+	struct creds *c = ctx;
+
+	(void)conn;
+	(void)id;
+	*psecret = c->secret;
+	return SASL_OK;
+}
+
+/* The server's mechanisms that the allow-list (if any) also names. */
+static void
+usable_mechs(const char *offered, const char *allowed, char *out, size_t cap)
+{
+	char copy[512], *tok, *save;
+	size_t len;
+
+	out[0] = '\0';
+	snprintf(copy, sizeof(copy), "%s", offered);
+	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ",
+	    &save)) {
+		if (allowed[0]) {
+			const char *p = allowed;
+			size_t tl = strlen(tok);
+			int found = 0;
+
+			while (*p && !found) {
+				len = strcspn(p, " ");
+				found = len == tl && strncasecmp(p, tok, tl) == 0;
+				p += len + (p[len] == ' ');
+			}
+			if (!found)
+				continue;
+		}
+		len = strlen(out);
+		snprintf(out + len, cap - len, "%s%s", len ? " " : "", tok);
+	}
+}
+
+/* Send base64(data) as one line; the trace shows only "[redacted]". */
+static int
+send_response(struct lmtp *l, const char *prefix, const char *data,
+    unsigned len, struct reply *r)
+{
+	char b64[4 * AUTH_SECRET_MAX + 600], line[sizeof(b64) + 64];
+	char shown[128];
+	unsigned outlen;
+
+	if (data == NULL) {
+		b64[0] = '\0';
+	} else if (len == 0) {
+		snprintf(b64, sizeof(b64), "=");	/* RFC 4954: empty */
+	} else if (sasl_encode64(data, len, b64, sizeof(b64), &outlen) !=
+	    SASL_OK) {
+		return fail(l, "AUTH response too long");
+	}
+	snprintf(line, sizeof(line), "%s%s%s", prefix, prefix[0] && b64[0] ?
+	    " " : "", b64);
+	snprintf(shown, sizeof(shown), "%s%s[redacted]", prefix,
+	    prefix[0] ? " " : "");
+	int rc = lmtp_command(l, line, shown, r);
+
+	explicit_bzero(line, sizeof(line));
+	explicit_bzero(b64, sizeof(b64));
+	return rc;
+}
+
+/* The dialogue itself, once libsasl2 has a connection. */
+static int
+converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
+    const char *user)
+{
+	char challenge[TRANSPORT_LINE_MAX], prefix[80];
+	const char *out = NULL, *mech = NULL;
+	unsigned outlen = 0, clen;
+	struct reply r;
+	int s;
+
+	s = sasl_client_start(conn, mechs, NULL, &out, &outlen, &mech);
+	if (s != SASL_OK && s != SASL_CONTINUE)
+		return fail(l, "no usable SASL mechanism among \"%s\" from %s: "
+		    "%s", mechs, l->t->peer, sasl_errdetail(conn));
+	snprintf(prefix, sizeof(prefix), "AUTH %s", mech);
+	if (send_response(l, prefix, out, outlen, &r) < 0)
+		return -1;
+	while (r.code == 334) {
+		const char *b64 = r.text + (r.text[3] == ' ' ? 4 : 3);
+
+		if (sasl_decode64(b64, (unsigned)strlen(b64), challenge,
+		    sizeof(challenge), &clen) != SASL_OK)
+			return fail(l, "bad AUTH challenge from %s", l->t->peer);
+		s = sasl_client_step(conn, challenge, clen, NULL, &out, &outlen);
+		if (s != SASL_OK && s != SASL_CONTINUE) {
+			(void)send_response(l, "*", NULL, 0, &r); /* cancel */
+			return fail(l, "AUTH %s with %s failed in the client: %s",
+			    mech, l->t->peer, sasl_errdetail(conn));
+		}
+		if (send_response(l, "", out ? out : "", outlen, &r) < 0)
+			return -1;
+	}
+	if (r.code != 235)
+		return fail(l, "AUTH %s as %s refused by %s: %s", mech, user,
+		    l->t->peer, r.text);
+	return 0;
+}
+
+int
+auth_login(struct lmtp *l, const struct config *cfg)
+{
+	char password[AUTH_SECRET_MAX], mechs[512], err[600], host[256];
+	struct creds c = { .user = cfg->auth_user,
+		.authzid = cfg->auth_authzid[0] ? cfg->auth_authzid : "" };
+	sasl_callback_t cbs[] = {
+		{ SASL_CB_USER, (int (*)(void))(void (*)(void))cb_simple, &c },
+		{ SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))cb_simple, &c },
+		{ SASL_CB_PASS, (int (*)(void))(void (*)(void))cb_pass, &c },
+		{ SASL_CB_LIST_END, NULL, NULL },
+	};
+	sasl_security_properties_t sec = { .min_ssf = 0, .max_ssf = 0,
+		.maxbufsize = 0, .security_flags = 0 };
+	sasl_conn_t *conn = NULL;
+	size_t plen;
+	int rc = -1;
+
+	if (!(l->caps & CAP_AUTH))
+		return fail(l, "%s does not offer AUTH, but auth_user is set",
+		    l->t->peer);
+	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, mechs, sizeof(mechs));
+	if (mechs[0] == '\0')
+		return fail(l, "%s offers AUTH %s; none of it is allowed by "
+		    "auth_mechanisms (%s)", l->t->peer, l->auth_mechs,
+		    cfg->auth_mechanisms);
+	if (cfg->auth_password_file[0] == '\0')
+		return fail(l, "auth_user is set but auth_password_file is not");
+	if (auth_read_secret(cfg->auth_password_file, password,
+	    sizeof(password), err, sizeof(err)) < 0)
+		return fail(l, "%s", err);
+	plen = strlen(password);
+	c.secret = calloc(1, sizeof(*c.secret) + plen + 1);
+	if (c.secret == NULL) {
+		explicit_bzero(password, sizeof(password));
+		return fail(l, "out of memory");
+	}
+	c.secret->len = plen;
+	memcpy(c.secret->data, password, plen);
+	explicit_bzero(password, sizeof(password));
+
+	/* The service name and host go into digests (DIGEST-MD5 digest-uri). */
+	snprintf(host, sizeof(host), "%s", l->t->host[0] ? l->t->host :
+	    "localhost");
+	if (sasl_client_init(NULL) != SASL_OK) {
+		fail(l, "cannot initialise libsasl2");
+	} else if (sasl_client_new("lmtp", host, NULL, NULL, cbs, 0, &conn) !=
+	    SASL_OK) {
+		fail(l, "cannot start a SASL client");
+	} else if (sasl_setprop(conn, SASL_SEC_PROPS, &sec) != SASL_OK) {
+		fail(l, "cannot set SASL security properties");
+	} else {
+		rc = converse(l, conn, mechs, cfg->auth_user);
+	}
+	if (conn)
+		sasl_dispose(&conn);
+	sasl_client_done();
+	explicit_bzero(c.secret, sizeof(*c.secret) + plen + 1);
+	free(c.secret);
+	return rc;
+}

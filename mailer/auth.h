@@ -1,0 +1,22 @@
+/*
+ * auth.h - SASL AUTH (RFC 4954) through libsasl2, after LHLO.
+ */
+#ifndef LMTPIQ_AUTH_H
+#define LMTPIQ_AUTH_H
+
+#include "config.h"
+#include "lmtp.h"
+
+/* Longest secret read from auth_password_file. */
+#define AUTH_SECRET_MAX 1024
+
+/* Authenticate as cfg->auth_user.  -1: l->err says why; every failure,
+ * a wrong password included, is transient so the mail stays queued. */
+int auth_login(struct lmtp *l, const struct config *cfg);
+
+/* Read the first line of path into buf after checking that it is a
+ * regular file nobody but its owner can read or write.  -1: err set. */
+int auth_read_secret(const char *path, char *buf, size_t cap, char *err,
+    size_t errcap);
+
+#endif

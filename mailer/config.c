@@ -1,0 +1,272 @@
+/*
+ * config.c - "key = value" lines, '#' comments.  Every problem is
+ * reported as file:line: reason, and the caller decides what it costs.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const policy_names[] = { "require", "auto", "force", "off" };
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->server, sizeof(c->server), "%s", CONFIG_DEFAULT_SERVER);
+	c->policy = IQ_REQUIRE;
+	c->timeout = CONFIG_DEFAULT_TIMEOUT;
+	c->data_timeout = CONFIG_DEFAULT_DATA_TIMEOUT;
+	c->syslog = 1;
+}
+
+int
+config_policy(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
+		if (strcmp(name, policy_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+config_policy_name(enum iq_policy p)
+{
+	return policy_names[p];
+}
+
+int
+config_timeout(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < 1 || v > CONFIG_TIMEOUT_MAX)
+		return -1;
+	return (int)v;
+}
+
+static int
+has_space_or_control(const char *s)
+{
+	for (; *s; s++)
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
+/* Each setter returns NULL or what is wrong with the value. */
+typedef const char *(*setter)(struct config *, const char *);
+
+static const char *
+copy(char *dst, size_t cap, const char *v)
+{
+	if (strlen(v) >= cap)
+		return "value too long";
+	memcpy(dst, v, strlen(v) + 1);
+	return NULL;
+}
+
+static const char *
+set_server(struct config *c, const char *v)
+{
+	if (has_space_or_control(v))
+		return "a server address has no spaces";
+	return copy(c->server, sizeof(c->server), v);
+}
+
+static const char *
+set_policy(struct config *c, const char *v)
+{
+	int p = config_policy(v);
+
+	if (p < 0)
+		return "expected require, auto, force or off";
+	c->policy = (enum iq_policy)p;
+	return NULL;
+}
+
+static const char *
+set_timeout(struct config *c, const char *v)
+{
+	int t = config_timeout(v);
+
+	if (t < 0)
+		return "expected whole seconds from 1 to 86400";
+	c->timeout = c->data_timeout = t;
+	return NULL;
+}
+
+static const char *
+set_lhlo(struct config *c, const char *v)
+{
+	if (has_space_or_control(v))
+		return "a host name has no spaces";
+	return copy(c->lhlo_name, sizeof(c->lhlo_name), v);
+}
+
+static const char *
+set_syslog(struct config *c, const char *v)
+{
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
+	    strcmp(v, "1") == 0)
+		c->syslog = 1;
+	else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
+	    strcmp(v, "0") == 0)
+		c->syslog = 0;
+	else
+		return "expected yes or no";
+	return NULL;
+}
+
+static const char *
+set_auth_user(struct config *c, const char *v)
+{
+	if (has_space_or_control(v))
+		return "a user name has no spaces";
+	return copy(c->auth_user, sizeof(c->auth_user), v);
+}
+
+static const char *
+set_auth_authzid(struct config *c, const char *v)
+{
+	if (has_space_or_control(v))
+		return "a user name has no spaces";
+	return copy(c->auth_authzid, sizeof(c->auth_authzid), v);
+}
+
+static const char *
+set_auth_password_file(struct config *c, const char *v)
+{
+	if (v[0] != '/')
+		return "expected an absolute path";
+	return copy(c->auth_password_file, sizeof(c->auth_password_file), v);
+}
+
+static const char *
+set_auth_mechanisms(struct config *c, const char *v)
+{
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != ' ')
+			return "expected SASL mechanism names separated by spaces";
+	return copy(c->auth_mechanisms, sizeof(c->auth_mechanisms), v);
+}
+
+static const struct {
+	const char *key;
+	setter set;
+} keys[] = {
+	{ "server", set_server },
+	{ "ignorequota", set_policy },
+	{ "timeout", set_timeout },
+	{ "lhlo_name", set_lhlo },
+	{ "syslog", set_syslog },
+	{ "auth_user", set_auth_user },
+	{ "auth_authzid", set_auth_authzid },
+	{ "auth_password_file", set_auth_password_file },
+	{ "auth_mechanisms", set_auth_mechanisms },
+};
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* One line; NULL or the reason it is wrong. */
+static const char *
+config_line(struct config *c, char *line, char *why, size_t cap)
+{
+	char *eq, *key, *val, *hash;
+	size_t i;
+
+	/* A '#' starts a comment at the start of a line or after a blank. */
+	for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++)
+		if (hash == line || isspace((unsigned char)hash[-1])) {
+			*hash = '\0';
+			break;
+		}
+	key = trim(line);
+	if (*key == '\0')
+		return NULL;
+	eq = strchr(key, '=');
+	if (eq == NULL)
+		return "expected key = value";
+	*eq = '\0';
+	key = trim(key);
+	val = trim(eq + 1);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(key, keys[i].key) != 0)
+			continue;
+		if (*val == '\0') {
+			snprintf(why, cap, "%s: empty value", key);
+			return why;
+		}
+		const char *bad = keys[i].set(c, val);
+
+		if (bad == NULL)
+			return NULL;
+		snprintf(why, cap, "%s: %s", key, bad);
+		return why;
+	}
+	snprintf(why, cap, "unknown key '%.100s'", key);
+	return why;
+}
+
+int
+config_load(struct config *c, const char *path, int required, char *err,
+    size_t errcap)
+{
+	char line[CONFIG_LINE_MAX + 2], why[300];
+	const char *bad;
+	FILE *f;
+	int lineno = 0, rc = 0;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (errno == ENOENT && !required)
+			return 0;
+		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errcap, "%s:%d: line longer than %d bytes",
+			    path, lineno, CONFIG_LINE_MAX);
+			rc = -1;
+			break;
+		}
+		bad = config_line(c, line, why, sizeof(why));
+		if (bad != NULL) {
+			snprintf(err, errcap, "%s:%d: %s", path, lineno, bad);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errcap, "%s: read error", path);
+		rc = -1;
+	}
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,50 @@
+/*
+ * config.h - settings from /etc/mail/lmtp-iq.conf and the command line,
+ * merged into one struct.  The rest of the program reads only this.
+ */
+#ifndef LMTPIQ_CONFIG_H
+#define LMTPIQ_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_FILE "/etc/mail/lmtp-iq.conf"
+#define CONFIG_DEFAULT_SERVER "/run/cyrus/socket/lmtp"
+#define CONFIG_DEFAULT_TIMEOUT 300	/* seconds, each reply */
+/* Cyrus runs Sieve and writes every copy before it answers the dot;
+ * Sendmail itself waits an hour there (Timeout.datafinal). */
+#define CONFIG_DEFAULT_DATA_TIMEOUT 600
+#define CONFIG_TIMEOUT_MAX 86400
+#define CONFIG_LINE_MAX 1024
+#define CONFIG_VALUE_MAX 512
+#define CONFIG_ERR_MAX 1200
+
+enum iq_policy { IQ_REQUIRE, IQ_AUTO, IQ_FORCE, IQ_OFF };
+
+struct config {
+	char server[CONFIG_VALUE_MAX];
+	enum iq_policy policy;
+	int timeout;		/* seconds */
+	int data_timeout;	/* seconds, replies after the final dot */
+	char lhlo_name[256];	/* "" = the host name */
+	int syslog;
+	char auth_user[256];
+	char auth_authzid[256];
+	char auth_password_file[CONFIG_VALUE_MAX];
+	char auth_mechanisms[CONFIG_VALUE_MAX];
+};
+
+void config_defaults(struct config *c);
+
+/* Read path into c.  A missing file is an error only when required.
+ * -1: err holds "file:line: reason". */
+int config_load(struct config *c, const char *path, int required,
+    char *err, size_t errcap);
+
+/* The four policy names; -1 for anything else. */
+int config_policy(const char *name);
+const char *config_policy_name(enum iq_policy p);
+
+/* 1..CONFIG_TIMEOUT_MAX whole seconds, else -1. */
+int config_timeout(const char *s);
+
+#endif

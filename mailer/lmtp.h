@@ -1,0 +1,94 @@
+/*
+ * lmtp.h - an LMTP client (RFC 2033): greeting, LHLO, one transaction
+ * with per-recipient replies.  It knows nothing of Sendmail, sysexits or
+ * where its settings came from.
+ */
+#ifndef LMTPIQ_LMTP_H
+#define LMTPIQ_LMTP_H
+
+#include <stddef.h>
+
+#include "transport.h"
+
+/* How much of a reply's text is kept for messages; longer is cut. */
+#define REPLY_TEXT_MAX 1024
+#define LMTP_ERR_MAX 1024
+
+enum lmtp_cap {
+	CAP_PIPELINING = 1 << 0,
+	CAP_8BITMIME = 1 << 1,
+	CAP_SIZE = 1 << 2,
+	CAP_IGNOREQUOTA = 1 << 3,
+	CAP_ENHANCEDSTATUSCODES = 1 << 4,
+	CAP_AUTH = 1 << 5,
+};
+
+struct reply {
+	int code;		/* 200..599 */
+	char enh[16];		/* "5.1.1" from the last line, or "" */
+	char text[REPLY_TEXT_MAX];	/* one line for humans */
+};
+
+/* Where a recipient's verdict came from. */
+enum lmtp_stage { STAGE_MAIL, STAGE_RCPT, STAGE_DATA, STAGE_DATAEND };
+
+struct lmtp_rcpt {
+	const char *addr;
+	int accepted;		/* RCPT got 2xx: a reply follows the dot */
+	int have_verdict;	/* 0: the outcome is unknown */
+	enum lmtp_stage stage;
+	struct reply reply;
+};
+
+struct lmtp {
+	struct transport *t;
+	int trace;		/* >>> / <<< lines through log_trace */
+	int timeout_ms;		/* for each ordinary reply */
+	int data_timeout_ms;	/* for each reply after the final dot */
+	unsigned caps;
+	unsigned long size_max;	/* SIZE parameter, 0 = none given */
+	char auth_mechs[512];	/* the AUTH line's mechanisms, space separated */
+	char greeting[REPLY_TEXT_MAX];
+	char err[LMTP_ERR_MAX];	/* why the session failed */
+};
+
+/* What to send in one transaction. */
+struct lmtp_txn {
+	const char *sender;	/* "" for the null sender */
+	long long size;		/* SIZE= estimate, or -1 if unknown */
+	const char *rcpt_param;	/* e.g. "IGNOREQUOTA", or NULL */
+	struct lmtp_rcpt *rcpts;
+	size_t nrcpts;
+	/* Writes the dot-stuffed body (not the final dot) to t.  Returns 0,
+	 * -1 on a transport failure, -2 when the input could not be read. */
+	int (*body)(void *ctx, struct transport *t);
+	void *body_ctx;
+};
+
+/* lmtp_deliver results */
+#define LMTP_OK 0		/* every recipient may still have no verdict */
+#define LMTP_EINPUT (-2)	/* the body could not be read */
+
+/* Read the greeting and send LHLO.  -1: l->err says why. */
+int lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name);
+
+/* Send a command line (CRLF added) and read its reply.  The trace shows
+ * shown_as instead of the line when it is not NULL (for AUTH). */
+int lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
+    struct reply *r);
+
+/* Read one reply (all of its lines).  -1: l->err says why. */
+int lmtp_read_reply(struct lmtp *l, struct reply *r, int timeout_ms);
+
+/* One transaction.  Fills in each recipient's verdict; those left without
+ * one have no known outcome (l->err says why).  Returns LMTP_OK, -1 when
+ * the session broke, or LMTP_EINPUT. */
+int lmtp_deliver(struct lmtp *l, struct lmtp_txn *x);
+
+/* QUIT without waiting long for the answer, then close. */
+void lmtp_quit(struct lmtp *l);
+
+/* Names of the capabilities in caps, space separated, into buf. */
+void lmtp_caps_string(const struct lmtp *l, char *buf, size_t cap);
+
+#endif

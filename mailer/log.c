@@ -1,0 +1,61 @@
+/*
+ * log.c - stderr and syslog.  Sendmail copies a mailer's stderr into the
+ * bounce, so every line must stand alone and say who said what.
+ */
+#define _DEFAULT_SOURCE
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+
+static int syslog_on;
+
+void
+log_init(int use_syslog)
+{
+	syslog_on = use_syslog;
+	if (syslog_on)
+		openlog(LOG_PROGNAME, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+static void
+vline(const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "%s%s\n", prefix, buf);
+}
+
+void
+log_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline(LOG_PROGNAME ": ", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_trace(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline("", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_mail(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!syslog_on)
+		return;
+	va_start(ap, fmt);
+	vsyslog(priority, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,22 @@
+/*
+ * log.h - the program's voice: one-line errors on stderr, the -v protocol
+ * trace, and LOG_MAIL lines for the postmaster.
+ */
+#ifndef LMTPIQ_LOG_H
+#define LMTPIQ_LOG_H
+
+#define LOG_PROGNAME "lmtp-iq"
+
+void log_init(int use_syslog);
+
+/* "lmtp-iq: <text>" on stderr. */
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A protocol line on stderr; callers check the trace flag themselves. */
+void log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One LOG_MAIL line when syslog is enabled. */
+void log_mail(int priority, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

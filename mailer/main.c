@@ -1,0 +1,407 @@
+/*
+ * main.c - lmtp-iq: a Sendmail mailer program that delivers to an LMTP
+ * server (Cyrus lmtpd) with IGNOREQUOTA.  The envelope comes on argv,
+ * the message on stdin, and the exit status (sysexits.h) is all Sendmail
+ * reads: 0 only when every recipient got a 2xx after the final dot.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "config.h"
+#include "lmtp.h"
+#include "log.h"
+#include "message.h"
+#include "status.h"
+#include "transport.h"
+
+#ifndef VERSION
+#define VERSION "unknown"
+#endif
+
+/* RFC 5321 4.5.3.1.3: a path is at most 256 octets with its brackets. */
+#define ADDRESS_MAX 254
+
+struct options {
+	const char *config_file;
+	int config_required;
+	const char *server;
+	const char *sender;
+	int policy;		/* -1 = not given */
+	int timeout;		/* 0 = not given */
+	int verbose;
+	int check;
+	char **rcpts;
+	int nrcpts;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: lmtp-iq [-C config] [-s server] [-f sender] [-q policy] "
+	    "[-t seconds] [-v] [--] recipient...\n"
+	    "       lmtp-iq -n [-C config] [-s server] [-v]\n"
+	    "       lmtp-iq -V | -h\n"
+	    "  -C config   config file (default " CONFIG_DEFAULT_FILE ")\n"
+	    "  -s server   /path, unix:/path, host, host:port or [v6addr]:port\n"
+	    "  -f sender   envelope sender; missing, empty or <> is the null "
+	    "sender\n"
+	    "  -q policy   IGNOREQUOTA: require (default), auto, force or off\n"
+	    "  -t seconds  timeout for connect and each reply (default %d; "
+	    "%d after the final dot)\n"
+	    "  -v          trace the LMTP dialogue on stderr\n"
+	    "  -n          check: connect, LHLO, report what the server offers\n"
+	    "  -V          print the version\n",
+	    CONFIG_DEFAULT_TIMEOUT, CONFIG_DEFAULT_DATA_TIMEOUT);
+}
+
+static int
+usage_error(const char *what, const char *arg)
+{
+	log_err("%s%s%s; try lmtp-iq -h", what, arg ? ": " : "", arg ? arg : "");
+	return EX_USAGE;
+}
+
+/* 0, or an exit status for main to return (-V and -h return EX_OK). */
+static int
+parse_args(int argc, char **argv, struct options *o, int *done)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->config_file = CONFIG_DEFAULT_FILE;
+	o->policy = -1;
+	*done = 0;
+	opterr = 0;
+	/* '+': stop at the first recipient, as POSIX getopt does. */
+	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnVh")) != -1) {
+		switch (c) {
+		case 'C':
+			o->config_file = optarg;
+			o->config_required = 1;
+			break;
+		case 's':
+			o->server = optarg;
+			break;
+		case 'f':
+			o->sender = optarg;
+			break;
+		case 'q':
+			o->policy = config_policy(optarg);
+			if (o->policy < 0)
+				return usage_error("-q takes require, auto, "
+				    "force or off, not", optarg);
+			break;
+		case 't':
+			o->timeout = config_timeout(optarg);
+			if (o->timeout < 0)
+				return usage_error("-t takes whole seconds from "
+				    "1 to 86400, not", optarg);
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'n':
+			o->check = 1;
+			break;
+		case 'V':
+			printf("lmtp-iq %s\n", VERSION);
+			*done = 1;
+			return EX_OK;
+		case 'h':
+			usage(stdout);
+			*done = 1;
+			return EX_OK;
+		default:
+			if (optopt == 0 || strchr("CsfqtvnVh", optopt) == NULL)
+				return usage_error("unknown option",
+				    argv[optind - 1]);
+			return usage_error("option needs a value",
+			    argv[optind - 1]);
+		}
+	}
+	o->rcpts = argv + optind;
+	o->nrcpts = argc - optind;
+	if (o->check && o->nrcpts > 0)
+		return usage_error("-n takes no recipients", NULL);
+	if (!o->check && o->nrcpts == 0)
+		return usage_error("no recipients", NULL);
+	return 0;
+}
+
+/* NULL, or what makes an address unsafe to put on the wire. */
+static const char *
+address_problem(const char *a)
+{
+	const unsigned char *p;
+
+	if (strlen(a) > ADDRESS_MAX)
+		return "address too long";
+	for (p = (const unsigned char *)a; *p; p++) {
+		if (*p == '\r' || *p == '\n')
+			return "line break in address";
+		if (*p < 0x20 || *p == 0x7f)
+			return "control character in address";
+		if (*p == '<' || *p == '>')
+			return "angle bracket in address";
+	}
+	return NULL;
+}
+
+/* The null sender for notices: -f missing, empty or "<>". */
+static const char *
+envelope_sender(const char *s)
+{
+	return (s == NULL || strcmp(s, "<>") == 0) ? "" : s;
+}
+
+static int
+check_envelope(const struct options *o)
+{
+	const char *bad;
+	int i;
+
+	if ((bad = address_problem(envelope_sender(o->sender))) != NULL) {
+		log_err("sender: %s; nothing sent", bad);
+		return EX_DATAERR;
+	}
+	for (i = 0; i < o->nrcpts; i++) {
+		if (o->rcpts[i][0] == '\0')
+			bad = "empty recipient";
+		else
+			bad = address_problem(o->rcpts[i]);
+		if (bad != NULL) {
+			log_err("recipient %d: %s; nothing sent", i + 1, bad);
+			return EX_DATAERR;
+		}
+	}
+	return 0;
+}
+
+static void
+on_fatal_signal(int sig)
+{
+	static const char msg[] = LOG_PROGNAME ": interrupted; the message "
+	    "stays queued\n";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(EX_TEMPFAIL);
+}
+
+static void
+setup_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);	/* a write error is a no-verdict */
+	sa.sa_handler = on_fatal_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* The RCPT parameter the policy asks for.  -1 when policy require finds
+ * the server does not advertise IGNOREQUOTA. */
+static int
+policy_param(enum iq_policy p, unsigned caps, const char **param)
+{
+	int offered = (caps & CAP_IGNOREQUOTA) != 0;
+
+	*param = NULL;
+	if (p == IQ_FORCE || ((p == IQ_REQUIRE || p == IQ_AUTO) && offered))
+		*param = "IGNOREQUOTA";
+	return (p == IQ_REQUIRE && !offered) ? -1 : 0;
+}
+
+static void
+lhlo_name(const struct config *cfg, char *buf, size_t cap)
+{
+	if (cfg->lhlo_name[0]) {
+		snprintf(buf, cap, "%s", cfg->lhlo_name);
+		return;
+	}
+	if (gethostname(buf, cap) != 0 || buf[0] == '\0')
+		snprintf(buf, cap, "localhost");
+	buf[cap - 1] = '\0';
+}
+
+/* Connect, LHLO and AUTH.  -1: l->err says why (all of it is transient). */
+static int
+open_session(const struct config *cfg, int verbose, struct transport *t,
+    struct lmtp *l)
+{
+	char name[256];
+
+	memset(l, 0, sizeof(*l));
+	l->trace = verbose;
+	l->timeout_ms = cfg->timeout * 1000;
+	l->data_timeout_ms = cfg->data_timeout * 1000;
+	if (transport_connect(t, cfg->server, l->timeout_ms) < 0) {
+		snprintf(l->err, sizeof(l->err), "%s", t->err);
+		return -1;
+	}
+	lhlo_name(cfg, name, sizeof(name));
+	if (lmtp_open(l, t, name) < 0)
+		return -1;
+	if (cfg->auth_user[0] && auth_login(l, cfg) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+report(const struct lmtp_rcpt *rc, const struct lmtp *l, const char *relay,
+    const char *param)
+{
+	int s = status_for_rcpt(rc);
+	const char *text = rc->have_verdict ? rc->reply.text : l->err;
+
+	if (s != EX_OK)
+		log_err("%s: %s", rc->addr, text);
+	log_mail(s == EX_OK ? LOG_INFO : LOG_NOTICE,
+	    "to=<%s>, relay=%s, ignorequota=%s, dsn=%s, stat=%s (%s)",
+	    rc->addr, relay, param ? "yes" : "no",
+	    rc->have_verdict && rc->reply.enh[0] ? rc->reply.enh : "4.0.0",
+	    status_word(s), text);
+}
+
+/* -1 when the size is unknown (a pipe, as from Sendmail). */
+static long long
+input_size(int fd)
+{
+	struct stat st;
+	off_t pos;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	pos = lseek(fd, 0, SEEK_CUR);
+	return pos < 0 || pos > st.st_size ? -1 : (long long)(st.st_size - pos);
+}
+
+static int
+deliver(const struct options *o, const struct config *cfg)
+{
+	struct transport t;
+	struct lmtp l;
+	struct message_src src = { .fd = STDIN_FILENO };
+	struct lmtp_rcpt *rcpts;
+	struct lmtp_txn x;
+	const char *param = NULL;
+	int i, rc, status;
+
+	rcpts = calloc((size_t)o->nrcpts, sizeof(*rcpts));
+	if (rcpts == NULL) {
+		log_err("out of memory");
+		return EX_TEMPFAIL;
+	}
+	for (i = 0; i < o->nrcpts; i++)
+		rcpts[i].addr = o->rcpts[i];
+	t.fd = -1;
+	snprintf(t.peer, sizeof(t.peer), "%s", cfg->server);
+
+	rc = open_session(cfg, o->verbose, &t, &l);
+	if (rc == 0 && policy_param(cfg->policy, l.caps, &param) < 0) {
+		snprintf(l.err, sizeof(l.err), "%s does not advertise "
+		    "IGNOREQUOTA and the policy is require: nothing delivered, "
+		    "the message stays queued", t.peer);
+		rc = -1;
+	}
+	if (rc == 0) {
+		x = (struct lmtp_txn){ .sender = envelope_sender(o->sender),
+			.size = input_size(STDIN_FILENO), .rcpt_param = param,
+			.rcpts = rcpts, .nrcpts = (size_t)o->nrcpts,
+			.body = message_send, .body_ctx = &src };
+		rc = lmtp_deliver(&l, &x);
+	}
+	if (rc == LMTP_EINPUT) {
+		log_err("reading the message: %s; nothing delivered", src.err);
+		free(rcpts);
+		return EX_IOERR;
+	}
+	if (t.fd >= 0)
+		lmtp_quit(&l);
+	for (i = 0; i < o->nrcpts; i++)
+		report(&rcpts[i], &l, t.peer, param);
+	status = status_combine(rcpts, (size_t)o->nrcpts);
+	free(rcpts);
+	return status;
+}
+
+/* -n: what would a delivery find?  Exit 0 if it could go ahead. */
+static int
+check(const struct options *o, const struct config *cfg)
+{
+	struct transport t;
+	struct lmtp l;
+	const char *param;
+	char caps[200];
+	int ok;
+
+	t.fd = -1;
+	printf("server: %s\n", cfg->server);
+	if (open_session(cfg, o->verbose, &t, &l) < 0) {
+		printf("result: cannot deliver: %s\n", l.err);
+		if (t.fd >= 0)
+			lmtp_quit(&l);
+		return EX_TEMPFAIL;
+	}
+	lmtp_caps_string(&l, caps, sizeof(caps));
+	printf("greeting: %s\n", l.greeting);
+	printf("capabilities: %s\n", caps);
+	if (l.caps & CAP_AUTH)
+		printf("auth mechanisms: %s\n", l.auth_mechs);
+	printf("authenticated: %s\n", cfg->auth_user[0] ? cfg->auth_user : "no");
+	ok = policy_param(cfg->policy, l.caps, &param) == 0;
+	printf("ignorequota: %s; policy %s: %s\n",
+	    (l.caps & CAP_IGNOREQUOTA) ? "advertised" : "not advertised",
+	    config_policy_name(cfg->policy),
+	    param ? "RCPT will carry IGNOREQUOTA" :
+	    ok ? "RCPT will not carry IGNOREQUOTA" :
+	    "nothing will be delivered (the message stays queued)");
+	lmtp_quit(&l);
+	return ok ? EX_OK : EX_TEMPFAIL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct config cfg;
+	char err[CONFIG_ERR_MAX];
+	int done, rc;
+
+	rc = parse_args(argc, argv, &o, &done);
+	if (rc != 0 || done)
+		return rc;
+	config_defaults(&cfg);
+	if (config_load(&cfg, o.config_file, o.config_required, err,
+	    sizeof(err)) < 0) {
+		/* Sendmail bounces EX_CONFIG; a broken config must keep the
+		 * mail queued until the postmaster fixes it. */
+		log_err("config: %s", err);
+		return o.check ? EX_CONFIG : EX_TEMPFAIL;
+	}
+	if (o.server)
+		snprintf(cfg.server, sizeof(cfg.server), "%s", o.server);
+	if (o.policy >= 0)
+		cfg.policy = (enum iq_policy)o.policy;
+	if (o.timeout > 0)
+		cfg.timeout = cfg.data_timeout = o.timeout;
+	if (!o.check && (rc = check_envelope(&o)) != 0)
+		return rc;
+	log_init(cfg.syslog && !o.check);
+	setup_signals();
+	return o.check ? check(&o, &cfg) : deliver(&o, &cfg);
+}

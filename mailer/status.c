@@ -1,0 +1,82 @@
+/*
+ * status.c - reply to exit status.  This follows Sendmail's own mapping
+ * of DSN codes to exit values (dsntoexitstat in its sysexits.c), except
+ * that a permanent 5xx never turns into a transient code: a reply the
+ * server meant as final must not keep a message queued for days.
+ */
+#include "status.h"
+
+#include <stdio.h>
+#include <sysexits.h>
+
+/* Permanent enhanced codes (RFC 3463), first match wins; detail -1 = any. */
+static const struct {
+	int subject, detail, exit;
+} permanent[] = {
+	{ 1, 1, EX_NOUSER },		/* bad destination mailbox */
+	{ 1, 6, EX_NOUSER },		/* mailbox has moved */
+	{ 1, 2, EX_NOHOST },		/* bad destination system */
+	{ 1, 8, EX_NOHOST },		/* bad sender's system address */
+	{ 1, -1, EX_DATAERR },		/* other addressing status */
+	{ 5, -1, EX_PROTOCOL },		/* protocol status */
+	{ 7, -1, EX_NOPERM },		/* security or policy status */
+};
+
+static int
+permanent_status(const struct lmtp_rcpt *rc)
+{
+	int subject, detail;
+	size_t i;
+
+	if (sscanf(rc->reply.enh, "%*d.%d.%d", &subject, &detail) != 2) {
+		/* Without RFC 3463 codes these RCPT replies mean "no such
+		 * user" (RFC 5321 3.4, 4.2.2). */
+		if (rc->stage == STAGE_RCPT && (rc->reply.code == 550 ||
+		    rc->reply.code == 551 || rc->reply.code == 553))
+			return EX_NOUSER;
+		return EX_UNAVAILABLE;
+	}
+	for (i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++)
+		if (permanent[i].subject == subject &&
+		    (permanent[i].detail < 0 || permanent[i].detail == detail))
+			return permanent[i].exit;
+	return EX_UNAVAILABLE;
+}
+
+int
+status_for_rcpt(const struct lmtp_rcpt *rc)
+{
+	if (!rc->have_verdict)
+		return EX_TEMPFAIL;
+	switch (rc->reply.code / 100) {
+	case 2:
+		return EX_OK;
+	case 5:
+		return permanent_status(rc);
+	default:
+		return EX_TEMPFAIL;	/* 4xx, 421 included */
+	}
+}
+
+int
+status_combine(const struct lmtp_rcpt *rcpts, size_t n)
+{
+	int first = EX_OK, s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		s = status_for_rcpt(&rcpts[i]);
+		if (s == EX_TEMPFAIL)
+			return EX_TEMPFAIL;
+		if (first == EX_OK)
+			first = s;
+	}
+	return first;
+}
+
+const char *
+status_word(int code)
+{
+	return code == EX_OK ? "Sent" : code == EX_TEMPFAIL ? "Deferred" :
+	    "Bounced";
+}

@@ -1,0 +1,21 @@
+/*
+ * status.h - the one place where LMTP replies become sysexits(3) codes.
+ */
+#ifndef LMTPIQ_STATUS_H
+#define LMTPIQ_STATUS_H
+
+#include <stddef.h>
+
+#include "lmtp.h"
+
+/* The exit status for one recipient.  No verdict is EX_TEMPFAIL. */
+int status_for_rcpt(const struct lmtp_rcpt *rc);
+
+/* Several recipients: 0 if all were delivered, else EX_TEMPFAIL if any
+ * failed temporarily (nothing is lost), else the first failure's code. */
+int status_combine(const struct lmtp_rcpt *rcpts, size_t n);
+
+/* "Sent", "Deferred" or "Bounced", for logs. */
+const char *status_word(int code);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * transport.h - one connection to an LMTP server: UNIX or TCP, buffered,
+ * every wait bounded by a timeout.  Knows nothing of LMTP.
+ */
+#ifndef LMTPIQ_TRANSPORT_H
+#define LMTPIQ_TRANSPORT_H
+
+#include <stddef.h>
+
+/* Longest reply line accepted, CRLF excluded.  RFC 5321 4.5.3.1.5 says
+ * 512; Cyrus stays well below.  Anything longer is treated as garbage. */
+#define TRANSPORT_LINE_MAX 4096
+#define TRANSPORT_WBUF 65536
+#define TRANSPORT_RBUF 8192
+#define TRANSPORT_ERR_MAX 512
+#define TRANSPORT_DEFAULT_PORT "24"
+
+struct transport {
+	int fd;
+	int io_timeout_ms;	/* longest wait for the peer to accept our bytes */
+	size_t rpos, rlen, wlen;
+	char rbuf[TRANSPORT_RBUF];
+	char wbuf[TRANSPORT_WBUF];
+	char peer[600];		/* "unix:/path" or "host:port", for messages */
+	char host[256];		/* the TCP host name as given, "" for UNIX */
+	char err[TRANSPORT_ERR_MAX];	/* why the last call failed */
+};
+
+/* A server spec is "/path", "unix:/path", "host", "host:port" or
+ * "[v6addr]:port".  Returns 0 or -1 with t->err set. */
+int transport_connect(struct transport *t, const char *spec, int timeout_ms);
+
+/* Bytes are buffered; transport_flush pushes them out.  -1: t->err set. */
+int transport_write(struct transport *t, const void *buf, size_t len);
+int transport_puts(struct transport *t, const char *s);
+int transport_flush(struct transport *t);
+
+/* Milliseconds on a monotonic clock, for deadlines. */
+long long transport_now_ms(void);
+
+/* Read one line (CRLF or LF stripped, NUL-terminated) into line[cap].
+ * cap must exceed TRANSPORT_LINE_MAX.  Waits no later than deadline_ms.
+ * Returns the length, or -1 with t->err set (timeout, EOF, too long). */
+int transport_read_line(struct transport *t, char *line, size_t cap,
+    long long deadline_ms);
+
+/* Close without ceremony; further calls fail. */
+void transport_close(struct transport *t);
+
+#endif

@@ -1,0 +1,81 @@
+# Shared by every suite: where things are, and small assertions.
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+LMTP_IQ=$TOP/mailer/lmtp-iq
+TOOLS=$TOP/tests/tools
+FIXTURES=$TOP/tests/fixtures
+
+# A private temp dir a server user can use (bats' own is root-only 0700).
+make_tmp() {
+	mktemp -d "/tmp/lmtpiq-$1.XXXXXX"
+}
+
+# Kill a process we started, by PID, and reap it.
+stop_pid() {
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# Wait until a file exists (a server's ready or port file).
+wait_file() {
+	local f=$1 tries=${2:-200}
+	while [ ! -s "$f" ] && [ "$tries" -gt 0 ]; do
+		sleep 0.02
+		tries=$((tries - 1))
+	done
+	[ -s "$f" ]
+}
+
+# assert_file_bytes FILE EXPECTED: the file holds exactly these bytes.
+assert_file_bytes() {
+	local file=$1 expected=$2
+	if ! cmp -s "$file" <(printf '%s' "$expected"); then
+		echo "--- expected bytes"; printf '%s' "$expected" | od -c | head -60
+		echo "--- got ($file)"; od -c "$file" | head -60
+		return 1
+	fi
+}
+
+assert_status() {
+	if [ "$status" -ne "$1" ]; then
+		echo "exit status $status, expected $1; output:"; echo "$output"
+		return 1
+	fi
+}
+
+assert_output_has() {
+	if [[ "$output" != *"$1"* ]]; then
+		echo "output lacks: $1"; echo "output was:"; echo "$output"
+		return 1
+	fi
+}
+
+assert_output_lacks() {
+	if [[ "$output" == *"$1"* ]]; then
+		echo "output has: $1"; echo "output was:"; echo "$output"
+		return 1
+	fi
+}
+
+# Root is needed to install packages and to run server daemons as their
+# own users; say so instead of skipping.
+need_package() {
+	local pkg=$1 probe=$2
+	[ -e "$probe" ] && return 0
+	if [ "$(id -u)" -eq 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y "$pkg" >/dev/null 2>&1 ||
+			{ apt-get update >/dev/null 2>&1 &&
+			  DEBIAN_FRONTEND=noninteractive apt-get install -y "$pkg" >/dev/null 2>&1; }
+	fi
+	[ -e "$probe" ] || {
+		echo "$pkg is missing; as root run: apt-get install -y $pkg" >&2
+		return 1
+	}
+}

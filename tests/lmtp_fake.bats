@@ -1,0 +1,561 @@
+#!/usr/bin/env bats
+# The mailer against the scripted fake server: exact bytes on the wire,
+# every row of the exit table, the four IGNOREQUOTA policies, pipelining,
+# and a fault at every stage.
+
+load helpers/common
+load helpers/fake
+
+setup() {
+	MSG=$(make_tmp msg)
+	printf 'Subject: notice\nTo: alice\n\nYou are over quota.\n' > "$MSG/notice"
+}
+
+teardown() {
+	fake_teardown
+	rm -rf "$MSG"
+}
+
+# The usual pipelined envelope for one recipient, before the replies.
+pipelined_envelope() {
+	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	echo 'expect MAIL FROM:<>'
+	echo "expect RCPT TO:<${1:-alice}> IGNOREQUOTA"
+	echo 'expect DATA'
+}
+
+bye() {
+	echo 'expect QUIT'
+	echo 'send 221 2.0.0 bye'
+}
+
+# rcpt_verdict "REPLY" EXIT: the RCPT of the only recipient gets REPLY.
+rcpt_verdict() {
+	{ pipelined_envelope
+	  echo 'send 250 2.1.0 ok'
+	  echo "send $1"
+	  echo 'send 503 5.5.1 No recipients'
+	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
+	  bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status "$2"
+	fake_finish
+}
+
+# dataend_verdict "REPLY" EXIT: accepted, then REPLY after the final dot.
+dataend_verdict() {
+	{ pipelined_envelope
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go ahead'; echo 'data'
+	  echo "send $1"
+	  bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status "$2"
+	fake_finish
+}
+
+# mail_verdict "REPLY" EXIT: MAIL itself is refused.
+mail_verdict() {
+	{ pipelined_envelope
+	  echo "send $1"; echo 'send 503 5.5.1 Need MAIL'
+	  echo 'send 503 5.5.1 No recipients'
+	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
+	  bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status "$2"
+	fake_finish
+}
+
+@test "a delivered notice puts exactly these bytes on the wire and exits 0" {
+	{ lhlo_offering PIPELINING 8BITMIME IGNOREQUOTA ENHANCEDSTATUSCODES SIZE
+	  echo 'expect MAIL FROM:<> BODY=8BITMIME'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'
+	  echo 'expect DATA'
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go ahead'; echo 'data'
+	  echo 'send 250 2.1.5 Success'
+	  bye; } | fake_start
+	run lmtp_iq alice < <(cat "$MSG/notice")
+	assert_status 0
+	[ -z "$output" ]
+	fake_finish
+	assert_file_bytes "$FAKE_DIR/record" "${WIRE_LHLO}MAIL FROM:<> BODY=8BITMIME"$'\r\n'"RCPT TO:<alice> IGNOREQUOTA"$'\r\n'"DATA"$'\r\n'"Subject: notice"$'\r\n'"To: alice"$'\r\n\r\n'"You are over quota."$'\r\n'"."$'\r\n'"QUIT"$'\r\n'
+}
+
+@test "a sender from -f goes into MAIL FROM, and <> means the null sender" {
+	{ pipelined_envelope | sed 's/MAIL FROM:<>/MAIL FROM:<postmaster@example.test>/'
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
+	  echo 'accept'
+	  pipelined_envelope
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'; } | fake_start
+	run lmtp_iq -f postmaster@example.test -- alice < "$MSG/notice"
+	assert_status 0
+	run lmtp_iq -f '<>' alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "message: LF becomes CRLF, CRLF stays, dots are doubled, 8-bit and long lines pass, a final line end is added" {
+	long=$(head -c 6000 /dev/zero | tr '\0' 'x')
+	printf 'A: b\r\n\n.\n..two\n.x\r\n\xe9t\xe9 \xff\n%s\nbare\rcr\nend' "$long" > "$MSG/tricky"
+	{ pipelined_envelope
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/tricky"
+	assert_status 0
+	fake_finish
+	printf 'A: b\r\n\r\n..\r\n...two\r\n..x\r\n\xe9t\xe9 \xff\r\n%s\r\nbare\rcr\r\nend\r\n.\r\n' "$long" > "$MSG/body"
+	grep -q . "$FAKE_DIR/record"
+	# The body sits between "DATA\r\n" and "QUIT\r\n".
+	sed -n '/^DATA\r$/,$p' "$FAKE_DIR/record" | tail -n +2 | head -n -1 > "$MSG/got"
+	cmp "$MSG/body" "$MSG/got"
+}
+
+@test "message: an empty message is sent as a lone dot" {
+	{ pipelined_envelope
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
+	run lmtp_iq alice < /dev/null
+	assert_status 0
+	fake_finish
+	assert_file_bytes "$FAKE_DIR/record" "${WIRE_LHLO}MAIL FROM:<>"$'\r\n'"RCPT TO:<alice> IGNOREQUOTA"$'\r\n'"DATA"$'\r\n'"."$'\r\n'"QUIT"$'\r\n'
+}
+
+@test "message: a trailing CR becomes the final CRLF, not CR CR LF" {
+	printf 'x\r' > "$MSG/cr"
+	{ pipelined_envelope
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/cr"
+	assert_status 0
+	fake_finish
+	grep -q $'^DATA\r$' "$FAKE_DIR/record"
+	[ "$(sed -n '/^DATA\r$/{n;p}' "$FAKE_DIR/record" | od -c | head -1)" = "$(printf 'x\r\n' | od -c | head -1)" ]
+}
+
+@test "SIZE= is sent when stdin is a regular file and the server offers SIZE" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA SIZE
+	  echo 'expect MAIL FROM:<> SIZE=47'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "no SIZE= when stdin is a pipe, whose size is unknown" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA SIZE
+	  echo 'expect MAIL FROM:<>'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq alice < <(cat "$MSG/notice")
+	assert_status 0
+	fake_finish
+}
+
+@test "without PIPELINING each command waits for its reply" {
+	{ lhlo_offering IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'; echo 'quiet 300'; echo 'send 250 ok'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'quiet 300'; echo 'send 250 ok'
+	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'quiet 300'; echo 'send 250 ok'
+	  echo 'expect DATA'; echo 'quiet 300'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq alice bob < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "with PIPELINING the envelope and DATA go in one batch before any reply" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'
+	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'
+	  echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq alice bob < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "policy require: no IGNOREQUOTA offered means nothing is delivered and 75" {
+	{ lhlo_offering PIPELINING ENHANCEDSTATUSCODES; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has "lmtp-iq: alice: unix:$FAKE_DIR/sock does not advertise IGNOREQUOTA"
+	fake_finish
+	assert_file_bytes "$FAKE_DIR/record" "${WIRE_LHLO}QUIT"$'\r\n'
+}
+
+@test "policy auto: IGNOREQUOTA is added when offered" {
+	{ pipelined_envelope
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq -q auto alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "policy auto: delivers without IGNOREQUOTA when it is not offered" {
+	{ lhlo_offering PIPELINING
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq -q auto alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "policy force: IGNOREQUOTA is added even when not offered" {
+	{ lhlo_offering PIPELINING
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq -q force alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "policy off: no IGNOREQUOTA even when offered" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq -q off alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "the config file sets the policy and the command line overrides it" {
+	{ lhlo_offering PIPELINING
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye
+	  echo accept; lhlo_offering PIPELINING; bye; } | fake_start
+	echo 'ignorequota = auto   # notices where possible' >> "$FAKE_DIR/conf"
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 0
+	run lmtp_iq -q require alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+
+# The exit table, row by row.
+@test "exit: 2xx after DATA is 0" { dataend_verdict '250 2.1.5 ok' 0; }
+@test "exit: 4xx at RCPT is 75" {
+	rcpt_verdict '452 4.2.2 Over quota' 75
+	assert_output_has 'lmtp-iq: alice: 452 4.2.2 Over quota'
+}
+@test "exit: 4xx after DATA is 75" { dataend_verdict '451 4.3.0 try later' 75; }
+@test "exit: 5.1.1 is 67 EX_NOUSER" { rcpt_verdict '550 5.1.1 User unknown' 67; }
+@test "exit: 5.1.6 is 67 EX_NOUSER" { rcpt_verdict '551 5.1.6 Mailbox moved' 67; }
+@test "exit: 550 at RCPT without enhanced code is 67" { rcpt_verdict '550 No such user' 67; }
+@test "exit: 551 at RCPT without enhanced code is 67" { rcpt_verdict '551 User not local' 67; }
+@test "exit: 553 at RCPT without enhanced code is 67" { rcpt_verdict '553 Mailbox name not allowed' 67; }
+@test "exit: 550 after DATA without enhanced code is 69" { dataend_verdict '550 Rejected' 69; }
+@test "exit: 5.1.2 is 68 EX_NOHOST" { rcpt_verdict '550 5.1.2 Bad destination system' 68; }
+@test "exit: 5.1.8 at MAIL is 68 EX_NOHOST" { mail_verdict '553 5.1.8 Bad sender domain' 68; }
+@test "exit: other 5.1.x is 65 EX_DATAERR" { rcpt_verdict '553 5.1.3 Bad address syntax' 65; }
+@test "exit: 5.5.x is 76 EX_PROTOCOL" { rcpt_verdict '501 5.5.4 Syntax error in parameters' 76; }
+@test "exit: 5.7.x is 77 EX_NOPERM" { dataend_verdict '554 5.7.1 Refused by policy' 77; }
+@test "exit: 5.2.x is 69 EX_UNAVAILABLE" { dataend_verdict '552 5.2.2 Quota exceeded' 69; }
+@test "exit: 5.3.x is 69 EX_UNAVAILABLE" { dataend_verdict '552 5.3.4 Message too big' 69; }
+@test "exit: 5.4.x is 69 EX_UNAVAILABLE" { dataend_verdict '554 5.4.6 Routing loop' 69; }
+@test "exit: 5.6.x is 69 EX_UNAVAILABLE" { dataend_verdict '554 5.6.0 Bad content' 69; }
+@test "exit: 5xx with no enhanced code after DATA is 69" { dataend_verdict '554 Transaction failed' 69; }
+@test "exit: an enhanced code whose class disagrees with the reply is ignored" {
+	dataend_verdict '554 2.1.1 odd' 69
+}
+@test "exit: 421 at RCPT is 75" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 421 4.3.2 Shutting down'; echo 'close'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+@test "exit: a 5xx DATA reply is every accepted recipient's verdict" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'
+	  echo 'send 554 5.6.0 No thanks'; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 69
+	assert_output_has 'lmtp-iq: alice: 554 5.6.0 No thanks'
+	fake_finish
+}
+
+@test "a multi-line reply is parsed and reported on one stderr line" {
+	{ pipelined_envelope | sed 's/^send 250 Ok$/send 250-AUTH PLAIN LOGIN\nsend 250-X-ODD with params\nsend 250 Ok/'
+	  echo 'send 250 ok'
+	  echo 'send 550-Mailbox unknown.  Either there is no mailbox associated with this'
+	  echo 'send 550-name or you do not have authorization to see it.'
+	  echo 'send 550 5.1.1 User unknown'
+	  echo 'send 503 5.5.1 No recipients'; echo 'expect RSET'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 67
+	[ "$output" = "lmtp-iq: alice: 550 5.1.1 User unknown (Mailbox unknown.  Either there is no mailbox associated with this name or you do not have authorization to see it.)" ]
+	fake_finish
+}
+
+@test "several recipients: all delivered is 0" {
+	{ pipelined_envelope alice | sed 's/^expect DATA$/expect RCPT TO:<bob> IGNOREQUOTA\nexpect DATA/'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
+	run lmtp_iq alice bob < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "several recipients: one unknown and one temporary failure exits 75 with a line each" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'
+	  for u in alice bob carol; do echo "expect RCPT TO:<$u> IGNOREQUOTA"; done
+	  echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 550 5.1.1 User unknown'; echo 'send 250 ok'
+	  echo 'send 354 go'; echo 'data'
+	  echo 'send 250 2.1.5 ok'; echo 'send 452 4.2.2 Over quota'; bye; } | fake_start
+	run lmtp_iq alice bob carol < "$MSG/notice"
+	assert_status 75
+	[ "${lines[0]}" = "lmtp-iq: bob: 550 5.1.1 User unknown" ]
+	[ "${lines[1]}" = "lmtp-iq: carol: 452 4.2.2 Over quota" ]
+	[ "${#lines[@]}" -eq 2 ]
+	fake_finish
+}
+
+@test "several recipients: permanent failures only give the first failure's code" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'
+	  for u in alice bob carol; do echo "expect RCPT TO:<$u> IGNOREQUOTA"; done
+	  echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 550 5.1.1 User unknown'; echo 'send 250 ok'
+	  echo 'send 354 go'; echo 'data'
+	  echo 'send 250 2.1.5 ok'; echo 'send 554 5.7.1 No'; bye; } | fake_start
+	run lmtp_iq alice bob carol < "$MSG/notice"
+	assert_status 67
+	fake_finish
+}
+
+@test "no recipient accepted: no body is sent" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
+	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 550 5.1.1 no'; echo 'send 550 5.1.1 no'
+	  echo 'send 503 5.5.1 No recipients'; echo 'expect RSET'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq alice bob < "$MSG/notice"
+	assert_status 67
+	fake_finish
+	! grep -q 'over quota' "$FAKE_DIR/record"
+}
+
+@test "a refused MAIL is followed by RSET, without PIPELINING too" {
+	{ lhlo_offering IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'; echo 'send 452 4.3.1 Insufficient storage'
+	  echo 'expect RSET'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+	assert_file_bytes "$FAKE_DIR/record" "${WIRE_LHLO}MAIL FROM:<>"$'\r\n'"RSET"$'\r\n'"QUIT"$'\r\n'
+}
+
+@test "a refused MAIL whose pipelined DATA still got 354 (Cyrus) sends no body" {
+	{ pipelined_envelope
+	  echo 'send 501 5.5.4 Unrecognized parameters'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go ahead'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 76
+	fake_finish
+	! grep -q 'over quota' "$FAKE_DIR/record"
+}
+
+# No verdict: whatever happens, the mail stays queued (75).
+@test "fault: no server listening is 75" {
+	run "$LMTP_IQ" -C /dev/null -s unix:/nonexistent/lmtp alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'lmtp-iq: alice: cannot connect to unix:/nonexistent/lmtp'
+}
+
+@test "fault: nothing listening on a TCP port is 75" {
+	run "$LMTP_IQ" -C /dev/null -s 127.0.0.1:1 alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'cannot connect to 127.0.0.1:1'
+}
+
+@test "fault: a greeting that never comes times out with 75" {
+	echo 'stall' | fake_start
+	run lmtp_iq -t 1 alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'timeout waiting for'
+	fake_finish
+}
+
+@test "fault: a 421 greeting is 75" {
+	echo 'send 421 4.3.2 Too busy' | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has '421 4.3.2 Too busy'
+	fake_finish
+}
+
+@test "fault: a garbage greeting is 75" {
+	echo 'send HTTP/1.1 400 Bad Request' | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'garbage reply'
+	fake_finish
+}
+
+@test "fault: a partial greeting line and then silence is 75" {
+	{ echo 'raw 220 fake'; echo 'stall'; } | fake_start
+	run lmtp_iq -t 1 alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+
+@test "fault: a reply line over 4 KiB is 75" {
+	{ echo "send 220 $(head -c 5000 /dev/zero | tr '\0' 'x')"; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'longer than 4096 bytes'
+	fake_finish
+}
+
+@test "fault: the connection closes after LHLO is 75" {
+	{ echo 'send 220 fake'; echo 'expect LHLO *'; echo 'close'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'connection closed by'
+	fake_finish
+}
+
+@test "fault: LHLO refused is 75" {
+	{ echo 'send 220 fake'; echo 'expect LHLO *'; echo 'send 500 5.5.2 Syntax error'; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'rejected LHLO'
+	fake_finish
+}
+
+@test "fault: garbage in a multi-line LHLO reply is 75" {
+	{ echo 'send 220 fake'; echo 'expect LHLO *'; echo 'send 250-fake'; echo 'send 251 mixed codes'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+
+@test "fault: no reply to MAIL times out with 75" {
+	{ pipelined_envelope; echo 'stall'; } | fake_start
+	run lmtp_iq -t 1 alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+
+@test "fault: the connection closes after the RCPT reply is 75" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'close'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+
+@test "fault: garbage instead of the DATA reply is 75" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 3xx what'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+
+@test "fault: a 250 instead of 354 to DATA is 75" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 sure'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+
+@test "fault: silence after the final dot times out with 75" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'stall'; } | fake_start
+	run lmtp_iq -t 1 alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+
+@test "fault: the connection closes after the final dot is 75" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'close'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+
+@test "fault: one reply after the dot for two recipients (Cyrus over maxmessagesize) ends in 75, not a hang" {
+	{ pipelined_envelope alice | sed 's/^expect DATA$/expect RCPT TO:<bob> IGNOREQUOTA\nexpect DATA/'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 552 5.2.3 Message size exceeds fixed maximum message size'
+	  echo 'stall'; } | fake_start
+	run lmtp_iq -t 1 alice bob < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'lmtp-iq: alice: 552 5.2.3'
+	assert_output_has 'lmtp-iq: bob: timeout waiting for'
+	fake_finish
+}
+
+@test "fault: a partial reply line after the dot is 75" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'raw 250 2.1.5 o'; echo 'close'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}
+
+@test "fault: a server that stops reading a large message is a timeout, 75" {
+	head -c 8000000 /dev/zero | tr '\0' 'a' | fold -w 100 > "$MSG/big"
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'hang'; } | fake_start
+	run lmtp_iq -t 1 alice < "$MSG/big"
+	assert_status 75
+	assert_output_has 'timeout writing'
+	fake_finish
+}
+
+@test "a silent QUIT does not hold up a finished delivery" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 ok'; echo 'expect QUIT'; echo 'stall'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "SIGTERM during delivery exits 75" {
+	{ pipelined_envelope; echo 'stall'; } | fake_start
+	"$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" alice < "$MSG/notice" 2>"$MSG/err" &
+	pid=$!
+	sleep 0.3
+	kill -TERM "$pid"
+	rc=0; wait "$pid" || rc=$?
+	[ "$rc" -eq 75 ]
+	grep -q 'stays queued' "$MSG/err"
+	fake_finish
+}
+
+@test "-v traces every command and reply line, not the message" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
+	run lmtp_iq -v alice < "$MSG/notice"
+	assert_status 0
+	assert_output_has '<<< 220 fake.test LMTP ready'
+	assert_output_has '>>> LHLO client.test'
+	assert_output_has '>>> RCPT TO:<alice> IGNOREQUOTA'
+	assert_output_has '>>> [message]'
+	assert_output_has '<<< 250 2.1.5 ok'
+	assert_output_lacks 'over quota'
+	fake_finish
+}
+
+@test "a control character in a reply is not passed to stderr" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 550 5.1.1 evil\x1b[2Jtext'
+	  echo 'send 503 no'; echo 'expect RSET'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 67
+	assert_output_has 'evil?[2Jtext'
+	fake_finish
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# The mailer against a real Cyrus lmtpd over its UNIX socket: quota,
+# IGNOREQUOTA, unknown users, and the message exactly as Cyrus stored it.
+
+load helpers/common
+load helpers/cyrus
+
+setup_file() {
+	cyrus_start
+	cyrus_fill alice
+	export CYRUS_DIR CYRUS_PID CYRUS_SOCK CYRUS_PORT CYRUS_PORT6
+}
+
+teardown_file() {
+	cyrus_stop
+}
+
+setup() {
+	MSG=$(make_tmp msg)
+	printf 'lhlo_name = client.test\nsyslog = no\nserver = unix:%s\n' "$CYRUS_SOCK" > "$MSG/conf"
+	printf 'From: postmaster@example.test\nSubject: quota notice\n\nYour mailbox is over quota.\n' > "$MSG/notice"
+}
+
+teardown() {
+	rm -rf "$MSG"
+}
+
+lmtp_iq() {
+	"$LMTP_IQ" -C "$MSG/conf" "$@"
+}
+
+@test "cyrus: the over-quota mailbox refuses a plain delivery (-q off): 75, nothing stored" {
+	before=$(cyrus_count alice)
+	run lmtp_iq -q off alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'lmtp-iq: alice: 452 4.2.2 Over quota'
+	[ "$(cyrus_count alice)" -eq "$before" ]
+}
+
+@test "cyrus: the over-quota mailbox accepts a notice by default: 0, stored" {
+	before=$(cyrus_count alice)
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 0
+	[ -z "$output" ]
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+	grep -q 'Your mailbox is over quota' "$(cyrus_newest alice)"
+}
+
+@test "cyrus: an unknown user is 67 with the server's 5.1.1 text on stderr" {
+	run lmtp_iq nosuchuser < "$MSG/notice"
+	assert_status 67
+	assert_output_has 'lmtp-iq: nosuchuser: 550 5.1.1 User unknown'
+}
+
+@test "cyrus: the stored message is the input byte for byte in CRLF form, dots and 8-bit included" {
+	# Complete headers, so that Cyrus adds none of its own among them
+	# (it adds Date and Message-ID when missing, and masks 8-bit bytes
+	# in headers); the body may hold anything.
+	hdr='From: postmaster@example.test\nTo: bob\nSubject: exact\nDate: Wed, 25 Nov 2026 06:00:00 +0000\nMessage-ID: <exact@example.test>\n'
+	printf "$hdr"'\n.\n..leading dots\nCRLF line\r\n\xe9t\xe9 \xff\n.x\nno final newline' > "$MSG/exact"
+	printf "${hdr//\\n/\\r\\n}"'\r\n.\r\n..leading dots\r\nCRLF line\r\n\xe9t\xe9 \xff\r\n.x\r\nno final newline\r\n' > "$MSG/expected"
+	run lmtp_iq -f sender@example.test bob < "$MSG/exact"
+	assert_status 0
+	stored=$(cyrus_newest bob)
+	size=$(stat -c %s "$MSG/expected")
+	# Cyrus puts Return-Path and Received on top; the rest is ours.
+	cmp <(tail -c "$size" "$stored") "$MSG/expected"
+	head -1 "$stored" | grep -q '^Return-Path: <sender@example.test>'
+	[ "$(grep -c '^Message-ID:' "$stored")" -eq 1 ]
+}
+
+@test "cyrus: several over-quota recipients in one call each get the notice once" {
+	cyrus_fill carol
+	cyrus_fill dave
+	c=$(cyrus_count carol); d=$(cyrus_count dave)
+	run lmtp_iq carol dave < "$MSG/notice"
+	assert_status 0
+	[ "$(cyrus_count carol)" -eq $((c + 1)) ]
+	[ "$(cyrus_count dave)" -eq $((d + 1)) ]
+}
+
+@test "cyrus: a +detail recipient is delivered (to INBOX when the folder does not exist)" {
+	before=$(cyrus_count alice)
+	run lmtp_iq alice+notices < "$MSG/notice"
+	assert_status 0
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+}
+
+@test "cyrus: -n reports IGNOREQUOTA advertised and exits 0" {
+	run lmtp_iq -n
+	assert_status 0
+	assert_output_has 'capabilities: PIPELINING 8BITMIME SIZE IGNOREQUOTA ENHANCEDSTATUSCODES AUTH'
+	assert_output_has 'ignorequota: advertised; policy require: RCPT will carry IGNOREQUOTA'
+}

@@ -1,0 +1,146 @@
+# A throwaway Cyrus IMAP (lmtpd under master) in a temp dir, started and
+# stopped by PID.  Listens on a UNIX socket (no AUTH), on a random
+# loopback TCP port that demands AUTH (sasldb admin "cyrus"), and, where
+# ::1 is configured, on an IPv6 loopback port with AUTH too.
+#
+# Users alice bob carol dave erin are created on first delivery with a
+# 10 KiB quota.  The harness runs as root; master drops to user cyrus.
+
+CYRUS_LIB=/usr/lib/cyrus/bin
+CYRUS_ADMIN_PASSWORD=cyrus-admin-pw
+CYRUS_MECHS="PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-256"
+
+# A loopback port nobody answers on (good enough between test runs).
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+have_ipv6_loopback() {
+	ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'
+}
+
+cyrus_write_config() {
+	local d=$CYRUS_DIR
+	cat > "$d/imapd.conf" <<-EOF
+	configdirectory: $d/conf
+	partition-default: $d/spool
+	lmtpsocket: $d/socket/lmtp
+	servername: cyrus.test
+	autocreate_post: 1
+	autocreate_quota: 10
+	autocreate_users: alice bob carol dave erin
+	duplicatesuppression: 0
+	admins: cyrus
+	allowplaintext: yes
+	sasl_pwcheck_method: auxprop
+	sasl_auxprop_plugin: sasldb
+	sasl_sasldb_path: $d/sasldb2
+	sasl_mech_list: $CYRUS_MECHS
+	EOF
+	{
+		echo 'SERVICES {'
+		echo "  lmtpunix cmd=\"lmtpd -C $d/imapd.conf\" listen=\"$d/socket/lmtp\" prefork=0"
+		echo "  lmtp cmd=\"lmtpd -C $d/imapd.conf\" listen=\"127.0.0.1:$CYRUS_PORT\" prefork=0"
+		[ -n "$CYRUS_PORT6" ] &&
+			echo "  lmtp6 cmd=\"lmtpd -C $d/imapd.conf\" listen=\"[::1]:$CYRUS_PORT6\" prefork=0"
+		echo '}'
+	} > "$d/cyrus.conf"
+}
+
+cyrus_start() {
+	need_package cyrus-imapd "$CYRUS_LIB/lmtpd" || return 1
+	need_package sasl2-bin /usr/sbin/saslpasswd2 || return 1
+	CYRUS_DIR=$(make_tmp cyrus)
+	mkdir -p "$CYRUS_DIR/conf/socket" "$CYRUS_DIR/spool" "$CYRUS_DIR/socket"
+	CYRUS_PORT=$(free_port)
+	CYRUS_PORT6=
+	have_ipv6_loopback && CYRUS_PORT6=$(free_port)
+	cyrus_write_config
+	# sasldb entries are keyed by user@realm; the realm is servername.
+	echo -n "$CYRUS_ADMIN_PASSWORD" |
+		saslpasswd2 -f "$CYRUS_DIR/sasldb2" -u cyrus.test -p -c cyrus
+	chown -R cyrus:mail "$CYRUS_DIR"
+	# master SIGTERMs its whole process group on exit: give it its own.
+	setsid "$CYRUS_LIB/master" -C "$CYRUS_DIR/imapd.conf" \
+		-M "$CYRUS_DIR/cyrus.conf" -p "$CYRUS_DIR/master.pid" -D \
+		>"$CYRUS_DIR/master.log" 2>&1 3>&- </dev/null &
+	"$TOOLS/rawlmtp" -s "unix:$CYRUS_DIR/socket/lmtp" -w 10 &&
+		"$TOOLS/rawlmtp" -s "127.0.0.1:$CYRUS_PORT" -w 10 || {
+		echo "cyrus did not come up; master.log:" >&2
+		cat "$CYRUS_DIR/master.log" >&2
+		return 1
+	}
+	CYRUS_PID=$(cat "$CYRUS_DIR/master.pid")
+	CYRUS_SOCK=$CYRUS_DIR/socket/lmtp
+}
+
+# Stop master (it takes its lmtpd children along); keep the files.
+cyrus_halt() {
+	[ -n "${CYRUS_PID:-}" ] || return 0
+	kill -TERM "$CYRUS_PID" 2>/dev/null || true
+	for _ in $(seq 1 100); do
+		kill -0 "$CYRUS_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	CYRUS_PID=
+}
+
+# Start master again in the same directory (same mailboxes).
+cyrus_resume() {
+	setsid "$CYRUS_LIB/master" -C "$CYRUS_DIR/imapd.conf" \
+		-M "$CYRUS_DIR/cyrus.conf" -p "$CYRUS_DIR/master.pid" -D \
+		>>"$CYRUS_DIR/master.log" 2>&1 3>&- </dev/null &
+	"$TOOLS/rawlmtp" -s "unix:$CYRUS_SOCK" -w 10 || return 1
+	CYRUS_PID=$(cat "$CYRUS_DIR/master.pid")
+}
+
+cyrus_stop() {
+	cyrus_halt
+	[ -n "${CYRUS_DIR:-}" ] && rm -rf "$CYRUS_DIR"
+	CYRUS_DIR=
+}
+
+cyrus_tool() {
+	local tool=$1
+	shift
+	runuser -u cyrus -- "$CYRUS_LIB/$tool" -C "$CYRUS_DIR/imapd.conf" "$@"
+}
+
+# Storage used by user/$1 in KiB, as Cyrus counts it.
+cyrus_usage() {
+	cyrus_tool quota 2>/dev/null | awk -v m="user/$1" '$NF == m && $(NF-1) == "STORAGE" { print $(NF-2) }'
+}
+
+# Number of messages in user/$1's INBOX (0 when it does not exist yet).
+cyrus_count() {
+	local dir
+	dir=$(cyrus_tool mbpath "user/$1" 2>/dev/null) || { echo 0; return; }
+	find "$dir" -maxdepth 1 -name '[0-9]*.' | wc -l
+}
+
+# Path of the newest message in user/$1's INBOX.
+cyrus_newest() {
+	local dir
+	dir=$(cyrus_tool mbpath "user/$1") || return 1
+	echo "$dir/$(ls "$dir" | grep -E '^[0-9]+\.$' | sort -n | tail -1)"
+}
+
+# Take user/$1 over its 10 KiB quota with one 12 KiB message, delivered
+# while still under quota (Cyrus then accepts it).
+cyrus_fill() {
+	local f
+	f=$(mktemp /tmp/lmtpiq-fill.XXXXXX)
+	{ printf 'Subject: filler\r\n\r\n'
+	  for _ in $(seq 1 160); do printf '%075d\r\n' 0; done; } > "$f"
+	"$TOOLS/rawlmtp" -s "unix:$CYRUS_SOCK" -f "$f" "$1"
+	rm -f "$f"
+	[ "$(cyrus_usage "$1")" -ge 10 ]
+}

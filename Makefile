@@ -75,7 +75,7 @@ tests/tools/%: tests/tools/%.c mailer/.flags
 	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
 check: $(PROG) $(TOOLS)
-	$(BATS) --print-output-on-failure tests/
+	BATS=$(BATS) tests/run-suites
 
 bench: $(PROG) $(TOOLS)
 	tests/bench/run

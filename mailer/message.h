@@ -8,7 +8,7 @@
 
 #include "transport.h"
 
-#define MESSAGE_CHUNK 65536
+#define MESSAGE_CHUNK 16384
 
 struct message_src {
 	int fd;

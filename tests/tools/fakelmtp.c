@@ -42,7 +42,7 @@
 static int conn = -1;
 static FILE *record;
 static char rbuf[65536];
-static size_t rlen;
+static size_t rpos, rlen;	/* unread bytes are rbuf[rpos..rlen) */
 
 static void
 die(const char *what)
@@ -101,6 +101,11 @@ fill(void)
 	struct pollfd p = { .fd = conn, .events = POLLIN };
 	ssize_t n;
 
+	if (rpos > 0) {
+		memmove(rbuf, rbuf + rpos, rlen - rpos);
+		rlen -= rpos;
+		rpos = 0;
+	}
 	if (rlen == sizeof(rbuf))
 		rlen = 0;	/* a runaway line: keep recording */
 	if (poll(&p, 1, IDLE_LIMIT_MS) <= 0)
@@ -121,27 +126,26 @@ read_line(char *line, size_t cap)
 	char *nl;
 	size_t len;
 
-	while ((nl = memchr(rbuf, '\n', rlen)) == NULL)
+	while ((nl = memchr(rbuf + rpos, '\n', rlen - rpos)) == NULL)
 		if (!fill())
 			return -1;
-	len = (size_t)(nl - rbuf);
-	if (len > 0 && rbuf[len - 1] == '\r')
+	len = (size_t)(nl - (rbuf + rpos));
+	if (len > 0 && nl[-1] == '\r')
 		len--;
 	if (len >= cap)
 		len = cap - 1;
-	memcpy(line, rbuf, len);
+	memcpy(line, rbuf + rpos, len);
 	line[len] = '\0';
-	rlen -= (size_t)(nl - rbuf) + 1;
-	memmove(rbuf, nl + 1, rlen);
+	rpos = (size_t)(nl - rbuf) + 1;
 	return 0;
 }
 
 static void
 drain(void)
 {
-	rlen = 0;
+	rpos = rlen = 0;
 	while (fill())
-		rlen = 0;
+		rpos = rlen = 0;
 }
 
 static void
@@ -219,7 +223,7 @@ accept_next(int lfd)
 
 	if (conn >= 0)
 		close(conn);
-	rlen = 0;
+	rpos = rlen = 0;
 	if (poll(&p, 1, IDLE_LIMIT_MS) <= 0) {
 		fprintf(stderr, "fakelmtp: nobody connected\n");
 		exit(2);
@@ -268,7 +272,7 @@ step(int lfd, char *cmd, char *arg)
 	} else if (strcmp(cmd, "quiet") == 0) {
 		struct pollfd p = { .fd = conn, .events = POLLIN };
 
-		if (rlen > 0 || poll(&p, 1, atoi(arg)) > 0) {
+		if (rlen > rpos || poll(&p, 1, atoi(arg)) > 0) {
 			fprintf(stderr, "fakelmtp: the client did not wait\n");
 			return 1;
 		}

@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+# Command line, config file, bad input and logging: clear one-line errors
+# and the right exit status, and nothing on the wire for a bad envelope.
+
+load helpers/common
+load helpers/fake
+
+setup() {
+	MSG=$(make_tmp msg)
+	printf 'Subject: notice\n\nbody\n' > "$MSG/notice"
+}
+
+teardown() {
+	fake_teardown
+	rm -rf "$MSG"
+}
+
+# A fake server that must see no connection at all: it fails its first
+# expect if anyone connects, and is stopped by the test.
+silent_server() {
+	echo 'expect NOBODY-SHOULD-CONNECT' | fake_start
+}
+
+nothing_on_the_wire() {
+	stop_pid "$FAKE_PID"
+	FAKE_PID=
+	[ ! -s "$FAKE_DIR/record" ]
+}
+
+@test "usage: no recipients is 64 with one line" {
+	run "$LMTP_IQ" -C /dev/null
+	assert_status 64
+	[ "$output" = "lmtp-iq: no recipients; try lmtp-iq -h" ]
+}
+
+@test "usage: an unknown option is 64" {
+	run "$LMTP_IQ" -C /dev/null -x alice
+	assert_status 64
+	[ "$output" = "lmtp-iq: unknown option: -x; try lmtp-iq -h" ]
+}
+
+@test "usage: an option without its value is 64" {
+	run "$LMTP_IQ" -C /dev/null -f
+	assert_status 64
+	assert_output_has 'option needs a value'
+}
+
+@test "usage: a bad -q policy is 64" {
+	run "$LMTP_IQ" -C /dev/null -q sometimes alice
+	assert_status 64
+	assert_output_has '-q takes require, auto, force or off, not: sometimes'
+}
+
+@test "usage: a bad -t timeout is 64" {
+	run "$LMTP_IQ" -C /dev/null -t 0 alice
+	assert_status 64
+	run "$LMTP_IQ" -C /dev/null -t 5s alice
+	assert_status 64
+	run "$LMTP_IQ" -C /dev/null -t 86401 alice
+	assert_status 64
+}
+
+@test "usage: -n with recipients is 64" {
+	run "$LMTP_IQ" -C /dev/null -n alice
+	assert_status 64
+}
+
+@test "-V prints the version and -h the usage, both exit 0" {
+	run "$LMTP_IQ" -V
+	assert_status 0
+	[[ "$output" =~ ^lmtp-iq\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	run "$LMTP_IQ" -h
+	assert_status 0
+	assert_output_has 'usage: lmtp-iq [-C config]'
+}
+
+bad_envelope() {
+	silent_server
+	run lmtp_iq "$@" < "$MSG/notice"
+	assert_status 65
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output_has 'nothing sent'
+	nothing_on_the_wire
+}
+
+@test "input: CR in a recipient is 65 and nothing is sent" {
+	bad_envelope $'alice\rRSET'
+}
+@test "input: LF in a recipient is 65 and nothing is sent" {
+	bad_envelope $'alice>\nDATA'
+}
+@test "input: LF in the sender is 65 and nothing is sent" {
+	bad_envelope -f $'x@y\nRCPT TO:<root>' alice
+}
+@test "input: '>' in a recipient (parameter injection) is 65 and nothing is sent" {
+	bad_envelope 'alice> NOTIFY=NEVER'
+}
+@test "input: '<' in the sender is 65 and nothing is sent" {
+	bad_envelope -f '<x@y>' alice
+}
+@test "input: an empty recipient is 65 and nothing is sent" {
+	bad_envelope alice ''
+}
+@test "input: a tab in a recipient is 65 and nothing is sent" {
+	bad_envelope $'ali\tce'
+}
+@test "input: an address longer than RFC 5321 allows is 65 and nothing is sent" {
+	bad_envelope "$(head -c 300 /dev/zero | tr '\0' a)"
+}
+
+@test "input: an unreadable stdin is 74 and the server gets no final dot" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'; } | fake_start
+	run lmtp_iq alice < /
+	assert_status 74
+	assert_output_has 'lmtp-iq: reading the message: Is a directory'
+	fake_finish
+	! grep -q $'^\\.\r$' "$FAKE_DIR/record"
+	! grep -q 'QUIT' "$FAKE_DIR/record"
+}
+
+@test "config: a missing -C file keeps the mail queued (75); -n says 78" {
+	run "$LMTP_IQ" -C "$MSG/nonexistent.conf" alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = "lmtp-iq: config: $MSG/nonexistent.conf: No such file or directory" ]
+	run "$LMTP_IQ" -C "$MSG/nonexistent.conf" -n
+	assert_status 78
+}
+
+@test "config: an unknown key is reported as file:line and is 75" {
+	printf '# lmtp-iq\n\nserver = /x\nservre = /y\n' > "$MSG/c"
+	run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = "lmtp-iq: config: $MSG/c:4: unknown key 'servre'" ]
+}
+
+@test "config: bad values are reported as file:line" {
+	for bad in 'ignorequota = maybe' 'timeout = -1' 'syslog = perhaps' \
+	    'lhlo_name = two words' 'timeout =' 'just words' \
+	    'auth_password_file = relative/path' 'auth_mechanisms = PLAIN;rm'; do
+		printf 'syslog = no\n%s\n' "$bad" > "$MSG/c"
+		run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
+		assert_status 75
+		[[ "$output" == "lmtp-iq: config: $MSG/c:2: "* ]]
+		run "$LMTP_IQ" -C "$MSG/c" -n
+		assert_status 78
+	done
+}
+
+@test "config: server, timeout and lhlo_name come from the file; -s overrides server" {
+	{ echo 'send 220 fake'; echo 'expect LHLO from-config.test'; echo 'stall'; } | fake_start
+	printf 'server = unix:%s\nlhlo_name = from-config.test\ntimeout = 1  # short\nsyslog = no\n' \
+		"$FAKE_DIR/sock" > "$MSG/c"
+	start=$SECONDS
+	run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'timeout waiting for'
+	[ $((SECONDS - start)) -lt 5 ]
+	fake_finish
+	run "$LMTP_IQ" -C "$MSG/c" -s unix:/nonexistent/x alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'cannot connect to unix:/nonexistent/x'
+}
+
+@test "config: a missing default file is fine" {
+	[ "$(id -u)" -eq 0 ] || { echo "needs root for a private mount namespace"; return 1; }
+	silent_server
+	# Hide whatever /etc/mail holds on this machine, in this process only.
+	run unshare -m sh -c 'mount -t tmpfs none /etc/mail && exec "$0" -s "$1" -n' \
+		"$LMTP_IQ" "unix:/nonexistent/sock"
+	assert_status 75
+	assert_output_lacks 'config'
+	assert_output_has 'cannot connect to unix:/nonexistent/sock'
+}
+
+@test "syslog: one LOG_MAIL line per recipient in Sendmail's style" {
+	[ "$(id -u)" -eq 0 ] || { echo "needs root for a private mount namespace"; return 1; }
+	need_package socat /usr/bin/socat
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
+	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 2.1.5 ok'; echo 'send 550 5.1.1 User unknown'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 Success'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	sed -i 's/syslog = no/syslog = yes/' "$FAKE_DIR/conf"
+	# A private /dev whose log socket we read; /dev/null comes along.
+	mkdir "$MSG/dev"; touch "$MSG/dev/null"
+	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
+	SOCAT_PID=$!
+	wait_file "$MSG/dev/log" 2>/dev/null || sleep 0.3
+	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
+		exec "$2" -C "$3" -s "$4" alice bob < "$5"' \
+		sh "$MSG/dev" "$LMTP_IQ" "$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice"
+	assert_status 67
+	fake_finish
+	sleep 0.2
+	stop_pid "$SOCAT_PID"
+	grep -q 'lmtp-iq\[[0-9]*\]: to=<alice>, relay=unix:.*/sock, ignorequota=yes, dsn=2.1.5, stat=Sent (250 2.1.5 Success)' "$MSG/syslog"
+	grep -q 'lmtp-iq\[[0-9]*\]: to=<bob>, relay=unix:.*/sock, ignorequota=yes, dsn=5.1.1, stat=Bounced (550 5.1.1 User unknown)' "$MSG/syslog"
+	# LOG_MAIL (2) * 8 + LOG_INFO (6) = 22; LOG_NOTICE (5) = 21
+	grep -q '^<22>' "$MSG/syslog"
+}

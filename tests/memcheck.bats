@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# No leaks and no memory errors on the main paths: under valgrind for the
+# normal build, under ASan/LeakSanitizer for SANITIZE=1 (valgrind cannot
+# run an ASan binary).  Either way a finding fails the run with 99.
+
+load helpers/common
+load helpers/fake
+
+setup() {
+	MSG=$(make_tmp msg)
+	printf 'Subject: notice\n\n.body\n' > "$MSG/notice"
+	if ldd "$LMTP_IQ" | grep -q libasan; then
+		export ASAN_OPTIONS=detect_leaks=1:exitcode=99
+		CHECK=()
+	else
+		need_package valgrind /usr/bin/valgrind
+		CHECK=(valgrind -q --leak-check=full --show-leak-kinds=all
+			--errors-for-leak-kinds=definite,indirect,possible
+			--error-exitcode=99 --track-fds=no)
+	fi
+}
+
+teardown() {
+	fake_teardown
+	rm -rf "$MSG"
+}
+
+checked() {
+	"${CHECK[@]}" "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@"
+}
+
+@test "memcheck: a delivery to two recipients, one refused" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
+	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 550-no'; echo 'send 550 5.1.1 no'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	run checked -v alice bob < "$MSG/notice"
+	assert_status 67
+	fake_finish
+}
+
+@test "memcheck: policy require refusal, a timeout, and -n" {
+	{ lhlo_offering PIPELINING; echo 'expect QUIT'; echo 'send 221 bye'
+	  echo accept; echo 'send 220 fake'; echo 'stall'
+	  echo accept; lhlo_offering IGNOREQUOTA AUTH PLAIN; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	run checked alice < "$MSG/notice"
+	assert_status 75
+	run checked -t 1 alice < "$MSG/notice"
+	assert_status 75
+	run checked -n
+	assert_status 0
+	fake_finish
+}
+
+@test "memcheck: bad config, bad envelope, no server" {
+	printf 'bogus = 1\n' > "$MSG/c"
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
+	assert_status 75
+	run "${CHECK[@]}" "$LMTP_IQ" -C /dev/null $'al\nice' < "$MSG/notice"
+	assert_status 65
+	run "${CHECK[@]}" "$LMTP_IQ" -C /dev/null -s unix:/nonexistent alice < "$MSG/notice"
+	assert_status 75
+}

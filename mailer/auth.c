@@ -134,10 +134,11 @@ send_response(struct lmtp *l, const char *prefix, const char *data,
 	char shown[128];
 	unsigned outlen;
 
-	if (data == NULL) {
-		b64[0] = '\0';
+	if (data == NULL || (len == 0 && prefix[0] == '\0')) {
+		b64[0] = '\0';		/* no initial response; empty answer */
 	} else if (len == 0) {
-		snprintf(b64, sizeof(b64), "=");	/* RFC 4954: empty */
+		/* RFC 4954 4: an empty initial response is sent as "=". */
+		snprintf(b64, sizeof(b64), "=");
 	} else if (sasl_encode64(data, len, b64, sizeof(b64), &outlen) !=
 	    SASL_OK) {
 		return fail(l, "AUTH response too long");

@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# SASL AUTH against a real Cyrus lmtpd on loopback TCP, where AUTH is
+# required before MAIL and only the admin "cyrus" may authenticate.
+
+load helpers/common
+load helpers/cyrus
+
+setup_file() {
+	cyrus_start
+	cyrus_fill alice
+	export CYRUS_DIR CYRUS_PID CYRUS_SOCK CYRUS_PORT CYRUS_PORT6
+}
+
+teardown_file() {
+	cyrus_stop
+}
+
+setup() {
+	MSG=$(make_tmp msg)
+	printf 'Subject: quota notice\n\nYour mailbox is over quota.\n' > "$MSG/notice"
+	printf '%s\n' "$CYRUS_ADMIN_PASSWORD" > "$MSG/secret"
+	chmod 600 "$MSG/secret"
+	auth_conf ""
+}
+
+teardown() {
+	rm -rf "$MSG"
+}
+
+# auth_conf MECHS [USER]: a config that authenticates over TCP.
+auth_conf() {
+	{ echo "server = 127.0.0.1:$CYRUS_PORT"
+	  echo 'syslog = no'
+	  echo "auth_user = ${2:-cyrus}"
+	  echo "auth_password_file = $MSG/secret"
+	  if [ -n "$1" ]; then echo "auth_mechanisms = $1"; fi; } > "$MSG/conf"
+}
+
+lmtp_iq() {
+	"$LMTP_IQ" -C "$MSG/conf" "$@"
+}
+
+notice_is_stored() {
+	local before=$1
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+}
+
+mech_delivers() {
+	auth_conf "$1"
+	before=$(cyrus_count alice)
+	run lmtp_iq -v alice < "$MSG/notice"
+	assert_status 0
+	assert_output_has ">>> AUTH $1 [redacted]"
+	assert_output_has '<<< 235 '
+	notice_is_stored "$before"
+}
+
+@test "auth: AUTH PLAIN over TCP delivers an over-quota notice" { mech_delivers PLAIN; }
+@test "auth: AUTH LOGIN (two steps) delivers" { mech_delivers LOGIN; }
+@test "auth: AUTH CRAM-MD5 (challenge-response) delivers" { mech_delivers CRAM-MD5; }
+@test "auth: AUTH DIGEST-MD5 (multi-step, server proof) delivers" { mech_delivers DIGEST-MD5; }
+@test "auth: AUTH SCRAM-SHA-256 (multi-step, server proof) delivers" { mech_delivers SCRAM-SHA-256; }
+
+@test "auth: without an allow-list libsasl2 picks the strongest offered (SCRAM-SHA-256) and delivers" {
+	before=$(cyrus_count alice)
+	run lmtp_iq -v alice < "$MSG/notice"
+	assert_status 0
+	assert_output_has '>>> AUTH SCRAM-SHA-256 [redacted]'
+	notice_is_stored "$before"
+}
+
+@test "auth: a wrong password is 75 and nothing is stored" {
+	echo 'not-the-password' > "$MSG/secret"
+	before=$(cyrus_count alice)
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'lmtp-iq: alice: AUTH '
+	assert_output_has "refused by 127.0.0.1:$CYRUS_PORT"
+	[ "$(cyrus_count alice)" -eq "$before" ]
+}
+
+@test "auth: a non-admin user is 75 (Cyrus lets only admins authenticate)" {
+	auth_conf PLAIN alice
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+}
+
+@test "auth: a group-readable password file is refused, naming the file and mode" {
+	chmod 640 "$MSG/secret"
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has "password file $MSG/secret has mode 0640"
+}
+
+@test "auth: a world-readable password file is refused" {
+	chmod 604 "$MSG/secret"
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'has mode 0604'
+}
+
+@test "auth: a password file that is a symlink or missing is refused" {
+	ln -s "$MSG/secret" "$MSG/link"
+	sed -i "s|^auth_password_file = .*|auth_password_file = $MSG/link|" "$MSG/conf"
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has "password file $MSG/link"
+	sed -i "s|^auth_password_file = .*|auth_password_file = $MSG/none|" "$MSG/conf"
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'No such file'
+}
+
+@test "auth: no AUTH configured against the AUTH-required port is 75 with the 430 text" {
+	printf 'server = 127.0.0.1:%s\nsyslog = no\n' "$CYRUS_PORT" > "$MSG/conf"
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'lmtp-iq: alice: 430 Authentication required'
+}
+
+@test "auth: an allow-list the server cannot meet is 75 and names both lists" {
+	auth_conf 'GSSAPI OTP'
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'none of it is allowed by auth_mechanisms (GSSAPI OTP)'
+}
+
+@test "auth: neither the secret nor its base64 appears in the trace or on stderr" {
+	auth_conf PLAIN
+	run lmtp_iq -v alice < "$MSG/notice"
+	assert_status 0
+	b64=$(printf '\0cyrus\0%s' "$CYRUS_ADMIN_PASSWORD" | base64 -w0)
+	assert_output_lacks "$CYRUS_ADMIN_PASSWORD"
+	assert_output_lacks "$b64"
+	assert_output_lacks "$(printf '%s' "$CYRUS_ADMIN_PASSWORD" | base64 -w0)"
+	auth_conf LOGIN
+	run lmtp_iq -v alice < "$MSG/notice"
+	assert_status 0
+	assert_output_lacks "$(printf '%s' "$CYRUS_ADMIN_PASSWORD" | base64 -w0)"
+	assert_output_has '>>> [redacted]'
+}
+
+@test "auth: -n authenticates and says so" {
+	run lmtp_iq -n
+	assert_status 0
+	assert_output_has 'authenticated: cyrus'
+	assert_output_has 'ignorequota: advertised'
+}
+
+@test "auth: IPv6 loopback [::1]:port delivers with AUTH" {
+	if [ -z "$CYRUS_PORT6" ]; then
+		skip "::1 is not configured on lo"
+	fi
+	before=$(cyrus_count alice)
+	run lmtp_iq -s "[::1]:$CYRUS_PORT6" alice < "$MSG/notice"
+	assert_status 0
+	notice_is_stored "$before"
+}
+
+@test "auth: a host name is resolved with getaddrinfo" {
+	before=$(cyrus_count alice)
+	run lmtp_iq -s "localhost:$CYRUS_PORT" alice < "$MSG/notice"
+	assert_status 0
+	notice_is_stored "$before"
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bats
+# make demo tells the story and leaves nothing behind.
+
+load helpers/common
+
+@test "demo: shows the refusal and the notice delivered, then stops Cyrus and cleans up" {
+	run "$TOP/tests/demo"
+	assert_status 0
+	assert_output_has '<<< 452 4.2.2 Over quota'
+	assert_output_has 'exit status 75 (EX_TEMPFAIL)'
+	assert_output_has '>>> RCPT TO:<alice> IGNOREQUOTA'
+	assert_output_has 'exit status 0 (EX_OK): delivered.'
+	assert_output_has 'Subject: Your mailbox is over quota'
+	# Usage above 100% of the quota.
+	[[ "$output" =~ STORAGE\ user/alice ]]
+	pct=$(awk 'NF > 1 && $(NF-1) == "STORAGE" { p = $2 } END { print p }' <<<"$output")
+	[ "$pct" -gt 100 ]
+	pid=$(sed -n 's/.*(pid \([0-9]*\))\./\1/p' <<<"$output")
+	dir=$(sed -n 's|^lmtpd is listening on \(/tmp/lmtpiq-cyrus\.[^/]*\)/.*|\1|p' <<<"$output")
+	[ -n "$pid" ] && [ -n "$dir" ]
+	! kill -0 "$pid" 2>/dev/null
+	[ ! -e "$dir" ]
+}

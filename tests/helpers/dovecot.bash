@@ -1,0 +1,71 @@
+# A throwaway Dovecot LMTP server (dovecot-lmtpd) in a temp dir: a second,
+# real LMTP peer that does not know IGNOREQUOTA.  Users alice and bob with
+# maildirs under the temp dir and a 10 KiB quota; stopped by PID.
+
+dovecot_start() {
+	need_package dovecot-lmtpd /usr/lib/dovecot/lmtp || return 1
+	DOVECOT_DIR=$(make_tmp dovecot)
+	DOVECOT_PORT=$(free_port)
+	local d=$DOVECOT_DIR
+	chmod 0755 "$d"
+	mkdir -p "$d/run" "$d/mail"
+	for u in alice bob; do
+		echo "$u::8:8::$d/mail/$u::" >> "$d/users"
+	done
+	cat > "$d/dovecot.conf" <<-EOF
+	protocols = lmtp
+	ssl = no
+	base_dir = $d/run
+	state_dir = $d/run
+	log_path = $d/dovecot.log
+	first_valid_uid = 8
+	first_valid_gid = 8
+	mail_location = maildir:~/Maildir
+	passdb {
+	  driver = passwd-file
+	  args = $d/users
+	}
+	userdb {
+	  driver = passwd-file
+	  args = $d/users
+	}
+	mail_plugins = quota
+	plugin {
+	  quota = maildir:User quota
+	  quota_rule = *:storage=10K
+	}
+	protocol lmtp {
+	  lmtp_rcpt_check_quota = yes
+	}
+	service lmtp {
+	  inet_listener lmtp {
+	    address = 127.0.0.1
+	    port = $DOVECOT_PORT
+	  }
+	  unix_listener lmtp {
+	    mode = 0666
+	  }
+	}
+	EOF
+	chown -R mail:mail "$d/mail"
+	dovecot -F -c "$d/dovecot.conf" >"$d/stdout" 2>&1 3>&- </dev/null &
+	DOVECOT_PID=$!
+	"$TOOLS/rawlmtp" -s "127.0.0.1:$DOVECOT_PORT" -w 10 || {
+		echo "dovecot did not come up:" >&2
+		cat "$d/stdout" "$d/dovecot.log" >&2
+		return 1
+	}
+}
+
+dovecot_stop() {
+	stop_pid "${DOVECOT_PID:-}"
+	DOVECOT_PID=
+	[ -n "${DOVECOT_DIR:-}" ] && rm -rf "$DOVECOT_DIR"
+	DOVECOT_DIR=
+}
+
+# Messages in $1's maildir.
+dovecot_count() {
+	find "$DOVECOT_DIR/mail/$1/Maildir/new" "$DOVECOT_DIR/mail/$1/Maildir/cur" \
+		-type f 2>/dev/null | wc -l
+}

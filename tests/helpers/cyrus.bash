@@ -82,14 +82,18 @@ cyrus_start() {
 	CYRUS_SOCK=$CYRUS_DIR/socket/lmtp
 }
 
-# Stop master (it takes its lmtpd children along); keep the files.
+# Stop master (it takes its lmtpd children along); keep the files.  The
+# PID comes from master's pidfile: a test may have restarted it.
 cyrus_halt() {
-	[ -n "${CYRUS_PID:-}" ] || return 0
-	kill -TERM "$CYRUS_PID" 2>/dev/null || true
+	local pid
+	pid=$(cat "${CYRUS_DIR:-/nonexistent}/master.pid" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
 	for _ in $(seq 1 100); do
-		kill -0 "$CYRUS_PID" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
+	rm -f "$CYRUS_DIR/master.pid"
 	CYRUS_PID=
 }
 

@@ -1,0 +1,46 @@
+PUSHDIVERT(-1)
+dnl
+dnl lmtp_iq.m4 - the lmtp_iq mailer: deliver through lmtp-iq, an LMTP
+dnl client that adds IGNOREQUOTA, so that over-quota notices reach Cyrus
+dnl mailboxes that ordinary mail cannot.  Use it from sendmail.mc as
+dnl
+dnl	MAILER(`lmtp_iq')
+dnl
+dnl and route only the notice domain to it, in the mailertable:
+dnl
+dnl	notices.example.org	lmtp_iq:localhost
+dnl
+dnl Knobs, each with a default:
+dnl	LMTP_IQ_MAILER_PATH	the program (/usr/libexec/lmtp-iq)
+dnl	LMTP_IQ_MAILER_FLAGS	flags added to the defaults (none)
+dnl	LMTP_IQ_MAILER_ARGS	argv (lmtp-iq -f $g -- $u)
+dnl	LMTP_IQ_MAILER_USER	U=, the user that can reach the Cyrus
+dnl				socket and read lmtp-iq.conf (cyrus:mail)
+dnl	LMTP_IQ_MAILER_MAX	M=, largest message in bytes (none)
+dnl	LMTP_IQ_MAILER_QGRP	Q=, queue group (none)
+dnl	LMTP_IQ_MAILER_CHARSET	C=, charset for 8-bit headers (none)
+dnl
+dnl Default flags, lsDFMnq (docs/sendmail.md says why, flag by flag):
+dnl	l local final delivery	s strip quotes	D F M need Date, From,
+dnl	Message-Id		n no "From " line	q 250 to VRFY
+dnl Not m: one recipient per call, so that each exit status is exact.
+dnl Not X: lmtp-iq does its own dot-stuffing.  Not P: Cyrus adds Return-Path.
+dnl
+ifdef(`LMTP_IQ_MAILER_PATH',, `define(`LMTP_IQ_MAILER_PATH', `/usr/libexec/lmtp-iq')')
+ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -f $g -- $u')')
+ifdef(`LMTP_IQ_MAILER_USER',, `define(`LMTP_IQ_MAILER_USER', `cyrus:mail')')
+_DEFIFNOT(`_DEF_LMTP_IQ_MAILER_FLAGS', `lsDFMnq')
+_DEFIFNOT(`LMTP_IQ_MAILER_FLAGS', `')
+define(`_LMTP_IQ_QGRP', `ifelse(defn(`LMTP_IQ_MAILER_QGRP'),`',`', ` Q=LMTP_IQ_MAILER_QGRP,')')dnl
+
+POPDIVERT
+
+##################################################
+###   lmtp-iq (LMTP with IGNOREQUOTA) Mailer   ###
+##################################################
+
+VERSIONID(`$Id: lmtp_iq.m4,v 0.1.0 $')
+
+Mlmtp_iq,	P=LMTP_IQ_MAILER_PATH, F=_MODMF_(CONCAT(_DEF_LMTP_IQ_MAILER_FLAGS, LMTP_IQ_MAILER_FLAGS), `LMTP_IQ'), S=EnvFromL, R=EnvToL/HdrToL,
+		_OPTINS(`LMTP_IQ_MAILER_MAX', `M=', `, ')_OPTINS(`LMTP_IQ_MAILER_CHARSET', `C=', `, ')U=LMTP_IQ_MAILER_USER, T=DNS/RFC822/X-Unix,_LMTP_IQ_QGRP
+		A=LMTP_IQ_MAILER_ARGS

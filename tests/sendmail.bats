@@ -1,0 +1,174 @@
+#!/usr/bin/env bats
+# A real Sendmail (Debian's sendmail-bin, a test .cf built from the
+# project's m4 files) in front of a real Cyrus: notices routed through the
+# mailertable to lmtp_iq get past the quota, first time and on queue
+# retries; ordinary mail still meets it; outsiders cannot use the route.
+
+load helpers/common
+load helpers/cyrus
+load helpers/sendmail
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || { echo "the Sendmail suite runs as root" >&2; return 1; }
+	cyrus_start
+	sendmail_setup
+	cyrus_fill alice
+	export CYRUS_DIR CYRUS_PID CYRUS_SOCK CYRUS_PORT CYRUS_PORT6 SM_DIR
+}
+
+teardown_file() {
+	sendmail_teardown
+	cyrus_stop
+}
+
+setup() {
+	MSG=$(make_tmp msg)
+	printf 'From: postmaster@example.test\nSubject: Your mailbox is over quota\n\nPlease make room.\n' > "$MSG/notice"
+	# Every test starts with an empty queue and no captured bounces.
+	rm -f "$SM_DIR"/mqueue/*
+	: > "$SM_DIR/captured"
+}
+
+teardown() {
+	rm -rf "$MSG"
+}
+
+# -bt output for one address through ruleset 3,0 (resolution).
+resolve() {
+	printf '3,0 %s\n' "$1" | sm -bt 2>/dev/null | grep '^parse *returns:'
+}
+
+# check_rcpt as an SMTP client with these macros would meet it.
+check_rcpt_as() {	# check_rcpt_as ADDR [MACRO=VALUE...]
+	local addr=$1 m
+	shift
+	{ for m in "$@"; do printf '.D{%s}%s\n' "${m%%=*}" "${m#*=}"; done
+	  printf 'check_rcpt <%s>\n' "$addr"; } |
+		sm -bt 2>/dev/null | grep '^check_rcpt *returns:'
+}
+
+@test "sendmail -bt: a notice address resolves to lmtp_iq, an ordinary one to cyrusv2" {
+	run resolve alice@notices.example.test
+	assert_output_has '$# lmtp_iq $@ localhost $: alice <'
+	run resolve alice@localhost
+	assert_output_has '$# cyrusv2 $: alice'
+	run resolve alice
+	assert_output_has '$# cyrusv2 $: alice'
+}
+
+@test "sendmail: over quota, ordinary mail stays queued and a notice is stored" {
+	before=$(cyrus_count alice)
+	run sm -odi -f sender@capture.test alice@localhost < "$MSG/notice"
+	assert_status 0
+	[ "$(cyrus_count alice)" -eq "$before" ]
+	[ "$(sm_queued)" -eq 1 ]
+	run sm -bp
+	assert_output_has '452 4.2.2 Over quota'
+
+	run sm -odi -f sender@capture.test alice@notices.example.test < "$MSG/notice"
+	assert_status 0
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+	grep -q '^Subject: Your mailbox is over quota' "$(cyrus_newest alice)"
+	[ "$(sm_queued)" -eq 1 ]	# only the ordinary one waits
+}
+
+@test "sendmail: a notice queued while Cyrus is down is delivered past the quota by the queue run" {
+	before=$(cyrus_count alice)
+	cyrus_halt
+	run sm -odi -f sender@capture.test alice@notices.example.test < "$MSG/notice"
+	assert_status 0
+	[ "$(sm_queued)" -eq 1 ]
+	run sm -bp
+	assert_output_has 'Deferred: lmtp_iq mailer'
+	cyrus_resume
+	run sm -qf
+	assert_status 0
+	[ "$(sm_queued)" -eq 0 ]
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+	[ "$(cyrus_usage alice)" -ge 10 ]
+}
+
+@test "sendmail: a notice to an unknown user bounces with DSN 5.1.1 and lmtp-iq's line" {
+	# Queued, then delivered by a queue run as the daemon would: the
+	# bounce is mailed to the sender (captured by the test mailer).
+	run sm -odq -f sender@capture.test nosuchuser@notices.example.test < "$MSG/notice"
+	assert_status 0
+	run sm -qf
+	[ "$(sm_queued)" -eq 0 ]
+	grep -q '^To: sender@capture.test' "$SM_DIR/captured"
+	grep -q '^Status: 5.1.1' "$SM_DIR/captured"
+	grep -q '^Action: failed' "$SM_DIR/captured"
+	grep -qi '^Final-Recipient: rfc822; nosuchuser@notices.example.test' "$SM_DIR/captured"
+	grep -q '^lmtp-iq: nosuchuser: 550 5.1.1 User unknown' "$SM_DIR/captured"
+}
+
+@test "sendmail: a +detail notice address is delivered to the user" {
+	before=$(cyrus_count alice)
+	run sm -odi -f sender@capture.test alice+quota@notices.example.test < "$MSG/notice"
+	assert_status 0
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+}
+
+@test "sendmail: an outside SMTP client is refused at RCPT for the notice domain" {
+	run check_rcpt_as alice@notices.example.test client_addr=203.0.113.9
+	assert_output_has '$# error $@ 5 . 7 . 1 $: "550 Notice address: only local or authenticated senders may use it"'
+}
+
+@test "sendmail: listing the notice domain for relaying does not open it to outsiders" {
+	run sh -c "printf '.CR notices.example.test\n.D{client_addr}203.0.113.9\ncheck_rcpt <alice@notices.example.test>\n' |
+		unshare -m sh -c 'mount --bind $SM_DIR/hosts /etc/hosts && exec $SM_BIN -C $SM_DIR/test.cf -bt' 2>/dev/null | grep '^check_rcpt *returns:'"
+	assert_output_has '$# error $@ 5 . 7 . 1'
+}
+
+@test "sendmail: loopback (the MSP), authenticated and trusted clients are accepted for notices" {
+	run check_rcpt_as alice@notices.example.test client_addr=127.0.0.1
+	assert_output_has '$# OK'
+	run check_rcpt_as alice@notices.example.test client_addr=IPv6:::1
+	assert_output_has '$# OK'
+	run check_rcpt_as alice@notices.example.test client_addr=203.0.113.9 auth_type=PLAIN
+	assert_output_has '$# OK'
+	run check_rcpt_as alice@notices.example.test client_addr=192.0.2.10
+	assert_output_has '$# OK'
+	run check_rcpt_as alice@notices.example.test client_addr=198.51.100.77
+	assert_output_has '$# OK'
+	# The trusted list is exact: a neighbour is not trusted.
+	run check_rcpt_as alice@notices.example.test client_addr=192.0.2.100
+	assert_output_has '$# error $@ 5 . 7 . 1'
+}
+
+@test "sendmail: ordinary recipients are left to the normal checks" {
+	run check_rcpt_as bob@elsewhere.example client_addr=203.0.113.9
+	assert_output_has 'Relaying denied'
+	run check_rcpt_as alice@localhost client_addr=203.0.113.9
+	assert_output_lacks 'error'
+}
+
+@test "sendmail -bs: the local submission path is accepted for the notice domain" {
+	# One command at a time: Sendmail refuses a client that talks early.
+	smtp() {
+		sleep 0.3; printf 'HELO client.test\r\n'
+		sleep 0.2; printf 'MAIL FROM:<>\r\n'
+		sleep 0.2; printf 'RCPT TO:<alice@notices.example.test>\r\n'
+		sleep 0.2; printf 'RSET\r\n'
+		sleep 0.2; printf 'QUIT\r\n'
+	}
+	run sh -c "$(declare -f smtp); smtp |
+		unshare -m sh -c 'mount --bind $SM_DIR/hosts /etc/hosts && exec $SM_BIN -C $SM_DIR/test.cf -bs' 2>/dev/null"
+	assert_output_has '250 2.1.5 <alice@notices.example.test>... Recipient ok'
+}
+
+@test "sendmail: one message with notices for three over-quota users stores each exactly once" {
+	cyrus_fill carol
+	cyrus_fill dave
+	a=$(cyrus_count alice); c=$(cyrus_count carol); d=$(cyrus_count dave)
+	run sm -odi -f sender@capture.test alice@notices.example.test \
+		carol@notices.example.test dave@notices.example.test < "$MSG/notice"
+	assert_status 0
+	[ "$(sm_queued)" -eq 0 ]
+	[ "$(cyrus_count alice)" -eq $((a + 1)) ]
+	[ "$(cyrus_count carol)" -eq $((c + 1)) ]
+	[ "$(cyrus_count dave)" -eq $((d + 1)) ]
+	# A queue run finds nothing left to send again.
+	run sm -qf
+	[ "$(cyrus_count alice)" -eq $((a + 1)) ]
+}

@@ -11,6 +11,8 @@ DESTDIR   ?=
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 BATS      ?= bats
+# SUITES=tests/cyrus.bats: run only these suites.
+SUITES    ?=
 
 # SANITIZE=1: ASan + UBSan build, same tests.  WERROR=1: warnings fail.
 SANITIZE  ?=
@@ -75,7 +77,7 @@ tests/tools/%: tests/tools/%.c mailer/.flags
 	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
 check: $(PROG) $(TOOLS)
-	BATS=$(BATS) tests/run-suites
+	BATS="$(BATS)" tests/run-suites $(SUITES)
 
 bench: $(PROG) $(TOOLS)
 	tests/bench/run

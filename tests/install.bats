@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# make install puts everything where a Debian Sendmail + Cyrus host looks,
+# honouring DESTDIR and PREFIX; the installed m4 files build a working
+# mailer definition with the documented defaults.
+
+load helpers/common
+
+setup() {
+	DEST=$(make_tmp install)
+}
+
+teardown() {
+	rm -rf "$DEST"
+}
+
+@test "install: DESTDIR and the default PREFIX=/usr" {
+	before=$(sha256sum < "$LMTP_IQ")
+	run make -C "$TOP" install DESTDIR="$DEST"
+	assert_status 0
+	# Installing builds nothing anew (the suite may be a SANITIZE=1 run).
+	[ "$(sha256sum < "$LMTP_IQ")" = "$before" ]
+	cmp "$LMTP_IQ" "$DEST/usr/libexec/lmtp-iq"
+	[ -x "$DEST/usr/libexec/lmtp-iq" ]
+	[ "$(stat -c %a "$DEST/usr/libexec/lmtp-iq")" = 755 ]
+	[ -f "$DEST/usr/share/man/man8/lmtp-iq.8" ]
+	[ -f "$DEST/usr/share/sendmail/cf/mailer/lmtp_iq.m4" ]
+	[ -f "$DEST/usr/share/sendmail/cf/feature/lmtp_iq_notices.m4" ]
+	"$DEST/usr/libexec/lmtp-iq" -V
+	run make -C "$TOP" uninstall DESTDIR="$DEST"
+	assert_status 0
+	[ ! -e "$DEST/usr/libexec/lmtp-iq" ]
+	[ ! -e "$DEST/usr/share/sendmail/cf/mailer/lmtp_iq.m4" ]
+}
+
+@test "install: PREFIX and SENDMAIL_CF move the files" {
+	run make -C "$TOP" install DESTDIR="$DEST" PREFIX=/opt/iq SENDMAIL_CF=/etc/mail/cf
+	assert_status 0
+	[ -x "$DEST/opt/iq/libexec/lmtp-iq" ]
+	[ -f "$DEST/etc/mail/cf/mailer/lmtp_iq.m4" ]
+	[ -f "$DEST/etc/mail/cf/feature/lmtp_iq_notices.m4" ]
+}
+
+@test "m4: MAILER(lmtp_iq) with no knobs gives the documented definition" {
+	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
+	need_package m4 /usr/bin/m4
+	cp -r /usr/share/sendmail/cf "$DEST/cf"
+	cp "$TOP/m4/lmtp_iq.m4" "$DEST/cf/mailer/"
+	cp "$TOP/m4/lmtp_iq_notices.m4" "$DEST/cf/feature/"
+	printf "OSTYPE(\`linux')dnl\nFEATURE(\`lmtp_iq_notices', \`notices.example.org')dnl\nMAILER(\`local')dnl\nMAILER(\`smtp')dnl\nMAILER(\`lmtp_iq')dnl\n" > "$DEST/t.mc"
+	m4 -D_CF_DIR_="$DEST/cf/" "$DEST/cf/m4/cf.m4" "$DEST/t.mc" > "$DEST/t.cf"
+	grep -q '^Mlmtp_iq,	P=/usr/libexec/lmtp-iq, F=lsDFMnq, S=EnvFromL, R=EnvToL/HdrToL,$' "$DEST/t.cf"
+	grep -q '^		U=cyrus:mail, T=DNS/RFC822/X-Unix,$' "$DEST/t.cf"
+	grep -q '^		A=lmtp-iq -f \$g -- \$u$' "$DEST/t.cf"
+	grep -q '^C{LmtpIqNotices}notices.example.org$' "$DEST/t.cf"
+	grep -q '^SLmtpIq_check_rcpt$' "$DEST/t.cf"
+}
+
+@test "m4: the knobs change the mailer definition" {
+	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
+	cp -r /usr/share/sendmail/cf "$DEST/cf"
+	cp "$TOP/m4/lmtp_iq.m4" "$DEST/cf/mailer/"
+	{ echo "OSTYPE(\`linux')dnl"
+	  echo "define(\`LMTP_IQ_MAILER_PATH', \`/opt/lmtp-iq')dnl"
+	  echo "define(\`LMTP_IQ_MAILER_ARGS', \`lmtp-iq -q auto -f \$g -- \$u@\$h')dnl"
+	  echo "define(\`LMTP_IQ_MAILER_FLAGS', \`m')dnl"
+	  echo "define(\`LMTP_IQ_MAILER_USER', \`mail:mail')dnl"
+	  echo "define(\`LMTP_IQ_MAILER_MAX', \`1000000')dnl"
+	  echo "define(\`LMTP_IQ_MAILER_QGRP', \`notices')dnl"
+	  echo "define(\`LMTP_IQ_MAILER_CHARSET', \`utf-8')dnl"
+	  echo "QUEUE_GROUP(\`notices', \`P=/var/spool/mqueue/notices')dnl"
+	  echo "MAILER(\`local')dnl"
+	  echo "MAILER(\`lmtp_iq')dnl"; } > "$DEST/t.mc"
+	m4 -D_CF_DIR_="$DEST/cf/" "$DEST/cf/m4/cf.m4" "$DEST/t.mc" > "$DEST/t.cf"
+	grep -q '^Mlmtp_iq,	P=/opt/lmtp-iq, F=lsDFMnqm, ' "$DEST/t.cf"
+	grep -q 'M=1000000, C=utf-8, U=mail:mail, T=DNS/RFC822/X-Unix, Q=notices,' "$DEST/t.cf"
+	grep -q 'A=lmtp-iq -q auto -f \$g -- \$u@\$h$' "$DEST/t.cf"
+}

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +22,6 @@ struct creds {
 	const char *authzid;
 	sasl_secret_t *secret;
 };
-
-static int
-fail(struct lmtp *l, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(l->err, sizeof(l->err), fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int
 auth_read_secret(const char *path, char *buf, size_t cap, char *err,
@@ -141,7 +129,7 @@ send_response(struct lmtp *l, const char *prefix, const char *data,
 		snprintf(b64, sizeof(b64), "=");
 	} else if (sasl_encode64(data, len, b64, sizeof(b64), &outlen) !=
 	    SASL_OK) {
-		return fail(l, "AUTH response too long");
+		return lmtp_fail(l, "AUTH response too long");
 	}
 	snprintf(line, sizeof(line), "%s%s%s", prefix, prefix[0] && b64[0] ?
 	    " " : "", b64);
@@ -167,7 +155,7 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 
 	s = sasl_client_start(conn, mechs, NULL, &out, &outlen, &mech);
 	if (s != SASL_OK && s != SASL_CONTINUE)
-		return fail(l, "no usable SASL mechanism among \"%s\" from %s: "
+		return lmtp_fail(l, "no usable SASL mechanism among \"%s\" from %s: "
 		    "%s", mechs, l->t->peer, sasl_errdetail(conn));
 	snprintf(prefix, sizeof(prefix), "AUTH %s", mech);
 	if (send_response(l, prefix, out, outlen, &r) < 0)
@@ -177,18 +165,18 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 
 		if (sasl_decode64(b64, (unsigned)strlen(b64), challenge,
 		    sizeof(challenge), &clen) != SASL_OK)
-			return fail(l, "bad AUTH challenge from %s", l->t->peer);
+			return lmtp_fail(l, "bad AUTH challenge from %s", l->t->peer);
 		s = sasl_client_step(conn, challenge, clen, NULL, &out, &outlen);
 		if (s != SASL_OK && s != SASL_CONTINUE) {
 			(void)send_response(l, "*", NULL, 0, &r); /* cancel */
-			return fail(l, "AUTH %s with %s failed in the client: %s",
+			return lmtp_fail(l, "AUTH %s with %s failed in the client: %s",
 			    mech, l->t->peer, sasl_errdetail(conn));
 		}
 		if (send_response(l, "", out ? out : "", outlen, &r) < 0)
 			return -1;
 	}
 	if (r.code != 235)
-		return fail(l, "AUTH %s as %s refused by %s: %s", mech, user,
+		return lmtp_fail(l, "AUTH %s as %s refused by %s: %s", mech, user,
 		    l->t->peer, r.text);
 	return 0;
 }
@@ -212,23 +200,23 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	int rc = -1;
 
 	if (!(l->caps & CAP_AUTH))
-		return fail(l, "%s does not offer AUTH, but auth_user is set",
+		return lmtp_fail(l, "%s does not offer AUTH, but auth_user is set",
 		    l->t->peer);
 	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, mechs, sizeof(mechs));
 	if (mechs[0] == '\0')
-		return fail(l, "%s offers AUTH %s; none of it is allowed by "
+		return lmtp_fail(l, "%s offers AUTH %s; none of it is allowed by "
 		    "auth_mechanisms (%s)", l->t->peer, l->auth_mechs,
 		    cfg->auth_mechanisms);
 	if (cfg->auth_password_file[0] == '\0')
-		return fail(l, "auth_user is set but auth_password_file is not");
+		return lmtp_fail(l, "auth_user is set but auth_password_file is not");
 	if (auth_read_secret(cfg->auth_password_file, password,
 	    sizeof(password), err, sizeof(err)) < 0)
-		return fail(l, "%s", err);
+		return lmtp_fail(l, "%s", err);
 	plen = strlen(password);
 	c.secret = calloc(1, sizeof(*c.secret) + plen + 1);
 	if (c.secret == NULL) {
 		explicit_bzero(password, sizeof(password));
-		return fail(l, "out of memory");
+		return lmtp_fail(l, "out of memory");
 	}
 	c.secret->len = plen;
 	memcpy(c.secret->data, password, plen);
@@ -238,12 +226,12 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	snprintf(host, sizeof(host), "%s", l->t->host[0] ? l->t->host :
 	    "localhost");
 	if (sasl_client_init(NULL) != SASL_OK) {
-		fail(l, "cannot initialise libsasl2");
+		lmtp_fail(l, "cannot initialise libsasl2");
 	} else if (sasl_client_new("lmtp", host, NULL, NULL, cbs, 0, &conn) !=
 	    SASL_OK) {
-		fail(l, "cannot start a SASL client");
+		lmtp_fail(l, "cannot start a SASL client");
 	} else if (sasl_setprop(conn, SASL_SEC_PROPS, &sec) != SASL_OK) {
-		fail(l, "cannot set SASL security properties");
+		lmtp_fail(l, "cannot set SASL security properties");
 	} else {
 		rc = converse(l, conn, mechs, cfg->auth_user);
 	}

@@ -76,12 +76,18 @@ copy(char *dst, size_t cap, const char *v)
 	return NULL;
 }
 
+/* A value that must be one word: a server, a host or a user name. */
+static const char *
+copy_word(char *dst, size_t cap, const char *v, const char *what)
+{
+	return has_space_or_control(v) ? what : copy(dst, cap, v);
+}
+
 static const char *
 set_server(struct config *c, const char *v)
 {
-	if (has_space_or_control(v))
-		return "a server address has no spaces";
-	return copy(c->server, sizeof(c->server), v);
+	return copy_word(c->server, sizeof(c->server), v,
+	    "a server address has no spaces");
 }
 
 static const char *
@@ -109,9 +115,8 @@ set_timeout(struct config *c, const char *v)
 static const char *
 set_lhlo(struct config *c, const char *v)
 {
-	if (has_space_or_control(v))
-		return "a host name has no spaces";
-	return copy(c->lhlo_name, sizeof(c->lhlo_name), v);
+	return copy_word(c->lhlo_name, sizeof(c->lhlo_name), v,
+	    "a host name has no spaces");
 }
 
 static const char *
@@ -131,17 +136,15 @@ set_syslog(struct config *c, const char *v)
 static const char *
 set_auth_user(struct config *c, const char *v)
 {
-	if (has_space_or_control(v))
-		return "a user name has no spaces";
-	return copy(c->auth_user, sizeof(c->auth_user), v);
+	return copy_word(c->auth_user, sizeof(c->auth_user), v,
+	    "a user name has no spaces");
 }
 
 static const char *
 set_auth_authzid(struct config *c, const char *v)
 {
-	if (has_space_or_control(v))
-		return "a user name has no spaces";
-	return copy(c->auth_authzid, sizeof(c->auth_authzid), v);
+	return copy_word(c->auth_authzid, sizeof(c->auth_authzid), v,
+	    "a user name has no spaces");
 }
 
 static const char *

@@ -18,8 +18,8 @@
 /* The QUIT reply is a courtesy; do not hold up a finished delivery. */
 #define QUIT_TIMEOUT_MS 2000
 
-static int
-fail(struct lmtp *l, const char *fmt, ...)
+int
+lmtp_fail(struct lmtp *l, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -118,13 +118,13 @@ read_reply(struct lmtp *l, struct reply *r, int timeout_ms,
 	while (more) {
 		n = transport_read_line(l->t, line, sizeof(line), deadline);
 		if (n < 0)
-			return fail(l, "%s", l->t->err);
+			return lmtp_fail(l, "%s", l->t->err);
 		sanitize(line);
 		if (l->trace)
 			log_trace("<<< %s", line);
 		code = line_code(line, &more);
 		if (code < 0 || (nlines > 0 && code != r->code))
-			return fail(l, "garbage reply from %s: \"%.200s\"",
+			return lmtp_fail(l, "garbage reply from %s: \"%.200s\"",
 			    l->t->peer, line);
 		r->code = code;
 		if (each)
@@ -159,14 +159,14 @@ send_line(struct lmtp *l, const char *line, const char *shown_as)
 	if (l->trace)
 		log_trace(">>> %s", shown_as ? shown_as : line);
 	if (transport_puts(l->t, line) < 0 || transport_puts(l->t, "\r\n") < 0)
-		return fail(l, "%s", l->t->err);
+		return lmtp_fail(l, "%s", l->t->err);
 	return 0;
 }
 
 static int
 flush(struct lmtp *l)
 {
-	return transport_flush(l->t) < 0 ? fail(l, "%s", l->t->err) : 0;
+	return transport_flush(l->t) < 0 ? lmtp_fail(l, "%s", l->t->err) : 0;
 }
 
 int
@@ -224,7 +224,7 @@ lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
 		return -1;
 	snprintf(l->greeting, sizeof(l->greeting), "%s", r.text);
 	if (r.code != 220)
-		return fail(l, "%s greeted with: %s", t->peer, r.text);
+		return lmtp_fail(l, "%s greeted with: %s", t->peer, r.text);
 
 	snprintf(cmd, sizeof(cmd), "LHLO %s", lhlo_name);
 	if (send_line(l, cmd, NULL) < 0 || flush(l) < 0)
@@ -233,7 +233,7 @@ lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
 		return -1;
 	if (r.code != 250) {
 		l->caps = 0;
-		return fail(l, "%s rejected LHLO: %s", t->peer, r.text);
+		return lmtp_fail(l, "%s rejected LHLO: %s", t->peer, r.text);
 	}
 	return 0;
 }
@@ -270,7 +270,7 @@ read_verdict(struct lmtp *l, struct reply *r, int timeout_ms, const char *what)
 	if (read_reply(l, r, timeout_ms, NULL) < 0)
 		return -1;
 	if (r->code / 100 == 3)
-		return fail(l, "unexpected reply to %s from %s: %s", what,
+		return lmtp_fail(l, "unexpected reply to %s from %s: %s", what,
 		    l->t->peer, r->text);
 	return 0;
 }
@@ -386,7 +386,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 	}
 	if (data.code != 354) {
 		if (data.code / 100 != 4 && data.code / 100 != 5)
-			return fail(l, "unexpected reply to DATA from %s: %s",
+			return lmtp_fail(l, "unexpected reply to DATA from %s: %s",
 			    l->t->peer, data.text);
 		for (i = 0; i < x->nrcpts; i++)
 			if (x->rcpts[i].accepted)
@@ -401,7 +401,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 		return LMTP_EINPUT;
 	}
 	if (rc < 0)
-		return fail(l, "%s", l->t->err);
+		return lmtp_fail(l, "%s", l->t->err);
 	if (send_line(l, ".", NULL) < 0)
 		return -1;
 	/* RFC 2920 3.1: QUIT may end a pipelined group; it saves a round

@@ -70,6 +70,10 @@ struct lmtp_txn {
 #define LMTP_OK 0		/* every recipient may still have no verdict */
 #define LMTP_EINPUT (-2)	/* the body could not be read */
 
+/* Record why the session failed in l->err; returns -1. */
+int lmtp_fail(struct lmtp *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Read the greeting and send LHLO.  -1: l->err says why. */
 int lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name);
 

@@ -6,9 +6,7 @@ load helpers/common
 load helpers/cyrus
 
 setup_file() {
-	cyrus_start
-	cyrus_fill alice
-	export CYRUS_DIR CYRUS_PID CYRUS_SOCK CYRUS_PORT CYRUS_PORT6
+	cyrus_suite_start
 }
 
 teardown_file() {

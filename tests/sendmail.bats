@@ -10,10 +10,9 @@ load helpers/sendmail
 
 setup_file() {
 	[ "$(id -u)" -eq 0 ] || { echo "the Sendmail suite runs as root" >&2; return 1; }
-	cyrus_start
+	cyrus_suite_start
 	sendmail_setup
-	cyrus_fill alice
-	export CYRUS_DIR CYRUS_PID CYRUS_SOCK CYRUS_PORT CYRUS_PORT6 SM_DIR
+	export SM_DIR
 }
 
 teardown_file() {

@@ -148,3 +148,10 @@ cyrus_fill() {
 	rm -f "$f"
 	[ "$(cyrus_usage "$1")" -ge 10 ]
 }
+
+# setup_file for a suite that shares one Cyrus, alice already over quota.
+cyrus_suite_start() {
+	cyrus_start
+	cyrus_fill alice
+	export CYRUS_DIR CYRUS_PID CYRUS_SOCK CYRUS_PORT CYRUS_PORT6
+}

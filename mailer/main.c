@@ -339,6 +339,24 @@ deliver(const struct options *o, const struct config *cfg)
 	return status;
 }
 
+/* -n: MAIL FROM:<> then RSET.  A server may refuse us only at MAIL
+ * (Cyrus over TCP without AUTH: 430); 1 when MAIL was accepted. */
+static int
+check_mail(struct lmtp *l)
+{
+	struct reply r;
+	int ok;
+
+	if (lmtp_command(l, "MAIL FROM:<>", NULL, &r) < 0) {
+		printf("mail from: no answer: %s\n", l->err);
+		return 0;
+	}
+	printf("mail from: %s\n", r.text);
+	ok = r.code / 100 == 2;
+	(void)lmtp_command(l, "RSET", NULL, &r);
+	return ok;
+}
+
 /* -n: what would a delivery find?  Exit 0 if it could go ahead. */
 static int
 check(const struct options *o, const struct config *cfg)
@@ -347,7 +365,7 @@ check(const struct options *o, const struct config *cfg)
 	struct lmtp l;
 	const char *param;
 	char caps[200];
-	int ok;
+	int iq_ok, ok;
 
 	t.fd = -1;
 	printf("server: %s\n", cfg->server);
@@ -363,13 +381,16 @@ check(const struct options *o, const struct config *cfg)
 	if (l.caps & CAP_AUTH)
 		printf("auth mechanisms: %s\n", l.auth_mechs);
 	printf("authenticated: %s\n", cfg->auth_user[0] ? cfg->auth_user : "no");
-	ok = policy_param(cfg->policy, l.caps, &param) == 0;
+	iq_ok = policy_param(cfg->policy, l.caps, &param) == 0;
 	printf("ignorequota: %s; policy %s: %s\n",
 	    (l.caps & CAP_IGNOREQUOTA) ? "advertised" : "not advertised",
 	    config_policy_name(cfg->policy),
 	    param ? "RCPT will carry IGNOREQUOTA" :
-	    ok ? "RCPT will not carry IGNOREQUOTA" :
+	    iq_ok ? "RCPT will not carry IGNOREQUOTA" :
 	    "nothing will be delivered (the message stays queued)");
+	ok = check_mail(&l) && iq_ok;
+	printf("result: %s\n", ok ? "a delivery can go ahead" :
+	    "deliveries would stay queued");
 	lmtp_quit(&l);
 	return ok ? EX_OK : EX_TEMPFAIL;
 }

@@ -145,6 +145,14 @@ mech_delivers() {
 	assert_output_has 'ignorequota: advertised'
 }
 
+@test "auth: -n without AUTH against the AUTH-required port reports the 430 and exits 75" {
+	printf 'server = 127.0.0.1:%s\nsyslog = no\n' "$CYRUS_PORT" > "$MSG/conf"
+	run lmtp_iq -n
+	assert_status 75
+	assert_output_has 'mail from: 430 Authentication required'
+	assert_output_has 'result: deliveries would stay queued'
+}
+
 @test "auth: IPv6 loopback [::1]:port delivers with AUTH" {
 	if [ -z "$CYRUS_PORT6" ]; then
 		skip "::1 is not configured on lo"

@@ -89,4 +89,6 @@ lmtp_iq() {
 	assert_status 0
 	assert_output_has 'capabilities: PIPELINING 8BITMIME SIZE IGNOREQUOTA ENHANCEDSTATUSCODES AUTH'
 	assert_output_has 'ignorequota: advertised; policy require: RCPT will carry IGNOREQUOTA'
+	assert_output_has 'mail from: 250 2.1.0 ok'
+	assert_output_has 'result: a delivery can go ahead'
 }

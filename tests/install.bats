@@ -75,3 +75,9 @@ teardown() {
 	grep -q 'M=1000000, C=utf-8, U=mail:mail, T=DNS/RFC822/X-Unix, Q=notices,' "$DEST/t.cf"
 	grep -q 'A=lmtp-iq -q auto -f \$g -- \$u@\$h$' "$DEST/t.cf"
 }
+
+@test "build: without libsasl2 the build stops naming the package" {
+	run make -C "$TOP" need-sasl PKG_CONFIG=false
+	[ "$status" -ne 0 ]
+	assert_output_has 'apt-get install libsasl2-dev'
+}

@@ -135,6 +135,55 @@ mail_verdict() {
 	[ "$(sed -n '/^DATA\r$/{n;p}' "$FAKE_DIR/record" | od -c | head -1)" = "$(printf 'x\r\n' | od -c | head -1)" ]
 }
 
+@test "capabilities are read case-insensitively" {
+	{ echo 'send 220 fake'; echo 'expect LHLO client.test'
+	  echo 'send 250-fake'; echo 'send 250-pipelining'; echo 'send 250-8bitmime'
+	  echo 'send 250 IgnoreQuota'
+	  echo 'expect MAIL FROM:<> BODY=8BITMIME'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
+	  echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "-s takes a bare absolute path as a UNIX socket" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "$FAKE_DIR/sock" alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "-s host without a port uses port 24 over TCP" {
+	[ "$(id -u)" -eq 0 ] || { echo "binding port 24 needs root"; return 1; }
+	FAKE_DIR=$(make_tmp fake)
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye; } > "$FAKE_DIR/script"
+	printf 'lhlo_name = client.test\nsyslog = no\n' > "$FAKE_DIR/conf"
+	"$TOOLS/fakelmtp" -l tcp:127.0.0.1:24 -s "$FAKE_DIR/script" -r "$FAKE_DIR/record" \
+		-p "$FAKE_DIR/ready" 2>"$FAKE_DIR/err" 3>&- &
+	FAKE_PID=$!
+	wait_file "$FAKE_DIR/ready"
+	[ "$(cat "$FAKE_DIR/ready")" = 24 ]
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s 127.0.0.1 alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "-n: IGNOREQUOTA missing under policy require is 75, and MAIL is tried and reset" {
+	{ lhlo_offering PIPELINING
+	  echo 'expect MAIL FROM:<>'; echo 'send 250 2.1.0 ok'; echo 'expect RSET'; echo 'send 250 ok'
+	  bye; } | fake_start
+	run lmtp_iq -n
+	assert_status 75
+	assert_output_has 'ignorequota: not advertised; policy require: nothing will be delivered'
+	assert_output_has 'mail from: 250 2.1.0 ok'
+	assert_output_has 'result: deliveries would stay queued'
+	fake_finish
+}
+
 @test "SIZE= is sent when stdin is a regular file and the server offers SIZE" {
 	{ lhlo_offering PIPELINING IGNOREQUOTA SIZE
 	  echo 'expect MAIL FROM:<> SIZE=47'
@@ -514,15 +563,17 @@ policy_case() {
 	fake_finish
 }
 
-@test "SIGTERM during delivery exits 75" {
-	{ pipelined_envelope; echo 'stall'; } | fake_start
-	"$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" alice < "$MSG/notice" 2>"$MSG/err" &
-	pid=$!
-	sleep 0.3
-	kill -TERM "$pid"
-	rc=0; wait "$pid" || rc=$?
-	[ "$rc" -eq 75 ]
-	grep -q 'stays queued' "$MSG/err"
+@test "SIGTERM and SIGALRM during delivery exit 75" {
+	{ pipelined_envelope; echo 'stall'; echo accept; pipelined_envelope; echo 'stall'; } | fake_start
+	for sig in TERM ALRM; do
+		"$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" alice < "$MSG/notice" 2>"$MSG/err" &
+		pid=$!
+		sleep 0.3
+		kill -"$sig" "$pid"
+		rc=0; wait "$pid" || rc=$?
+		[ "$rc" -eq 75 ]
+		grep -q 'stays queued' "$MSG/err"
+	done
 	fake_finish
 }
 

@@ -44,7 +44,9 @@ checked() {
 @test "memcheck: policy require refusal, a timeout, and -n" {
 	{ lhlo_offering PIPELINING; echo 'expect QUIT'; echo 'send 221 bye'
 	  echo accept; echo 'send 220 fake'; echo 'stall'
-	  echo accept; lhlo_offering IGNOREQUOTA AUTH PLAIN; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  echo accept; lhlo_offering IGNOREQUOTA AUTH PLAIN
+	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
 	run checked alice < "$MSG/notice"
 	assert_status 75
 	run checked -t 1 alice < "$MSG/notice"

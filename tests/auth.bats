@@ -138,6 +138,18 @@ mech_delivers() {
 	assert_output_has '>>> [redacted]'
 }
 
+@test "auth: no leak or memory error in AUTH (PLAIN, SCRAM-SHA-256, DIGEST-MD5, wrong password)" {
+	memcheck_prefix
+	for mech in PLAIN SCRAM-SHA-256 DIGEST-MD5; do
+		auth_conf "$mech"
+		run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/conf" alice < "$MSG/notice"
+		assert_status 0
+	done
+	echo wrong > "$MSG/secret"
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/conf" alice < "$MSG/notice"
+	assert_status 75
+}
+
 @test "auth: -n authenticates and says so" {
 	run lmtp_iq -n
 	assert_status 0

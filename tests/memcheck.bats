@@ -1,7 +1,6 @@
 #!/usr/bin/env bats
-# No leaks and no memory errors on the main paths: under valgrind for the
-# normal build, under ASan/LeakSanitizer for SANITIZE=1 (valgrind cannot
-# run an ASan binary).  Either way a finding fails the run with 99.
+# No leaks and no memory errors on the main paths (see memcheck_prefix):
+# a finding fails the run with 99.  The AUTH paths are in auth.bats.
 
 load helpers/common
 load helpers/fake
@@ -9,15 +8,7 @@ load helpers/fake
 setup() {
 	MSG=$(make_tmp msg)
 	printf 'Subject: notice\n\n.body\n' > "$MSG/notice"
-	if ldd "$LMTP_IQ" | grep -q libasan; then
-		export ASAN_OPTIONS=detect_leaks=1:exitcode=99
-		CHECK=()
-	else
-		need_package valgrind /usr/bin/valgrind
-		CHECK=(valgrind -q --leak-check=full --show-leak-kinds=all
-			--errors-for-leak-kinds=definite,indirect,possible
-			--error-exitcode=99 --track-fds=no)
-	fi
+	memcheck_prefix
 }
 
 teardown() {

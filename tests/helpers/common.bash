@@ -79,3 +79,20 @@ need_package() {
 		return 1
 	}
 }
+
+# CHECK=(...): a prefix that fails a run with 99 on a leak or a memory
+# error: valgrind for a normal build, LeakSanitizer for SANITIZE=1
+# (valgrind cannot run an ASan binary).  Reachable blocks that ld.so
+# keeps for libsasl2's plugins are not leaks and are not counted.
+memcheck_prefix() {
+	if ldd "$LMTP_IQ" | grep -q libasan; then
+		export ASAN_OPTIONS=detect_leaks=1:exitcode=99
+		CHECK=()
+	else
+		need_package valgrind /usr/bin/valgrind
+		CHECK=(valgrind -q --leak-check=full
+			--show-leak-kinds=definite,indirect,possible
+			--errors-for-leak-kinds=definite,indirect,possible
+			--error-exitcode=99)
+	fi
+}

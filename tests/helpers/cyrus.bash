@@ -5,6 +5,7 @@
 #
 # Users alice bob carol dave erin are created on first delivery with a
 # 10 KiB quota.  The harness runs as root; master drops to user cyrus.
+# CYRUS_USERS replaces that list; CYRUS_EXTRA_CONF is appended to imapd.conf.
 
 CYRUS_LIB=/usr/lib/cyrus/bin
 CYRUS_ADMIN_PASSWORD=cyrus-admin-pw
@@ -36,7 +37,7 @@ cyrus_write_config() {
 	servername: cyrus.test
 	autocreate_post: 1
 	autocreate_quota: 10
-	autocreate_users: alice bob carol dave erin
+	autocreate_users: ${CYRUS_USERS:-alice bob carol dave erin}
 	duplicatesuppression: 0
 	admins: cyrus
 	allowplaintext: yes
@@ -44,6 +45,7 @@ cyrus_write_config() {
 	sasl_auxprop_plugin: sasldb
 	sasl_sasldb_path: $d/sasldb2
 	sasl_mech_list: $CYRUS_MECHS
+	${CYRUS_EXTRA_CONF:-}
 	EOF
 	{
 		echo 'SERVICES {'

@@ -6,6 +6,8 @@
 #
 # Needs cyrus.bash's Cyrus running (CYRUS_SOCK).  Bounces to
 # anything@capture.test are appended to $SM_DIR/captured.
+# SM_IQ_ARGS replaces the mailer's A= (DIR stands for the temp dir), and
+# SM_MAILERTABLE adds mailertable lines.
 
 SM_BIN=/usr/sbin/sendmail-mta
 SM_CF_TREE=/usr/share/sendmail/cf
@@ -30,14 +32,16 @@ sendmail_setup() {
 	printf '127.0.0.1 localhost\n127.0.1.1 %s.example.test %s\n' "$host" "$host" > "$d/hosts"
 	printf 'hosts files\naliases files\n' > "$d/service.switch"
 	printf 'postmaster: postmaster@capture.test\nMAILER-DAEMON: postmaster\n' > "$d/aliases"
-	printf 'notices.example.test\tlmtp_iq:localhost\ncapture.test\tcapture:localhost\n' > "$d/mailertable"
+	printf 'notices.example.test\tlmtp_iq:localhost\ncapture.test\tcapture:localhost\n%s' \
+		"${SM_MAILERTABLE:-}" > "$d/mailertable"
 	printf '192.0.2.10\n198.51.100\n' > "$d/trusted"
 	touch "$d/captured"
 	chmod 666 "$d/captured"
 	# The capture mailer appends each message it gets, then a separator.
 	printf '#!/bin/sh\ncat >> %s/captured\necho ===== >> %s/captured\n' "$d" "$d" > "$d/bin/capture"
 	chmod 755 "$d/bin/capture"
-	sed -e "s|@DIR@|$d|g" -e "s|@CYRUS_SOCK@|$CYRUS_SOCK|g" \
+	local args=${SM_IQ_ARGS:-'lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u'}
+	sed -e "s|@IQ_ARGS@|${args//DIR/$d}|" -e "s|@DIR@|$d|g" -e "s|@CYRUS_SOCK@|$CYRUS_SOCK|g" \
 		"$TOP/tests/fixtures/test.mc" > "$d/test.mc"
 	m4 -D_CF_DIR_="$d/cf/" "$d/cf/m4/cf.m4" "$d/test.mc" > "$d/test.cf" || return 1
 	makemap hash "$d/mailertable" < "$d/mailertable"

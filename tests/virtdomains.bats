@@ -1,0 +1,57 @@
+#!/usr/bin/env bats
+# Cyrus virtual domains (virtdomains: userid): one notice domain per hosted
+# domain, the mailertable's host part naming the Cyrus domain, and the
+# mailer passing $u@$h.  Real Sendmail, real Cyrus.
+
+load helpers/common
+load helpers/cyrus
+load helpers/sendmail
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || { echo "the Sendmail suite runs as root" >&2; return 1; }
+	CYRUS_EXTRA_CONF='virtdomains: userid'
+	CYRUS_USERS='alice@example.org alice@example.net'
+	cyrus_start
+	SM_IQ_ARGS='lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u@$h'
+	SM_MAILERTABLE=$'notices.example.org\tlmtp_iq:example.org\nnotices.example.net\tlmtp_iq:example.net\n'
+	sendmail_setup
+	cyrus_fill alice@example.org
+	export CYRUS_DIR CYRUS_PID CYRUS_SOCK CYRUS_PORT CYRUS_PORT6 SM_DIR
+}
+
+teardown_file() {
+	sendmail_teardown
+	cyrus_stop
+}
+
+setup() {
+	MSG=$(make_tmp msg)
+	printf 'From: postmaster@example.org\nSubject: Your mailbox is over quota\n\nPlease make room.\n' > "$MSG/notice"
+}
+
+teardown() {
+	rm -rf "$MSG"
+}
+
+@test "virtdomains: the mailertable host part reaches the mailer as \$h" {
+	run sh -c "printf '3,0 alice@notices.example.org\n' | unshare -m sh -c 'mount --bind $SM_DIR/hosts /etc/hosts && exec $SM_BIN -C $SM_DIR/test.cf -bt' 2>/dev/null"
+	assert_output_has '$# lmtp_iq $@ example . org $: alice <'
+}
+
+@test "virtdomains: a notice reaches the over-quota mailbox of that domain's user only" {
+	org=$(cyrus_count alice@example.org); net=$(cyrus_count alice@example.net)
+	[ "$(cyrus_usage alice@example.org)" -ge 10 ]
+	run sm -odi -f '<>' alice@notices.example.org < "$MSG/notice"
+	assert_status 0
+	[ "$(sm_queued)" -eq 0 ]
+	[ "$(cyrus_count alice@example.org)" -eq $((org + 1)) ]
+	[ "$(cyrus_count alice@example.net)" -eq "$net" ]
+}
+
+@test "virtdomains: the same local part in another domain is another mailbox" {
+	net=$(cyrus_count alice@example.net)
+	run sm -odi -f '<>' alice@notices.example.net < "$MSG/notice"
+	assert_status 0
+	[ "$(cyrus_count alice@example.net)" -eq $((net + 1)) ]
+	grep -q '^Subject: Your mailbox is over quota' "$(cyrus_newest alice@example.net)"
+}

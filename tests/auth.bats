@@ -67,6 +67,15 @@ mech_delivers() {
 	notice_is_stored "$before"
 }
 
+@test "auth: an authorization id equal to the admin is accepted by Cyrus" {
+	auth_conf PLAIN
+	echo 'auth_authzid = cyrus' >> "$MSG/conf"
+	before=$(cyrus_count alice)
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 0
+	notice_is_stored "$before"
+}
+
 @test "auth: a wrong password is 75 and nothing is stored" {
 	echo 'not-the-password' > "$MSG/secret"
 	before=$(cyrus_count alice)

@@ -201,3 +201,32 @@ bad_envelope() {
 	# LOG_MAIL (2) * 8 + LOG_INFO (6) = 22; LOG_NOTICE (5) = 21
 	grep -q '^<22>' "$MSG/syslog"
 }
+
+@test "auth: AUTH PLAIN carries authzid, user and secret exactly, and the trace hides them" {
+	printf 'the-secret\n' > "$MSG/secret"
+	chmod 600 "$MSG/secret"
+	b64=$(printf 'boss\0cyrus\0the-secret' | base64 -w0)
+	{ lhlo_offering PIPELINING IGNOREQUOTA 'AUTH PLAIN'
+	  echo "expect AUTH PLAIN $b64"; echo 'send 235 2.7.0 ok'
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'auth_user = cyrus\nauth_authzid = boss\nauth_password_file = %s\nauth_mechanisms = PLAIN\n' \
+		"$MSG/secret" >> "$FAKE_DIR/conf"
+	run lmtp_iq -v alice < "$MSG/notice"
+	assert_status 0
+	assert_output_has '>>> AUTH PLAIN [redacted]'
+	assert_output_lacks "$b64"
+	assert_output_lacks 'the-secret'
+	fake_finish
+}
+
+@test "auth: a server that does not offer AUTH while auth_user is set is 75" {
+	printf 'x\n' > "$MSG/secret"; chmod 600 "$MSG/secret"
+	{ lhlo_offering PIPELINING IGNOREQUOTA; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'auth_user = cyrus\nauth_password_file = %s\n' "$MSG/secret" >> "$FAKE_DIR/conf"
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'does not offer AUTH, but auth_user is set'
+	fake_finish
+}

@@ -16,7 +16,9 @@ dnl At RCPT time a notice address is accepted from:
 dnl	- the local submission path: the command line, -bs, and the MSP
 dnl	  (which submits over loopback), i.e. no client address or loopback;
 dnl	- SMTP clients that authenticated (any ${auth_type});
-dnl	- clients in class {LmtpIqTrusted}.
+dnl	- clients in class {LmtpIqTrusted};
+dnl	- with the access map (its FEATURE before this one), clients whose
+dnl	  address or network has an entry "LmtpIq:192.0.2.10  OK".
 dnl Everyone else gets "550 5.7.1".  Accepted notices skip the relay
 dnl check, so the notice domain need not be in relay-domains; conversely,
 dnl relay-domains, a RELAY access entry or a relaying network never open
@@ -61,6 +63,10 @@ R< 127 . $* >		$# OK				loopback (MSP)
 R< IPv6 : : : 1 >	$# OK				loopback (MSP)
 R< $={LmtpIqTrusted} >	$# OK				trusted client
 R< $={LmtpIqTrusted} . $* >	$# OK			trusted network
+ifdef(`_ACCESS_TABLE_', `dnl
+R$*			$: $>A <$&{client_addr}> <?> <! LmtpIq> <>
+R<OK> <>		$# OK				access map: LmtpIq:addr OK
+', `dnl')dnl
 R$*			$#error $@ 5.7.1 $: "550 Notice address: only local or authenticated senders may use it"
 
 divert(-1)

@@ -135,6 +135,21 @@ check_rcpt_as() {	# check_rcpt_as ADDR [MACRO=VALUE...]
 	assert_output_has '$# error $@ 5 . 7 . 1'
 }
 
+@test "sendmail: the access map can trust a client or a network for notices (LmtpIq:addr OK)" {
+	run check_rcpt_as alice@notices.example.test client_addr=192.0.2.50
+	assert_output_has '$# OK'
+	run check_rcpt_as alice@notices.example.test client_addr=10.9.8.7
+	assert_output_has '$# OK'
+	run check_rcpt_as alice@notices.example.test client_addr=192.0.2.51
+	assert_output_has '$# error $@ 5 . 7 . 1'
+}
+
+@test "sendmail: a To:notice-domain RELAY access entry does not open the route to outsiders" {
+	grep -q '^To:notices.example.test' "$SM_DIR/access"
+	run check_rcpt_as alice@notices.example.test client_addr=203.0.113.9
+	assert_output_has '$# error $@ 5 . 7 . 1'
+}
+
 @test "sendmail: ordinary recipients are left to the normal checks" {
 	run check_rcpt_as bob@elsewhere.example client_addr=203.0.113.9
 	assert_output_has 'Relaying denied'

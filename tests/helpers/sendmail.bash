@@ -35,6 +35,7 @@ sendmail_setup() {
 	printf 'notices.example.test\tlmtp_iq:localhost\ncapture.test\tcapture:localhost\n%s' \
 		"${SM_MAILERTABLE:-}" > "$d/mailertable"
 	printf '192.0.2.10\n198.51.100\n' > "$d/trusted"
+	printf 'LmtpIq:192.0.2.50\tOK\nLmtpIq:10.9\tOK\nTo:notices.example.test\tRELAY\n' > "$d/access"
 	touch "$d/captured"
 	chmod 666 "$d/captured"
 	# The capture mailer appends each message it gets, then a separator.
@@ -45,6 +46,7 @@ sendmail_setup() {
 		"$TOP/tests/fixtures/test.mc" > "$d/test.mc"
 	m4 -D_CF_DIR_="$d/cf/" "$d/cf/m4/cf.m4" "$d/test.mc" > "$d/test.cf" || return 1
 	makemap hash "$d/mailertable" < "$d/mailertable"
+	makemap hash "$d/access" < "$d/access"
 	sm -bi >/dev/null
 }
 

@@ -267,14 +267,20 @@ report(const struct lmtp_rcpt *rc, const struct lmtp *l, const char *relay,
 {
 	int s = status_for_rcpt(rc);
 	const char *text = rc->have_verdict ? rc->reply.text : l->err;
+	char dsn[16];
 
+	/* The server's enhanced code, else one of the reply's class; no
+	 * verdict is a transient failure. */
+	if (rc->have_verdict && rc->reply.enh[0])
+		snprintf(dsn, sizeof(dsn), "%s", rc->reply.enh);
+	else
+		snprintf(dsn, sizeof(dsn), "%d.0.0",
+		    rc->have_verdict ? rc->reply.code / 100 : 4);
 	if (s != EX_OK)
 		log_err("%s: %s", rc->addr, text);
 	log_mail(s == EX_OK ? LOG_INFO : LOG_NOTICE,
 	    "to=<%s>, relay=%s, ignorequota=%s, dsn=%s, stat=%s (%s)",
-	    rc->addr, relay, param ? "yes" : "no",
-	    rc->have_verdict && rc->reply.enh[0] ? rc->reply.enh : "4.0.0",
-	    status_word(s), text);
+	    rc->addr, relay, param ? "yes" : "no", dsn, status_word(s), text);
 }
 
 /* -1 when the size is unknown (a pipe, as from Sendmail). */

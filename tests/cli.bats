@@ -179,9 +179,11 @@ bad_envelope() {
 	need_package socat /usr/bin/socat
 	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
 	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
-	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect RCPT TO:<carol> IGNOREQUOTA'
+	  echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 2.1.5 ok'; echo 'send 550 5.1.1 User unknown'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 Success'
+	  echo 'send 250 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 Success'; echo 'send 554 No'
 	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
 	sed -i 's/syslog = no/syslog = yes/' "$FAKE_DIR/conf"
 	# A private /dev whose log socket we read; /dev/null comes along.
@@ -190,7 +192,7 @@ bad_envelope() {
 	SOCAT_PID=$!
 	wait_file "$MSG/dev/log" 2>/dev/null || sleep 0.3
 	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
-		exec "$2" -C "$3" -s "$4" alice bob < "$5"' \
+		exec "$2" -C "$3" -s "$4" alice bob carol < "$5"' \
 		sh "$MSG/dev" "$LMTP_IQ" "$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice"
 	assert_status 67
 	fake_finish
@@ -198,6 +200,8 @@ bad_envelope() {
 	stop_pid "$SOCAT_PID"
 	grep -q 'lmtp-iq\[[0-9]*\]: to=<alice>, relay=unix:.*/sock, ignorequota=yes, dsn=2.1.5, stat=Sent (250 2.1.5 Success)' "$MSG/syslog"
 	grep -q 'lmtp-iq\[[0-9]*\]: to=<bob>, relay=unix:.*/sock, ignorequota=yes, dsn=5.1.1, stat=Bounced (550 5.1.1 User unknown)' "$MSG/syslog"
+	# No enhanced code: the DSN class comes from the reply code.
+	grep -q 'lmtp-iq\[[0-9]*\]: to=<carol>, relay=unix:.*/sock, ignorequota=yes, dsn=5.0.0, stat=Bounced (554 No)' "$MSG/syslog"
 	# LOG_MAIL (2) * 8 + LOG_INFO (6) = 22; LOG_NOTICE (5) = 21
 	grep -q '^<22>' "$MSG/syslog"
 }

@@ -9,7 +9,6 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -201,8 +200,6 @@ lhlo_line(struct lmtp *l, const char *text)
 		    strncasecmp(text, known[i].name, kw) != 0)
 			continue;
 		l->caps |= known[i].cap;
-		if (known[i].cap == CAP_SIZE)
-			l->size_max = strtoul(params, NULL, 10);
 		if (known[i].cap == CAP_AUTH)
 			snprintf(l->auth_mechs, sizeof(l->auth_mechs), "%s", params);
 	}
@@ -217,7 +214,6 @@ lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
 	l->t = t;
 	l->caps = 0;
 	l->quit_sent = 0;
-	l->size_max = 0;
 	l->auth_mechs[0] = l->greeting[0] = l->err[0] = '\0';
 
 	if (read_reply(l, &r, l->timeout_ms, NULL) < 0)

@@ -47,7 +47,6 @@ struct lmtp {
 	int data_timeout_ms;	/* for each reply after the final dot */
 	unsigned caps;
 	int quit_sent;		/* QUIT went out pipelined behind the dot */
-	unsigned long size_max;	/* SIZE parameter, 0 = none given */
 	char auth_mechs[512];	/* the AUTH line's mechanisms, space separated */
 	char greeting[REPLY_TEXT_MAX];
 	char err[LMTP_ERR_MAX];	/* why the session failed */

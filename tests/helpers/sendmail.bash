@@ -61,6 +61,27 @@ sm() {
 		exec "$0" -C "$cf" "$@"' "$SM_BIN" "$SM_DIR/hosts" "$SM_DIR/test.cf" "$@"
 }
 
+# -bt output for one address through ruleset 3,0 (resolution).
+resolve() {
+	printf '3,0 %s\n' "$1" | sm -bt 2>/dev/null | grep '^parse *returns:'
+}
+
+# check_rcpt as an SMTP client would meet it: MACRO=VALUE arguments set
+# macros ({client_addr}, {auth_type}); arguments starting with "." are
+# -bt commands given as they are (".CR domain" adds to class R).
+check_rcpt_as() {	# check_rcpt_as ADDR [MACRO=VALUE | .CMD]...
+	local addr=$1 m
+	shift
+	{ for m in "$@"; do
+		case $m in
+		.*) printf '%s\n' "$m" ;;
+		*) printf '.D{%s}%s\n' "${m%%=*}" "${m#*=}" ;;
+		esac
+	  done
+	  printf 'check_rcpt <%s>\n' "$addr"; } |
+		sm -bt 2>/dev/null | grep '^check_rcpt *returns:'
+}
+
 # Messages waiting in the test queue.
 sm_queued() {
 	find "$SM_DIR/mqueue" -name 'qf*' | wc -l

@@ -43,7 +43,8 @@ ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) $(HARDEN) $(SASL_CFLAGS) \
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
-       mailer/auth.c mailer/message.c mailer/status.c mailer/log.c
+       mailer/auth.c mailer/message.c mailer/status.c mailer/log.c \
+       mailer/policy.c
 OBJS = $(SRCS:.c=.o)
 PROG = mailer/lmtp-iq
 

@@ -26,11 +26,20 @@ dnl	Message-Id		n no "From " line	q 250 to VRFY
 dnl Not m: one recipient per call, so that each exit status is exact.
 dnl Not X: lmtp-iq does its own dot-stuffing.  Not P: Cyrus adds Return-Path.
 dnl
+dnl S=EnvFromLmtpIq (below) keeps the null sender null, so that a notice
+dnl sent with -f '<>' and a DSN reach Cyrus as MAIL FROM:<> and are stored
+dnl with Return-Path: <>.  EnvFromL would make it MAILER-DAEMON, and
+dnl EnvFromSMTP needs MAILER(smtp).  Sendmail's own DSNs come with the
+dnl sender $n (MAILER-DAEMON); an SMTP or LMTP mailer sends them as <>,
+dnl and so does this one.  Other senders are qualified as EnvFromL does.
+dnl
 ifdef(`LMTP_IQ_MAILER_PATH',, `define(`LMTP_IQ_MAILER_PATH', `/usr/libexec/lmtp-iq')')
 ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -f $g -- $u')')
 ifdef(`LMTP_IQ_MAILER_USER',, `define(`LMTP_IQ_MAILER_USER', `cyrus:mail')')
 _DEFIFNOT(`_DEF_LMTP_IQ_MAILER_FLAGS', `lsDFMnq')
 _DEFIFNOT(`LMTP_IQ_MAILER_FLAGS', `')
+ifdef(`_LMTP_IQ_NOTICES_NO_ACCESS_', `ifdef(`_ACCESS_TABLE_', `errprint(`*** ERROR: FEATURE(`access_db') must come before FEATURE(`lmtp_iq_notices'), or LmtpIq: access entries are not read
+')')')
 define(`_LMTP_IQ_QGRP', `ifelse(defn(`LMTP_IQ_MAILER_QGRP'),`',`', ` Q=LMTP_IQ_MAILER_QGRP,')')dnl
 
 POPDIVERT
@@ -41,6 +50,14 @@ POPDIVERT
 
 VERSIONID(`$Id: lmtp_iq.m4,v 0.1.0 $')
 
-Mlmtp_iq,	P=LMTP_IQ_MAILER_PATH, F=_MODMF_(CONCAT(_DEF_LMTP_IQ_MAILER_FLAGS, LMTP_IQ_MAILER_FLAGS), `LMTP_IQ'), S=EnvFromL, R=EnvToL/HdrToL,
+SEnvFromLmtpIq
+R<@>			$@ <@>			null sender stays null: MAIL FROM:<>
+R@ <@ $*>		$@ <@>			null sender, Sun form
+R$n			$@ <@>			Sendmail's own DSNs
+R$+			$: $>AddDomain $1	add local domain if needed
+ifdef(`_LOCAL_NO_MASQUERADE_', `dnl', `dnl
+R$*			$: $>MasqEnv $1		do masquerading')
+
+Mlmtp_iq,	P=LMTP_IQ_MAILER_PATH, F=_MODMF_(CONCAT(_DEF_LMTP_IQ_MAILER_FLAGS, LMTP_IQ_MAILER_FLAGS), `LMTP_IQ'), S=EnvFromLmtpIq, R=EnvToL/HdrToL,
 		_OPTINS(`LMTP_IQ_MAILER_MAX', `M=', `, ')_OPTINS(`LMTP_IQ_MAILER_CHARSET', `C=', `, ')U=LMTP_IQ_MAILER_USER, T=DNS/RFC822/X-Unix,_LMTP_IQ_QGRP
 		A=LMTP_IQ_MAILER_ARGS

@@ -167,6 +167,30 @@ set_auth_mechanisms(struct config *c, const char *v)
 	return copy(c->auth_mechanisms, sizeof(c->auth_mechanisms), v);
 }
 
+/* Addresses as Sendmail passes them in $g, and "<>" for the null
+ * sender, separated by spaces.  No word holds a control byte or an angle
+ * bracket, as on argv. */
+static const char *
+set_notice_senders(struct config *c, const char *v)
+{
+	const char *p = v;
+	size_t len, i;
+
+	while (*p) {
+		len = strcspn(p, " ");
+		for (i = 0; i < len && !(len == 2 && p[0] == '<' && p[1] == '>');
+		    i++)
+			if (iscntrl((unsigned char)p[i]) || p[i] == '<' ||
+			    p[i] == '>')
+				return "expected addresses separated by spaces, "
+				    "<> for the null sender";
+		p += len;
+		p += strspn(p, " ");
+	}
+	c->notice_senders_set = 1;
+	return copy(c->notice_senders, sizeof(c->notice_senders), v);
+}
+
 static const struct {
 	const char *key;
 	setter set;
@@ -180,6 +204,7 @@ static const struct {
 	{ "auth_authzid", set_auth_authzid },
 	{ "auth_password_file", set_auth_password_file },
 	{ "auth_mechanisms", set_auth_mechanisms },
+	{ "notice_senders", set_notice_senders },
 };
 
 static char *

@@ -31,6 +31,8 @@ struct config {
 	char auth_authzid[256];
 	char auth_password_file[CONFIG_VALUE_MAX];
 	char auth_mechanisms[CONFIG_VALUE_MAX];
+	int notice_senders_set;	/* 0: every sender's mail is a notice */
+	char notice_senders[CONFIG_VALUE_MAX];	/* addresses and "<>" */
 };
 
 void config_defaults(struct config *c);

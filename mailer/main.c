@@ -20,6 +20,7 @@
 #include "lmtp.h"
 #include "log.h"
 #include "message.h"
+#include "policy.h"
 #include "status.h"
 #include "transport.h"
 
@@ -213,19 +214,6 @@ setup_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-/* The RCPT parameter the policy asks for.  -1 when policy require finds
- * the server does not advertise IGNOREQUOTA. */
-static int
-policy_param(enum iq_policy p, unsigned caps, const char **param)
-{
-	int offered = (caps & CAP_IGNOREQUOTA) != 0;
-
-	*param = NULL;
-	if (p == IQ_FORCE || ((p == IQ_REQUIRE || p == IQ_AUTO) && offered))
-		*param = "IGNOREQUOTA";
-	return (p == IQ_REQUIRE && !offered) ? -1 : 0;
-}
-
 static void
 lhlo_name(const struct config *cfg, char *buf, size_t cap)
 {
@@ -263,7 +251,7 @@ open_session(const struct config *cfg, int verbose, struct transport *t,
 
 static void
 report(const struct lmtp_rcpt *rc, const struct lmtp *l, const char *relay,
-    const char *param)
+    const struct policy_verdict *pv)
 {
 	int s = status_for_rcpt(rc);
 	const char *text = rc->have_verdict ? rc->reply.text : l->err;
@@ -279,8 +267,9 @@ report(const struct lmtp_rcpt *rc, const struct lmtp *l, const char *relay,
 	if (s != EX_OK)
 		log_err("%s: %s", rc->addr, text);
 	log_mail(s == EX_OK ? LOG_INFO : LOG_NOTICE,
-	    "to=<%s>, relay=%s, ignorequota=%s, dsn=%s, stat=%s (%s)",
-	    rc->addr, relay, param ? "yes" : "no", dsn, status_word(s), text);
+	    "to=<%s>, relay=%s, ignorequota=%s%s%s%s, dsn=%s, stat=%s (%s)",
+	    rc->addr, relay, pv->param ? "yes" : "no", pv->why[0] ? " (" : "",
+	    pv->why, pv->why[0] ? ")" : "", dsn, status_word(s), text);
 }
 
 /* -1 when the size is unknown (a pipe, as from Sendmail). */
@@ -304,7 +293,8 @@ deliver(const struct options *o, const struct config *cfg)
 	struct message_src src = { .fd = STDIN_FILENO };
 	struct lmtp_rcpt *rcpts;
 	struct lmtp_txn x;
-	const char *param = NULL;
+	struct policy_verdict pv = { .param = NULL, .why = "" };
+	const char *sender = envelope_sender(o->sender);
 	int i, rc, status;
 
 	rcpts = calloc((size_t)o->nrcpts, sizeof(*rcpts));
@@ -318,15 +308,18 @@ deliver(const struct options *o, const struct config *cfg)
 	snprintf(t.peer, sizeof(t.peer), "%s", cfg->server);
 
 	rc = open_session(cfg, o->verbose, &t, &l);
-	if (rc == 0 && policy_param(cfg->policy, l.caps, &param) < 0) {
-		snprintf(l.err, sizeof(l.err), "%s does not advertise "
-		    "IGNOREQUOTA and the policy is require: nothing delivered, "
-		    "the message stays queued", t.peer);
-		rc = -1;
+	if (rc == 0) {
+		policy_decide(cfg, sender, (l.caps & CAP_IGNOREQUOTA) != 0, &pv);
+		if (pv.refuse) {
+			snprintf(l.err, sizeof(l.err), "%s does not advertise "
+			    "IGNOREQUOTA and the policy is require: nothing "
+			    "delivered, the message stays queued", t.peer);
+			rc = -1;
+		}
 	}
 	if (rc == 0) {
-		x = (struct lmtp_txn){ .sender = envelope_sender(o->sender),
-			.size = input_size(STDIN_FILENO), .rcpt_param = param,
+		x = (struct lmtp_txn){ .sender = sender,
+			.size = input_size(STDIN_FILENO), .rcpt_param = pv.param,
 			.rcpts = rcpts, .nrcpts = (size_t)o->nrcpts,
 			.body = message_send, .body_ctx = &src };
 		rc = lmtp_deliver(&l, &x);
@@ -339,7 +332,7 @@ deliver(const struct options *o, const struct config *cfg)
 	if (t.fd >= 0)
 		lmtp_quit(&l);
 	for (i = 0; i < o->nrcpts; i++)
-		report(&rcpts[i], &l, t.peer, param);
+		report(&rcpts[i], &l, t.peer, &pv);
 	status = status_combine(rcpts, (size_t)o->nrcpts);
 	free(rcpts);
 	return status;
@@ -369,9 +362,9 @@ check(const struct options *o, const struct config *cfg)
 {
 	struct transport t;
 	struct lmtp l;
-	const char *param;
+	struct policy_verdict pv;
 	char caps[200];
-	int iq_ok, ok;
+	int ok;
 
 	t.fd = -1;
 	printf("server: %s\n", cfg->server);
@@ -387,14 +380,17 @@ check(const struct options *o, const struct config *cfg)
 	if (l.caps & CAP_AUTH)
 		printf("auth mechanisms: %s\n", l.auth_mechs);
 	printf("authenticated: %s\n", cfg->auth_user[0] ? cfg->auth_user : "no");
-	iq_ok = policy_param(cfg->policy, l.caps, &param) == 0;
+	/* What a notice from a notice sender would carry. */
+	policy_server(cfg->policy, (l.caps & CAP_IGNOREQUOTA) != 0, &pv);
 	printf("ignorequota: %s; policy %s: %s\n",
 	    (l.caps & CAP_IGNOREQUOTA) ? "advertised" : "not advertised",
 	    config_policy_name(cfg->policy),
-	    param ? "RCPT will carry IGNOREQUOTA" :
-	    iq_ok ? "RCPT will not carry IGNOREQUOTA" :
+	    pv.param ? "RCPT will carry IGNOREQUOTA" :
+	    !pv.refuse ? "RCPT will not carry IGNOREQUOTA" :
 	    "nothing will be delivered (the message stays queued)");
-	ok = check_mail(&l) && iq_ok;
+	printf("notice senders: %s\n", cfg->notice_senders_set ?
+	    cfg->notice_senders : "any (notice_senders is not set)");
+	ok = check_mail(&l) && !pv.refuse;
 	printf("result: %s\n", ok ? "a delivery can go ahead" :
 	    "deliveries would stay queued");
 	lmtp_quit(&l);

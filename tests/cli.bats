@@ -234,3 +234,55 @@ bad_envelope() {
 	assert_output_has 'does not offer AUTH, but auth_user is set'
 	fake_finish
 }
+
+@test "syslog: mail from a sender outside notice_senders is logged ignorequota=no with the reason" {
+	[ "$(id -u)" -eq 0 ] || { echo "needs root for a private mount namespace"; return 1; }
+	need_package socat /usr/bin/socat
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<someone@example.org>'; echo 'expect RCPT TO:<alice>'
+	  echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 452 4.2.2 Over quota'; echo 'send 503 5.5.1 No recipients'
+	  echo 'expect RSET'; echo 'send 250 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'syslog = yes\nnotice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
+	sed -i '/^syslog = no$/d' "$FAKE_DIR/conf"
+	mkdir "$MSG/dev"; touch "$MSG/dev/null"
+	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
+	SOCAT_PID=$!
+	wait_file "$MSG/dev/log" 2>/dev/null || sleep 0.3
+	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
+		exec "$2" -C "$3" -s "$4" -f someone@example.org alice < "$5"' \
+		sh "$MSG/dev" "$LMTP_IQ" "$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice"
+	assert_status 75
+	fake_finish
+	sleep 0.2
+	stop_pid "$SOCAT_PID"
+	grep -q 'to=<alice>, relay=unix:.*/sock, ignorequota=no (sender <someone@example.org> is not in notice_senders), dsn=4.2.2, stat=Deferred (452 4.2.2 Over quota)' "$MSG/syslog"
+}
+
+@test "config: notice_senders refuses angle brackets except <> alone" {
+	{ echo 'send 220 never used'; } > /dev/null
+	C=$(make_tmp conf)
+	for v in '<quota@example.org>' 'a<>b' 'quota@example.org>'; do
+		printf 'notice_senders = %s\n' "$v" > "$C/conf"
+		run "$LMTP_IQ" -C "$C/conf" -s unix:/nonexistent -f x alice < /dev/null
+		assert_status 75
+		assert_output_has "notice_senders: expected addresses separated by spaces, <> for the null sender"
+	done
+	printf 'notice_senders = <> quota@example.org\n' > "$C/conf"
+	run "$LMTP_IQ" -C "$C/conf" -s unix:/nonexistent -f x alice < /dev/null
+	assert_status 75
+	assert_output_has 'cannot connect'
+	rm -rf "$C"
+}
+
+@test "-n: reports the notice senders" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'notice_senders = quota@example.org <>\n' >> "$FAKE_DIR/conf"
+	run lmtp_iq -n
+	assert_status 0
+	assert_output_has 'notice senders: quota@example.org <>'
+	fake_finish
+}

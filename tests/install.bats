@@ -48,11 +48,29 @@ teardown() {
 	cp "$TOP/m4/lmtp_iq_notices.m4" "$DEST/cf/feature/"
 	printf "OSTYPE(\`linux')dnl\nFEATURE(\`lmtp_iq_notices', \`notices.example.org')dnl\nMAILER(\`local')dnl\nMAILER(\`smtp')dnl\nMAILER(\`lmtp_iq')dnl\n" > "$DEST/t.mc"
 	m4 -D_CF_DIR_="$DEST/cf/" "$DEST/cf/m4/cf.m4" "$DEST/t.mc" > "$DEST/t.cf"
-	grep -q '^Mlmtp_iq,	P=/usr/libexec/lmtp-iq, F=lsDFMnq, S=EnvFromL, R=EnvToL/HdrToL,$' "$DEST/t.cf"
+	grep -q '^Mlmtp_iq,	P=/usr/libexec/lmtp-iq, F=lsDFMnq, S=EnvFromLmtpIq, R=EnvToL/HdrToL,$' "$DEST/t.cf"
+	grep -q '^SEnvFromLmtpIq$' "$DEST/t.cf"
+	grep -q '^C{LmtpIqSenders}$' "$DEST/t.cf"
+	! grep -q 'dnl' "$DEST/t.cf"
 	grep -q '^		U=cyrus:mail, T=DNS/RFC822/X-Unix,$' "$DEST/t.cf"
 	grep -q '^		A=lmtp-iq -f \$g -- \$u$' "$DEST/t.cf"
 	grep -q '^C{LmtpIqNotices}notices.example.org$' "$DEST/t.cf"
 	grep -q '^SLmtpIq_check_rcpt$' "$DEST/t.cf"
+}
+
+@test "m4: FEATURE(access_db) after FEATURE(lmtp_iq_notices) is an error that says so" {
+	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
+	cp -r /usr/share/sendmail/cf "$DEST/cf"
+	cp "$TOP/m4/lmtp_iq.m4" "$DEST/cf/mailer/"
+	cp "$TOP/m4/lmtp_iq_notices.m4" "$DEST/cf/feature/"
+	printf "OSTYPE(\`linux')dnl\nFEATURE(\`lmtp_iq_notices', \`n.example.org')dnl\nFEATURE(\`access_db')dnl\nMAILER(\`lmtp_iq')dnl\n" > "$DEST/t.mc"
+	run m4 -D_CF_DIR_="$DEST/cf/" "$DEST/cf/m4/cf.m4" "$DEST/t.mc"
+	assert_output_has "*** ERROR: FEATURE(\`access_db') must come before FEATURE(\`lmtp_iq_notices')"
+	printf "OSTYPE(\`linux')dnl\nFEATURE(\`access_db')dnl\nFEATURE(\`lmtp_iq_notices', \`n.example.org', \`', \`q@example.org <>')dnl\nMAILER(\`lmtp_iq')dnl\n" > "$DEST/t.mc"
+	run m4 -D_CF_DIR_="$DEST/cf/" "$DEST/cf/m4/cf.m4" "$DEST/t.mc"
+	assert_output_lacks '*** ERROR'
+	assert_output_has 'C{LmtpIqSenders}q@example.org '
+	assert_output_has 'R<OK> <>		$# OK				access map: LmtpIq:addr OK'
 }
 
 @test "m4: the knobs change the mailer definition" {

@@ -282,6 +282,49 @@ policy_case() {
 	fake_finish
 }
 
+# sender_case "NOTICE_SENDERS" SENDER "CAPS" "RCPT LINE": notice_senders
+# set, the given sender (-f), the RCPT line that must go out.
+sender_case() {
+	local from=$2
+	[ "$from" = '<>' ] && from=
+	{ lhlo_offering PIPELINING $3
+	  echo "expect MAIL FROM:<$from>"; echo "expect $4"; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	printf 'notice_senders = %s\n' "$1" >> "$FAKE_DIR/conf"
+	run lmtp_iq -f "$2" alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "notice_senders: a listed sender's mail carries IGNOREQUOTA" {
+	sender_case 'quota@example.org <>' quota@example.org IGNOREQUOTA 'RCPT TO:<alice> IGNOREQUOTA'
+}
+
+@test "notice_senders: the listed sender matches without regard to case" {
+	sender_case 'Quota@Example.ORG' quota@example.org IGNOREQUOTA 'RCPT TO:<alice> IGNOREQUOTA'
+}
+
+@test "notice_senders: <> lets the null sender's mail carry IGNOREQUOTA" {
+	sender_case 'quota@example.org <>' '<>' IGNOREQUOTA 'RCPT TO:<alice> IGNOREQUOTA'
+}
+
+@test "notice_senders: another sender's mail goes as ordinary mail, without IGNOREQUOTA" {
+	sender_case 'quota@example.org' someone@example.org IGNOREQUOTA 'RCPT TO:<alice>'
+}
+
+@test "notice_senders: the null sender is ordinary mail unless <> is listed" {
+	sender_case 'quota@example.org' '<>' IGNOREQUOTA 'RCPT TO:<alice>'
+}
+
+@test "notice_senders: ordinary mail is delivered under policy require even where IGNOREQUOTA is not offered" {
+	sender_case 'quota@example.org' someone@example.org '' 'RCPT TO:<alice>'
+}
+
+@test "notice_senders: a prefix or a longer address of a listed sender is not listed" {
+	sender_case 'quota@example.org' quota@example.org.evil.test IGNOREQUOTA 'RCPT TO:<alice>'
+}
+
 # The exit table, row by row.
 @test "exit: 2xx after DATA is 0" { dataend_verdict '250 2.1.5 ok' 0; }
 @test "exit: 4xx at RCPT is 75" {

@@ -12,7 +12,9 @@ setup_file() {
 	[ "$(id -u)" -eq 0 ] || { echo "the Sendmail suite runs as root" >&2; return 1; }
 	cyrus_suite_start
 	sendmail_setup
-	export SM_DIR
+	sm_daemon_start
+	sm_bs_serve
+	export SM_DIR SM_NS_PID SM_BS_PID SM_NOTICE_SENDERS
 }
 
 teardown_file() {
@@ -26,6 +28,7 @@ setup() {
 	# Every test starts with an empty queue and no captured bounces.
 	rm -f "$SM_DIR"/mqueue/*
 	: > "$SM_DIR/captured"
+	sm_conf notice_senders "$SM_NOTICE_SENDERS"
 }
 
 teardown() {
@@ -50,7 +53,7 @@ teardown() {
 	run sm -bp
 	assert_output_has '452 4.2.2 Over quota'
 
-	run sm -odi -f sender@capture.test alice@notices.example.test < "$MSG/notice"
+	run sm -odi -f notices@capture.test alice@notices.example.test < "$MSG/notice"
 	assert_status 0
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
 	grep -q '^Subject: Your mailbox is over quota' "$(cyrus_newest alice)"
@@ -60,7 +63,7 @@ teardown() {
 @test "sendmail: a notice queued while Cyrus is down is delivered past the quota by the queue run" {
 	before=$(cyrus_count alice)
 	cyrus_halt
-	run sm -odi -f sender@capture.test alice@notices.example.test < "$MSG/notice"
+	run sm -odi -f notices@capture.test alice@notices.example.test < "$MSG/notice"
 	assert_status 0
 	[ "$(sm_queued)" -eq 1 ]
 	run sm -bp
@@ -76,11 +79,11 @@ teardown() {
 @test "sendmail: a notice to an unknown user bounces with DSN 5.1.1 and lmtp-iq's line" {
 	# Queued, then delivered by a queue run as the daemon would: the
 	# bounce is mailed to the sender (captured by the test mailer).
-	run sm -odq -f sender@capture.test nosuchuser@notices.example.test < "$MSG/notice"
+	run sm -odq -f notices@capture.test nosuchuser@notices.example.test < "$MSG/notice"
 	assert_status 0
 	run sm -qf
 	[ "$(sm_queued)" -eq 0 ]
-	grep -q '^To: sender@capture.test' "$SM_DIR/captured"
+	grep -q '^To: notices@capture.test' "$SM_DIR/captured"
 	grep -q '^Status: 5.1.1' "$SM_DIR/captured"
 	grep -q '^Action: failed' "$SM_DIR/captured"
 	grep -qi '^Final-Recipient: rfc822; nosuchuser@notices.example.test' "$SM_DIR/captured"
@@ -89,7 +92,7 @@ teardown() {
 
 @test "sendmail: a +detail notice address is delivered to the user" {
 	before=$(cyrus_count alice)
-	run sm -odi -f sender@capture.test alice+quota@notices.example.test < "$MSG/notice"
+	run sm -odi -f notices@capture.test alice+quota@notices.example.test < "$MSG/notice"
 	assert_status 0
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
 }
@@ -161,7 +164,7 @@ teardown() {
 	cyrus_fill carol
 	cyrus_fill dave
 	a=$(cyrus_count alice); c=$(cyrus_count carol); d=$(cyrus_count dave)
-	run sm -odi -f sender@capture.test alice@notices.example.test \
+	run sm -odi -f notices@capture.test alice@notices.example.test \
 		carol@notices.example.test dave@notices.example.test < "$MSG/notice"
 	assert_status 0
 	[ "$(sm_queued)" -eq 0 ]
@@ -171,4 +174,103 @@ teardown() {
 	# A queue run finds nothing left to send again.
 	run sm -qf
 	[ "$(cyrus_count alice)" -eq $((a + 1)) ]
+}
+
+@test "sendmail: a notice sent with -f '<>' reaches Cyrus as MAIL FROM:<> and is stored with Return-Path: <>" {
+	sm_conf notice_senders "$SM_NOTICE_SENDERS <>"
+	before=$(cyrus_count alice)
+	run sm -odi -f '<>' alice@notices.example.test < "$MSG/notice"
+	assert_status 0
+	[ "$(sm_queued)" -eq 0 ]
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+	head -1 "$(cyrus_newest alice)" | grep -q '^Return-Path: <>'
+}
+
+@test "sendmail: an outside client is refused at MAIL for a notice-domain or notice sender: no bounce or receipt reaches the notice domain" {
+	# The mailer would even pass bounces ("<>" listed): Sendmail itself
+	# must keep the outsider out.
+	sm_conf notice_senders "$SM_NOTICE_SENDERS <>"
+	before=$(cyrus_count alice)
+	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' \
+		'MAIL FROM:<alice@notices.example.test>' 'RCPT TO:<nosuchuser@localhost>' \
+		'RSET' 'MAIL FROM:<alice@notices.example.test> RET=FULL' \
+		'RCPT TO:<bob@localhost> NOTIFY=SUCCESS' \
+		'RSET' 'MAIL FROM:<notices@capture.test>' 'QUIT'
+	assert_status 0
+	[ "$(grep -c '^550 5.7.1 <alice@notices.example.test>... Notice sender: only local or authenticated clients may use it' <<< "$output")" -eq 2 ]
+	assert_output_has '550 5.7.1 <notices@capture.test>... Notice sender'
+	[ "$(grep -c '^503 5.0.0 Need MAIL before RCPT' <<< "$output")" -eq 2 ]
+	[ "$(sm_queued)" -eq 0 ]
+	run sm -qf
+	[ "$(cyrus_count alice)" -eq "$before" ]
+}
+
+@test "sendmail: an outside client is refused at RCPT for the notice domain by the running daemon" {
+	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' 'MAIL FROM:<someone@capture.test>' \
+		'RCPT TO:<alice@notices.example.test>' 'QUIT'
+	assert_output_has '250 2.1.0 <someone@capture.test>... Sender ok'
+	assert_output_has '550 5.7.1 <alice@notices.example.test>... Notice address: only local or authenticated senders may use it'
+	[ "$(sm_queued)" -eq 0 ]
+}
+
+@test "sendmail: from a trusted client the bounce and the NOTIFY=SUCCESS receipt to a notice address are stored past quota with Return-Path: <>" {
+	sm_conf notice_senders "$SM_NOTICE_SENDERS <>"
+	before=$(cyrus_count alice)
+	run smtp_from "$SM_TRUSTED" 'EHLO trusted.test' \
+		'MAIL FROM:<alice@notices.example.test>' 'RCPT TO:<nosuchuser@localhost>' \
+		'DATA' "$(smtp_message bounced)" \
+		'MAIL FROM:<alice@notices.example.test>' 'RCPT TO:<bob@localhost> NOTIFY=SUCCESS' \
+		'DATA' "$(smtp_message receipt)" 'QUIT'
+	assert_status 0
+	[ "$(grep -c '^250 2.0.0 .* Message accepted for delivery' <<< "$output")" -eq 2 ]
+	run sm -qf
+	[ "$(sm_queued)" -eq 0 ]
+	[ "$(cyrus_count alice)" -eq $((before + 2)) ]
+	dir=$(cyrus_tool mbpath user/alice)
+	for f in $(ls "$dir" | grep -E '^[0-9]+\.$' | sort -n | tail -2); do
+		head -1 "$dir/$f" | grep -q '^Return-Path: <>'
+	done
+	grep -l '^Subject: Returned mail' "$dir"/*. | grep -q .
+	grep -l '^Subject: Return receipt' "$dir"/*. | grep -q .
+}
+
+@test "sendmail: outside mail that an alias or the virtusertable forwards into the notice domain meets the quota" {
+	before=$(cyrus_count alice)
+	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' \
+		'MAIL FROM:<someone@capture.test>' 'RCPT TO:<fwd@localhost>' \
+		'RCPT TO:<fwd@virt.test>' 'DATA' "$(smtp_message forwarded)" 'QUIT'
+	assert_output_has '250 2.1.5 <fwd@localhost>... Recipient ok'
+	assert_output_has '250 2.1.5 <fwd@virt.test>... Recipient ok'
+	assert_output_has 'Message accepted for delivery'
+	run sm -qf
+	# Not a notice sender: no IGNOREQUOTA, Cyrus says 452, it waits.
+	[ "$(cyrus_count alice)" -eq "$before" ]
+	[ "$(sm_queued)" -eq 1 ]
+	run sm -bp
+	assert_output_has 'Deferred: lmtp_iq mailer'
+	# The same alias does take a real notice past the quota.
+	rm -f "$SM_DIR"/mqueue/*
+	run sm -odi -f notices@capture.test fwd@localhost < "$MSG/notice"
+	assert_status 0
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+}
+
+@test "sendmail: a Cyrus Sieve redirect into the notice domain carrying outside mail meets the quota" {
+	printf 'Subject: hello\r\n\r\nfirst\r\n' > "$MSG/first"
+	"$TOOLS/rawlmtp" -s "unix:$CYRUS_SOCK" -f "$MSG/first" erin
+	cyrus_sieve erin 'redirect "alice@notices.example.test";'
+	before=$(cyrus_count alice)
+	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' \
+		'MAIL FROM:<someone@capture.test>' 'RCPT TO:<erin@localhost>' \
+		'DATA' "$(smtp_message redirected)" 'QUIT'
+	assert_output_has 'Message accepted for delivery'
+	run sm -qf		# to erin; her Sieve submits the redirect (-bs)
+	for _ in $(seq 1 50); do [ "$(sm_queued)" -ge 1 ] && break; sleep 0.1; done
+	run sm -qf		# the redirect, through lmtp_iq
+	grep -q '^Return-Path: <someone@capture.test>' "$SM_DIR"/mqueue/* 2>/dev/null ||
+		grep -q 'someone@capture.test' "$SM_DIR"/mqueue/qf*
+	[ "$(cyrus_count alice)" -eq "$before" ]
+	run sm -bp
+	assert_output_has 'alice@notices.example.test'
+	assert_output_has 'Deferred: lmtp_iq mailer'
 }

@@ -45,6 +45,8 @@ cyrus_write_config() {
 	sasl_auxprop_plugin: sasldb
 	sasl_sasldb_path: $d/sasldb2
 	sasl_mech_list: $CYRUS_MECHS
+	sievedir: $d/sieve
+	sendmail: $d/bin/sendmail
 	${CYRUS_EXTRA_CONF:-}
 	EOF
 	{
@@ -61,7 +63,12 @@ cyrus_start() {
 	need_package cyrus-imapd "$CYRUS_LIB/lmtpd" || return 1
 	need_package sasl2-bin /usr/sbin/saslpasswd2 || return 1
 	CYRUS_DIR=$(make_tmp cyrus)
-	mkdir -p "$CYRUS_DIR/conf/socket" "$CYRUS_DIR/spool" "$CYRUS_DIR/socket"
+	mkdir -p "$CYRUS_DIR/conf/socket" "$CYRUS_DIR/spool" "$CYRUS_DIR/socket" \
+		"$CYRUS_DIR/sieve" "$CYRUS_DIR/bin"
+	# Sieve's redirect speaks SMTP to "sendmail -bs"; a test that wants it
+	# serves $CYRUS_DIR/smtp.sock (see cyrus_sieve).
+	printf '#!/bin/sh\nexec socat - UNIX-CONNECT:%s/smtp.sock\n' "$CYRUS_DIR" > "$CYRUS_DIR/bin/sendmail"
+	chmod 755 "$CYRUS_DIR/bin/sendmail"
 	CYRUS_PORT=$(free_port)
 	CYRUS_PORT6=
 	have_ipv6_loopback && CYRUS_PORT6=$(free_port)
@@ -149,6 +156,19 @@ cyrus_fill() {
 	"$TOOLS/rawlmtp" -s "unix:$CYRUS_SOCK" -f "$f" "$1"
 	rm -f "$f"
 	[ "$(cyrus_usage "$1")" -ge 10 ]
+}
+
+# cyrus_sieve USER SCRIPT: make SCRIPT (Sieve source) USER's active
+# script.  Cyrus 3.6 keeps it per mailbox UUID (mbpath -S); the mailbox
+# must exist.
+cyrus_sieve() {
+	local dir
+	dir=$(cyrus_tool mbpath -u -S "$1") || return 1
+	mkdir -p "$dir"
+	printf '%s\n' "$2" > "$dir/test.script"
+	"$CYRUS_LIB/sievec" -C "$CYRUS_DIR/imapd.conf" "$dir/test.script" "$dir/test.bc" || return 1
+	ln -sf test.bc "$dir/defaultbc"
+	chown -R cyrus:mail "$CYRUS_DIR/sieve"
 }
 
 # setup_file for a suite that shares one Cyrus, alice already over quota.

@@ -7,7 +7,15 @@
 # Needs cyrus.bash's Cyrus running (CYRUS_SOCK).  Bounces to
 # anything@capture.test are appended to $SM_DIR/captured.
 # SM_IQ_ARGS replaces the mailer's A= (DIR stands for the temp dir), and
-# SM_MAILERTABLE adds mailertable lines.
+# SM_MAILERTABLE adds mailertable lines.  SM_ACCESS_DB=no leaves the
+# access map out.  SM_NOTICE_SENDERS is the notice sender list, given to
+# the feature and to lmtp-iq.conf (notices@capture.test by default).
+# SM_MC names another .mc in tests/fixtures, SM_MC_LINES a file of lines
+# it takes in.
+#
+# Addresses in the test world: capture.test (a capturing mailer), alias
+# fwd@localhost and virtual user fwd@virt.test both point into the notice
+# domain (alice@notices.example.test).
 
 SM_BIN=/usr/sbin/sendmail-mta
 SM_CF_TREE=/usr/share/sendmail/cf
@@ -27,11 +35,20 @@ sendmail_setup() {
 	mkdir -m 755 "$d/bin"
 	# The mailer runs as cyrus: it needs a binary and a config it can read.
 	install -m 755 "$LMTP_IQ" "$d/bin/lmtp-iq"
+	SM_NOTICE_SENDERS=${SM_NOTICE_SENDERS-notices@capture.test}
 	printf 'server = unix:%s\nsyslog = no\ntimeout = 5\n' "$CYRUS_SOCK" > "$d/lmtp-iq.conf"
+	[ -n "$SM_NOTICE_SENDERS" ] &&
+		printf 'notice_senders = %s\n' "$SM_NOTICE_SENDERS" >> "$d/lmtp-iq.conf"
 	chmod 644 "$d/lmtp-iq.conf"
+	# Senders' domains must resolve for SMTP clients (else 553 5.1.8).
+	# One name a line: a second name on a line would be canonified to
+	# the first.
 	printf '127.0.0.1 localhost\n127.0.1.1 %s.example.test %s\n' "$host" "$host" > "$d/hosts"
+	printf '192.0.2.%s %s\n' 1 capture.test 2 notices.example.test 3 virt.test \
+		4 example.org 5 notices.example.org >> "$d/hosts"
 	printf 'hosts files\naliases files\n' > "$d/service.switch"
-	printf 'postmaster: postmaster@capture.test\nMAILER-DAEMON: postmaster\n' > "$d/aliases"
+	printf 'postmaster: postmaster@capture.test\nMAILER-DAEMON: postmaster\nfwd: alice@notices.example.test\n' > "$d/aliases"
+	printf 'fwd@virt.test\talice@notices.example.test\n' > "$d/virtusertable"
 	printf 'notices.example.test\tlmtp_iq:localhost\ncapture.test\tcapture:localhost\n%s' \
 		"${SM_MAILERTABLE:-}" > "$d/mailertable"
 	printf '192.0.2.10\n198.51.100\n' > "$d/trusted"
@@ -42,17 +59,114 @@ sendmail_setup() {
 	printf '#!/bin/sh\ncat >> %s/captured\necho ===== >> %s/captured\n' "$d" "$d" > "$d/bin/capture"
 	chmod 755 "$d/bin/capture"
 	local args=${SM_IQ_ARGS:-'lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u'}
+	local access="FEATURE(\`access_db', \`hash -T<TMPF> $d/access')"
+	[ "${SM_ACCESS_DB:-yes}" = no ] && access=
 	sed -e "s|@IQ_ARGS@|${args//DIR/$d}|" -e "s|@DIR@|$d|g" -e "s|@CYRUS_SOCK@|$CYRUS_SOCK|g" \
-		"$TOP/tests/fixtures/test.mc" > "$d/test.mc"
+		-e "s|@ACCESS_DB@|$access|" -e "s|@NOTICE_SENDERS@|$SM_NOTICE_SENDERS|" \
+		"$TOP/tests/fixtures/${SM_MC:-test.mc}" > "$d/test.mc"
+	# SM_MC_LINES: a file of .mc lines for the @README_LINES@ marker.
+	[ -z "${SM_MC_LINES:-}" ] ||
+		sed -i -e "/^@README_LINES@\$/r $SM_MC_LINES" -e '/^@README_LINES@$/d' "$d/test.mc"
 	m4 -D_CF_DIR_="$d/cf/" "$d/cf/m4/cf.m4" "$d/test.mc" > "$d/test.cf" || return 1
 	makemap hash "$d/mailertable" < "$d/mailertable"
 	makemap hash "$d/access" < "$d/access"
+	makemap hash "$d/virtusertable" < "$d/virtusertable"
 	sm -bi >/dev/null
 }
 
 sendmail_teardown() {
+	sm_daemon_stop
 	[ -n "${SM_DIR:-}" ] && rm -rf "$SM_DIR"
 	SM_DIR=
+}
+
+# sm_conf KEY [VALUE]: set (or, without VALUE, remove) a key of the
+# mailer's lmtp-iq.conf; it is read anew by every delivery.
+sm_conf() {
+	sed -i "/^$1 = /d" "$SM_DIR/lmtp-iq.conf"
+	[ $# -lt 2 ] || printf '%s = %s\n' "$1" "$2" >> "$SM_DIR/lmtp-iq.conf"
+}
+
+# The outside world: a Sendmail daemon on port 25 inside a network
+# namespace of its own, whose lo also carries 203.0.113.9 (an untrusted
+# client) and 192.0.2.10 (in the trusted file).  Clients bind one of
+# them as their source address, so that Sendmail sees a real
+# non-loopback peer.  The daemon only queues (-odq): deliveries happen
+# in the test's own queue runs (sm -qf).
+SM_OUTSIDER=203.0.113.9
+SM_TRUSTED=192.0.2.10
+
+sm_daemon_start() {
+	unshare -n -m sh -c 'ip link set lo up && ip addr add "$1/32" dev lo &&
+		ip addr add "$2/32" dev lo && mount --bind "$3" /etc/hosts &&
+		exec sleep 3600' sh "$SM_OUTSIDER" "$SM_TRUSTED" "$SM_DIR/hosts" 3>&- &
+	SM_NS_PID=$!
+	local tries=100
+	until nsenter -t "$SM_NS_PID" -n ip addr show dev lo 2>/dev/null |
+		grep -q "$SM_TRUSTED"; do
+		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
+	done
+	nsenter -t "$SM_NS_PID" -n -m "$SM_BIN" -C "$SM_DIR/test.cf" -bd -odq 3>&- || return 1
+	tries=200
+	until nsenter -t "$SM_NS_PID" -n bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' 2>/dev/null; do
+		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
+	done
+	wait_file "$SM_DIR/sendmail.pid"
+}
+
+# Serve Cyrus's Sieve "sendmail -bs" (cyrus.bash) with the test Sendmail,
+# run as root as a real sendmail binary would be.
+sm_bs_serve() {
+	printf '#!/bin/sh\nexec unshare -m sh -c '"'"'mount --bind "$1" /etc/hosts && exec "$2" -C "$3" -bs'"'"' sh %s %s %s\n' \
+		"$SM_DIR/hosts" "$SM_BIN" "$SM_DIR/test.cf" > "$SM_DIR/bin/sm-bs"
+	chmod 755 "$SM_DIR/bin/sm-bs"
+	socat UNIX-LISTEN:"$CYRUS_DIR/smtp.sock",fork,mode=777 \
+		EXEC:"$SM_DIR/bin/sm-bs",pipes 3>&- &
+	SM_BS_PID=$!
+	local tries=100
+	until [ -S "$CYRUS_DIR/smtp.sock" ]; do
+		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
+	done
+}
+
+sm_daemon_stop() {
+	stop_pid "${SM_BS_PID:-}"
+	SM_BS_PID=
+	local pid
+	pid=$(head -1 "${SM_DIR:-/nonexistent}/sendmail.pid" 2>/dev/null) && stop_pid "$pid"
+	rm -f "${SM_DIR:-/nonexistent}/sendmail.pid"
+	stop_pid "${SM_NS_PID:-}"
+	SM_NS_PID=
+}
+
+# smtp_from SOURCE LINE...: one SMTP session with the daemon from SOURCE.
+# Each LINE is sent after the reply to the one before; a LINE holding a
+# whole message (CRLF lines) must end with "\r\n.".  Prints every reply
+# line.
+smtp_from() {
+	local src=$1 line reply
+	shift
+	coproc SMTP { nsenter -t "$SM_NS_PID" -n socat - "TCP:127.0.0.1:25,bind=$src" 2>/dev/null; }
+	smtp_reply() {
+		while IFS= read -r -t 20 reply <&"${SMTP[0]}"; do
+			printf '%s\n' "${reply%$'\r'}"
+			[ "${reply:3:1}" = - ] || return 0
+		done
+		return 1
+	}
+	smtp_reply || return 1
+	for line in "$@"; do
+		printf '%s\r\n' "$line" >&"${SMTP[1]}"
+		smtp_reply || return 1
+	done
+	exec {SMTP[1]}>&-
+	wait "$SMTP_PID" 2>/dev/null || true
+}
+
+# A message as smtp_from sends it after DATA.
+smtp_message() {	# smtp_message SUBJECT
+	printf 'From: someone@capture.test\r\nTo: you@localhost\r\nSubject: %s\r\nMessage-ID: <%s.%s@capture.test>\r\n\r\nBody of %s.\r\n.' \
+		"$1" "$RANDOM" "$$" "$1"
 }
 
 # sm ARGS...: run the test Sendmail with its own /etc/hosts.

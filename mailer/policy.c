@@ -1,0 +1,63 @@
+/*
+ * policy.c - the IGNOREQUOTA decision.  Only notices may pass the quota:
+ * the policy says what the server must offer, and notice_senders (when
+ * set) says whose mail is a notice at all.  Mail from anyone else, which
+ * can reach the notice domain through an alias, a .forward file or a
+ * Sieve redirect, is delivered as ordinary mail and meets the quota.
+ */
+#include "policy.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int
+policy_notice_sender(const struct config *cfg, const char *sender)
+{
+	const char *p = cfg->notice_senders, *want;
+	size_t len, wl;
+
+	if (!cfg->notice_senders_set)
+		return 1;
+	want = sender[0] ? sender : "<>";
+	wl = strlen(want);
+	while (*p) {
+		len = strcspn(p, " ");
+		if (len == wl && strncasecmp(p, want, wl) == 0)
+			return 1;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+void
+policy_server(enum iq_policy policy, int offered, struct policy_verdict *v)
+{
+	v->param = NULL;
+	v->refuse = 0;
+	v->why[0] = '\0';
+	if (policy == IQ_OFF)
+		snprintf(v->why, sizeof(v->why), "policy off");
+	else if (policy == IQ_FORCE || offered)
+		v->param = "IGNOREQUOTA";
+	else {
+		snprintf(v->why, sizeof(v->why), "not advertised by the server");
+		v->refuse = policy == IQ_REQUIRE;
+	}
+}
+
+void
+policy_decide(const struct config *cfg, const char *sender, int offered,
+    struct policy_verdict *v)
+{
+	if (policy_notice_sender(cfg, sender)) {
+		policy_server(cfg->policy, offered, v);
+		return;
+	}
+	/* Ordinary mail: whether the server offers IGNOREQUOTA is moot. */
+	v->param = NULL;
+	v->refuse = 0;
+	snprintf(v->why, sizeof(v->why), "sender <%s> is not in notice_senders",
+	    sender);
+}

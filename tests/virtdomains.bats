@@ -13,6 +13,7 @@ setup_file() {
 	CYRUS_USERS='alice@example.org alice@example.net'
 	cyrus_start
 	SM_IQ_ARGS='lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u@$h'
+	SM_NOTICE_SENDERS='<>'	# the notices below come from the null sender
 	SM_MAILERTABLE=$'notices.example.org\tlmtp_iq:example.org\nnotices.example.net\tlmtp_iq:example.net\n'
 	sendmail_setup
 	cyrus_fill alice@example.org

@@ -29,9 +29,11 @@ auth_read_secret(const char *path, char *buf, size_t cap, char *err,
 {
 	struct stat st;
 	ssize_t n;
+	char extra;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hold the LMTP session open forever. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errcap, "password file %s: %s", path,
 		    strerror(errno));
@@ -46,6 +48,14 @@ auth_read_secret(const char *path, char *buf, size_t cap, char *err,
 		return -1;
 	}
 	n = read(fd, buf, cap - 1);
+	if (n >= 0 && (size_t)n == cap - 1 && memchr(buf, '\n', (size_t)n) ==
+	    NULL && read(fd, &extra, 1) == 1 && extra != '\n' && extra != '\r') {
+		close(fd);
+		explicit_bzero(buf, cap);
+		snprintf(err, errcap, "password file %s: the first line is longer "
+		    "than %zu bytes", path, cap - 1);
+		return -1;
+	}
 	close(fd);
 	if (n < 0) {
 		snprintf(err, errcap, "password file %s: %s", path,
@@ -129,7 +139,7 @@ send_response(struct lmtp *l, const char *prefix, const char *data,
 		snprintf(b64, sizeof(b64), "=");
 	} else if (sasl_encode64(data, len, b64, sizeof(b64), &outlen) !=
 	    SASL_OK) {
-		return lmtp_fail(l, "AUTH response too long");
+		return lmtp_fail(l, LF_AUTH, "AUTH response too long");
 	}
 	snprintf(line, sizeof(line), "%s%s%s", prefix, prefix[0] && b64[0] ?
 	    " " : "", b64);
@@ -155,7 +165,7 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 
 	s = sasl_client_start(conn, mechs, NULL, &out, &outlen, &mech);
 	if (s != SASL_OK && s != SASL_CONTINUE)
-		return lmtp_fail(l, "no usable SASL mechanism among \"%s\" from %s: "
+		return lmtp_fail(l, LF_AUTH, "no usable SASL mechanism among \"%s\" from %s: "
 		    "%s", mechs, l->t->peer, sasl_errdetail(conn));
 	snprintf(prefix, sizeof(prefix), "AUTH %s", mech);
 	if (send_response(l, prefix, out, outlen, &r) < 0)
@@ -165,18 +175,18 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 
 		if (sasl_decode64(b64, (unsigned)strlen(b64), challenge,
 		    sizeof(challenge), &clen) != SASL_OK)
-			return lmtp_fail(l, "bad AUTH challenge from %s", l->t->peer);
+			return lmtp_fail(l, LF_AUTH, "bad AUTH challenge from %s", l->t->peer);
 		s = sasl_client_step(conn, challenge, clen, NULL, &out, &outlen);
 		if (s != SASL_OK && s != SASL_CONTINUE) {
 			(void)send_response(l, "*", NULL, 0, &r); /* cancel */
-			return lmtp_fail(l, "AUTH %s with %s failed in the client: %s",
+			return lmtp_fail(l, LF_AUTH, "AUTH %s with %s failed in the client: %s",
 			    mech, l->t->peer, sasl_errdetail(conn));
 		}
 		if (send_response(l, "", out ? out : "", outlen, &r) < 0)
 			return -1;
 	}
 	if (r.code != 235)
-		return lmtp_fail(l, "AUTH %s as %s refused by %s: %s", mech, user,
+		return lmtp_fail(l, LF_AUTH, "AUTH %s as %s refused by %s: %s", mech, user,
 		    l->t->peer, r.text);
 	return 0;
 }
@@ -200,23 +210,23 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	int rc = -1;
 
 	if (!(l->caps & CAP_AUTH))
-		return lmtp_fail(l, "%s does not offer AUTH, but auth_user is set",
+		return lmtp_fail(l, LF_AUTH, "%s does not offer AUTH, but auth_user is set",
 		    l->t->peer);
 	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, mechs, sizeof(mechs));
 	if (mechs[0] == '\0')
-		return lmtp_fail(l, "%s offers AUTH %s; none of it is allowed by "
+		return lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; none of it is allowed by "
 		    "auth_mechanisms (%s)", l->t->peer, l->auth_mechs,
 		    cfg->auth_mechanisms);
 	if (cfg->auth_password_file[0] == '\0')
-		return lmtp_fail(l, "auth_user is set but auth_password_file is not");
+		return lmtp_fail(l, LF_AUTH, "auth_user is set but auth_password_file is not");
 	if (auth_read_secret(cfg->auth_password_file, password,
 	    sizeof(password), err, sizeof(err)) < 0)
-		return lmtp_fail(l, "%s", err);
+		return lmtp_fail(l, LF_AUTH, "%s", err);
 	plen = strlen(password);
 	c.secret = calloc(1, sizeof(*c.secret) + plen + 1);
 	if (c.secret == NULL) {
 		explicit_bzero(password, sizeof(password));
-		return lmtp_fail(l, "out of memory");
+		return lmtp_fail(l, LF_AUTH, "out of memory");
 	}
 	c.secret->len = plen;
 	memcpy(c.secret->data, password, plen);
@@ -226,12 +236,12 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	snprintf(host, sizeof(host), "%s", l->t->host[0] ? l->t->host :
 	    "localhost");
 	if (sasl_client_init(NULL) != SASL_OK) {
-		lmtp_fail(l, "cannot initialise libsasl2");
+		lmtp_fail(l, LF_AUTH, "cannot initialise libsasl2");
 	} else if (sasl_client_new("lmtp", host, NULL, NULL, cbs, 0, &conn) !=
 	    SASL_OK) {
-		lmtp_fail(l, "cannot start a SASL client");
+		lmtp_fail(l, LF_AUTH, "cannot start a SASL client");
 	} else if (sasl_setprop(conn, SASL_SEC_PROPS, &sec) != SASL_OK) {
-		lmtp_fail(l, "cannot set SASL security properties");
+		lmtp_fail(l, LF_AUTH, "cannot set SASL security properties");
 	} else {
 		rc = converse(l, conn, mechs, cfg->auth_user);
 	}

@@ -7,10 +7,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const policy_names[] = { "require", "auto", "force", "off" };
 
@@ -22,6 +25,7 @@ config_defaults(struct config *c)
 	c->policy = IQ_REQUIRE;
 	c->timeout = CONFIG_DEFAULT_TIMEOUT;
 	c->data_timeout = CONFIG_DEFAULT_DATA_TIMEOUT;
+	c->delivery_timeout = CONFIG_DEFAULT_DELIVERY_TIMEOUT;
 	c->syslog = 1;
 }
 
@@ -108,8 +112,31 @@ set_timeout(struct config *c, const char *v)
 
 	if (t < 0)
 		return "expected whole seconds from 1 to 86400";
-	c->timeout = c->data_timeout = t;
+	c->timeout = t;
 	return NULL;
+}
+
+static const char *
+set_seconds(int *dst, const char *v)
+{
+	int t = config_timeout(v);
+
+	if (t < 0)
+		return "expected whole seconds from 1 to 86400";
+	*dst = t;
+	return NULL;
+}
+
+static const char *
+set_data_timeout(struct config *c, const char *v)
+{
+	return set_seconds(&c->data_timeout, v);
+}
+
+static const char *
+set_delivery_timeout(struct config *c, const char *v)
+{
+	return set_seconds(&c->delivery_timeout, v);
 }
 
 static const char *
@@ -198,6 +225,8 @@ static const struct {
 	{ "server", set_server },
 	{ "ignorequota", set_policy },
 	{ "timeout", set_timeout },
+	{ "data_timeout", set_data_timeout },
+	{ "delivery_timeout", set_delivery_timeout },
 	{ "lhlo_name", set_lhlo },
 	{ "syslog", set_syslog },
 	{ "auth_user", set_auth_user },
@@ -220,9 +249,23 @@ trim(char *s)
 	return s;
 }
 
-/* One line; NULL or the reason it is wrong. */
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static size_t
+key_index(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS && strcmp(keys[i].key, key) != 0; i++)
+		;
+	return i;
+}
+
+/* One line; NULL or the reason it is wrong.  seen[] marks the keys met
+ * so far: a second one is a mistake, whichever was meant. */
 static const char *
-config_line(struct config *c, char *line, char *why, size_t cap)
+config_line(struct config *c, char *line, char *why, size_t cap,
+    unsigned char seen[NKEYS])
 {
 	char *eq, *key, *val, *hash;
 	size_t i;
@@ -245,6 +288,10 @@ config_line(struct config *c, char *line, char *why, size_t cap)
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(key, keys[i].key) != 0)
 			continue;
+		if (seen[i]++) {
+			snprintf(why, cap, "%s: set twice", key);
+			return why;
+		}
 		if (*val == '\0') {
 			snprintf(why, cap, "%s: empty value", key);
 			return why;
@@ -260,31 +307,65 @@ config_line(struct config *c, char *line, char *why, size_t cap)
 	return why;
 }
 
+/* Open path for reading without ever blocking: a FIFO would wait for a
+ * writer forever while Sendmail holds the queue entry. */
+static FILE *
+open_regular(const char *path, char *err, size_t errcap, int *missing)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	*missing = 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		*missing = errno == ENOENT;
+		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errcap, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 int
 config_load(struct config *c, const char *path, int required, char *err,
     size_t errcap)
 {
-	char line[CONFIG_LINE_MAX + 2], why[300];
+	unsigned char seen[NKEYS] = { 0 };
+	char *line = NULL, why[300];
 	const char *bad;
+	size_t linecap = 0;
+	ssize_t len;
 	FILE *f;
-	int lineno = 0, rc = 0;
+	int lineno = 0, rc = 0, missing;
 
-	f = fopen(path, "r");
-	if (f == NULL) {
-		if (errno == ENOENT && !required)
-			return 0;
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
+	f = open_regular(path, err, errcap, &missing);
+	if (f == NULL)
+		return missing && !required ? 0 : -1;
+	while ((len = getline(&line, &linecap, f)) >= 0) {
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
+		if (len > CONFIG_LINE_MAX + 1 || (len == CONFIG_LINE_MAX + 1 &&
+		    line[len - 1] != '\n')) {
 			snprintf(err, errcap, "%s:%d: line longer than %d bytes",
 			    path, lineno, CONFIG_LINE_MAX);
 			rc = -1;
 			break;
 		}
-		bad = config_line(c, line, why, sizeof(why));
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			snprintf(err, errcap, "%s:%d: NUL byte in line", path,
+			    lineno);
+			rc = -1;
+			break;
+		}
+		bad = config_line(c, line, why, sizeof(why), seen);
 		if (bad != NULL) {
 			snprintf(err, errcap, "%s:%d: %s", path, lineno, bad);
 			rc = -1;
@@ -295,6 +376,11 @@ config_load(struct config *c, const char *path, int required, char *err,
 		snprintf(err, errcap, "%s: read error", path);
 		rc = -1;
 	}
+	/* timeout covers the replies after the dot too, unless data_timeout
+	 * says otherwise, wherever it stands. */
+	if (seen[key_index("timeout")] && !seen[key_index("data_timeout")])
+		c->data_timeout = c->timeout;
+	free(line);
 	fclose(f);
 	return rc;
 }

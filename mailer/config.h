@@ -13,6 +13,9 @@
 /* Cyrus runs Sieve and writes every copy before it answers the dot;
  * Sendmail itself waits an hour there (Timeout.datafinal). */
 #define CONFIG_DEFAULT_DATA_TIMEOUT 600
+/* The whole delivery, however it trickles: a program mailer has no time
+ * limit in Sendmail, and the queue entry stays locked while it runs. */
+#define CONFIG_DEFAULT_DELIVERY_TIMEOUT 3600
 #define CONFIG_TIMEOUT_MAX 86400
 #define CONFIG_LINE_MAX 1024
 #define CONFIG_VALUE_MAX 512
@@ -25,6 +28,7 @@ struct config {
 	enum iq_policy policy;
 	int timeout;		/* seconds */
 	int data_timeout;	/* seconds, replies after the final dot */
+	int delivery_timeout;	/* seconds, the whole delivery */
 	char lhlo_name[256];	/* "" = the host name */
 	int syslog;
 	char auth_user[256];
@@ -37,8 +41,9 @@ struct config {
 
 void config_defaults(struct config *c);
 
-/* Read path into c.  A missing file is an error only when required.
- * -1: err holds "file:line: reason". */
+/* Read path into c.  A missing file is an error only when required; a
+ * FIFO, a device or a directory is an error at once.  -1: err holds
+ * "file:line: reason". */
 int config_load(struct config *c, const char *path, int required,
     char *err, size_t errcap);
 

@@ -17,15 +17,60 @@
 /* The QUIT reply is a courtesy; do not hold up a finished delivery. */
 #define QUIT_TIMEOUT_MS 2000
 
+/* After the final dot the server may have stored the message already. */
+static const char after_dot_note[] = "; the message may have been stored; "
+    "a retry may deliver it twice";
+
 int
-lmtp_fail(struct lmtp *l, const char *fmt, ...)
+lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
 {
 	va_list ap;
+	size_t n;
 
+	l->fault = fault;
 	va_start(ap, fmt);
 	vsnprintf(l->err, sizeof(l->err), fmt, ap);
 	va_end(ap);
+	n = strlen(l->err);
+	if (l->after_dot && n < sizeof(l->err))
+		snprintf(l->err + n, sizeof(l->err) - n, "%s", after_dot_note);
 	return -1;
+}
+
+static enum lmtp_fault
+fault_of(const struct transport *t)
+{
+	switch (t->fault) {
+	case TF_CONNECT:
+		return LF_CONNECT;
+	case TF_TIMEOUT:
+		return LF_TIMEOUT;
+	case TF_DEADLINE:
+		return LF_DEADLINE;
+	case TF_PROTOCOL:
+		return LF_PROTOCOL;
+	default:
+		return LF_LOST;
+	}
+}
+
+/* A transport failure while waiting for what (e.g. "the reply to RCPT
+ * TO:<alice>"): say which step it was. */
+static int
+wait_fail(struct lmtp *l, const char *what, int timeout_ms)
+{
+	if (l->t->fault == TF_TIMEOUT)
+		return lmtp_fail(l, LF_TIMEOUT, "timeout after %d s waiting for "
+		    "%s from %s", timeout_ms / 1000, what, l->t->peer);
+	return lmtp_fail(l, fault_of(l->t), "%s, waiting for %s", l->t->err,
+	    what);
+}
+
+/* A transport failure while sending what. */
+static int
+send_fail(struct lmtp *l, const char *what)
+{
+	return lmtp_fail(l, fault_of(l->t), "%s, sending %s", l->t->err, what);
 }
 
 /* Server text goes to stderr, syslog and bounces: no control bytes. */
@@ -106,8 +151,8 @@ append(char *dst, size_t cap, const char *src)
  * the earlier lines in parentheses.
  */
 static int
-read_reply(struct lmtp *l, struct reply *r, int timeout_ms,
-    void (*each)(struct lmtp *, const char *))
+read_reply(struct lmtp *l, struct reply *r, int timeout_ms, const char *what,
+    void (*each)(struct lmtp *, const char *, int))
 {
 	long long deadline = transport_now_ms() + timeout_ms;
 	char line[TRANSPORT_LINE_MAX + 2], earlier[REPLY_TEXT_MAX] = "";
@@ -117,17 +162,17 @@ read_reply(struct lmtp *l, struct reply *r, int timeout_ms,
 	while (more) {
 		n = transport_read_line(l->t, line, sizeof(line), deadline);
 		if (n < 0)
-			return lmtp_fail(l, "%s", l->t->err);
+			return wait_fail(l, what, timeout_ms);
 		sanitize(line);
 		if (l->trace)
 			log_trace("<<< %s", line);
 		code = line_code(line, &more);
 		if (code < 0 || (nlines > 0 && code != r->code))
-			return lmtp_fail(l, "garbage reply from %s: \"%.200s\"",
-			    l->t->peer, line);
+			return lmtp_fail(l, LF_PROTOCOL, "garbage from %s waiting "
+			    "for %s: \"%.200s\"", l->t->peer, what, line);
 		r->code = code;
 		if (each)
-			each(l, line[3] ? line + 4 : "");
+			each(l, line[3] ? line + 4 : "", nlines);
 		if (more) {
 			if (earlier[0])
 				append(earlier, sizeof(earlier), " ");
@@ -146,40 +191,46 @@ read_reply(struct lmtp *l, struct reply *r, int timeout_ms,
 	return 0;
 }
 
-int
-lmtp_read_reply(struct lmtp *l, struct reply *r, int timeout_ms)
-{
-	return read_reply(l, r, timeout_ms, NULL);
-}
-
 static int
 send_line(struct lmtp *l, const char *line, const char *shown_as)
 {
 	if (l->trace)
 		log_trace(">>> %s", shown_as ? shown_as : line);
 	if (transport_puts(l->t, line) < 0 || transport_puts(l->t, "\r\n") < 0)
-		return lmtp_fail(l, "%s", l->t->err);
+		return send_fail(l, shown_as ? shown_as : line);
 	return 0;
 }
 
 static int
 flush(struct lmtp *l)
 {
-	return transport_flush(l->t) < 0 ? lmtp_fail(l, "%s", l->t->err) : 0;
+	return transport_flush(l->t) < 0 ? send_fail(l, "commands") : 0;
+}
+
+/* "the reply to CMD", for messages; AUTH data stays out of them. */
+static const char *
+reply_to(char *buf, size_t cap, const char *cmd)
+{
+	snprintf(buf, cap, "the reply to %.300s", cmd);
+	return buf;
 }
 
 int
 lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
     struct reply *r)
 {
+	char what[320];
+
 	if (send_line(l, line, shown_as) < 0 || flush(l) < 0)
 		return -1;
-	return read_reply(l, r, l->timeout_ms, NULL);
+	return read_reply(l, r, l->timeout_ms, reply_to(what, sizeof(what),
+	    shown_as ? shown_as : line), NULL);
 }
 
-/* One LHLO reply line: "KEYWORD params".  The first line is the name. */
+/* One LHLO reply line: "KEYWORD params".  The first line is the server's
+ * name (RFC 5321 4.1.1.1), never a capability. */
 static void
-lhlo_line(struct lmtp *l, const char *text)
+lhlo_line(struct lmtp *l, const char *text, int lineno)
 {
 	static const struct {
 		const char *name;
@@ -195,6 +246,8 @@ lhlo_line(struct lmtp *l, const char *text)
 	size_t i, kw = strcspn(text, " ");
 	const char *params = text + kw + (text[kw] == ' ');
 
+	if (lineno == 0)
+		return;
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		if (strlen(known[i].name) != kw ||
 		    strncasecmp(text, known[i].name, kw) != 0)
@@ -213,23 +266,26 @@ lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
 
 	l->t = t;
 	l->caps = 0;
-	l->quit_sent = 0;
+	l->quit_sent = l->after_dot = 0;
+	l->fault = LF_NONE;
 	l->auth_mechs[0] = l->greeting[0] = l->err[0] = '\0';
 
-	if (read_reply(l, &r, l->timeout_ms, NULL) < 0)
+	if (read_reply(l, &r, l->timeout_ms, "the greeting", NULL) < 0)
 		return -1;
 	snprintf(l->greeting, sizeof(l->greeting), "%s", r.text);
 	if (r.code != 220)
-		return lmtp_fail(l, "%s greeted with: %s", t->peer, r.text);
+		return lmtp_fail(l, LF_REFUSED, "%s greeted with: %s", t->peer,
+		    r.text);
 
 	snprintf(cmd, sizeof(cmd), "LHLO %s", lhlo_name);
 	if (send_line(l, cmd, NULL) < 0 || flush(l) < 0)
 		return -1;
-	if (read_reply(l, &r, l->timeout_ms, lhlo_line) < 0)
+	if (read_reply(l, &r, l->timeout_ms, "the reply to LHLO", lhlo_line) < 0)
 		return -1;
 	if (r.code != 250) {
 		l->caps = 0;
-		return lmtp_fail(l, "%s rejected LHLO: %s", t->peer, r.text);
+		return lmtp_fail(l, LF_REFUSED, "%s rejected LHLO: %s", t->peer,
+		    r.text);
 	}
 	return 0;
 }
@@ -263,88 +319,116 @@ set_verdict(struct lmtp_rcpt *rc, enum lmtp_stage stage, const struct reply *r)
 static int
 read_verdict(struct lmtp *l, struct reply *r, int timeout_ms, const char *what)
 {
-	if (read_reply(l, r, timeout_ms, NULL) < 0)
+	if (read_reply(l, r, timeout_ms, what, NULL) < 0)
 		return -1;
 	if (r->code / 100 == 3)
-		return lmtp_fail(l, "unexpected reply to %s from %s: %s", what,
-		    l->t->peer, r->text);
+		return lmtp_fail(l, LF_PROTOCOL, "unexpected %s from %s: %s",
+		    what, l->t->peer, r->text);
 	return 0;
 }
 
-static int
-send_envelope_command(struct lmtp *l, const struct lmtp_txn *x, size_t i)
+/* The envelope's commands by number: 0 MAIL, 1..n each RCPT, n+1 DATA. */
+static void
+envelope_command(const struct lmtp *l, const struct lmtp_txn *x, size_t k,
+    char *cmd, size_t cap)
 {
-	char cmd[600];
+	int n;
 
-	if (i == (size_t)-1) {
-		int n = snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>", x->sender);
-
+	if (k == 0) {
+		n = snprintf(cmd, cap, "MAIL FROM:<%s>", x->sender);
 		if (l->caps & CAP_8BITMIME)
-			n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
-			    " BODY=8BITMIME");
+			n += snprintf(cmd + n, cap - (size_t)n, " BODY=8BITMIME");
 		if ((l->caps & CAP_SIZE) && x->size >= 0)
-			snprintf(cmd + n, sizeof(cmd) - (size_t)n, " SIZE=%lld",
-			    x->size);
-	} else {
-		snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>%s%s", x->rcpts[i].addr,
+			snprintf(cmd + n, cap - (size_t)n, " SIZE=%lld", x->size);
+	} else if (k <= x->nrcpts) {
+		snprintf(cmd, cap, "RCPT TO:<%s>%s%s", x->rcpts[k - 1].addr,
 		    x->rcpt_param ? " " : "", x->rcpt_param ? x->rcpt_param : "");
+	} else {
+		snprintf(cmd, cap, "DATA");
 	}
-	return send_line(l, cmd, NULL);
+}
+
+/* Where the envelope stands while its replies come in. */
+struct envelope_state {
+	size_t sent, answered;	/* commands written; replies read */
+	int mail_ok;		/* -1 not known yet */
+	int accepted;		/* RCPTs answered 2xx */
+};
+
+/* Whether command k is still worth writing: nothing after a refused
+ * MAIL, and no DATA once every RCPT is known to be refused. */
+static int
+worth_sending(const struct lmtp_txn *x, const struct envelope_state *st,
+    size_t k)
+{
+	if (k == 0)
+		return 1;
+	if (st->mail_ok == 0)
+		return 0;
+	if (k <= x->nrcpts)
+		return 1;
+	return !(st->answered > x->nrcpts && st->accepted == 0);
+}
+
+/* Read the reply to command k and file it. */
+static int
+take_reply(struct lmtp *l, struct lmtp_txn *x, struct envelope_state *st,
+    size_t k, struct reply *data)
+{
+	char cmd[600], what[700];
+	struct reply r;
+	size_t i;
+
+	envelope_command(l, x, k, cmd, sizeof(cmd));
+	reply_to(what, sizeof(what), cmd);
+	if (k > x->nrcpts)	/* DATA: 354 is its good answer */
+		return read_reply(l, data, l->timeout_ms, what, NULL);
+	if (read_verdict(l, &r, l->timeout_ms, what) < 0)
+		return -1;
+	if (k == 0) {
+		st->mail_ok = r.code / 100 == 2;
+		for (i = 0; !st->mail_ok && i < x->nrcpts; i++)
+			set_verdict(&x->rcpts[i], STAGE_MAIL, &r);
+	} else if (st->mail_ok && r.code / 100 == 2) {
+		x->rcpts[k - 1].accepted = 1;
+		st->accepted++;
+	} else if (st->mail_ok) {
+		set_verdict(&x->rcpts[k - 1], STAGE_RCPT, &r);
+	}
+	return 0;
 }
 
 /*
- * MAIL, every RCPT and DATA.  Returns the number of accepted recipients
- * and the DATA reply in *data (code 0 when DATA was not sent), or -1.
- * After a failed MAIL every recipient carries its reply.
+ * MAIL, every RCPT and DATA.  With PIPELINING up to LMTP_WINDOW commands
+ * are written ahead of their replies (RFC 2920); without it, one at a
+ * time.  Returns the number of accepted recipients and the DATA reply in
+ * *data (code 0 when DATA was not sent), or -1.  After a refused MAIL
+ * every recipient carries its reply.
  */
 static int
 envelope(struct lmtp *l, struct lmtp_txn *x, struct reply *data)
 {
-	int pipelined = (l->caps & CAP_PIPELINING) != 0;
-	int mail_ok, accepted = 0;
-	struct reply mail, r;
-	size_t i;
+	size_t total = x->nrcpts + 2;
+	size_t window = (l->caps & CAP_PIPELINING) ? LMTP_WINDOW : 1;
+	struct envelope_state st = { .mail_ok = -1 };
+	char cmd[600];
 
 	data->code = 0;
-	if (send_envelope_command(l, x, (size_t)-1) < 0)
-		return -1;
-	if (pipelined) {
-		/* RFC 2920: the whole envelope and DATA in one write. */
-		for (i = 0; i < x->nrcpts; i++)
-			if (send_envelope_command(l, x, i) < 0)
+	for (;;) {
+		while (st.sent < total && st.sent - st.answered < window &&
+		    worth_sending(x, &st, st.sent)) {
+			envelope_command(l, x, st.sent, cmd, sizeof(cmd));
+			if (send_line(l, cmd, NULL) < 0)
 				return -1;
-		if (send_line(l, "DATA", NULL) < 0)
-			return -1;
-	}
-	if (flush(l) < 0 || read_verdict(l, &mail, l->timeout_ms, "MAIL") < 0)
-		return -1;
-	mail_ok = mail.code / 100 == 2;
-	for (i = 0; i < x->nrcpts; i++) {
-		if (!mail_ok)
-			set_verdict(&x->rcpts[i], STAGE_MAIL, &mail);
-		if (!pipelined && !mail_ok)
-			continue;
-		if (!pipelined && (send_envelope_command(l, x, i) < 0 ||
-		    flush(l) < 0))
-			return -1;
-		if (read_verdict(l, &r, l->timeout_ms, "RCPT") < 0)
-			return -1;
-		if (!mail_ok)
-			continue;
-		if (r.code / 100 == 2) {
-			x->rcpts[i].accepted = 1;
-			accepted++;
-		} else {
-			set_verdict(&x->rcpts[i], STAGE_RCPT, &r);
+			st.sent++;
 		}
+		if (st.answered == st.sent)
+			break;
+		if (flush(l) < 0 || take_reply(l, x, &st, st.answered, data) < 0)
+			return -1;
+		st.answered++;
 	}
-	if (!pipelined && accepted > 0 &&
-	    (send_line(l, "DATA", NULL) < 0 || flush(l) < 0))
-		return -1;
-	if ((pipelined || accepted > 0) && read_reply(l, data, l->timeout_ms,
-	    NULL) < 0)
-		return -1;
-	return mail_ok ? accepted : 0;
+	return st.mail_ok ? st.accepted : 0;
 }
 
 /* Abandon a transaction the server must not complete: a DATA that was
@@ -361,13 +445,28 @@ abandon(struct lmtp *l, const struct reply *data)
 	}
 	/* Cyrus keeps a rejected MAIL's transaction open: reset it. */
 	if (send_line(l, "RSET", NULL) == 0 && flush(l) == 0)
-		(void)read_reply(l, &r, l->timeout_ms, NULL);
+		(void)read_reply(l, &r, l->timeout_ms, "the reply to RSET", NULL);
+}
+
+/* Between the 354 and the final dot the server has nothing to say: bytes
+ * that come then are not the replies to the dot, and taking them as such
+ * could report a delivery that never happened. */
+static int
+quiet_server(struct lmtp *l, const char *when)
+{
+	if (!transport_pending(l->t))
+		return 0;
+	transport_close(l->t);	/* no final dot: nothing is stored */
+	return lmtp_fail(l, LF_PROTOCOL, "%s spoke or closed the connection %s; nothing "
+	    "delivered",
+	    l->t->peer, when);
 }
 
 int
 lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 {
 	struct reply data, r;
+	char what[400];
 	int accepted, rc;
 	size_t i;
 
@@ -382,13 +481,15 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 	}
 	if (data.code != 354) {
 		if (data.code / 100 != 4 && data.code / 100 != 5)
-			return lmtp_fail(l, "unexpected reply to DATA from %s: %s",
-			    l->t->peer, data.text);
+			return lmtp_fail(l, LF_PROTOCOL, "unexpected reply to DATA "
+			    "from %s: %s", l->t->peer, data.text);
 		for (i = 0; i < x->nrcpts; i++)
 			if (x->rcpts[i].accepted)
 				set_verdict(&x->rcpts[i], STAGE_DATA, &data);
 		return LMTP_OK;
 	}
+	if (quiet_server(l, "right after its 354 reply") < 0)
+		return -1;
 	if (l->trace)
 		log_trace(">>> [message]");
 	rc = x->body(x->body_ctx, l->t);
@@ -397,7 +498,10 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 		return LMTP_EINPUT;
 	}
 	if (rc < 0)
-		return lmtp_fail(l, "%s", l->t->err);
+		return send_fail(l, "the message");
+	if (flush(l) < 0 || quiet_server(l, "while the message was being sent") < 0)
+		return -1;
+	l->after_dot = 1;	/* from here on, a retry may duplicate */
 	if (send_line(l, ".", NULL) < 0)
 		return -1;
 	/* RFC 2920 3.1: QUIT may end a pipelined group; it saves a round
@@ -409,7 +513,9 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 	for (i = 0; i < x->nrcpts; i++) {
 		if (!x->rcpts[i].accepted)
 			continue;
-		if (read_verdict(l, &r, l->data_timeout_ms, "end of data") < 0)
+		snprintf(what, sizeof(what), "the reply to the final dot for <%s>",
+		    x->rcpts[i].addr);
+		if (read_verdict(l, &r, l->data_timeout_ms, what) < 0)
 			return -1;
 		set_verdict(&x->rcpts[i], STAGE_DATAEND, &r);
 	}
@@ -424,10 +530,13 @@ lmtp_quit(struct lmtp *l)
 
 	/* The session's verdict is made; what QUIT meets must not change
 	 * the reason already recorded. */
+	enum lmtp_fault fault = l->fault;
+
 	memcpy(why, l->err, sizeof(why));
 	if (l->t->fd >= 0 && (l->quit_sent || (send_line(l, "QUIT", NULL) == 0 &&
 	    flush(l) == 0)))
-		(void)read_reply(l, &r, QUIT_TIMEOUT_MS, NULL);
+		(void)read_reply(l, &r, QUIT_TIMEOUT_MS, "the reply to QUIT", NULL);
 	transport_close(l->t);
 	memcpy(l->err, why, sizeof(why));
+	l->fault = fault;
 }

@@ -13,6 +13,23 @@
 /* How much of a reply's text is kept for messages; longer is cut. */
 #define REPLY_TEXT_MAX 1024
 #define LMTP_ERR_MAX 1024
+/* Commands written but not yet answered, at most (RFC 2920 3.1: a client
+ * must not let the server's replies fill the connection while it is
+ * still writing).  64 short replies stay far below any socket buffer. */
+#define LMTP_WINDOW 64
+
+/* Why a session ended without a verdict: chooses the DSN code. */
+enum lmtp_fault {
+	LF_NONE,
+	LF_CONNECT,		/* no connection */
+	LF_TIMEOUT,		/* the server stopped answering */
+	LF_DEADLINE,		/* the whole-delivery time limit */
+	LF_LOST,		/* the connection broke */
+	LF_PROTOCOL,		/* garbage, or replies out of turn */
+	LF_REFUSED,		/* greeting or LHLO refused */
+	LF_AUTH,		/* AUTH failed */
+	LF_POLICY,		/* the server lacks what the policy requires */
+};
 
 enum lmtp_cap {
 	CAP_PIPELINING = 1 << 0,
@@ -47,6 +64,8 @@ struct lmtp {
 	int data_timeout_ms;	/* for each reply after the final dot */
 	unsigned caps;
 	int quit_sent;		/* QUIT went out pipelined behind the dot */
+	int after_dot;		/* the final dot was sent: a retry may duplicate */
+	enum lmtp_fault fault;	/* why, when the session failed */
 	char auth_mechs[512];	/* the AUTH line's mechanisms, space separated */
 	char greeting[REPLY_TEXT_MAX];
 	char err[LMTP_ERR_MAX];	/* why the session failed */
@@ -70,8 +89,8 @@ struct lmtp_txn {
 #define LMTP_EINPUT (-2)	/* the body could not be read */
 
 /* Record why the session failed in l->err; returns -1. */
-int lmtp_fail(struct lmtp *l, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Read the greeting and send LHLO.  -1: l->err says why. */
 int lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name);
@@ -80,9 +99,6 @@ int lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name);
  * shown_as instead of the line when it is not NULL (for AUTH). */
 int lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
     struct reply *r);
-
-/* Read one reply (all of its lines).  -1: l->err says why. */
-int lmtp_read_reply(struct lmtp *l, struct reply *r, int timeout_ms);
 
 /* One transaction.  Fills in each recipient's verdict; those left without
  * one have no known outcome (l->err says why).  Returns LMTP_OK, -1 when

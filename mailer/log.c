@@ -14,9 +14,11 @@ static int syslog_on;
 void
 log_init(int use_syslog)
 {
+	if (syslog_on && !use_syslog)
+		closelog();
+	else if (!syslog_on && use_syslog)
+		openlog(LOG_PROGNAME, LOG_PID, LOG_MAIL);
 	syslog_on = use_syslog;
-	if (syslog_on)
-		openlog(LOG_PROGNAME, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
 static void
@@ -36,6 +38,20 @@ log_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vline(LOG_PROGNAME ": ", fmt, ap);
 	va_end(ap);
+}
+
+void
+log_fail(const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, LOG_PROGNAME ": %s\n", buf);
+	if (syslog_on)
+		syslog(LOG_NOTICE, "%s", buf);
 }
 
 void

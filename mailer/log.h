@@ -12,6 +12,11 @@ void log_init(int use_syslog);
 /* "lmtp-iq: <text>" on stderr. */
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A failure that ends the run before any recipient's verdict (usage,
+ * config, envelope, input): the stderr line, and the same as one
+ * LOG_MAIL line when syslog is on. */
+void log_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A protocol line on stderr; callers check the trace flag themselves. */
 void log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

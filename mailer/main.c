@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,11 +66,35 @@ usage(FILE *f)
 	    CONFIG_DEFAULT_TIMEOUT, CONFIG_DEFAULT_DATA_TIMEOUT);
 }
 
+/* A command-line mistake.  In delivery mode it is the postmaster's (the
+ * mailer's A= line): 75 keeps the mail queued until it is fixed, where
+ * 64 would make Sendmail bounce every notice.  -n is run by hand: 64. */
 static int
-usage_error(const char *what, const char *arg)
+usage_error(const struct options *o, const char *what, const char *arg)
 {
-	log_err("%s%s%s; try lmtp-iq -h", what, arg ? ": " : "", arg ? arg : "");
-	return EX_USAGE;
+	log_fail("%s%s%s; try lmtp-iq -h%s", what, arg ? ": " : "",
+	    arg ? arg : "", o->check ? "" : "; the message stays queued");
+	return o->check ? EX_USAGE : EX_TEMPFAIL;
+}
+
+/* -n anywhere among the options: errors then are a person's, not a
+ * mailer definition's. */
+static int
+wants_check(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strchr("Csfqt", argv[i][1]) != NULL) {
+			i += argv[i][2] == '\0';	/* its value follows */
+			continue;
+		}
+		if (strchr(argv[i] + 1, 'n') != NULL)
+			return 1;
+	}
+	return 0;
 }
 
 /* 0, or an exit status for main to return (-V and -h return EX_OK). */
@@ -81,6 +106,7 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 	memset(o, 0, sizeof(*o));
 	o->config_file = CONFIG_DEFAULT_FILE;
 	o->policy = -1;
+	o->check = wants_check(argc, argv);
 	*done = 0;
 	opterr = 0;
 	/* '+': stop at the first recipient, as POSIX getopt does. */
@@ -99,13 +125,13 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 		case 'q':
 			o->policy = config_policy(optarg);
 			if (o->policy < 0)
-				return usage_error("-q takes require, auto, "
+				return usage_error(o, "-q takes require, auto, "
 				    "force or off, not", optarg);
 			break;
 		case 't':
 			o->timeout = config_timeout(optarg);
 			if (o->timeout < 0)
-				return usage_error("-t takes whole seconds from "
+				return usage_error(o, "-t takes whole seconds from "
 				    "1 to 86400, not", optarg);
 			break;
 		case 'v':
@@ -124,38 +150,48 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 			return EX_OK;
 		default:
 			if (optopt == 0 || strchr("CsfqtvnVh", optopt) == NULL)
-				return usage_error("unknown option",
+				return usage_error(o, "unknown option",
 				    argv[optind - 1]);
-			return usage_error("option needs a value",
+			return usage_error(o, "option needs a value",
 			    argv[optind - 1]);
 		}
 	}
 	o->rcpts = argv + optind;
 	o->nrcpts = argc - optind;
 	if (o->check && o->nrcpts > 0)
-		return usage_error("-n takes no recipients", NULL);
+		return usage_error(o, "-n takes no recipients", NULL);
 	if (!o->check && o->nrcpts == 0)
-		return usage_error("no recipients", NULL);
+		return usage_error(o, "no recipients", NULL);
 	return 0;
 }
 
-/* NULL, or what makes an address unsafe to put on the wire. */
+/* NULL, or what makes an address unsafe to put on the wire.  A space is
+ * allowed only inside a quoted local part ("a b"@example.org, RFC 5321
+ * 4.1.2); elsewhere it would end the path and turn the rest into
+ * parameters. */
 static const char *
 address_problem(const char *a)
 {
 	const unsigned char *p;
+	int quoted = 0;
 
 	if (strlen(a) > ADDRESS_MAX)
 		return "address too long";
 	for (p = (const unsigned char *)a; *p; p++) {
 		if (*p == '\r' || *p == '\n')
 			return "line break in address";
+		if (*p == '\t' || (*p == ' ' && !quoted))
+			return "unquoted space in address";
 		if (*p < 0x20 || *p == 0x7f)
 			return "control character in address";
 		if (*p == '<' || *p == '>')
 			return "angle bracket in address";
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '\\' && quoted && p[1] != '\0')
+			p++;	/* quoted-pair: the next byte is literal */
 	}
-	return NULL;
+	return quoted ? "unterminated quote in address" : NULL;
 }
 
 /* The null sender for notices: -f missing, empty or "<>". */
@@ -172,7 +208,7 @@ check_envelope(const struct options *o)
 	int i;
 
 	if ((bad = address_problem(envelope_sender(o->sender))) != NULL) {
-		log_err("sender: %s; nothing sent", bad);
+		log_fail("sender: %s; nothing sent", bad);
 		return EX_DATAERR;
 	}
 	for (i = 0; i < o->nrcpts; i++) {
@@ -181,7 +217,7 @@ check_envelope(const struct options *o)
 		else
 			bad = address_problem(o->rcpts[i]);
 		if (bad != NULL) {
-			log_err("recipient %d: %s; nothing sent", i + 1, bad);
+			log_fail("recipient %d: %s; nothing sent", i + 1, bad);
 			return EX_DATAERR;
 		}
 	}
@@ -226,18 +262,23 @@ lhlo_name(const struct config *cfg, char *buf, size_t cap)
 	buf[cap - 1] = '\0';
 }
 
-/* Connect, LHLO and AUTH.  -1: l->err says why (all of it is transient). */
+/* Connect, LHLO and AUTH.  -1: l->err says why (all of it is transient).
+ * Nothing after this may run past delivery_timeout from now. */
 static int
 open_session(const struct config *cfg, int verbose, struct transport *t,
     struct lmtp *l)
 {
+	long long deadline = transport_now_ms() +
+	    (long long)cfg->delivery_timeout * 1000;
 	char name[256];
 
 	memset(l, 0, sizeof(*l));
 	l->trace = verbose;
 	l->timeout_ms = cfg->timeout * 1000;
 	l->data_timeout_ms = cfg->data_timeout * 1000;
-	if (transport_connect(t, cfg->server, l->timeout_ms) < 0) {
+	if (transport_connect(t, cfg->server, l->timeout_ms, deadline) < 0) {
+		l->fault = t->fault == TF_TIMEOUT ? LF_TIMEOUT :
+		    t->fault == TF_DEADLINE ? LF_DEADLINE : LF_CONNECT;
 		snprintf(l->err, sizeof(l->err), "%s", t->err);
 		return -1;
 	}
@@ -258,12 +299,13 @@ report(const struct lmtp_rcpt *rc, const struct lmtp *l, const char *relay,
 	char dsn[16];
 
 	/* The server's enhanced code, else one of the reply's class; no
-	 * verdict is a transient failure. */
+	 * verdict: the failure's own code. */
 	if (rc->have_verdict && rc->reply.enh[0])
 		snprintf(dsn, sizeof(dsn), "%s", rc->reply.enh);
+	else if (rc->have_verdict)
+		snprintf(dsn, sizeof(dsn), "%d.0.0", rc->reply.code / 100);
 	else
-		snprintf(dsn, sizeof(dsn), "%d.0.0",
-		    rc->have_verdict ? rc->reply.code / 100 : 4);
+		snprintf(dsn, sizeof(dsn), "%s", status_fault_dsn(l->fault));
 	if (s != EX_OK)
 		log_err("%s: %s", rc->addr, text);
 	log_mail(s == EX_OK ? LOG_INFO : LOG_NOTICE,
@@ -299,7 +341,7 @@ deliver(const struct options *o, const struct config *cfg)
 
 	rcpts = calloc((size_t)o->nrcpts, sizeof(*rcpts));
 	if (rcpts == NULL) {
-		log_err("out of memory");
+		log_fail("out of memory; the message stays queued");
 		return EX_TEMPFAIL;
 	}
 	for (i = 0; i < o->nrcpts; i++)
@@ -310,12 +352,10 @@ deliver(const struct options *o, const struct config *cfg)
 	rc = open_session(cfg, o->verbose, &t, &l);
 	if (rc == 0) {
 		policy_decide(cfg, sender, (l.caps & CAP_IGNOREQUOTA) != 0, &pv);
-		if (pv.refuse) {
-			snprintf(l.err, sizeof(l.err), "%s does not advertise "
+		if (pv.refuse)
+			rc = lmtp_fail(&l, LF_POLICY, "%s does not advertise "
 			    "IGNOREQUOTA and the policy is require: nothing "
 			    "delivered, the message stays queued", t.peer);
-			rc = -1;
-		}
 	}
 	if (rc == 0) {
 		x = (struct lmtp_txn){ .sender = sender,
@@ -325,7 +365,8 @@ deliver(const struct options *o, const struct config *cfg)
 		rc = lmtp_deliver(&l, &x);
 	}
 	if (rc == LMTP_EINPUT) {
-		log_err("reading the message: %s; nothing delivered", src.err);
+		log_fail("reading the message from standard input: %s; "
+		    "nothing delivered", src.err);
 		free(rcpts);
 		return EX_IOERR;
 	}
@@ -397,6 +438,23 @@ check(const struct options *o, const struct config *cfg)
 	return ok ? EX_OK : EX_TEMPFAIL;
 }
 
+/* Sendmail may start us with fd 0, 1 or 2 closed; the next socket would
+ * then take its number, and the -v trace (fd 2) would go into the LMTP
+ * connection.  0 or -1. */
+static int
+std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -405,6 +463,10 @@ main(int argc, char **argv)
 	char err[CONFIG_ERR_MAX];
 	int done, rc;
 
+	if (std_fds_open() < 0)
+		return EX_OSERR;
+	/* Until the config says otherwise, failures reach syslog too. */
+	log_init(1);
 	rc = parse_args(argc, argv, &o, &done);
 	if (rc != 0 || done)
 		return rc;
@@ -413,7 +475,8 @@ main(int argc, char **argv)
 	    sizeof(err)) < 0) {
 		/* Sendmail bounces EX_CONFIG; a broken config must keep the
 		 * mail queued until the postmaster fixes it. */
-		log_err("config: %s", err);
+		log_fail("config: %s%s", err, o.check ? "" :
+		    "; the message stays queued");
 		return o.check ? EX_CONFIG : EX_TEMPFAIL;
 	}
 	if (o.server)
@@ -422,9 +485,9 @@ main(int argc, char **argv)
 		cfg.policy = (enum iq_policy)o.policy;
 	if (o.timeout > 0)
 		cfg.timeout = cfg.data_timeout = o.timeout;
+	log_init(cfg.syslog && !o.check);
 	if (!o.check && (rc = check_envelope(&o)) != 0)
 		return rc;
-	log_init(cfg.syslog && !o.check);
 	setup_signals();
 	return o.check ? check(&o, &cfg) : deliver(&o, &cfg);
 }

@@ -9,15 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
-struct stuffer {
-	int at_bol;		/* next byte starts a line */
-	int pending_cr;		/* last byte was CR; LF may follow */
-};
+void
+message_encoder_init(struct message_encoder *e)
+{
+	e->at_bol = 1;
+	e->pending_cr = 0;
+}
 
 /* Convert in[0..n) into out, which must hold 2n + 2 bytes: every byte
  * yields at most two.  Returns the output length. */
-static size_t
-stuff(struct stuffer *s, const unsigned char *in, size_t n, char *out)
+size_t
+message_encode(struct message_encoder *s, const unsigned char *in, size_t n,
+    char *out)
 {
 	size_t i, o = 0;
 	unsigned char c;
@@ -52,8 +55,8 @@ stuff(struct stuffer *s, const unsigned char *in, size_t n, char *out)
 }
 
 /* What the end of input needs: the held CR and a final line end. */
-static size_t
-finish(struct stuffer *s, char *out)
+size_t
+message_encode_finish(struct message_encoder *s, char *out)
 {
 	size_t o = 0;
 
@@ -70,12 +73,13 @@ int
 message_send(void *ctx, struct transport *t)
 {
 	struct message_src *src = ctx;
-	struct stuffer s = { .at_bol = 1, .pending_cr = 0 };
+	struct message_encoder s;
 	unsigned char in[MESSAGE_CHUNK];
 	char out[2 * MESSAGE_CHUNK + 2];
 	ssize_t n;
 	size_t o;
 
+	message_encoder_init(&s);
 	for (;;) {
 		n = read(src->fd, in, sizeof(in));
 		if (n < 0 && errno == EINTR)
@@ -86,11 +90,10 @@ message_send(void *ctx, struct transport *t)
 		}
 		if (n == 0)
 			break;
-		src->bytes_in += n;
-		o = stuff(&s, in, (size_t)n, out);
+		o = message_encode(&s, in, (size_t)n, out);
 		if (transport_write(t, out, o) < 0)
 			return -1;
 	}
-	o = finish(&s, out);
+	o = message_encode_finish(&s, out);
 	return transport_write(t, out, o) < 0 ? -1 : 0;
 }

@@ -12,9 +12,20 @@
 
 struct message_src {
 	int fd;
-	long long bytes_in;	/* bytes read from fd */
 	char err[256];		/* why reading failed */
 };
+
+/* The encoder alone, for tests and fuzzing: feed any pieces, then
+ * finish.  out must hold 2 * n + 2 bytes for n bytes in. */
+struct message_encoder {
+	int at_bol;		/* next byte starts a line */
+	int pending_cr;		/* last byte was CR; LF may follow */
+};
+
+void message_encoder_init(struct message_encoder *e);
+size_t message_encode(struct message_encoder *e, const unsigned char *in,
+    size_t n, char *out);
+size_t message_encode_finish(struct message_encoder *e, char *out);
 
 /* The lmtp_txn body callback: 0, -1 transport failure (t->err), -2 input
  * failure (src->err). */

@@ -80,3 +80,30 @@ status_word(int code)
 	return code == EX_OK ? "Sent" : code == EX_TEMPFAIL ? "Deferred" :
 	    "Bounced";
 }
+
+/* RFC 3463 codes for failures without a server reply.  All transient:
+ * no verdict means the message stays queued. */
+static const struct {
+	enum lmtp_fault fault;
+	const char *dsn;
+} fault_dsn[] = {
+	{ LF_CONNECT, "4.4.1" },	/* no answer from host */
+	{ LF_TIMEOUT, "4.4.2" },	/* bad connection */
+	{ LF_LOST, "4.4.2" },		/* bad connection */
+	{ LF_DEADLINE, "4.4.7" },	/* delivery time expired */
+	{ LF_PROTOCOL, "4.5.0" },	/* other protocol status */
+	{ LF_REFUSED, "4.4.0" },	/* other network or routing status */
+	{ LF_AUTH, "4.7.0" },		/* other security status */
+	{ LF_POLICY, "4.3.5" },		/* system incorrectly configured */
+};
+
+const char *
+status_fault_dsn(enum lmtp_fault fault)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fault_dsn) / sizeof(fault_dsn[0]); i++)
+		if (fault_dsn[i].fault == fault)
+			return fault_dsn[i].dsn;
+	return "4.0.0";
+}

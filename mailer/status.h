@@ -15,6 +15,9 @@ int status_for_rcpt(const struct lmtp_rcpt *rc);
  * failed temporarily (nothing is lost), else the first failure's code. */
 int status_combine(const struct lmtp_rcpt *rcpts, size_t n);
 
+/* The DSN code for a failure without a server reply (RFC 3463 4.x.x). */
+const char *status_fault_dsn(enum lmtp_fault fault);
+
 /* "Sent", "Deferred" or "Bounced", for logs. */
 const char *status_word(int code);
 

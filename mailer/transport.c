@@ -20,11 +20,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A busy listener (EAGAIN on a UNIX socket whose backlog is full) is
+ * tried again after this long, doubling up to the cap. */
+#define CONNECT_RETRY_FIRST_MS 5
+#define CONNECT_RETRY_MAX_MS 200
+
 static int
-fail(struct transport *t, const char *fmt, ...)
+fail(struct transport *t, enum transport_fault fault, const char *fmt, ...)
 {
 	va_list ap;
 
+	t->fault = fault;
 	va_start(ap, fmt);
 	vsnprintf(t->err, sizeof(t->err), fmt, ap);
 	va_end(ap);
@@ -61,21 +67,58 @@ set_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Non-blocking connect bounded by timeout_ms.  0, or -1 with errno. */
+/* Milliseconds left before until_ms, cut at the delivery deadline;
+ * *by_deadline tells which of the two limits it is. */
 static int
-connect_fd(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
+budget(const struct transport *t, long long until_ms, int *by_deadline)
 {
-	int soerr = 0;
-	socklen_t sl = sizeof(soerr);
-	int r;
+	long long now = transport_now_ms(), left = until_ms - now;
 
+	*by_deadline = 0;
+	if (t->deadline_ms > 0 && t->deadline_ms < until_ms) {
+		left = t->deadline_ms - now;
+		*by_deadline = 1;
+	}
+	return left < 0 ? 0 : left > 86400000 ? 86400000 : (int)left;
+}
+
+static int
+deadline_fail(struct transport *t)
+{
+	return fail(t, TF_DEADLINE, "the delivery time limit was reached");
+}
+
+/* Non-blocking connect, done by until_ms.  A UNIX listener whose backlog
+ * is full answers EAGAIN at once (Linux): that is a busy server, not a
+ * refusal, so it is tried again with a short back-off.  0, or -1 with
+ * errno (ETIMEDOUT when out of time, and *by_deadline set). */
+static int
+connect_fd(struct transport *t, int fd, const struct sockaddr *sa,
+    socklen_t len, long long until_ms, int *by_deadline)
+{
+	int soerr = 0, backoff = CONNECT_RETRY_FIRST_MS, left, r;
+	socklen_t sl = sizeof(soerr);
+
+	*by_deadline = 0;
 	if (set_nonblock(fd) < 0)
 		return -1;
-	if (connect(fd, sa, len) == 0)
-		return 0;
-	if (errno != EINPROGRESS && errno != EINTR)
-		return -1;
-	r = wait_fd(fd, POLLOUT, timeout_ms);
+	for (;;) {
+		if (connect(fd, sa, len) == 0)
+			return 0;
+		if (errno == EINPROGRESS || errno == EINTR)
+			break;
+		if (errno != EAGAIN || sa->sa_family != AF_UNIX)
+			return -1;
+		left = budget(t, until_ms, by_deadline);
+		if (left == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		poll(NULL, 0, backoff < left ? backoff : left);
+		if (backoff < CONNECT_RETRY_MAX_MS)
+			backoff *= 2;
+	}
+	r = wait_fd(fd, POLLOUT, budget(t, until_ms, by_deadline));
 	if (r == 0) {
 		errno = ETIMEDOUT;
 		return -1;
@@ -89,36 +132,50 @@ connect_fd(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
 	return 0;
 }
 
+/* Why a connect failed, in words: a timeout names its limit. */
 static int
-connect_unix(struct transport *t, const char *path, int timeout_ms)
+connect_fail(struct transport *t, int e, int by_deadline)
+{
+	if (e == ETIMEDOUT && by_deadline)
+		return deadline_fail(t);
+	if (e == ETIMEDOUT)
+		return fail(t, TF_TIMEOUT, "cannot connect to %s: no answer "
+		    "after %d s", t->peer, t->io_timeout_ms / 1000);
+	return fail(t, TF_CONNECT, "cannot connect to %s: %s", t->peer,
+	    strerror(e));
+}
+
+static int
+connect_unix(struct transport *t, const char *path, long long until_ms)
 {
 	struct sockaddr_un sun;
-	int fd;
+	int fd, by_deadline;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path))
-		return fail(t, "socket path too long: %s", path);
+		return fail(t, TF_CONNECT, "socket path too long: %s", path);
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	snprintf(t->peer, sizeof(t->peer), "unix:%s", path);
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(t, "socket: %s", strerror(errno));
-	if (connect_fd(fd, (struct sockaddr *)&sun, sizeof(sun), timeout_ms) < 0) {
+		return fail(t, TF_CONNECT, "socket: %s", strerror(errno));
+	if (connect_fd(t, fd, (struct sockaddr *)&sun, sizeof(sun), until_ms,
+	    &by_deadline) < 0) {
 		int e = errno;
 
 		close(fd);
-		return fail(t, "cannot connect to %s: %s", t->peer, strerror(e));
+		return connect_fail(t, e, by_deadline);
 	}
 	t->fd = fd;
 	return 0;
 }
 
 /* Split "host", "host:port", "[v6]:port" and "[v6]" into host and port. */
-static int
-split_hostport(struct transport *t, const char *spec, char *host, size_t hcap,
-    char *port, size_t pcap)
+int
+transport_split_hostport(struct transport *t, const char *spec, char *host,
+    size_t hcap, char *port, size_t pcap)
 {
 	const char *h = spec, *p = NULL, *colon;
 	size_t hlen;
@@ -127,7 +184,7 @@ split_hostport(struct transport *t, const char *spec, char *host, size_t hcap,
 		const char *close = strchr(spec, ']');
 
 		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-			return fail(t, "bad server address: %s", spec);
+			return fail(t, TF_CONNECT, "bad server address: %s", spec);
 		h = spec + 1;
 		hlen = (size_t)(close - h);
 		if (close[1] == ':')
@@ -135,13 +192,14 @@ split_hostport(struct transport *t, const char *spec, char *host, size_t hcap,
 	} else {
 		colon = strchr(spec, ':');
 		if (colon != NULL && strchr(colon + 1, ':') != NULL)
-			return fail(t, "IPv6 address needs brackets: %s", spec);
+			return fail(t, TF_CONNECT, "IPv6 address needs brackets: %s",
+			    spec);
 		hlen = colon ? (size_t)(colon - spec) : strlen(spec);
 		if (colon)
 			p = colon + 1;
 	}
 	if (hlen == 0 || hlen >= hcap || (p && (*p == '\0' || strlen(p) >= pcap)))
-		return fail(t, "bad server address: %s", spec);
+		return fail(t, TF_CONNECT, "bad server address: %s", spec);
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 	snprintf(port, pcap, "%s", p ? p : TRANSPORT_DEFAULT_PORT);
@@ -149,13 +207,14 @@ split_hostport(struct transport *t, const char *spec, char *host, size_t hcap,
 }
 
 static int
-connect_tcp(struct transport *t, const char *spec, int timeout_ms)
+connect_tcp(struct transport *t, const char *spec, long long until_ms)
 {
 	struct addrinfo hints, *res, *ai;
 	char host[256], port[32], why[200] = "no address";
-	int fd, r;
+	int fd, r, by_deadline = 0, e = 0;
 
-	if (split_hostport(t, spec, host, sizeof(host), port, sizeof(port)) < 0)
+	if (transport_split_hostport(t, spec, host, sizeof(host), port,
+	    sizeof(port)) < 0)
 		return -1;
 	snprintf(t->host, sizeof(t->host), "%s", host);
 	snprintf(t->peer, sizeof(t->peer), "%s%s%s:%s", strchr(host, ':') ? "[" : "",
@@ -167,7 +226,8 @@ connect_tcp(struct transport *t, const char *spec, int timeout_ms)
 	hints.ai_flags = AI_ADDRCONFIG;
 	r = getaddrinfo(host, port, &hints, &res);
 	if (r != 0)
-		return fail(t, "cannot resolve %s: %s", t->peer, gai_strerror(r));
+		return fail(t, TF_CONNECT, "cannot resolve %s: %s", t->peer,
+		    gai_strerror(r));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 		    ai->ai_protocol);
@@ -175,30 +235,41 @@ connect_tcp(struct transport *t, const char *spec, int timeout_ms)
 			snprintf(why, sizeof(why), "socket: %s", strerror(errno));
 			continue;
 		}
-		if (connect_fd(fd, ai->ai_addr, ai->ai_addrlen, timeout_ms) == 0) {
+		if (connect_fd(t, fd, ai->ai_addr, ai->ai_addrlen, until_ms,
+		    &by_deadline) == 0) {
 			t->fd = fd;
 			freeaddrinfo(res);
 			return 0;
 		}
-		snprintf(why, sizeof(why), "%s", strerror(errno));
+		e = errno;
+		snprintf(why, sizeof(why), "%s", strerror(e));
 		close(fd);
+		if (e == ETIMEDOUT)
+			break;	/* the connect time is used up */
 	}
 	freeaddrinfo(res);
-	return fail(t, "cannot connect to %s: %s", t->peer, why);
+	if (e == ETIMEDOUT)
+		return connect_fail(t, e, by_deadline);
+	return fail(t, TF_CONNECT, "cannot connect to %s: %s", t->peer, why);
 }
 
 int
-transport_connect(struct transport *t, const char *spec, int timeout_ms)
+transport_connect(struct transport *t, const char *spec, int timeout_ms,
+    long long deadline_ms)
 {
+	long long until = transport_now_ms() + timeout_ms;
+
 	t->fd = -1;
 	t->rpos = t->rlen = t->wlen = 0;
 	t->io_timeout_ms = timeout_ms;
+	t->deadline_ms = deadline_ms;
+	t->fault = TF_NONE;
 	t->err[0] = t->host[0] = '\0';
 	if (strncmp(spec, "unix:", 5) == 0)
-		return connect_unix(t, spec + 5, timeout_ms);
+		return connect_unix(t, spec + 5, until);
 	if (spec[0] == '/')
-		return connect_unix(t, spec, timeout_ms);
-	return connect_tcp(t, spec, timeout_ms);
+		return connect_unix(t, spec, until);
+	return connect_tcp(t, spec, until);
 }
 
 int
@@ -206,10 +277,10 @@ transport_flush(struct transport *t)
 {
 	size_t off = 0;
 	ssize_t n;
-	int r;
+	int r, by_deadline;
 
 	if (t->fd < 0)
-		return fail(t, "connection to %s is closed", t->peer);
+		return fail(t, TF_LOST, "connection to %s is closed", t->peer);
 	while (off < t->wlen) {
 		n = send(t->fd, t->wbuf + off, t->wlen - off, MSG_NOSIGNAL);
 		if (n > 0) {
@@ -219,14 +290,18 @@ transport_flush(struct transport *t)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			r = wait_fd(t->fd, POLLOUT, t->io_timeout_ms);
+			r = wait_fd(t->fd, POLLOUT, budget(t, transport_now_ms() +
+			    t->io_timeout_ms, &by_deadline));
 			if (r > 0)
 				continue;
+			if (r == 0 && by_deadline)
+				return deadline_fail(t);
 			if (r == 0)
-				return fail(t, "timeout writing to %s after %d s",
-				    t->peer, t->io_timeout_ms / 1000);
+				return fail(t, TF_TIMEOUT, "timeout after %d s "
+				    "writing to %s", t->io_timeout_ms / 1000,
+				    t->peer);
 		}
-		return fail(t, "write to %s: %s", t->peer, strerror(errno));
+		return fail(t, TF_LOST, "write to %s: %s", t->peer, strerror(errno));
 	}
 	t->wlen = 0;
 	return 0;
@@ -260,13 +335,13 @@ transport_puts(struct transport *t, const char *s)
 
 /* Refill rbuf; 0 ok, -1 failure with t->err set. */
 static int
-fill(struct transport *t, long long deadline_ms)
+fill(struct transport *t, long long until_ms)
 {
 	ssize_t n;
-	int r;
+	int r, by_deadline;
 
 	if (t->fd < 0)
-		return fail(t, "connection to %s is closed", t->peer);
+		return fail(t, TF_LOST, "connection to %s is closed", t->peer);
 	if (t->rpos > 0) {
 		memmove(t->rbuf, t->rbuf + t->rpos, t->rlen - t->rpos);
 		t->rlen -= t->rpos;
@@ -279,22 +354,26 @@ fill(struct transport *t, long long deadline_ms)
 			return 0;
 		}
 		if (n == 0)
-			return fail(t, "connection closed by %s", t->peer);
+			return fail(t, TF_LOST, "connection closed by %s", t->peer);
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return fail(t, "read from %s: %s", t->peer, strerror(errno));
-		r = wait_fd(t->fd, POLLIN, (int)(deadline_ms - transport_now_ms()));
+			return fail(t, TF_LOST, "read from %s: %s", t->peer,
+			    strerror(errno));
+		r = wait_fd(t->fd, POLLIN, budget(t, until_ms, &by_deadline));
+		if (r == 0 && by_deadline)
+			return deadline_fail(t);
 		if (r == 0)
-			return fail(t, "timeout waiting for %s", t->peer);
+			return fail(t, TF_TIMEOUT, "timeout waiting for %s",
+			    t->peer);
 		if (r < 0)
-			return fail(t, "poll: %s", strerror(errno));
+			return fail(t, TF_LOST, "poll: %s", strerror(errno));
 	}
 }
 
 int
 transport_read_line(struct transport *t, char *line, size_t cap,
-    long long deadline_ms)
+    long long until_ms)
 {
 	char *nl;
 	size_t len;
@@ -304,23 +383,33 @@ transport_read_line(struct transport *t, char *line, size_t cap,
 		if (nl != NULL)
 			break;
 		if (t->rlen - t->rpos > TRANSPORT_LINE_MAX + 1)
-			return fail(t, "reply line from %s longer than %d bytes",
-			    t->peer, TRANSPORT_LINE_MAX);
-		if (fill(t, deadline_ms) < 0)
+			return fail(t, TF_PROTOCOL, "reply line from %s longer "
+			    "than %d bytes", t->peer, TRANSPORT_LINE_MAX);
+		if (fill(t, until_ms) < 0)
 			return -1;
 	}
 	len = (size_t)(nl - (t->rbuf + t->rpos));
 	if (len > 0 && nl[-1] == '\r')
 		len--;
 	if (len > TRANSPORT_LINE_MAX || len >= cap)
-		return fail(t, "reply line from %s longer than %d bytes",
-		    t->peer, TRANSPORT_LINE_MAX);
+		return fail(t, TF_PROTOCOL, "reply line from %s longer than %d "
+		    "bytes", t->peer, TRANSPORT_LINE_MAX);
 	if (memchr(t->rbuf + t->rpos, '\0', len) != NULL)
-		return fail(t, "NUL byte in reply from %s", t->peer);
+		return fail(t, TF_PROTOCOL, "NUL byte in reply from %s", t->peer);
 	memcpy(line, t->rbuf + t->rpos, len);
 	line[len] = '\0';
 	t->rpos = (size_t)(nl - t->rbuf) + 1;
 	return (int)len;
+}
+
+int
+transport_pending(struct transport *t)
+{
+	struct pollfd p = { .fd = t->fd, .events = POLLIN };
+
+	if (t->rpos < t->rlen)
+		return 1;
+	return t->fd >= 0 && poll(&p, 1, 0) > 0;
 }
 
 void

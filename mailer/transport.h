@@ -15,9 +15,21 @@
 #define TRANSPORT_ERR_MAX 512
 #define TRANSPORT_DEFAULT_PORT "24"
 
+/* Why the last call failed, for the caller's wording and DSN code. */
+enum transport_fault {
+	TF_NONE,
+	TF_CONNECT,		/* no connection could be made */
+	TF_TIMEOUT,		/* a wait outlived its timeout */
+	TF_DEADLINE,		/* the whole-delivery time limit was reached */
+	TF_LOST,		/* the peer closed, or a read or write failed */
+	TF_PROTOCOL,		/* a line too long, a NUL */
+};
+
 struct transport {
 	int fd;
 	int io_timeout_ms;	/* longest wait for the peer to accept our bytes */
+	long long deadline_ms;	/* nothing may wait past this; 0 = none */
+	enum transport_fault fault;
 	size_t rpos, rlen, wlen;
 	char rbuf[TRANSPORT_RBUF];
 	char wbuf[TRANSPORT_WBUF];
@@ -27,8 +39,20 @@ struct transport {
 };
 
 /* A server spec is "/path", "unix:/path", "host", "host:port" or
- * "[v6addr]:port".  Returns 0 or -1 with t->err set. */
-int transport_connect(struct transport *t, const char *spec, int timeout_ms);
+ * "[v6addr]:port".  Returns 0 or -1 with t->err set.  deadline_ms (on
+ * transport_now_ms's clock, 0 for none) bounds every wait from now on,
+ * whatever the timeouts say. */
+int transport_connect(struct transport *t, const char *spec, int timeout_ms,
+    long long deadline_ms);
+
+/* Split a TCP spec into host and port (TRANSPORT_DEFAULT_PORT when none).
+ * -1 with t->err set when it is malformed. */
+int transport_split_hostport(struct transport *t, const char *spec,
+    char *host, size_t hcap, char *port, size_t pcap);
+
+/* 1 when the peer has sent something not yet read, or closed: after a
+ * DATA's 354 nothing may come until the final dot has been sent. */
+int transport_pending(struct transport *t);
 
 /* Bytes are buffered; transport_flush pushes them out.  -1: t->err set. */
 int transport_write(struct transport *t, const void *buf, size_t len);
@@ -39,10 +63,11 @@ int transport_flush(struct transport *t);
 long long transport_now_ms(void);
 
 /* Read one line (CRLF or LF stripped, NUL-terminated) into line[cap].
- * cap must exceed TRANSPORT_LINE_MAX.  Waits no later than deadline_ms.
+ * cap must exceed TRANSPORT_LINE_MAX.  Waits no later than until_ms (nor
+ * the delivery deadline).
  * Returns the length, or -1 with t->err set (timeout, EOF, too long). */
 int transport_read_line(struct transport *t, char *line, size_t cap,
-    long long deadline_ms);
+    long long until_ms);
 
 /* Close without ceremony; further calls fail. */
 void transport_close(struct transport *t);

@@ -27,41 +27,51 @@ nothing_on_the_wire() {
 	[ ! -s "$FAKE_DIR/record" ]
 }
 
-@test "usage: no recipients is 64 with one line" {
-	run "$LMTP_IQ" -C /dev/null
-	assert_status 64
-	[ "$output" = "lmtp-iq: no recipients; try lmtp-iq -h" ]
+@test "usage: no recipients keeps the mail queued (75) with one line" {
+	run "$LMTP_IQ" -C "$EMPTY_CONF"
+	assert_status 75
+	[ "$output" = "lmtp-iq: no recipients; try lmtp-iq -h; the message stays queued" ]
 }
 
-@test "usage: an unknown option is 64" {
-	run "$LMTP_IQ" -C /dev/null -x alice
-	assert_status 64
-	[ "$output" = "lmtp-iq: unknown option: -x; try lmtp-iq -h" ]
+@test "usage: an unknown option in delivery mode is 75, a typo in A= must not bounce notices" {
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -x alice
+	assert_status 75
+	[ "$output" = "lmtp-iq: unknown option: -x; try lmtp-iq -h; the message stays queued" ]
 }
 
-@test "usage: an option without its value is 64" {
-	run "$LMTP_IQ" -C /dev/null -f
-	assert_status 64
+@test "usage: an option without its value is 75" {
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -f
+	assert_status 75
 	assert_output_has 'option needs a value'
 }
 
-@test "usage: a bad -q policy is 64" {
-	run "$LMTP_IQ" -C /dev/null -q sometimes alice
-	assert_status 64
-	assert_output_has '-q takes require, auto, force or off, not: sometimes'
+@test "usage: a bad -q policy is 75" {
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -q requre alice
+	assert_status 75
+	assert_output_has '-q takes require, auto, force or off, not: requre'
 }
 
-@test "usage: a bad -t timeout is 64" {
-	run "$LMTP_IQ" -C /dev/null -t 0 alice
+@test "usage: a bad -t timeout is 75" {
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -t 0 alice
+	assert_status 75
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -t 5s alice
+	assert_status 75
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -t 86401 alice
+	assert_status 75
+}
+
+@test "usage: with -n, run by hand, command-line errors are 64" {
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -n -x
 	assert_status 64
-	run "$LMTP_IQ" -C /dev/null -t 5s alice
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -q sometimes -n
 	assert_status 64
-	run "$LMTP_IQ" -C /dev/null -t 86401 alice
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -vn -t 0
 	assert_status 64
+	assert_output_lacks 'stays queued'
 }
 
 @test "usage: -n with recipients is 64" {
-	run "$LMTP_IQ" -C /dev/null -n alice
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -n alice
 	assert_status 64
 }
 
@@ -114,7 +124,7 @@ bad_envelope() {
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'; } | fake_start
 	run lmtp_iq alice < /
 	assert_status 74
-	assert_output_has 'lmtp-iq: reading the message: Is a directory'
+	assert_output_has 'lmtp-iq: reading the message from standard input: Is a directory; nothing delivered'
 	fake_finish
 	! grep -q $'^\\.\r$' "$FAKE_DIR/record"
 	! grep -q 'QUIT' "$FAKE_DIR/record"
@@ -123,7 +133,7 @@ bad_envelope() {
 @test "config: a missing -C file keeps the mail queued (75); -n says 78" {
 	run "$LMTP_IQ" -C "$MSG/nonexistent.conf" alice < "$MSG/notice"
 	assert_status 75
-	[ "$output" = "lmtp-iq: config: $MSG/nonexistent.conf: No such file or directory" ]
+	[ "$output" = "lmtp-iq: config: $MSG/nonexistent.conf: No such file or directory; the message stays queued" ]
 	run "$LMTP_IQ" -C "$MSG/nonexistent.conf" -n
 	assert_status 78
 }
@@ -132,7 +142,7 @@ bad_envelope() {
 	printf '# lmtp-iq\n\nserver = /x\nservre = /y\n' > "$MSG/c"
 	run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
 	assert_status 75
-	[ "$output" = "lmtp-iq: config: $MSG/c:4: unknown key 'servre'" ]
+	[ "$output" = "lmtp-iq: config: $MSG/c:4: unknown key 'servre'; the message stays queued" ]
 }
 
 @test "config: bad values are reported as file:line" {
@@ -155,7 +165,7 @@ bad_envelope() {
 	start=$SECONDS
 	run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
 	assert_status 75
-	assert_output_has 'timeout waiting for'
+	assert_output_has 'timeout after 1 s waiting for the reply to LHLO'
 	[ $((SECONDS - start)) -lt 5 ]
 	fake_finish
 	run "$LMTP_IQ" -C "$MSG/c" -s unix:/nonexistent/x alice < "$MSG/notice"

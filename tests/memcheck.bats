@@ -51,8 +51,8 @@ checked() {
 	printf 'bogus = 1\n' > "$MSG/c"
 	run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
 	assert_status 75
-	run "${CHECK[@]}" "$LMTP_IQ" -C /dev/null $'al\nice' < "$MSG/notice"
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$EMPTY_CONF" $'al\nice' < "$MSG/notice"
 	assert_status 65
-	run "${CHECK[@]}" "$LMTP_IQ" -C /dev/null -s unix:/nonexistent alice < "$MSG/notice"
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$EMPTY_CONF" -s unix:/nonexistent alice < "$MSG/notice"
 	assert_status 75
 }

@@ -4,6 +4,7 @@ TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 LMTP_IQ=$TOP/mailer/lmtp-iq
 TOOLS=$TOP/tests/tools
 FIXTURES=$TOP/tests/fixtures
+EMPTY_CONF=$FIXTURES/empty.conf	# a config file with nothing in it
 
 # A private temp dir a server user can use (bats' own is root-only 0700).
 make_tmp() {

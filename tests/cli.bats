@@ -296,3 +296,101 @@ bad_envelope() {
 	assert_output_has 'notice senders: quota@example.org <>'
 	fake_finish
 }
+
+@test "config: a FIFO as the config file is refused at once, 75, not a hang" {
+	mkfifo "$MSG/fifo"
+	run timeout 5 "$LMTP_IQ" -C "$MSG/fifo" alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has "config: $MSG/fifo: not a regular file; the message stays queued"
+}
+
+@test "config: a directory as the config file is refused" {
+	run "$LMTP_IQ" -C "$MSG" alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'not a regular file'
+}
+
+@test "config: a NUL in a line is reported as such" {
+	printf 'syslog = no\nserver = /x\0y\n' > "$MSG/c"
+	run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = "lmtp-iq: config: $MSG/c:2: NUL byte in line; the message stays queued" ]
+}
+
+@test "config: a key set twice is an error naming the second line" {
+	printf 'server = /a\nsyslog = no\nserver = /b\n' > "$MSG/c"
+	run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = "lmtp-iq: config: $MSG/c:3: server: set twice; the message stays queued" ]
+}
+
+@test "config: a line of exactly 1024 bytes is read, one of 1025 is refused" {
+	{ printf 'lhlo_name = '; head -c $((1024 - 12)) /dev/zero | tr '\0' a; printf '\n'; } > "$MSG/c"
+	run "$LMTP_IQ" -C "$MSG/c" -s unix:/nonexistent alice < "$MSG/notice"
+	assert_output_lacks 'longer than'
+	{ printf 'lhlo_name = '; head -c $((1025 - 12)) /dev/zero | tr '\0' a; printf '\n'; } > "$MSG/c"
+	run "$LMTP_IQ" -C "$MSG/c" -s unix:/nonexistent alice < "$MSG/notice"
+	assert_output_has 'c:1: line longer than 1024 bytes'
+}
+
+@test "auth: a FIFO as the password file is refused at once, not a hang" {
+	mkfifo "$MSG/secret"
+	{ lhlo_offering PIPELINING IGNOREQUOTA 'AUTH PLAIN'; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'auth_user = cyrus\nauth_password_file = %s\n' "$MSG/secret" >> "$FAKE_DIR/conf"
+	run timeout 5 "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has "password file $MSG/secret has mode"
+	fake_finish
+}
+
+@test "auth: a password line over the limit is refused, not cut and sent" {
+	head -c 2000 /dev/zero | tr '\0' p > "$MSG/secret"; echo >> "$MSG/secret"
+	chmod 600 "$MSG/secret"
+	{ lhlo_offering PIPELINING IGNOREQUOTA 'AUTH PLAIN'; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'auth_user = cyrus\nauth_password_file = %s\n' "$MSG/secret" >> "$FAKE_DIR/conf"
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'the first line is longer than 1023 bytes'
+	fake_finish
+	! grep -q AUTH "$FAKE_DIR/record"
+}
+
+# run_logged ARGS...: run lmtp-iq with a private /dev/log read into
+# $MSG/syslog (needs root for the mount namespace).
+run_logged() {
+	mkdir -p "$MSG/dev"; touch "$MSG/dev/null"
+	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
+	SOCAT_PID=$!
+	for _ in $(seq 1 50); do [ -S "$MSG/dev/log" ] && break; sleep 0.02; done
+	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
+		d=$1 && shift && exec "$@" < "$d/../notice"' sh "$MSG/dev" "$LMTP_IQ" "$@"
+	sleep 0.2
+	stop_pid "$SOCAT_PID"
+}
+
+@test "syslog: usage, config and envelope failures each leave one LOG_MAIL line" {
+	[ "$(id -u)" -eq 0 ] || { echo "needs root for a private mount namespace"; return 1; }
+	need_package socat /usr/bin/socat
+	run_logged -x alice
+	assert_status 75
+	run_logged -C "$MSG/nonexistent" alice
+	assert_status 75
+	printf 'syslog = yes\n' > "$MSG/c"
+	run_logged -C "$MSG/c" -f 'a b' alice
+	assert_status 65
+	[ "$(grep -o 'lmtp-iq\[[0-9]*\]: ' "$MSG/syslog" | wc -l)" -eq 3 ]
+	grep -q 'lmtp-iq\[[0-9]*\]: unknown option: -x; try lmtp-iq -h; the message stays queued' "$MSG/syslog"
+	grep -q "lmtp-iq\[[0-9]*\]: config: $MSG/nonexistent: No such file or directory" "$MSG/syslog"
+	grep -q 'lmtp-iq\[[0-9]*\]: sender: unquoted space in address; nothing sent' "$MSG/syslog"
+	# LOG_MAIL (2) * 8 + LOG_NOTICE (5) = 21
+	grep -q '^<21>' "$MSG/syslog"
+}
+
+@test "syslog: a failure without a server reply gets its own DSN code (4.4.1 no answer from host)" {
+	[ "$(id -u)" -eq 0 ] || { echo "needs root for a private mount namespace"; return 1; }
+	need_package socat /usr/bin/socat
+	printf 'syslog = yes\n' > "$MSG/c"
+	run_logged -C "$MSG/c" -s unix:/nonexistent/lmtp alice
+	assert_status 75
+	grep -q 'to=<alice>, relay=unix:/nonexistent/lmtp, ignorequota=no, dsn=4.4.1, stat=Deferred (cannot connect to unix:/nonexistent/lmtp' "$MSG/syslog"
+}

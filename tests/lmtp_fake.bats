@@ -645,3 +645,150 @@ sender_case() {
 	assert_output_has 'evil?[2Jtext'
 	fake_finish
 }
+
+# --- Replies out of turn, windows, limits (the delivery core's rules) ---
+
+# The record must not end with the final dot: nothing was stored.
+assert_no_final_dot() {
+	[ "$(tail -c 5 "$FAKE_DIR/record" | od -An -c | tr -d ' ')" != '\r\n.\r\n' ]
+}
+
+@test "a reply sent with the 354 in one packet is not a verdict: 75, no final dot" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'
+	  echo 'raw 354 go\r\n250 2.0.0 early\r\n'; echo 'stall'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'spoke or closed the connection right after its 354 reply; nothing delivered'
+	fake_finish
+	assert_no_final_dot
+	! grep -q 'You are over quota' "$FAKE_DIR/record"
+}
+
+@test "a 250 that arrives while the body is still being sent is not a verdict: 75, no final dot" {
+	head -c 8000000 /dev/zero | tr '\0' 'a' | fold -w 100 > "$MSG/big"
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'sleep 50'; echo 'send 250 2.0.0 too early'; echo 'stall'; } | fake_start
+	run lmtp_iq alice < "$MSG/big"
+	assert_status 75
+	assert_output_has 'spoke or closed the connection while the message was being sent'
+	fake_finish
+	assert_no_final_dot
+}
+
+@test "a server that closes during the body, then says nothing, is 75 and gets no final dot" {
+	head -c 8000000 /dev/zero | tr '\0' 'a' | fold -w 100 > "$MSG/big"
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'sleep 50'; echo 'close'; } | fake_start
+	run lmtp_iq alice < "$MSG/big"
+	assert_status 75
+	fake_finish
+}
+
+@test "pipelining: no more than 64 commands are ever in flight" {
+	# MAIL and 63 RCPTs fill the window: the client must then wait for a
+	# reply before it writes the 64th RCPT.
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'
+	  for i in $(seq 1 63); do echo "expect RCPT TO:<u$i> IGNOREQUOTA"; done
+	  echo 'quiet 300'
+	  echo 'send 250 ok'
+	  echo 'expect RCPT TO:<u64> IGNOREQUOTA'
+	  echo 'quiet 200'
+	  for i in $(seq 1 63); do echo 'send 250 ok'; done
+	  for i in $(seq 65 70); do echo "expect RCPT TO:<u$i> IGNOREQUOTA"; done
+	  echo 'expect DATA'
+	  for i in $(seq 64 70); do echo 'send 250 ok'; done
+	  echo 'send 354 go'; echo 'data'
+	  for i in $(seq 1 70); do echo 'send 250 2.1.5 ok'; done
+	  bye; } | fake_start
+	run lmtp_iq $(for i in $(seq 1 70); do echo "u$i"; done) < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "pipelining: a refused MAIL stops the rest of the envelope from being written" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'
+	  for i in $(seq 1 63); do echo "expect RCPT TO:<u$i> IGNOREQUOTA"; done
+	  echo 'send 451 4.3.0 try later'
+	  for i in $(seq 1 63); do echo 'send 503 5.5.1 need MAIL'; done
+	  echo 'expect RSET'; echo 'send 250 ok'
+	  bye; } | fake_start
+	run lmtp_iq $(for i in $(seq 1 100); do echo "u$i"; done) < "$MSG/notice"
+	assert_status 75
+	fake_finish
+	! grep -q 'u64>' "$FAKE_DIR/record"
+	! grep -q '^DATA' "$FAKE_DIR/record"
+}
+
+@test "limits: a server that answers one byte at a time is ended by delivery_timeout, 75" {
+	{ for c in 2 2 0 ' ' s l o w '\r\n'; do echo "raw $c"; echo 'sleep 400'; done; echo 'stall'; } | fake_start
+	printf 'timeout = 30\ndelivery_timeout = 2\n' >> "$FAKE_DIR/conf"
+	start=$SECONDS
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'the delivery time limit was reached, waiting for the greeting'
+	[ $((SECONDS - start)) -lt 4 ]
+	fake_finish
+}
+
+@test "limits: data_timeout bounds the replies after the dot separately from timeout" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'stall'; } | fake_start
+	printf 'timeout = 30\ndata_timeout = 1\n' >> "$FAKE_DIR/conf"
+	start=$SECONDS
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'timeout after 1 s waiting for the reply to the final dot for <alice>'
+	assert_output_has 'the message may have been stored; a retry may deliver it twice'
+	[ $((SECONDS - start)) -lt 5 ]
+	fake_finish
+}
+
+@test "LHLO: the first line is the server's name, never a capability" {
+	{ echo 'send 220 fake.test LMTP'; echo 'expect LHLO client.test'
+	  echo 'send 250-IGNOREQUOTA'; echo 'send 250-PIPELINING'; echo 'send 250 Ok'; bye; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'does not advertise IGNOREQUOTA'
+	fake_finish
+}
+
+@test "addresses: an unquoted space or tab is 65 and nothing is sent" {
+	echo 'stall' | fake_start
+	run lmtp_iq -f 'a b@example.org' alice < "$MSG/notice"
+	assert_status 65
+	assert_output_has 'sender: unquoted space in address; nothing sent'
+	run lmtp_iq 'bob IGNOREQUOTA' < "$MSG/notice"
+	assert_status 65
+	assert_output_has 'recipient 1: unquoted space in address; nothing sent'
+	run lmtp_iq alice "$(printf 'bob\tx')" < "$MSG/notice"
+	assert_status 65
+	assert_output_has 'recipient 2: unquoted space in address'
+	run lmtp_iq '"bob' < "$MSG/notice"
+	assert_status 65
+	assert_output_has 'unterminated quote'
+	stop_pid "$FAKE_PID"; FAKE_PID=
+	[ ! -s "$FAKE_DIR/record" ]
+}
+
+@test "addresses: a quoted local part with a space goes out as it is" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<"a b"@example.org>'; echo 'expect RCPT TO:<"c d"@example.org> IGNOREQUOTA'
+	  echo 'expect DATA'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	run lmtp_iq -f '"a b"@example.org' '"c d"@example.org' < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
+@test "fds: with stderr closed the -v trace never reaches the LMTP connection" {
+	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	run sh -c 'exec "$0" -C "$1" -s "$2" -v alice < "$3" 2>&-' "$LMTP_IQ" \
+		"$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice"
+	assert_status 0
+	fake_finish
+	! grep -q '>>>' "$FAKE_DIR/record"
+	! grep -q '<<<' "$FAKE_DIR/record"
+}

@@ -48,7 +48,8 @@ SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
 OBJS = $(SRCS:.c=.o)
 PROG = mailer/lmtp-iq
 
-TOOLS = tests/tools/fakelmtp tests/tools/rawlmtp tests/tools/maxrss
+TOOLS = tests/tools/fakelmtp tests/tools/rawlmtp tests/tools/maxrss \
+        tests/tools/faultmatrix
 TOOLS_CFLAGS = -std=c11 $(WARN) $(OPT) $(HARDEN) $(CFLAGS)
 
 .PHONY: all check bench install uninstall clean demo need-sasl

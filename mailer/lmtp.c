@@ -533,8 +533,13 @@ lmtp_quit(struct lmtp *l)
 	enum lmtp_fault fault = l->fault;
 
 	memcpy(why, l->err, sizeof(why));
-	if (l->t->fd >= 0 && (l->quit_sent || (send_line(l, "QUIT", NULL) == 0 &&
-	    flush(l) == 0)))
+	/* After a timeout or garbage the dialogue is out of step: waiting
+	 * for a QUIT reply would only add to the delay. */
+	int in_step = fault == LF_NONE || fault == LF_REFUSED ||
+	    fault == LF_AUTH || fault == LF_POLICY;
+
+	if (l->t->fd >= 0 && in_step && (l->quit_sent ||
+	    (send_line(l, "QUIT", NULL) == 0 && flush(l) == 0)))
 		(void)read_reply(l, &r, QUIT_TIMEOUT_MS, "the reply to QUIT", NULL);
 	transport_close(l->t);
 	memcpy(l->err, why, sizeof(why));

@@ -56,3 +56,14 @@ checked() {
 	run "${CHECK[@]}" "$LMTP_IQ" -C "$EMPTY_CONF" -s unix:/nonexistent alice < "$MSG/notice"
 	assert_status 75
 }
+
+@test "memcheck: a sample of the fault matrix (every 9th case) is clean" {
+	D=$(make_tmp faults)
+	printf '#!/bin/sh\nexec %s %s "$@"\n' "${CHECK[*]}" "$LMTP_IQ" > "$D/wrap"
+	chmod 755 "$D/wrap"
+	run "$TOOLS/faultmatrix" -v -e 9 "$D/wrap" "$D"
+	rm -rf "$D"
+	echo "$output" | grep -v '^ok '
+	assert_status 0
+	assert_output_has '30 cases, 0 failed'
+}

@@ -46,13 +46,23 @@ SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/auth.c mailer/message.c mailer/status.c mailer/log.c \
        mailer/policy.c
 OBJS = $(SRCS:.c=.o)
+LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq
+UNIT = tests/unit/unit
 
 TOOLS = tests/tools/fakelmtp tests/tools/rawlmtp tests/tools/maxrss \
         tests/tools/faultmatrix
 TOOLS_CFLAGS = -std=c11 $(WARN) $(OPT) $(HARDEN) $(CFLAGS)
 
-.PHONY: all check bench install uninstall clean demo need-sasl
+# make fuzz: each libFuzzer target for FUZZ_SECONDS (clang, tests only).
+FUZZ_SECONDS ?= 60
+FUZZ_CC     ?= clang
+FUZZ_TARGETS = reply config encoder
+FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/bin/fuzz_%)
+FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all $(SASL_CFLAGS) -DVERSION='"fuzz"'
+
+.PHONY: all check bench install uninstall clean demo need-sasl fuzz
 
 all: $(PROG)
 
@@ -78,8 +88,32 @@ $(PROG): $(OBJS)
 tests/tools/%: tests/tools/%.c mailer/.flags
 	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
-check: $(PROG) $(TOOLS)
+# Unit tests of the pure parts, linked with the program's own objects.
+$(UNIT): tests/unit/unit.c tests/unit/encoder_ref.h $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ tests/unit/unit.c $(LIB_OBJS) $(ALL_LDFLAGS) \
+	    $(SASL_LIBS)
+
+check: $(PROG) $(TOOLS) $(UNIT)
 	BATS="$(BATS)" tests/run-suites $(SUITES)
+
+tests/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out mailer/main.c,$(SRCS)) \
+    mailer/*.h tests/unit/encoder_ref.h | need-sasl
+	@mkdir -p tests/fuzz/bin
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(filter-out mailer/main.c,$(SRCS)) \
+	    $(SASL_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p tests/fuzz/bin/corpus-$$t; \
+	    echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	    tests/fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+	        -artifact_prefix=tests/fuzz/bin/ \
+	        tests/fuzz/bin/corpus-$$t tests/fuzz/seeds/$$t \
+	        > tests/fuzz/bin/$$t.log 2>&1; rc=$$?; \
+	    grep -E '^stat::number_of_executed_units' tests/fuzz/bin/$$t.log; \
+	    if [ $$rc -ne 0 ]; then tail -40 tests/fuzz/bin/$$t.log; exit 1; fi; \
+	done
 
 bench: $(PROG) $(TOOLS)
 	tests/bench/run
@@ -102,4 +136,5 @@ uninstall:
 	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
 
 clean:
-	rm -f $(OBJS) $(PROG) $(TOOLS) mailer/.flags
+	rm -f $(OBJS) $(PROG) $(TOOLS) $(UNIT) mailer/.flags
+	rm -rf tests/fuzz/bin

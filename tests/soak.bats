@@ -1,0 +1,47 @@
+#!/usr/bin/env bats
+# A burst against a real Cyrus: 200 deliveries at once into its UNIX
+# socket.  lmtpd's listen queue fills, Linux answers connect() with
+# EAGAIN, and lmtp-iq must wait for the server rather than defer: every
+# delivery exits 0 on the first try, and each message is stored once.
+
+load helpers/common
+load helpers/cyrus
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || { echo "the Cyrus suite runs as root" >&2; return 1; }
+	cyrus_start
+	export CYRUS_DIR CYRUS_PID CYRUS_SOCK
+}
+
+teardown_file() {
+	cyrus_stop
+}
+
+@test "soak: 200 concurrent deliveries into real Cyrus all exit 0 first time, each stored exactly once" {
+	D=$(make_tmp soak)
+	printf 'server = unix:%s\nsyslog = no\ntimeout = 60\n' "$CYRUS_SOCK" > "$D/conf"
+	for i in $(seq 1 200); do
+		printf 'From: soak@example.test\nSubject: soak %d\nMessage-ID: <soak.%d@example.test>\n\nburst\n' \
+			"$i" "$i" > "$D/m$i"
+	done
+	for i in $(seq 1 200); do
+		( "$LMTP_IQ" -C "$D/conf" -f soak@example.test bob < "$D/m$i" 2> "$D/e$i"
+		  echo $? > "$D/rc$i" ) &
+	done
+	wait
+	fails=0
+	for i in $(seq 1 200); do
+		rc=$(cat "$D/rc$i")
+		[ "$rc" = 0 ] || { echo "delivery $i: exit $rc: $(cat "$D/e$i")"; fails=$((fails + 1)); }
+	done
+	echo "first-try failures: $fails of 200"
+	[ "$fails" -eq 0 ]
+	[ "$(cyrus_count bob)" -eq 200 ]
+	dir=$(cyrus_tool mbpath user/bob)
+	# Cyrus stores CRLF line ends.
+	for i in $(seq 1 200); do
+		n=$(grep -l "^Subject: soak $i"$'\r$' "$dir"/*. | wc -l)
+		[ "$n" -eq 1 ] || { echo "soak $i stored $n times"; false; }
+	done
+	rm -rf "$D"
+}

@@ -24,10 +24,15 @@ teardown_file() {
 		printf 'From: soak@example.test\nSubject: soak %d\nMessage-ID: <soak.%d@example.test>\n\nburst\n' \
 			"$i" "$i" > "$D/m$i"
 	done
+	# All 200 wait at a gate (a FIFO) and start together when it opens.
+	mkfifo "$D/gate"
 	for i in $(seq 1 200); do
-		( "$LMTP_IQ" -C "$D/conf" -f soak@example.test bob < "$D/m$i" 2> "$D/e$i"
+		( read -r _ < "$D/gate" || true	# EOF: the gate opened
+		  "$LMTP_IQ" -C "$D/conf" -f soak@example.test bob < "$D/m$i" 2> "$D/e$i"
 		  echo $? > "$D/rc$i" ) &
 	done
+	sleep 1
+	sh -c ': > "$1"' sh "$D/gate"	# open and close: every reader goes
 	wait
 	fails=0
 	for i in $(seq 1 200); do

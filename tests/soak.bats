@@ -28,8 +28,9 @@ teardown_file() {
 	mkfifo "$D/gate"
 	for i in $(seq 1 200); do
 		( read -r _ < "$D/gate" || true	# EOF: the gate opened
-		  "$LMTP_IQ" -C "$D/conf" -f soak@example.test bob < "$D/m$i" 2> "$D/e$i"
-		  echo $? > "$D/rc$i" ) &
+		  rc=0
+		  "$LMTP_IQ" -C "$D/conf" -f soak@example.test bob < "$D/m$i" 2> "$D/e$i" || rc=$?
+		  echo "$rc" > "$D/rc$i" ) &
 	done
 	sleep 1
 	sh -c ': > "$1"' sh "$D/gate"	# open and close: every reader goes

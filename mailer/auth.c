@@ -48,12 +48,15 @@ auth_read_secret(const char *path, char *buf, size_t cap, char *err,
 		return -1;
 	}
 	n = read(fd, buf, cap - 1);
-	if (n >= 0 && (size_t)n == cap - 1 && memchr(buf, '\n', (size_t)n) ==
-	    NULL && read(fd, &extra, 1) == 1 && extra != '\n' && extra != '\r') {
+	/* A full buffer with no line end: refuse rather than send a cut
+	 * secret, unless the line ends right after it. */
+	if (n >= 0 && (size_t)n == cap - 1 &&
+	    memchr(buf, '\n', (size_t)n) == NULL &&
+	    read(fd, &extra, 1) == 1 && extra != '\n' && extra != '\r') {
 		close(fd);
 		explicit_bzero(buf, cap);
-		snprintf(err, errcap, "password file %s: the first line is longer "
-		    "than %zu bytes", path, cap - 1);
+		snprintf(err, errcap, "password file %s: the first line is "
+		    "longer than %zu bytes", path, cap - 1);
 		return -1;
 	}
 	close(fd);
@@ -165,8 +168,9 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 
 	s = sasl_client_start(conn, mechs, NULL, &out, &outlen, &mech);
 	if (s != SASL_OK && s != SASL_CONTINUE)
-		return lmtp_fail(l, LF_AUTH, "no usable SASL mechanism among \"%s\" from %s: "
-		    "%s", mechs, l->t->peer, sasl_errdetail(conn));
+		return lmtp_fail(l, LF_AUTH, "no usable SASL mechanism among "
+		    "\"%s\" from %s: %s", mechs, l->t->peer,
+		    sasl_errdetail(conn));
 	snprintf(prefix, sizeof(prefix), "AUTH %s", mech);
 	if (send_response(l, prefix, out, outlen, &r) < 0)
 		return -1;
@@ -175,19 +179,21 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 
 		if (sasl_decode64(b64, (unsigned)strlen(b64), challenge,
 		    sizeof(challenge), &clen) != SASL_OK)
-			return lmtp_fail(l, LF_AUTH, "bad AUTH challenge from %s", l->t->peer);
+			return lmtp_fail(l, LF_AUTH, "bad AUTH challenge from %s",
+			    l->t->peer);
 		s = sasl_client_step(conn, challenge, clen, NULL, &out, &outlen);
 		if (s != SASL_OK && s != SASL_CONTINUE) {
 			(void)send_response(l, "*", NULL, 0, &r); /* cancel */
-			return lmtp_fail(l, LF_AUTH, "AUTH %s with %s failed in the client: %s",
-			    mech, l->t->peer, sasl_errdetail(conn));
+			return lmtp_fail(l, LF_AUTH, "AUTH %s with %s failed in "
+			    "the client: %s", mech, l->t->peer,
+			    sasl_errdetail(conn));
 		}
 		if (send_response(l, "", out ? out : "", outlen, &r) < 0)
 			return -1;
 	}
 	if (r.code != 235)
-		return lmtp_fail(l, LF_AUTH, "AUTH %s as %s refused by %s: %s", mech, user,
-		    l->t->peer, r.text);
+		return lmtp_fail(l, LF_AUTH, "AUTH %s as %s refused by %s: %s",
+		    mech, user, l->t->peer, r.text);
 	return 0;
 }
 
@@ -210,15 +216,16 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	int rc = -1;
 
 	if (!(l->caps & CAP_AUTH))
-		return lmtp_fail(l, LF_AUTH, "%s does not offer AUTH, but auth_user is set",
-		    l->t->peer);
+		return lmtp_fail(l, LF_AUTH, "%s does not offer AUTH, but "
+		    "auth_user is set", l->t->peer);
 	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, mechs, sizeof(mechs));
 	if (mechs[0] == '\0')
-		return lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; none of it is allowed by "
-		    "auth_mechanisms (%s)", l->t->peer, l->auth_mechs,
+		return lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; none of it is "
+		    "allowed by auth_mechanisms (%s)", l->t->peer, l->auth_mechs,
 		    cfg->auth_mechanisms);
 	if (cfg->auth_password_file[0] == '\0')
-		return lmtp_fail(l, LF_AUTH, "auth_user is set but auth_password_file is not");
+		return lmtp_fail(l, LF_AUTH, "auth_user is set but "
+		    "auth_password_file is not");
 	if (auth_read_secret(cfg->auth_password_file, password,
 	    sizeof(password), err, sizeof(err)) < 0)
 		return lmtp_fail(l, LF_AUTH, "%s", err);

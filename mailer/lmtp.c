@@ -457,9 +457,8 @@ quiet_server(struct lmtp *l, const char *when)
 	if (!transport_pending(l->t))
 		return 0;
 	transport_close(l->t);	/* no final dot: nothing is stored */
-	return lmtp_fail(l, LF_PROTOCOL, "%s spoke or closed the connection %s; nothing "
-	    "delivered",
-	    l->t->peer, when);
+	return lmtp_fail(l, LF_PROTOCOL, "%s spoke or closed the connection "
+	    "%s; nothing delivered", l->t->peer, when);
 }
 
 int

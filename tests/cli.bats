@@ -138,11 +138,17 @@ bad_envelope() {
 	assert_status 78
 }
 
-@test "config: an unknown key is reported as file:line and is 75" {
-	printf '# lmtp-iq\n\nserver = /x\nservre = /y\n' > "$MSG/c"
+# config_refused CONTENT "LINE: REASON": a config file with CONTENT
+# (printf format) keeps the mail queued with exactly that one line.
+config_refused() {
+	printf "$1" > "$MSG/c"
 	run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
 	assert_status 75
-	[ "$output" = "lmtp-iq: config: $MSG/c:4: unknown key 'servre'; the message stays queued" ]
+	[ "$output" = "lmtp-iq: config: $MSG/c:$2; the message stays queued" ]
+}
+
+@test "config: an unknown key is reported as file:line and is 75" {
+	config_refused '# lmtp-iq\n\nserver = /x\nservre = /y\n' "4: unknown key 'servre'"
 }
 
 @test "config: bad values are reported as file:line" {
@@ -311,17 +317,11 @@ bad_envelope() {
 }
 
 @test "config: a NUL in a line is reported as such" {
-	printf 'syslog = no\nserver = /x\0y\n' > "$MSG/c"
-	run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
-	assert_status 75
-	[ "$output" = "lmtp-iq: config: $MSG/c:2: NUL byte in line; the message stays queued" ]
+	config_refused 'syslog = no\nserver = /x\0y\n' '2: NUL byte in line'
 }
 
 @test "config: a key set twice is an error naming the second line" {
-	printf 'server = /a\nsyslog = no\nserver = /b\n' > "$MSG/c"
-	run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
-	assert_status 75
-	[ "$output" = "lmtp-iq: config: $MSG/c:3: server: set twice; the message stays queued" ]
+	config_refused 'server = /a\nsyslog = no\nserver = /b\n' '3: server: set twice'
 }
 
 @test "config: a line of exactly 1024 bytes is read, one of 1025 is refused" {

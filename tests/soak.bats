@@ -24,6 +24,10 @@ teardown_file() {
 		printf 'From: soak@example.test\nSubject: soak %d\nMessage-ID: <soak.%d@example.test>\n\nburst\n' \
 			"$i" "$i" > "$D/m$i"
 	done
+	# bob's INBOX exists before the burst: Cyrus's own autocreate races
+	# (two lmtpd creating it at once: "451 4.3.0 Mailbox already exists").
+	printf 'Subject: first\r\n\r\nx\r\n' > "$D/first"
+	"$TOOLS/rawlmtp" -s "unix:$CYRUS_SOCK" -f "$D/first" bob
 	# All 200 wait at a gate (a FIFO) and start together when it opens.
 	mkfifo "$D/gate"
 	for i in $(seq 1 200); do
@@ -42,7 +46,7 @@ teardown_file() {
 	done
 	echo "first-try failures: $fails of 200"
 	[ "$fails" -eq 0 ]
-	[ "$(cyrus_count bob)" -eq 200 ]
+	[ "$(cyrus_count bob)" -eq 201 ]
 	dir=$(cyrus_tool mbpath user/bob)
 	# Cyrus stores CRLF line ends.
 	for i in $(seq 1 200); do

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lmtp-iq - a Sendmail mailer that delivers over LMTP with IGNOREQUOTA.
 # Plain GNU make.  make; make check; make install DESTDIR=... PREFIX=...
 

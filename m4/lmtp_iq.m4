@@ -1,4 +1,5 @@
 PUSHDIVERT(-1)
+dnl SPDX-License-Identifier: ISC
 dnl
 dnl lmtp_iq.m4 - the lmtp_iq mailer: deliver through lmtp-iq, an LMTP
 dnl client that adds IGNOREQUOTA, so that over-quota notices reach Cyrus

@@ -1,4 +1,5 @@
 divert(-1)
+dnl SPDX-License-Identifier: ISC
 dnl
 dnl lmtp_iq_notices.m4 - make the notice route safe.  Mail for a notice
 dnl domain is delivered past every quota (mailer lmtp_iq), so only senders

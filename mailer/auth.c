@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.c - the libsasl2 client loop.  Any mechanism the server offers and
  * the allow-list permits, multi-step ones included.  No security layer is

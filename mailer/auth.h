@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.h - SASL AUTH (RFC 4954) through libsasl2, after LHLO.
  */

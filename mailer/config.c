@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.c - "key = value" lines, '#' comments.  Every problem is
  * reported as file:line: reason, and the caller decides what it costs.

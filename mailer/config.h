@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.h - settings from /etc/mail/lmtp-iq.conf and the command line,
  * merged into one struct.  The rest of the program reads only this.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lmtp.c - the LMTP client: replies, LHLO capabilities, and the
  * MAIL/RCPT/DATA transaction with one reply per accepted recipient after

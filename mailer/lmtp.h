@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lmtp.h - an LMTP client (RFC 2033): greeting, LHLO, one transaction
  * with per-recipient replies.  It knows nothing of Sendmail, sysexits or

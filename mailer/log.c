@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c - stderr and syslog.  Sendmail copies a mailer's stderr into the
  * bounce, so every line must stand alone and say who said what.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.h - the program's voice: one-line errors on stderr, the -v protocol
  * trace, and LOG_MAIL lines for the postmaster.

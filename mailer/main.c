@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * main.c - lmtp-iq: a Sendmail mailer program that delivers to an LMTP
  * server (Cyrus lmtpd) with IGNOREQUOTA.  The envelope comes on argv,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * message.c - stdin to DATA body, one fixed chunk at a time.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * message.h - stream a message from a file descriptor into an LMTP DATA
  * body: line ends become CRLF, leading dots are doubled (RFC 5321

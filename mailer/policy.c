@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * policy.c - the IGNOREQUOTA decision.  Only notices may pass the quota:
  * the policy says what the server must offer, and notice_senders (when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * policy.h - whether a delivery carries IGNOREQUOTA: the ignorequota
  * policy, what the server advertises, and who the sender is.

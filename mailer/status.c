@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * status.c - reply to exit status.  This follows Sendmail's own mapping
  * of DSN codes to exit values (dsntoexitstat in its sysexits.c), except

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * status.h - the one place where LMTP replies become sysexits(3) codes.
  */

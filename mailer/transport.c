@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport.c - connect, buffered non-blocking I/O, timeouts.
  *

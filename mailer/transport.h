@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport.h - one connection to an LMTP server: UNIX or TCP, buffered,
  * every wait bounded by a timeout.  Knows nothing of LMTP.

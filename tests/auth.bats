@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # SASL AUTH against a real Cyrus lmtpd on loopback TCP, where AUTH is
 # required before MAIL and only the admin "cyrus" may authenticate.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Command line, config file, bad input and logging: clear one-line errors
 # and the right exit status, and nothing on the wire for a bad envelope.
 

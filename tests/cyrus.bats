@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The mailer against a real Cyrus lmtpd over its UNIX socket: quota,
 # IGNOREQUOTA, unknown users, and the message exactly as Cyrus stored it.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # make demo tells the story and leaves nothing behind.
 
 load helpers/common

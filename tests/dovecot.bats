@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # A real Dovecot LMTP server, which does not advertise IGNOREQUOTA and
 # refuses the keyword permanently: the policies must keep that safe.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The generated fault matrix (tests/tools/faultmatrix.c): every stage of a
 # session times every fault, with and without PIPELINING, each case's
 # exit status taken from the rules in docs/reference.md, each checked for

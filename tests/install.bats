@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # make install puts everything where a Debian Sendmail + Cyrus host looks,
 # honouring DESTDIR and PREFIX; the installed m4 files build a working
 # mailer definition with the documented defaults.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The mailer against the scripted fake server: exact bytes on the wire,
 # every row of the exit table, the four IGNOREQUOTA policies, pipelining,
 # and a fault at every stage.

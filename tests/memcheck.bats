@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # No leaks and no memory errors on the main paths (see memcheck_prefix):
 # a finding fails the run with 99.  The AUTH paths are in auth.bats.
 

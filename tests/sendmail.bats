@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # A real Sendmail (Debian's sendmail-bin, a test .cf built from the
 # project's m4 files) in front of a real Cyrus: notices routed through the
 # mailertable to lmtp_iq get past the quota, first time and on queue

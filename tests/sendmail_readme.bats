@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The README's set-up, as a newcomer pastes it: its sendmail.mc lines
 # (read from README.md itself, without FEATURE(access_db)), its
 # mailertable line and its lmtp-iq.conf line, in front of a real

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # A burst against a real Cyrus: 200 deliveries at once into its UNIX
 # socket.  lmtpd's listen queue fills, Linux answers connect() with
 # EAGAIN, and lmtp-iq must wait for the server rather than defer: every

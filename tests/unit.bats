@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The C unit tests (tests/unit/unit.c): encoder, reply parsing,
 # host:port, the status table, notice senders.
 

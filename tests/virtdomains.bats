@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Cyrus virtual domains (virtdomains: userid): one notice domain per hosted
 # domain, the mailertable's host part naming the Cyrus domain, and the
 # mailer passing $u@$h.  Real Sendmail, real Cyrus.

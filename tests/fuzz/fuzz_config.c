@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_config - the config parser on any file content: it either loads
  * or reports file:line: reason, and what it loads stays in bounds.

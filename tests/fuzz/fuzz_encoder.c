@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_encoder - the body encoder, fed any bytes cut at any places:
  * its output equals the plain whole-buffer encoder's, and decoding it as

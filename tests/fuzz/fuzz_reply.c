@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_reply - the reply reader and LHLO parser on any bytes a server
  * could send: the greeting and LHLO, then a command's reply.  Whatever

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared by every suite: where things are, and small assertions.
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # A throwaway Cyrus IMAP (lmtpd under master) in a temp dir, started and
 # stopped by PID.  Listens on a UNIX socket (no AUTH), on a random
 # loopback TCP port that demands AUTH (sasldb admin "cyrus"), and, where

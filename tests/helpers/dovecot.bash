@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # A throwaway Dovecot LMTP server (dovecot-lmtpd) in a temp dir: a second,
 # real LMTP peer that does not know IGNOREQUOTA.  Users alice and bob with
 # maildirs under the temp dir and a 10 KiB quota; stopped by PID.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The scripted fake LMTP server (tests/tools/fakelmtp.c).
 # fake_start reads the script on stdin; lmtp_iq runs the mailer against it
 # with a config of its own; fake_finish waits for the server and checks

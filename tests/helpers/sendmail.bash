@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # A test Sendmail: the Debian cf tree copied into a temp dir with the
 # project's m4 files, a sendmail.cf built from tests/fixtures/test.mc,
 # and every path (queue, aliases, maps, hosts) inside that dir.  It is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fakelmtp - a scripted LMTP server for tests: what a real server cannot
  * be made to do (odd replies, stalls, drops, garbage, partial lines).

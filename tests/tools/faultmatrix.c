@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * faultmatrix - the delivery core under every fault at every stage.
  *

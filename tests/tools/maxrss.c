@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maxrss - run a command, print its peak resident set size in KiB
  * (getrusage RUSAGE_CHILDREN) on stderr, and exit with its status.

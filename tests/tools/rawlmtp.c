@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rawlmtp - the least an LMTP client can do, as a yardstick and a probe.
  *

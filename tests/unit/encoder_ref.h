@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * encoder_ref.h - the DATA body rules written the plainest way, on a
  * whole buffer, for tests to hold the streaming encoder against:

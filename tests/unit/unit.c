@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * unit.c - tests of the pure parts: the body encoder across its 16 KiB
  * read boundary, reply and LHLO parsing (through a socketpair), host:port

@@ -45,44 +45,6 @@ dnl Read by MAILER(lmtp_iq): FEATURE(access_db) after this one would
 dnl leave the LmtpIq: access entries silently unused.
 ifdef(`_ACCESS_TABLE_', `', `define(`_LMTP_IQ_NOTICES_NO_ACCESS_', `1')')
 
-LOCAL_CONFIG may add C{LmtpIqTrusted} lines.
-dnl The optional third one lists the notice senders (lmtp-iq.conf's
-dnl notice_senders); untrusted clients may not use them at MAIL.  "<>"
-dnl there is ignored: bounces must be accepted from anyone.
-dnl
-dnl Trusted: the local submission path (the command line, -bs, and the
-dnl MSP, which submits over loopback, i.e. no client address or
-dnl loopback); SMTP clients that authenticated (any ${auth_type});
-dnl clients in class {LmtpIqTrusted}; with the access map (its FEATURE
-dnl before this one), clients whose address or network has an entry
-dnl "LmtpIq:192.0.2.10  OK".
-dnl
-dnl An untrusted client gets "550 5.7.1" at RCPT for a notice address,
-dnl and at MAIL for a sender in a notice domain (the bounce, or a
-dnl NOTIFY=SUCCESS receipt, would otherwise be delivered past the quota)
-dnl or a notice sender.  Accepted notices skip the relay check, so the
-dnl notice domain need not be in relay-domains; conversely,
-dnl relay-domains, a RELAY access entry or a relaying network never open
-dnl the notice route to anybody else.
-dnl
-
-divert(0)
-VERSIONID(`$Id: lmtp_iq_notices.m4,v 0.1.0 $')
-divert(-1)
-
-ifelse(_ARG_, `', `errprint(`*** ERROR: FEATURE(lmtp_iq_notices) needs the notice domain
-')')
-
-define(`_LMTP_IQ_NOTICES_', `1')
-dnl Read by MAILER(lmtp_iq): FEATURE(access_db) after this one would
-dnl leave the LmtpIq: access entries silently unused.
-ifdef(`_ACCESS_TABLE_', `', `define(`_LMTP_IQ_NOTICES_NO_ACCESS_', `1')')
-
-dnl The access-map rules, only when there is an access map to ask.
-define(`_LMTP_IQ_ACCESS_RULES_', ifdef(`_ACCESS_TABLE_', `R$*			$: $>A <$&{client_addr}> <?> <! LmtpIq> <>
-R<OK> <>		$# OK				access map: LmtpIq:addr OK
-', `'))
-
 LOCAL_CONFIG
 # lmtp_iq_notices: notice domains, notice senders, trusted clients
 C{LmtpIqNotices}_ARG_

@@ -74,6 +74,28 @@ teardown() {
 	assert_output_has 'R<OK> <>		$# OK				access map: LmtpIq:addr OK'
 }
 
+@test "m4: FEATURE(lmtp_iq_notices) only adds its own lines to sendmail.cf, and changes none" {
+	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
+	cp -r /usr/share/sendmail/cf "$DEST/cf"
+	cp "$TOP/m4/lmtp_iq.m4" "$DEST/cf/mailer/"
+	cp "$TOP/m4/lmtp_iq_notices.m4" "$DEST/cf/feature/"
+	for with in no yes; do
+		{ echo "OSTYPE(\`linux')dnl"
+		  echo "FEATURE(\`mailertable')dnl"
+		  [ $with = no ] || echo "FEATURE(\`lmtp_iq_notices', \`n.example.org', \`/etc/mail/t', \`q@example.org')dnl"
+		  echo "MAILER(\`local')dnl"
+		  echo "MAILER(\`lmtp_iq')dnl"; } > "$DEST/$with.mc"
+		m4 -D_CF_DIR_="$DEST/cf/" "$DEST/cf/m4/cf.m4" "$DEST/$with.mc" > "$DEST/$with.cf"
+	done
+	# Nothing taken away or changed: only added lines.
+	! diff "$DEST/no.cf" "$DEST/yes.cf" | grep '^<'
+	# And each added line is the feature's own: comments, its classes,
+	# its rulesets and their rules.
+	run sh -c "diff '$DEST/no.cf' '$DEST/yes.cf' | sed -n 's/^> //p' |
+		grep -Ev '^(#.*|C\{LmtpIq(Notices|Senders)\}.*|F\{LmtpIqTrusted\}-o /etc/mail/t|SLocal_check_(rcpt|mail)|SLmtpIq_[a-z_]+|R.*|)\$'"
+	[ -z "$output" ] || { echo "lines the feature should not add:"; echo "$output"; false; }
+}
+
 @test "m4: the knobs change the mailer definition" {
 	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
 	cp -r /usr/share/sendmail/cf "$DEST/cf"

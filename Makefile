@@ -63,7 +63,7 @@ FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/bin/fuzz_%)
 FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all $(SASL_CFLAGS) -DVERSION='"fuzz"'
 
-.PHONY: all check bench install uninstall clean demo need-sasl fuzz
+.PHONY: all check bench install uninstall clean demo need-sasl fuzz print-version
 
 all: $(PROG)
 
@@ -122,13 +122,23 @@ bench: $(PROG) $(TOOLS)
 demo: $(PROG) $(TOOLS)
 	tests/demo
 
+# The one version (VERSION above) goes into the binary (-DVERSION), and
+# at install time into the man page and the m4 VERSIONIDs.
+SUBST_VERSION = sed -e 's/@VERSION@/$(VERSION)/g'
+
+print-version:
+	@echo $(VERSION)
+
 install: $(PROG)
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer $(DESTDIR)$(SENDMAIL_CF)/feature
 	install -m 0755 $(PROG) $(DESTDIR)$(LIBEXECDIR)/lmtp-iq
-	install -m 0644 docs/lmtp-iq.8 $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8
-	install -m 0644 m4/lmtp_iq.m4 $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4
-	install -m 0644 m4/lmtp_iq_notices.m4 \
+	$(SUBST_VERSION) docs/lmtp-iq.8 > $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8
+	$(SUBST_VERSION) m4/lmtp_iq.m4 > $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4
+	$(SUBST_VERSION) m4/lmtp_iq_notices.m4 \
+	    > $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8 \
+	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
 	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
 
 uninstall:

@@ -49,7 +49,7 @@ POPDIVERT
 ###   lmtp-iq (LMTP with IGNOREQUOTA) Mailer   ###
 ##################################################
 
-VERSIONID(`$Id: lmtp_iq.m4,v 0.1.0 $')
+VERSIONID(`$Id: lmtp_iq.m4,v @VERSION@ $')
 
 SEnvFromLmtpIq
 R<@>			$@ <@>			null sender stays null: MAIL FROM:<>

@@ -34,7 +34,7 @@ dnl the notice route to anybody else.
 dnl
 
 divert(0)
-VERSIONID(`$Id: lmtp_iq_notices.m4,v 0.1.0 $')
+VERSIONID(`$Id: lmtp_iq_notices.m4,v @VERSION@ $')
 divert(-1)
 
 ifelse(_ARG_, `', `errprint(`*** ERROR: FEATURE(lmtp_iq_notices) needs the notice domain

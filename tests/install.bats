@@ -33,6 +33,21 @@ teardown() {
 	[ ! -e "$DEST/usr/share/sendmail/cf/mailer/lmtp_iq.m4" ]
 }
 
+@test "version: the Makefile's VERSION is the binary's, the man page's and both m4 VERSIONIDs'" {
+	v=$(make -s -C "$TOP" print-version)
+	[[ "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]
+	run make -C "$TOP" install DESTDIR="$DEST"
+	assert_status 0
+	[ "$("$DEST/usr/libexec/lmtp-iq" -V)" = "lmtp-iq $v" ]
+	grep -q "^\.TH LMTP-IQ 8 \"[^\"]*\" \"lmtp-iq $v\"" "$DEST/usr/share/man/man8/lmtp-iq.8"
+	grep -q "VERSIONID(\`\$Id: lmtp_iq.m4,v $v \$')" "$DEST/usr/share/sendmail/cf/mailer/lmtp_iq.m4"
+	grep -q "VERSIONID(\`\$Id: lmtp_iq_notices.m4,v $v \$')" "$DEST/usr/share/sendmail/cf/feature/lmtp_iq_notices.m4"
+	! grep -rq '@VERSION@' "$DEST"
+	# Written once: nowhere else in the tree.
+	run grep -rlF "$v" "$TOP/mailer" "$TOP/m4" "$TOP/docs" --include='*.[ch8]' --include='*.m4'
+	[ -z "$output" ]
+}
+
 @test "install: PREFIX and SENDMAIL_CF move the files" {
 	run make -C "$TOP" install DESTDIR="$DEST" PREFIX=/opt/iq SENDMAIL_CF=/etc/mail/cf
 	assert_status 0

@@ -63,7 +63,7 @@ FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/bin/fuzz_%)
 FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all $(SASL_CFLAGS) -DVERSION='"fuzz"'
 
-.PHONY: all check bench install uninstall clean demo need-sasl fuzz print-version
+.PHONY: all check bench install uninstall clean demo need-sasl fuzz print-version lint
 
 all: $(PROG)
 
@@ -129,20 +129,36 @@ SUBST_VERSION = sed -e 's/@VERSION@/$(VERSION)/g'
 print-version:
 	@echo $(VERSION)
 
+# The man pages, as mandoc and groff read them: no warnings.
+MANPAGES = docs/lmtp-iq.8 docs/lmtp-iq.conf.5
+lint:
+	@command -v mandoc >/dev/null || { echo "mandoc is missing: apt-get install mandoc" >&2; exit 1; }
+	mandoc -Tlint -W warning $(MANPAGES)
+	@for m in $(MANPAGES); do \
+	    out=$$(groff -t -man -ww -z $$m 2>&1); \
+	    if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	done
+	@echo "man pages: no warnings"
+
 install: $(PROG)
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer $(DESTDIR)$(SENDMAIL_CF)/feature
 	install -m 0755 $(PROG) $(DESTDIR)$(LIBEXECDIR)/lmtp-iq
 	$(SUBST_VERSION) docs/lmtp-iq.8 > $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8
+	$(SUBST_VERSION) docs/lmtp-iq.conf.5 \
+	    > $(DESTDIR)$(MANDIR)/man5/lmtp-iq.conf.5
 	$(SUBST_VERSION) m4/lmtp_iq.m4 > $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4
 	$(SUBST_VERSION) m4/lmtp_iq_notices.m4 \
 	    > $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8 \
+	    $(DESTDIR)$(MANDIR)/man5/lmtp-iq.conf.5 \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
 	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/lmtp-iq $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8 \
+	    $(DESTDIR)$(MANDIR)/man5/lmtp-iq.conf.5 \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
 	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
 

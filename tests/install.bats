@@ -24,6 +24,7 @@ teardown() {
 	[ -x "$DEST/usr/libexec/lmtp-iq" ]
 	[ "$(stat -c %a "$DEST/usr/libexec/lmtp-iq")" = 755 ]
 	[ -f "$DEST/usr/share/man/man8/lmtp-iq.8" ]
+	[ -f "$DEST/usr/share/man/man5/lmtp-iq.conf.5" ]
 	[ -f "$DEST/usr/share/sendmail/cf/mailer/lmtp_iq.m4" ]
 	[ -f "$DEST/usr/share/sendmail/cf/feature/lmtp_iq_notices.m4" ]
 	"$DEST/usr/libexec/lmtp-iq" -V
@@ -40,6 +41,7 @@ teardown() {
 	assert_status 0
 	[ "$("$DEST/usr/libexec/lmtp-iq" -V)" = "lmtp-iq $v" ]
 	grep -q "^\.TH LMTP-IQ 8 \"[^\"]*\" \"lmtp-iq $v\"" "$DEST/usr/share/man/man8/lmtp-iq.8"
+	grep -q "^\.TH LMTP-IQ.CONF 5 \"[^\"]*\" \"lmtp-iq $v\"" "$DEST/usr/share/man/man5/lmtp-iq.conf.5"
 	grep -q "VERSIONID(\`\$Id: lmtp_iq.m4,v $v \$')" "$DEST/usr/share/sendmail/cf/mailer/lmtp_iq.m4"
 	grep -q "VERSIONID(\`\$Id: lmtp_iq_notices.m4,v $v \$')" "$DEST/usr/share/sendmail/cf/feature/lmtp_iq_notices.m4"
 	! grep -rq '@VERSION@' "$DEST"
@@ -136,4 +138,18 @@ teardown() {
 	run make -C "$TOP" need-sasl PKG_CONFIG=false
 	[ "$status" -ne 0 ]
 	assert_output_has 'apt-get install libsasl2-dev'
+}
+
+@test "man pages: every config key is in lmtp-iq.conf(5) and reference.md, every option in lmtp-iq(8)" {
+	keys=$(sed -n 's/^	{ "\([a-z_]*\)", set_[a-z_]* },$/\1/p' "$TOP/mailer/config.c")
+	[ "$(echo "$keys" | wc -l)" -ge 12 ]
+	for k in $keys; do
+		grep -q "^\.BI $k \" = \"" "$TOP/docs/lmtp-iq.conf.5" || { echo "lmtp-iq.conf(5) lacks $k"; false; }
+		grep -q "| \`$k\` |" "$TOP/docs/reference.md" || { echo "reference.md lacks $k"; false; }
+	done
+	opts=$(sed -n 's/.*getopt(argc, argv, "+\([A-Za-z:]*\)").*/\1/p' "$TOP/mailer/main.c" | tr -d ':' | fold -w1)
+	[ -n "$opts" ]
+	for o in $opts; do
+		grep -q "^\.BI\? \\\\-$o\b" "$TOP/docs/lmtp-iq.8" || { echo "lmtp-iq(8) lacks -$o"; false; }
+	done
 }

@@ -63,7 +63,13 @@ FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/bin/fuzz_%)
 FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all $(SASL_CFLAGS) -DVERSION='"fuzz"'
 
-.PHONY: all check bench install uninstall clean demo need-sasl fuzz print-version lint
+# make deb: a Debian package from a "make install DESTDIR=" staging tree,
+# built with dpkg-deb.  Dependencies come from dpkg-shlibdeps.
+DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_DIR    = build/deb
+DEB        = build/lmtp-iq_$(VERSION)_$(DEB_ARCH).deb
+
+.PHONY: all check bench install uninstall clean demo need-sasl fuzz print-version lint deb
 
 all: $(PROG)
 
@@ -156,6 +162,47 @@ install: $(PROG)
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
 	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
 
+deb: $(PROG)
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/root/DEBIAN $(DEB_DIR)/debian
+	$(MAKE) -s install DESTDIR=$(CURDIR)/$(DEB_DIR)/root PREFIX=/usr
+	strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+	    $(DEB_DIR)/root/usr/libexec/lmtp-iq
+	gzip -9n $(DEB_DIR)/root/usr/share/man/man8/lmtp-iq.8 \
+	    $(DEB_DIR)/root/usr/share/man/man5/lmtp-iq.conf.5
+	install -d $(DEB_DIR)/root/etc/mail $(DEB_DIR)/root/usr/share/doc/lmtp-iq
+	install -m 0644 docs/lmtp-iq.conf.example $(DEB_DIR)/root/etc/mail/lmtp-iq.conf
+	{ echo 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/'; \
+	  echo 'Upstream-Name: lmtp-iq'; echo; \
+	  echo 'Files: *'; echo 'Copyright: 2026 The lmtp-iq authors'; \
+	  echo 'License: ISC'; sed -e '1,4d' -e 's/^$$/./' -e 's/^/ /' LICENSE; } \
+	    > $(DEB_DIR)/root/usr/share/doc/lmtp-iq/copyright
+	{ echo "lmtp-iq ($(VERSION)) unstable; urgency=medium"; echo; \
+	  echo '  * Release $(VERSION).'; echo; \
+	  echo " -- lmtp-iq maintainers <lmtp-iq@example.org>  $$(date -R -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date +%s)})"; } \
+	    | gzip -9n > $(DEB_DIR)/root/usr/share/doc/lmtp-iq/changelog.gz
+	chmod 0644 $(DEB_DIR)/root/usr/share/doc/lmtp-iq/*
+	echo /etc/mail/lmtp-iq.conf > $(DEB_DIR)/root/DEBIAN/conffiles
+	printf 'Source: lmtp-iq\nPackage: lmtp-iq\n' > $(DEB_DIR)/debian/control
+	cd $(DEB_DIR) && dpkg-shlibdeps -O root/usr/libexec/lmtp-iq \
+	    | sed -n 's/^shlibs:Depends=//p' > depends
+	{ echo 'Package: lmtp-iq'; echo 'Version: $(VERSION)'; \
+	  echo 'Architecture: $(DEB_ARCH)'; \
+	  echo 'Maintainer: lmtp-iq maintainers <lmtp-iq@example.org>'; \
+	  echo "Installed-Size: $$(du -ks $(DEB_DIR)/root | cut -f1)"; \
+	  echo "Depends: $$(cat $(DEB_DIR)/depends)"; \
+	  echo 'Recommends: sendmail-cf'; echo 'Suggests: cyrus-imapd'; \
+	  echo 'Section: mail'; echo 'Priority: optional'; \
+	  echo 'Description: Sendmail mailer that delivers over LMTP with IGNOREQUOTA'; \
+	  echo ' lmtp-iq lets a stock Sendmail deliver over-quota notices into'; \
+	  echo ' Cyrus IMAP mailboxes that are over quota: it is a mailer program'; \
+	  echo ' that speaks LMTP to Cyrus lmtpd and adds IGNOREQUOTA, with m4'; \
+	  echo ' files for sendmail.mc that route only a notice domain to it.'; } \
+	    > $(DEB_DIR)/root/DEBIAN/control
+	cd $(DEB_DIR)/root && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' \
+	    -printf '%P\0' | sort -z | xargs -0 md5sum > DEBIAN/md5sums
+	dpkg-deb --root-owner-group --build -Zxz $(DEB_DIR)/root $(DEB)
+	@echo "built $(DEB)"
+
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/lmtp-iq $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8 \
 	    $(DESTDIR)$(MANDIR)/man5/lmtp-iq.conf.5 \
@@ -164,4 +211,4 @@ uninstall:
 
 clean:
 	rm -f $(OBJS) $(PROG) $(TOOLS) $(UNIT) mailer/.flags
-	rm -rf tests/fuzz/bin
+	rm -rf tests/fuzz/bin build

@@ -1,0 +1,71 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# make deb: the package lintian accepts, that installs its files where
+# the docs say, whose m4 files build a sendmail.cf from the README's
+# lines against the installed cf tree, and that purges without a trace.
+
+load helpers/common
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || skip "installs a package with dpkg: needs root"
+	need_package lintian /usr/bin/lintian
+	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
+	make -s -C "$TOP" deb >/dev/null
+	DEB=$(ls "$TOP"/build/lmtp-iq_*.deb)
+	export DEB
+}
+
+teardown_file() {
+	dpkg --purge lmtp-iq >/dev/null 2>&1 || true
+}
+
+@test "deb: lintian reports no errors" {
+	run lintian "$DEB"
+	assert_output_lacks 'E: '
+}
+
+@test "deb: dpkg installs the program, man pages, m4 files and the conffile where the docs say" {
+	run dpkg -i "$DEB"
+	assert_status 0
+	[ -x /usr/libexec/lmtp-iq ]
+	[ "$(/usr/libexec/lmtp-iq -V)" = "lmtp-iq $(make -s -C "$TOP" print-version)" ]
+	[ -f /usr/share/man/man8/lmtp-iq.8.gz ]
+	[ -f /usr/share/man/man5/lmtp-iq.conf.5.gz ]
+	[ -f /usr/share/sendmail/cf/mailer/lmtp_iq.m4 ]
+	[ -f /usr/share/sendmail/cf/feature/lmtp_iq_notices.m4 ]
+	[ -f /etc/mail/lmtp-iq.conf ]
+	dpkg-query -W -f='${Conffiles}\n' lmtp-iq | grep -q '/etc/mail/lmtp-iq.conf'
+	# The shipped example config loads (every line is a comment).
+	run /usr/libexec/lmtp-iq -C /etc/mail/lmtp-iq.conf -s unix:/nonexistent alice < /dev/null
+	assert_status 75
+	assert_output_has 'cannot connect'
+}
+
+@test "deb: the README's sendmail.mc lines build a sendmail.cf against the installed cf tree" {
+	D=$(make_tmp deb)
+	{ echo "OSTYPE(\`linux')dnl"
+	  awk '/^```/ { if (inb) { if (hit) { printf "%s", buf; exit } inb = 0; buf = ""; hit = 0; next } inb = 1; next }
+		inb { buf = buf $0 "\n"; if (index($0, "lmtp_iq_notices")) hit = 1 }' "$TOP/README.md"
+	  echo "MAILER(\`local')dnl"; echo "MAILER(\`smtp')dnl"; } > "$D/sendmail.mc"
+	grep -q "MAILER(\`lmtp_iq')" "$D/sendmail.mc"
+	m4 /usr/share/sendmail/cf/m4/cf.m4 "$D/sendmail.mc" > "$D/sendmail.cf"
+	grep -q '^Mlmtp_iq,	P=/usr/libexec/lmtp-iq,' "$D/sendmail.cf"
+	grep -q "lmtp_iq.m4,v $(make -s -C "$TOP" print-version) " "$D/sendmail.cf"
+	run sh -c 'echo "\$Z" | sendmail-mta -C "$1" -bt' sh "$D/sendmail.cf"
+	assert_status 0
+	assert_output_lacks 'unknown configuration line'
+	rm -rf "$D"
+}
+
+@test "deb: dpkg --purge leaves nothing of the package behind" {
+	run dpkg --purge lmtp-iq
+	assert_status 0
+	[ ! -e /usr/libexec/lmtp-iq ]
+	[ ! -e /usr/share/man/man8/lmtp-iq.8.gz ]
+	[ ! -e /usr/share/man/man5/lmtp-iq.conf.5.gz ]
+	[ ! -e /usr/share/sendmail/cf/mailer/lmtp_iq.m4 ]
+	[ ! -e /usr/share/sendmail/cf/feature/lmtp_iq_notices.m4 ]
+	[ ! -e /etc/mail/lmtp-iq.conf ]
+	[ ! -e /usr/share/doc/lmtp-iq ]
+	! dpkg-query -W lmtp-iq 2>/dev/null | grep -q .
+}

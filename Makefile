@@ -69,7 +69,7 @@ DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null)
 DEB_DIR    = build/deb
 DEB        = build/lmtp-iq_$(VERSION)_$(DEB_ARCH).deb
 
-.PHONY: all check bench install uninstall clean demo need-sasl fuzz print-version lint deb
+.PHONY: all check bench install uninstall clean demo need-sasl fuzz print-version lint deb deps
 
 all: $(PROG)
 
@@ -100,7 +100,11 @@ $(UNIT): tests/unit/unit.c tests/unit/encoder_ref.h $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ tests/unit/unit.c $(LIB_OBJS) $(ALL_LDFLAGS) \
 	    $(SASL_LIBS)
 
-check: $(PROG) $(TOOLS) $(UNIT)
+# Both install what they lack first (as root; see tests/deps), then build
+# in a fresh make, which sees the newly installed libsasl2.
+check:
+	@tests/deps
+	$(MAKE) $(PROG) $(TOOLS) $(UNIT)
 	BATS="$(BATS)" tests/run-suites $(SUITES)
 
 tests/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out mailer/main.c,$(SRCS)) \
@@ -125,12 +129,17 @@ fuzz: $(FUZZ_BINS)
 bench: $(PROG) $(TOOLS)
 	tests/bench/run
 
-demo: $(PROG) $(TOOLS)
+demo:
+	@tests/deps --need
+	$(MAKE) $(PROG) $(TOOLS)
 	tests/demo
 
 # The one version (VERSION above) goes into the binary (-DVERSION), and
 # at install time into the man page and the m4 VERSIONIDs.
 SUBST_VERSION = sed -e 's/@VERSION@/$(VERSION)/g'
+
+deps:
+	@tests/deps
 
 print-version:
 	@echo $(VERSION)

@@ -181,7 +181,7 @@ config_refused() {
 }
 
 @test "config: a missing default file is fine" {
-	[ "$(id -u)" -eq 0 ] || { echo "needs root for a private mount namespace"; return 1; }
+	need_root "reads syslog through a private mount namespace"
 	silent_server
 	# Hide whatever /etc/mail holds on this machine, in this process only.
 	run unshare -m sh -c 'mount -t tmpfs none /etc/mail && exec "$0" -s "$1" -n' \
@@ -192,7 +192,7 @@ config_refused() {
 }
 
 @test "syslog: one LOG_MAIL line per recipient in Sendmail's style" {
-	[ "$(id -u)" -eq 0 ] || { echo "needs root for a private mount namespace"; return 1; }
+	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat
 	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
 	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
@@ -253,7 +253,7 @@ config_refused() {
 }
 
 @test "syslog: mail from a sender outside notice_senders is logged ignorequota=no with the reason" {
-	[ "$(id -u)" -eq 0 ] || { echo "needs root for a private mount namespace"; return 1; }
+	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat
 	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
 	  echo 'expect MAIL FROM:<someone@example.org>'; echo 'expect RCPT TO:<alice>'
@@ -370,7 +370,7 @@ run_logged() {
 }
 
 @test "syslog: usage, config and envelope failures each leave one LOG_MAIL line" {
-	[ "$(id -u)" -eq 0 ] || { echo "needs root for a private mount namespace"; return 1; }
+	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat
 	run_logged -x alice
 	assert_status 75
@@ -388,7 +388,7 @@ run_logged() {
 }
 
 @test "syslog: a failure without a server reply gets its own DSN code (4.4.1 no answer from host)" {
-	[ "$(id -u)" -eq 0 ] || { echo "needs root for a private mount namespace"; return 1; }
+	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat
 	printf 'syslog = yes\n' > "$MSG/c"
 	run_logged -C "$MSG/c" -s unix:/nonexistent/lmtp alice

@@ -7,6 +7,7 @@ load helpers/common
 load helpers/cyrus
 
 setup_file() {
+	need_root "Cyrus runs as its own user from a temp dir"
 	cyrus_suite_start
 }
 

@@ -7,7 +7,7 @@
 load helpers/common
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] || skip "installs a package with dpkg: needs root"
+	need_root "installs a package with dpkg"
 	need_package lintian /usr/bin/lintian
 	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
 	make -s -C "$TOP" deb >/dev/null

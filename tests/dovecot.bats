@@ -8,6 +8,7 @@ load helpers/cyrus
 load helpers/dovecot
 
 setup_file() {
+	need_root "Dovecot runs as its own users from a temp dir"
 	dovecot_start
 	export DOVECOT_DIR DOVECOT_PID DOVECOT_PORT
 }

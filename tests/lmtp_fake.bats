@@ -158,7 +158,7 @@ mail_verdict() {
 }
 
 @test "-s host without a port uses port 24 over TCP" {
-	[ "$(id -u)" -eq 0 ] || { echo "binding port 24 needs root"; return 1; }
+	need_root "binding port 24"
 	FAKE_DIR=$(make_tmp fake)
 	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'data'; echo 'send 250 ok'; bye; } > "$FAKE_DIR/script"

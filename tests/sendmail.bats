@@ -10,7 +10,7 @@ load helpers/cyrus
 load helpers/sendmail
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] || { echo "the Sendmail suite runs as root" >&2; return 1; }
+	need_root "Sendmail and Cyrus run from temp dirs, in private namespaces"
 	cyrus_suite_start
 	sendmail_setup
 	sm_daemon_start

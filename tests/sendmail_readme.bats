@@ -16,7 +16,7 @@ readme_block() {
 }
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] || { echo "the Sendmail suite runs as root" >&2; return 1; }
+	need_root "Sendmail and Cyrus run from temp dirs, in private namespaces"
 	cyrus_suite_start
 	README_LINES=$(make_tmp readme)
 	readme_block "FEATURE(\`lmtp_iq_notices'" > "$README_LINES/mc"

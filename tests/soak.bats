@@ -9,7 +9,7 @@ load helpers/common
 load helpers/cyrus
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] || { echo "the Cyrus suite runs as root" >&2; return 1; }
+	need_root "Cyrus runs as its own user from a temp dir"
 	cyrus_start
 	export CYRUS_DIR CYRUS_PID CYRUS_SOCK
 }

@@ -9,7 +9,7 @@ load helpers/cyrus
 load helpers/sendmail
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] || { echo "the Sendmail suite runs as root" >&2; return 1; }
+	need_root "Sendmail and Cyrus run from temp dirs, in private namespaces"
 	CYRUS_EXTRA_CONF='virtdomains: userid'
 	CYRUS_USERS='alice@example.org alice@example.net'
 	cyrus_start

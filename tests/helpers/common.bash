@@ -66,6 +66,12 @@ assert_output_lacks() {
 	fi
 }
 
+# need_root WHY: skip this test (or, in setup_file, the whole suite) when
+# not root, saying why.  CI runs as root and fails on any skip.
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root: $1"
+}
+
 # Root is needed to install packages and to run server daemons as their
 # own users; say so instead of skipping.
 need_package() {

@@ -66,10 +66,23 @@ assert_output_lacks() {
 	fi
 }
 
-# need_root WHY: skip this test (or, in setup_file, the whole suite) when
-# not root, saying why.  CI runs as root and fails on any skip.
+# need_root WHY: skip this test when not root, saying why.  CI runs as
+# root and fails on any skip.
 need_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root: $1"
+}
+
+# For a whole suite (bats 1.8 cannot skip from setup_file): in setup_file,
+# "suite_needs_root WHY || return 0"; first in setup, suite_skip_check;
+# first in teardown_file, "[ -z "${SUITE_SKIP:-}" ] || return 0".
+suite_needs_root() {
+	[ "$(id -u)" -ne 0 ] || return 0
+	export SUITE_SKIP="needs root: $1"
+	return 1
+}
+
+suite_skip_check() {
+	if [ -n "${SUITE_SKIP:-}" ]; then skip "$SUITE_SKIP"; fi
 }
 
 # Root is needed to install packages and to run server daemons as their

@@ -118,7 +118,7 @@ cyrus_resume() {
 
 cyrus_stop() {
 	cyrus_halt
-	[ -n "${CYRUS_DIR:-}" ] && rm -rf "$CYRUS_DIR"
+	if [ -n "${CYRUS_DIR:-}" ]; then rm -rf "$CYRUS_DIR"; fi
 	CYRUS_DIR=
 }
 

@@ -61,7 +61,7 @@ dovecot_start() {
 dovecot_stop() {
 	stop_pid "${DOVECOT_PID:-}"
 	DOVECOT_PID=
-	[ -n "${DOVECOT_DIR:-}" ] && rm -rf "$DOVECOT_DIR"
+	if [ -n "${DOVECOT_DIR:-}" ]; then rm -rf "$DOVECOT_DIR"; fi
 	DOVECOT_DIR=
 }
 

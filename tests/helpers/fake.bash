@@ -35,7 +35,7 @@ fake_finish() {
 fake_teardown() {
 	stop_pid "$FAKE_PID"
 	FAKE_PID=
-	[ -n "${FAKE_DIR:-}" ] && rm -rf "$FAKE_DIR"
+	if [ -n "${FAKE_DIR:-}" ]; then rm -rf "$FAKE_DIR"; fi
 	FAKE_DIR=
 }
 

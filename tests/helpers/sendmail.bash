@@ -77,7 +77,7 @@ sendmail_setup() {
 
 sendmail_teardown() {
 	sm_daemon_stop
-	[ -n "${SM_DIR:-}" ] && rm -rf "$SM_DIR"
+	if [ -n "${SM_DIR:-}" ]; then rm -rf "$SM_DIR"; fi
 	SM_DIR=
 }
 
@@ -134,7 +134,9 @@ sm_daemon_stop() {
 	stop_pid "${SM_BS_PID:-}"
 	SM_BS_PID=
 	local pid
-	pid=$(head -1 "${SM_DIR:-/nonexistent}/sendmail.pid" 2>/dev/null) && stop_pid "$pid"
+	if pid=$(head -1 "${SM_DIR:-/nonexistent}/sendmail.pid" 2>/dev/null); then
+		stop_pid "$pid"
+	fi
 	rm -f "${SM_DIR:-/nonexistent}/sendmail.pid"
 	stop_pid "${SM_NS_PID:-}"
 	SM_NS_PID=

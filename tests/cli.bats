@@ -263,17 +263,9 @@ config_refused() {
 	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
 	printf 'syslog = yes\nnotice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
 	sed -i '/^syslog = no$/d' "$FAKE_DIR/conf"
-	mkdir "$MSG/dev"; touch "$MSG/dev/null"
-	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
-	SOCAT_PID=$!
-	wait_file "$MSG/dev/log" 2>/dev/null || sleep 0.3
-	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
-		exec "$2" -C "$3" -s "$4" -f someone@example.org alice < "$5"' \
-		sh "$MSG/dev" "$LMTP_IQ" "$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice"
+	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice
 	assert_status 75
 	fake_finish
-	sleep 0.2
-	stop_pid "$SOCAT_PID"
 	grep -q 'to=<alice>, relay=unix:.*/sock, ignorequota=no (sender <someone@example.org> is not in notice_senders), dsn=4.2.2, stat=Deferred (452 4.2.2 Over quota)' "$MSG/syslog"
 }
 

@@ -83,17 +83,20 @@ usage_error(const struct options *o, const char *what, const char *arg)
 static int
 wants_check(int argc, char **argv)
 {
+	const char *p;
 	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
-		if (strchr("Csfqt", argv[i][1]) != NULL) {
-			i += argv[i][2] == '\0';	/* its value follows */
-			continue;
+		for (p = argv[i] + 1; *p; p++) {
+			if (*p == 'n')
+				return 1;
+			if (strchr("Csfqt", *p) != NULL) {
+				i += p[1] == '\0';	/* its value follows */
+				break;
+			}
 		}
-		if (strchr(argv[i] + 1, 'n') != NULL)
-			return 1;
 	}
 	return 0;
 }

@@ -69,6 +69,9 @@ nothing_on_the_wire() {
 	run "$LMTP_IQ" -C "$EMPTY_CONF" -vn -t 0
 	assert_status 64
 	assert_output_lacks 'stays queued'
+	# An "n" inside an option's value is not -n.
+	run "$LMTP_IQ" -C "$EMPTY_CONF" -vfnobody@example.org -x alice
+	assert_status 75
 }
 
 @test "usage: -n with recipients is 64" {

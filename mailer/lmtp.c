@@ -38,8 +38,8 @@ lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
 	return -1;
 }
 
-static enum lmtp_fault
-fault_of(const struct transport *t)
+enum lmtp_fault
+lmtp_fault_of(const struct transport *t)
 {
 	switch (t->fault) {
 	case TF_CONNECT:
@@ -63,15 +63,16 @@ wait_fail(struct lmtp *l, const char *what, int timeout_ms)
 	if (l->t->fault == TF_TIMEOUT)
 		return lmtp_fail(l, LF_TIMEOUT, "timeout after %d s waiting for "
 		    "%s from %s", timeout_ms / 1000, what, l->t->peer);
-	return lmtp_fail(l, fault_of(l->t), "%s, waiting for %s", l->t->err,
-	    what);
+	return lmtp_fail(l, lmtp_fault_of(l->t), "%s, waiting for %s",
+	    l->t->err, what);
 }
 
 /* A transport failure while sending what. */
 static int
 send_fail(struct lmtp *l, const char *what)
 {
-	return lmtp_fail(l, fault_of(l->t), "%s, sending %s", l->t->err, what);
+	return lmtp_fail(l, lmtp_fault_of(l->t), "%s, sending %s", l->t->err,
+	    what);
 }
 
 /* Server text goes to stderr, syslog and bounces: no control bytes. */

@@ -93,6 +93,9 @@ struct lmtp_txn {
 int lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The no-verdict kind of the transport's last failure. */
+enum lmtp_fault lmtp_fault_of(const struct transport *t);
+
 /* Read the greeting and send LHLO.  -1: l->err says why. */
 int lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name);
 

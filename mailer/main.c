@@ -281,8 +281,7 @@ open_session(const struct config *cfg, int verbose, struct transport *t,
 	l->timeout_ms = cfg->timeout * 1000;
 	l->data_timeout_ms = cfg->data_timeout * 1000;
 	if (transport_connect(t, cfg->server, l->timeout_ms, deadline) < 0) {
-		l->fault = t->fault == TF_TIMEOUT ? LF_TIMEOUT :
-		    t->fault == TF_DEADLINE ? LF_DEADLINE : LF_CONNECT;
+		l->fault = lmtp_fault_of(t);
 		snprintf(l->err, sizeof(l->err), "%s", t->err);
 		return -1;
 	}

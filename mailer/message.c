@@ -14,59 +14,63 @@ void
 message_encoder_init(struct message_encoder *e)
 {
 	e->at_bol = 1;
-	e->pending_cr = 0;
+	e->last_cr = 0;
 }
 
-/* Convert in[0..n) into out, which must hold 2n + 2 bytes: every byte
- * yields at most two.  Returns the output length. */
+/*
+ * Convert in[0..n) into out, which must hold 2n + 2 bytes: every byte
+ * yields at most two.  Returns the output length.
+ *
+ * A line's bytes are copied in one run up to its LF: only the LF (which
+ * needs a CR before it unless it has one) and a leading dot need a
+ * decision, so memchr and memcpy do the rest.  A bare CR is data and is
+ * copied with its line; whether an LF follows is known only later, so
+ * the encoder remembers that the last byte out was a CR.
+ */
 size_t
-message_encode(struct message_encoder *s, const unsigned char *in, size_t n,
+message_encode(struct message_encoder *e, const unsigned char *in, size_t n,
     char *out)
 {
-	size_t i, o = 0;
-	unsigned char c;
+	const unsigned char *nl;
+	size_t i = 0, o = 0, len;
 
-	for (i = 0; i < n; i++) {
-		c = in[i];
-		if (s->pending_cr) {
-			s->pending_cr = 0;
-			out[o++] = '\r';
-			if (c == '\n') {
-				out[o++] = '\n';
-				s->at_bol = 1;
-				continue;
-			}
-			/* A bare CR is data; it does not end a line. */
-			s->at_bol = 0;
+	while (i < n) {
+		if (e->at_bol && in[i] == '.')
+			out[o++] = '.';
+		nl = memchr(in + i, '\n', n - i);
+		len = (nl != NULL ? (size_t)(nl - in) : n) - i;
+		if (len > 0) {
+			memcpy(out + o, in + i, len);
+			o += len;
+			e->last_cr = in[i + len - 1] == '\r';
+			e->at_bol = 0;
 		}
-		if (c == '\r') {
-			s->pending_cr = 1;
-		} else if (c == '\n') {
+		if (nl == NULL)
+			break;
+		if (!e->last_cr)
 			out[o++] = '\r';
-			out[o++] = '\n';
-			s->at_bol = 1;
-		} else {
-			if (c == '.' && s->at_bol)
-				out[o++] = '.';
-			out[o++] = (char)c;
-			s->at_bol = 0;
-		}
+		out[o++] = '\n';
+		e->at_bol = 1;
+		e->last_cr = 0;
+		i += len + 1;
 	}
 	return o;
 }
 
-/* What the end of input needs: the held CR and a final line end. */
+/* What the end of input needs: a final line end (completing a CR that
+ * was the last byte). */
 size_t
-message_encode_finish(struct message_encoder *s, char *out)
+message_encode_finish(struct message_encoder *e, char *out)
 {
 	size_t o = 0;
 
-	if (s->pending_cr || !s->at_bol) {
-		out[o++] = '\r';
+	if (!e->at_bol) {
+		if (!e->last_cr)
+			out[o++] = '\r';
 		out[o++] = '\n';
 	}
-	s->pending_cr = 0;
-	s->at_bol = 1;
+	e->at_bol = 1;
+	e->last_cr = 0;
 	return o;
 }
 

@@ -9,7 +9,7 @@
 
 #include "transport.h"
 
-#define MESSAGE_CHUNK 16384
+#define MESSAGE_CHUNK 65536
 
 struct message_src {
 	int fd;
@@ -20,7 +20,7 @@ struct message_src {
  * finish.  out must hold 2 * n + 2 bytes for n bytes in. */
 struct message_encoder {
 	int at_bol;		/* next byte starts a line */
-	int pending_cr;		/* last byte was CR; LF may follow */
+	int last_cr;		/* the last byte out was a CR; an LF may follow */
 };
 
 void message_encoder_init(struct message_encoder *e);

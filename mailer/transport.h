@@ -11,7 +11,7 @@
 /* Longest reply line accepted, CRLF excluded.  RFC 5321 4.5.3.1.5 says
  * 512; Cyrus stays well below.  Anything longer is treated as garbage. */
 #define TRANSPORT_LINE_MAX 4096
-#define TRANSPORT_WBUF 16384
+#define TRANSPORT_WBUF 65536
 #define TRANSPORT_RBUF 8192
 #define TRANSPORT_ERR_MAX 512
 #define TRANSPORT_DEFAULT_PORT "24"

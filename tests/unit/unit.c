@@ -135,7 +135,35 @@ test_encoder(void)
 		CHECK(ld == (long)strlen(want) && memcmp(dec, want, strlen(want)) == 0);
 	}
 	end();
-	(void)k;
+	/* Random inputs over the bytes that matter, random cuts. */
+	begin("encoder: 20000 random inputs in random pieces match the reference");
+	{
+		static const char alphabet[] = ".\r\na";
+		unsigned char in[96];
+		char a[2 * sizeof(in) + 2], b[2 * sizeof(in) + 2];
+		size_t cuts[4], n, i, la, lb, ncuts;
+		unsigned seed = 12345;
+
+		for (k = 0; k < 20000 && current_ok; k++) {
+			seed = seed * 1103515245u + 12345u;
+			n = (seed >> 16) % sizeof(in);
+			for (i = 0; i < n; i++) {
+				seed = seed * 1103515245u + 12345u;
+				in[i] = (unsigned char)alphabet[(seed >> 16) % 4];
+			}
+			ncuts = 0;
+			for (i = 0; i < 4; i++) {
+				seed = seed * 1103515245u + 12345u;
+				cuts[ncuts] = n ? (seed >> 16) % (n + 1) : 0;
+				if (ncuts == 0 || cuts[ncuts] >= cuts[ncuts - 1])
+					ncuts++;
+			}
+			la = ref_encode(in, n, a);
+			lb = stream_encode(in, n, cuts, ncuts, b);
+			CHECK(la == lb && memcmp(a, b, la) == 0);
+		}
+	}
+	end();
 }
 
 /* A transport on one end of a socketpair, the other end fed by us. */

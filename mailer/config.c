@@ -27,6 +27,7 @@ config_defaults(struct config *c)
 	c->timeout = CONFIG_DEFAULT_TIMEOUT;
 	c->data_timeout = CONFIG_DEFAULT_DATA_TIMEOUT;
 	c->delivery_timeout = CONFIG_DEFAULT_DELIVERY_TIMEOUT;
+	c->idle_timeout = CONFIG_DEFAULT_IDLE_TIMEOUT;
 	c->syslog = 1;
 }
 
@@ -107,17 +108,6 @@ set_policy(struct config *c, const char *v)
 }
 
 static const char *
-set_timeout(struct config *c, const char *v)
-{
-	int t = config_timeout(v);
-
-	if (t < 0)
-		return "expected whole seconds from 1 to 86400";
-	c->timeout = t;
-	return NULL;
-}
-
-static const char *
 set_seconds(int *dst, const char *v)
 {
 	int t = config_timeout(v);
@@ -126,6 +116,12 @@ set_seconds(int *dst, const char *v)
 		return "expected whole seconds from 1 to 86400";
 	*dst = t;
 	return NULL;
+}
+
+static const char *
+set_timeout(struct config *c, const char *v)
+{
+	return set_seconds(&c->timeout, v);
 }
 
 static const char *
@@ -138,6 +134,12 @@ static const char *
 set_delivery_timeout(struct config *c, const char *v)
 {
 	return set_seconds(&c->delivery_timeout, v);
+}
+
+static const char *
+set_idle_timeout(struct config *c, const char *v)
+{
+	return set_seconds(&c->idle_timeout, v);
 }
 
 static const char *
@@ -228,6 +230,7 @@ static const struct {
 	{ "timeout", set_timeout },
 	{ "data_timeout", set_data_timeout },
 	{ "delivery_timeout", set_delivery_timeout },
+	{ "idle_timeout", set_idle_timeout },
 	{ "lhlo_name", set_lhlo },
 	{ "syslog", set_syslog },
 	{ "auth_user", set_auth_user },

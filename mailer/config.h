@@ -17,6 +17,9 @@
 /* The whole delivery, however it trickles: a program mailer has no time
  * limit in Sendmail, and the queue entry stays locked while it runs. */
 #define CONFIG_DEFAULT_DELIVERY_TIMEOUT 3600
+/* LMTP mode: how long Sendmail may leave us waiting for its next command,
+ * as its own SMTP server waits (Timeout.command). */
+#define CONFIG_DEFAULT_IDLE_TIMEOUT 3600
 #define CONFIG_TIMEOUT_MAX 86400
 #define CONFIG_LINE_MAX 1024
 #define CONFIG_VALUE_MAX 512
@@ -30,6 +33,7 @@ struct config {
 	int timeout;		/* seconds */
 	int data_timeout;	/* seconds, replies after the final dot */
 	int delivery_timeout;	/* seconds, the whole delivery */
+	int idle_timeout;	/* seconds, -l: waiting for the next command */
 	char lhlo_name[256];	/* "" = the host name */
 	int syslog;
 	char auth_user[256];

@@ -471,6 +471,10 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 	int accepted, rc;
 	size_t i;
 
+	/* A kept session carries nothing over from its last transaction. */
+	l->after_dot = l->quit_sent = 0;
+	l->fault = LF_NONE;
+	l->err[0] = '\0';
 	for (i = 0; i < x->nrcpts; i++)
 		x->rcpts[i].have_verdict = x->rcpts[i].accepted = 0;
 	accepted = envelope(l, x, &data);
@@ -507,7 +511,8 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 		return -1;
 	/* RFC 2920 3.1: QUIT may end a pipelined group; it saves a round
 	 * trip, and the replies to the dot still come first. */
-	if ((l->caps & CAP_PIPELINING) && send_line(l, "QUIT", NULL) == 0)
+	if ((l->caps & CAP_PIPELINING) && !l->keep_open &&
+	    send_line(l, "QUIT", NULL) == 0)
 		l->quit_sent = 1;
 	if (flush(l) < 0)
 		return -1;
@@ -521,6 +526,21 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 		set_verdict(&x->rcpts[i], STAGE_DATAEND, &r);
 	}
 	return LMTP_OK;
+}
+
+int
+lmtp_reset(struct lmtp *l)
+{
+	struct reply r;
+
+	l->fault = LF_NONE;
+	l->err[0] = '\0';
+	if (lmtp_command(l, "RSET", NULL, &r) < 0)
+		return -1;
+	if (r.code != 250)
+		return lmtp_fail(l, LF_PROTOCOL, "%s answered RSET with: %s",
+		    l->t->peer, r.text);
+	return 0;
 }
 
 void

@@ -64,6 +64,8 @@ struct lmtp {
 	int timeout_ms;		/* for each ordinary reply */
 	int data_timeout_ms;	/* for each reply after the final dot */
 	unsigned caps;
+	int keep_open;		/* the session serves more transactions: no
+				 * QUIT behind the dot */
 	int quit_sent;		/* QUIT went out pipelined behind the dot */
 	int after_dot;		/* the final dot was sent: a retry may duplicate */
 	enum lmtp_fault fault;	/* why, when the session failed */
@@ -108,6 +110,10 @@ int lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
  * one have no known outcome (l->err says why).  Returns LMTP_OK, -1 when
  * the session broke, or LMTP_EINPUT. */
 int lmtp_deliver(struct lmtp *l, struct lmtp_txn *x);
+
+/* RSET on a kept session before its next transaction: 0 when the
+ * server answered 250, else -1 (l->err says why; open a new one). */
+int lmtp_reset(struct lmtp *l);
 
 /* QUIT without waiting long for the answer, then close. */
 void lmtp_quit(struct lmtp *l);

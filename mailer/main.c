@@ -17,21 +17,19 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "address.h"
 #include "config.h"
 #include "lmtp.h"
 #include "log.h"
 #include "message.h"
 #include "policy.h"
+#include "session.h"
 #include "status.h"
 #include "transport.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
 #endif
-
-/* RFC 5321 4.5.3.1.3: a path is at most 256 octets with its brackets. */
-#define ADDRESS_MAX 254
 
 struct options {
 	const char *config_file;
@@ -169,35 +167,6 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 	return 0;
 }
 
-/* NULL, or what makes an address unsafe to put on the wire.  A space is
- * allowed only inside a quoted local part ("a b"@example.org, RFC 5321
- * 4.1.2); elsewhere it would end the path and turn the rest into
- * parameters. */
-static const char *
-address_problem(const char *a)
-{
-	const unsigned char *p;
-	int quoted = 0;
-
-	if (strlen(a) > ADDRESS_MAX)
-		return "address too long";
-	for (p = (const unsigned char *)a; *p; p++) {
-		if (*p == '\r' || *p == '\n')
-			return "line break in address";
-		if (*p == '\t' || (*p == ' ' && !quoted))
-			return "unquoted space in address";
-		if (*p < 0x20 || *p == 0x7f)
-			return "control character in address";
-		if (*p == '<' || *p == '>')
-			return "angle bracket in address";
-		if (*p == '"')
-			quoted = !quoted;
-		else if (*p == '\\' && quoted && p[1] != '\0')
-			p++;	/* quoted-pair: the next byte is literal */
-	}
-	return quoted ? "unterminated quote in address" : NULL;
-}
-
 /* The null sender for notices: -f missing, empty or "<>". */
 static const char *
 envelope_sender(const char *s)
@@ -254,69 +223,6 @@ setup_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-static void
-lhlo_name(const struct config *cfg, char *buf, size_t cap)
-{
-	if (cfg->lhlo_name[0]) {
-		snprintf(buf, cap, "%s", cfg->lhlo_name);
-		return;
-	}
-	if (gethostname(buf, cap) != 0 || buf[0] == '\0')
-		snprintf(buf, cap, "localhost");
-	buf[cap - 1] = '\0';
-}
-
-/* Connect, LHLO and AUTH.  -1: l->err says why (all of it is transient).
- * Nothing after this may run past delivery_timeout from now. */
-static int
-open_session(const struct config *cfg, int verbose, struct transport *t,
-    struct lmtp *l)
-{
-	long long deadline = transport_now_ms() +
-	    (long long)cfg->delivery_timeout * 1000;
-	char name[256];
-
-	memset(l, 0, sizeof(*l));
-	l->trace = verbose;
-	l->timeout_ms = cfg->timeout * 1000;
-	l->data_timeout_ms = cfg->data_timeout * 1000;
-	if (transport_connect(t, cfg->server, l->timeout_ms, deadline) < 0) {
-		l->fault = lmtp_fault_of(t);
-		snprintf(l->err, sizeof(l->err), "%s", t->err);
-		return -1;
-	}
-	lhlo_name(cfg, name, sizeof(name));
-	if (lmtp_open(l, t, name) < 0)
-		return -1;
-	if (cfg->auth_user[0] && auth_login(l, cfg) < 0)
-		return -1;
-	return 0;
-}
-
-static void
-report(const struct lmtp_rcpt *rc, const struct lmtp *l, const char *relay,
-    const struct policy_verdict *pv)
-{
-	int s = status_for_rcpt(rc);
-	const char *text = rc->have_verdict ? rc->reply.text : l->err;
-	char dsn[16];
-
-	/* The server's enhanced code, else one of the reply's class; no
-	 * verdict: the failure's own code. */
-	if (rc->have_verdict && rc->reply.enh[0])
-		snprintf(dsn, sizeof(dsn), "%s", rc->reply.enh);
-	else if (rc->have_verdict)
-		snprintf(dsn, sizeof(dsn), "%d.0.0", rc->reply.code / 100);
-	else
-		snprintf(dsn, sizeof(dsn), "%s", status_fault_dsn(l->fault));
-	if (s != EX_OK)
-		log_err("%s: %s", rc->addr, text);
-	log_mail(s == EX_OK ? LOG_INFO : LOG_NOTICE,
-	    "to=<%s>, relay=%s, ignorequota=%s%s%s%s, dsn=%s, stat=%s (%s)",
-	    rc->addr, relay, pv->param ? "yes" : "no", pv->why[0] ? " (" : "",
-	    pv->why, pv->why[0] ? ")" : "", dsn, status_word(s), text);
-}
-
 /* -1 when the size is unknown (a pipe, as from Sendmail). */
 static long long
 input_size(int fd)
@@ -333,13 +239,10 @@ input_size(int fd)
 static int
 deliver(const struct options *o, const struct config *cfg)
 {
-	struct transport t;
-	struct lmtp l;
+	struct session s;
 	struct message_src src = { .fd = STDIN_FILENO };
 	struct lmtp_rcpt *rcpts;
 	struct lmtp_txn x;
-	struct policy_verdict pv = { .param = NULL, .why = "" };
-	const char *sender = envelope_sender(o->sender);
 	int i, rc, status;
 
 	rcpts = calloc((size_t)o->nrcpts, sizeof(*rcpts));
@@ -349,34 +252,21 @@ deliver(const struct options *o, const struct config *cfg)
 	}
 	for (i = 0; i < o->nrcpts; i++)
 		rcpts[i].addr = o->rcpts[i];
-	t.fd = -1;
-	snprintf(t.peer, sizeof(t.peer), "%s", cfg->server);
-
-	rc = open_session(cfg, o->verbose, &t, &l);
-	if (rc == 0) {
-		policy_decide(cfg, sender, (l.caps & CAP_IGNOREQUOTA) != 0, &pv);
-		if (pv.refuse)
-			rc = lmtp_fail(&l, LF_POLICY, "%s does not advertise "
-			    "IGNOREQUOTA and the policy is require: nothing "
-			    "delivered, the message stays queued", t.peer);
-	}
-	if (rc == 0) {
-		x = (struct lmtp_txn){ .sender = sender,
-			.size = input_size(STDIN_FILENO), .rcpt_param = pv.param,
-			.rcpts = rcpts, .nrcpts = (size_t)o->nrcpts,
-			.body = message_send, .body_ctx = &src };
-		rc = lmtp_deliver(&l, &x);
-	}
+	session_init(&s, cfg, o->verbose, 0);
+	x = (struct lmtp_txn){ .sender = envelope_sender(o->sender),
+		.size = input_size(STDIN_FILENO), .rcpts = rcpts,
+		.nrcpts = (size_t)o->nrcpts, .body = message_send,
+		.body_ctx = &src };
+	rc = session_deliver(&s, &x);
 	if (rc == LMTP_EINPUT) {
 		log_fail("reading the message from standard input: %s; "
 		    "nothing delivered", src.err);
 		free(rcpts);
 		return EX_IOERR;
 	}
-	if (t.fd >= 0)
-		lmtp_quit(&l);
+	session_close(&s);
 	for (i = 0; i < o->nrcpts; i++)
-		report(&rcpts[i], &l, t.peer, &pv);
+		session_report(&s, &rcpts[i], 1);
 	status = status_combine(rcpts, (size_t)o->nrcpts);
 	free(rcpts);
 	return status;
@@ -404,40 +294,39 @@ check_mail(struct lmtp *l)
 static int
 check(const struct options *o, const struct config *cfg)
 {
-	struct transport t;
-	struct lmtp l;
+	struct session s;
+	struct lmtp *l = &s.l;
 	struct policy_verdict pv;
 	char caps[200];
 	int ok;
 
-	t.fd = -1;
+	session_init(&s, cfg, o->verbose, 0);
 	printf("server: %s\n", cfg->server);
-	if (open_session(cfg, o->verbose, &t, &l) < 0) {
-		printf("result: cannot deliver: %s\n", l.err);
-		if (t.fd >= 0)
-			lmtp_quit(&l);
+	if (session_open(&s) < 0) {
+		printf("result: cannot deliver: %s\n", l->err);
+		session_close(&s);
 		return EX_TEMPFAIL;
 	}
-	lmtp_caps_string(&l, caps, sizeof(caps));
-	printf("greeting: %s\n", l.greeting);
+	lmtp_caps_string(l, caps, sizeof(caps));
+	printf("greeting: %s\n", l->greeting);
 	printf("capabilities: %s\n", caps);
-	if (l.caps & CAP_AUTH)
-		printf("auth mechanisms: %s\n", l.auth_mechs);
+	if (l->caps & CAP_AUTH)
+		printf("auth mechanisms: %s\n", l->auth_mechs);
 	printf("authenticated: %s\n", cfg->auth_user[0] ? cfg->auth_user : "no");
 	/* What a notice from a notice sender would carry. */
-	policy_server(cfg->policy, (l.caps & CAP_IGNOREQUOTA) != 0, &pv);
+	policy_server(cfg->policy, (l->caps & CAP_IGNOREQUOTA) != 0, &pv);
 	printf("ignorequota: %s; policy %s: %s\n",
-	    (l.caps & CAP_IGNOREQUOTA) ? "advertised" : "not advertised",
+	    (l->caps & CAP_IGNOREQUOTA) ? "advertised" : "not advertised",
 	    config_policy_name(cfg->policy),
 	    pv.param ? "RCPT will carry IGNOREQUOTA" :
 	    !pv.refuse ? "RCPT will not carry IGNOREQUOTA" :
 	    "nothing will be delivered (the message stays queued)");
 	printf("notice senders: %s\n", cfg->notice_senders_set ?
 	    cfg->notice_senders : "any (notice_senders is not set)");
-	ok = check_mail(&l) && !pv.refuse;
+	ok = check_mail(l) && !pv.refuse;
 	printf("result: %s\n", ok ? "a delivery can go ahead" :
 	    "deliveries would stay queued");
-	lmtp_quit(&l);
+	session_close(&s);
 	return ok ? EX_OK : EX_TEMPFAIL;
 }
 

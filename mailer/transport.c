@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
+#include <limits.h>
 #include <unistd.h>
 
 /* A busy listener (EAGAIN on a UNIX socket whose backlog is full) is
@@ -169,7 +170,7 @@ connect_unix(struct transport *t, const char *path, long long until_ms)
 		close(fd);
 		return connect_fail(t, e, by_deadline);
 	}
-	t->fd = fd;
+	t->fd = t->wfd = fd;
 	return 0;
 }
 
@@ -238,7 +239,7 @@ connect_tcp(struct transport *t, const char *spec, long long until_ms)
 		}
 		if (connect_fd(t, fd, ai->ai_addr, ai->ai_addrlen, until_ms,
 		    &by_deadline) == 0) {
-			t->fd = fd;
+			t->fd = t->wfd = fd;
 			freeaddrinfo(res);
 			return 0;
 		}
@@ -260,7 +261,8 @@ transport_connect(struct transport *t, const char *spec, int timeout_ms,
 {
 	long long until = transport_now_ms() + timeout_ms;
 
-	t->fd = -1;
+	t->fd = t->wfd = -1;
+	t->stdio = 0;
 	t->rpos = t->rlen = t->wlen = 0;
 	t->io_timeout_ms = timeout_ms;
 	t->deadline_ms = deadline_ms;
@@ -273,36 +275,56 @@ transport_connect(struct transport *t, const char *spec, int timeout_ms,
 	return connect_tcp(t, spec, until);
 }
 
+/* Write what is buffered from off.  Sockets are non-blocking; stdin and
+ * stdout stay as we found them (a terminal shared with a shell must not
+ * be left non-blocking), so the caller waits first and we write no more
+ * than a pipe takes without blocking. */
+static ssize_t
+put(struct transport *t, size_t off)
+{
+	size_t n = t->wlen - off;
+
+	if (!t->stdio)
+		return send(t->wfd, t->wbuf + off, n, MSG_NOSIGNAL);
+	return write(t->wfd, t->wbuf + off, n > PIPE_BUF ? PIPE_BUF : n);
+}
+
 int
 transport_flush(struct transport *t)
 {
 	size_t off = 0;
 	ssize_t n;
-	int r, by_deadline;
+	int r, by_deadline = 0;
 
-	if (t->fd < 0)
+	if (t->wfd < 0)
 		return fail(t, TF_LOST, "connection to %s is closed", t->peer);
 	while (off < t->wlen) {
-		n = send(t->fd, t->wbuf + off, t->wlen - off, MSG_NOSIGNAL);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			r = wait_fd(t->fd, POLLOUT, budget(t, transport_now_ms() +
+		r = 1;
+		if (t->stdio)
+			r = wait_fd(t->wfd, POLLOUT, budget(t, transport_now_ms() +
+			    t->io_timeout_ms, &by_deadline));
+		if (r > 0) {
+			n = put(t, off);
+			if (n > 0) {
+				off += (size_t)n;
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+				return fail(t, TF_LOST, "write to %s: %s", t->peer,
+				    n == 0 ? "nothing written" : strerror(errno));
+			r = wait_fd(t->wfd, POLLOUT, budget(t, transport_now_ms() +
 			    t->io_timeout_ms, &by_deadline));
 			if (r > 0)
 				continue;
-			if (r == 0 && by_deadline)
-				return deadline_fail(t);
-			if (r == 0)
-				return fail(t, TF_TIMEOUT, "timeout after %d s "
-				    "writing to %s", t->io_timeout_ms / 1000,
-				    t->peer);
 		}
-		return fail(t, TF_LOST, "write to %s: %s", t->peer, strerror(errno));
+		if (r == 0 && by_deadline)
+			return deadline_fail(t);
+		if (r == 0)
+			return fail(t, TF_TIMEOUT, "timeout after %d s "
+			    "writing to %s", t->io_timeout_ms / 1000, t->peer);
+		return fail(t, TF_LOST, "poll: %s", strerror(errno));
 	}
 	t->wlen = 0;
 	return 0;
@@ -334,6 +356,17 @@ transport_puts(struct transport *t, const char *s)
 	return transport_write(t, s, strlen(s));
 }
 
+/* A wait for input that ended without any (r from wait_fd). */
+static int
+wait_failed(struct transport *t, int r, int by_deadline)
+{
+	if (r == 0 && by_deadline)
+		return deadline_fail(t);
+	if (r == 0)
+		return fail(t, TF_TIMEOUT, "timeout waiting for %s", t->peer);
+	return fail(t, TF_LOST, "poll: %s", strerror(errno));
+}
+
 /* Refill rbuf; 0 ok, -1 failure with t->err set. */
 static int
 fill(struct transport *t, long long until_ms)
@@ -349,7 +382,10 @@ fill(struct transport *t, long long until_ms)
 		t->rpos = 0;
 	}
 	for (;;) {
-		n = recv(t->fd, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen, 0);
+		if (t->stdio && (r = wait_fd(t->fd, POLLIN, budget(t, until_ms,
+		    &by_deadline))) <= 0)
+			return wait_failed(t, r, by_deadline);
+		n = read(t->fd, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen);
 		if (n > 0) {
 			t->rlen += (size_t)n;
 			return 0;
@@ -362,13 +398,8 @@ fill(struct transport *t, long long until_ms)
 			return fail(t, TF_LOST, "read from %s: %s", t->peer,
 			    strerror(errno));
 		r = wait_fd(t->fd, POLLIN, budget(t, until_ms, &by_deadline));
-		if (r == 0 && by_deadline)
-			return deadline_fail(t);
-		if (r == 0)
-			return fail(t, TF_TIMEOUT, "timeout waiting for %s",
-			    t->peer);
-		if (r < 0)
-			return fail(t, TF_LOST, "poll: %s", strerror(errno));
+		if (r <= 0)
+			return wait_failed(t, r, by_deadline);
 	}
 }
 
@@ -384,7 +415,7 @@ transport_read_line(struct transport *t, char *line, size_t cap,
 		if (nl != NULL)
 			break;
 		if (t->rlen - t->rpos > TRANSPORT_LINE_MAX + 1)
-			return fail(t, TF_PROTOCOL, "reply line from %s longer "
+			return fail(t, TF_PROTOCOL, "line from %s longer "
 			    "than %d bytes", t->peer, TRANSPORT_LINE_MAX);
 		if (fill(t, until_ms) < 0)
 			return -1;
@@ -393,10 +424,10 @@ transport_read_line(struct transport *t, char *line, size_t cap,
 	if (len > 0 && nl[-1] == '\r')
 		len--;
 	if (len > TRANSPORT_LINE_MAX || len >= cap)
-		return fail(t, TF_PROTOCOL, "reply line from %s longer than %d "
+		return fail(t, TF_PROTOCOL, "line from %s longer than %d "
 		    "bytes", t->peer, TRANSPORT_LINE_MAX);
 	if (memchr(t->rbuf + t->rpos, '\0', len) != NULL)
-		return fail(t, TF_PROTOCOL, "NUL byte in reply from %s", t->peer);
+		return fail(t, TF_PROTOCOL, "NUL byte in a line from %s", t->peer);
 	memcpy(line, t->rbuf + t->rpos, len);
 	line[len] = '\0';
 	t->rpos = (size_t)(nl - t->rbuf) + 1;
@@ -416,7 +447,65 @@ transport_pending(struct transport *t)
 void
 transport_close(struct transport *t)
 {
+	if (t->stdio) {
+		/* stdin and stdout are not ours to close: we stop using them. */
+		t->fd = t->wfd = -1;
+		return;
+	}
 	if (t->fd >= 0)
 		close(t->fd);
-	t->fd = -1;
+	t->fd = t->wfd = -1;
+}
+
+void
+transport_attach(struct transport *t, int rfd, int wfd, const char *name,
+    int timeout_ms)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd = rfd;
+	t->wfd = wfd;
+	t->stdio = 1;
+	t->io_timeout_ms = timeout_ms;
+	snprintf(t->peer, sizeof(t->peer), "%s", name);
+}
+
+void
+transport_set_deadline(struct transport *t, long long deadline_ms)
+{
+	t->deadline_ms = deadline_ms;
+}
+
+int
+transport_peek(struct transport *t, const char **p, long long until_ms)
+{
+	if (t->rpos == t->rlen && fill(t, until_ms) < 0)
+		return -1;
+	*p = t->rbuf + t->rpos;
+	return (int)(t->rlen - t->rpos);
+}
+
+void
+transport_consume(struct transport *t, size_t n)
+{
+	t->rpos += n;
+}
+
+int
+transport_skip_line(struct transport *t, long long until_ms)
+{
+	char *nl;
+
+	while ((nl = memchr(t->rbuf + t->rpos, '\n', t->rlen - t->rpos)) == NULL) {
+		t->rpos = t->rlen;
+		if (fill(t, until_ms) < 0)
+			return -1;
+	}
+	t->rpos = (size_t)(nl - t->rbuf) + 1;
+	return 0;
+}
+
+int
+transport_buffered(const struct transport *t)
+{
+	return t->rpos < t->rlen;
 }

@@ -27,7 +27,9 @@ enum transport_fault {
 };
 
 struct transport {
-	int fd;
+	int fd;			/* read from this */
+	int wfd;		/* write to this: fd itself for a socket */
+	int stdio;		/* fds we did not open: blocking, not ours to close */
 	int io_timeout_ms;	/* longest wait for the peer to accept our bytes */
 	long long deadline_ms;	/* nothing may wait past this; 0 = none */
 	enum transport_fault fault;
@@ -72,5 +74,26 @@ int transport_read_line(struct transport *t, char *line, size_t cap,
 
 /* Close without ceremony; further calls fail. */
 void transport_close(struct transport *t);
+
+/* Talk over two descriptors we were given (stdin and stdout in LMTP
+ * mode), named name in messages.  They are left blocking and open. */
+void transport_attach(struct transport *t, int rfd, int wfd, const char *name,
+    int timeout_ms);
+
+/* From now on nothing waits past deadline_ms (0: no deadline). */
+void transport_set_deadline(struct transport *t, long long deadline_ms);
+
+/* Raw input: the bytes buffered, reading more first when there are none
+ * (waiting no later than until_ms).  Returns their number with *p at
+ * them, or -1 with t->err set; transport_consume(n) uses n of them. */
+int transport_peek(struct transport *t, const char **p, long long until_ms);
+void transport_consume(struct transport *t, size_t n);
+
+/* Throw input away up to and including the next LF (after a line that
+ * transport_read_line refused).  0 or -1. */
+int transport_skip_line(struct transport *t, long long until_ms);
+
+/* 1 when input is buffered, not yet read by the caller. */
+int transport_buffered(const struct transport *t);
 
 #endif

@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shutdown(sv[1], SHUT_WR);
 	memset(&t, 0, sizeof(t));
 	memset(&l, 0, sizeof(l));
-	t.fd = sv[0];
+	t.fd = t.wfd = sv[0];
 	t.io_timeout_ms = 100;
 	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	strcpy(t.peer, "unix:fuzz");

@@ -175,7 +175,7 @@ pair(struct transport *t, int *other)
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		return -1;
 	memset(t, 0, sizeof(*t));
-	t->fd = sv[0];
+	t->fd = t->wfd = sv[0];
 	t->io_timeout_ms = 1000;
 	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	snprintf(t->peer, sizeof(t->peer), "unix:test");

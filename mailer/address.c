@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * address.c - envelope address checks.  Whatever the address, the
+ * command lmtp-iq writes must stay one well-formed line.
+ */
+#include "address.h"
+
+#include <string.h>
+
+/* A space is allowed only inside a quoted local part ("a b"@example.org,
+ * RFC 5321 4.1.2); elsewhere it would end the path and turn the rest
+ * into parameters. */
+const char *
+address_problem(const char *a)
+{
+	const unsigned char *p;
+	int quoted = 0;
+
+	if (strlen(a) > ADDRESS_MAX)
+		return "address too long";
+	for (p = (const unsigned char *)a; *p; p++) {
+		if (*p == '\r' || *p == '\n')
+			return "line break in address";
+		if (*p == '\t' || (*p == ' ' && !quoted))
+			return "unquoted space in address";
+		if (*p < 0x20 || *p == 0x7f)
+			return "control character in address";
+		if (*p == '<' || *p == '>')
+			return "angle bracket in address";
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '\\' && quoted && p[1] != '\0')
+			p++;	/* quoted-pair: the next byte is literal */
+	}
+	return quoted ? "unterminated quote in address" : NULL;
+}

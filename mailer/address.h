@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * address.h - whether an envelope address can go on the wire as it is,
+ * whichever way it came (argv or an LMTP command from Sendmail).
+ */
+#ifndef LMTPIQ_ADDRESS_H
+#define LMTPIQ_ADDRESS_H
+
+/* RFC 5321 4.5.3.1.3: a path is at most 256 octets with its brackets. */
+#define ADDRESS_MAX 254
+
+/* NULL, or what makes the address unsafe to put inside <>. */
+const char *address_problem(const char *a);
+
+#endif

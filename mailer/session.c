@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * session.c - opening, keeping and closing the upstream session, and the
+ * one place where a recipient's outcome becomes a log line.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "session.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "log.h"
+#include "status.h"
+
+void
+session_init(struct session *s, const struct config *cfg, int verbose,
+    int keep)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->verbose = verbose;
+	s->keep = keep;
+	s->t.fd = s->t.wfd = -1;
+	snprintf(s->t.peer, sizeof(s->t.peer), "%s", cfg->server);
+	s->l.t = &s->t;
+}
+
+static void
+lhlo_name(const struct config *cfg, char *buf, size_t cap)
+{
+	if (cfg->lhlo_name[0]) {
+		snprintf(buf, cap, "%s", cfg->lhlo_name);
+		return;
+	}
+	if (gethostname(buf, cap) != 0 || buf[0] == '\0')
+		snprintf(buf, cap, "localhost");
+	buf[cap - 1] = '\0';
+}
+
+int
+session_open(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	long long deadline = transport_now_ms() +
+	    (long long)cfg->delivery_timeout * 1000;
+	struct lmtp *l = &s->l;
+	char name[256];
+
+	memset(l, 0, sizeof(*l));
+	l->t = &s->t;
+	l->trace = s->verbose;
+	l->keep_open = s->keep;
+	l->timeout_ms = cfg->timeout * 1000;
+	l->data_timeout_ms = cfg->data_timeout * 1000;
+	s->used = 0;
+	if (transport_connect(&s->t, cfg->server, l->timeout_ms, deadline) < 0) {
+		l->fault = lmtp_fault_of(&s->t);
+		snprintf(l->err, sizeof(l->err), "%s", s->t.err);
+		return -1;
+	}
+	lhlo_name(cfg, name, sizeof(name));
+	if (lmtp_open(l, &s->t, name) < 0)
+		return -1;
+	if (cfg->auth_user[0] && auth_login(l, cfg) < 0)
+		return -1;
+	return 0;
+}
+
+/* A connection that served a transaction is asked whether it still
+ * listens; one that broke or was closed is opened again.  This happens
+ * only here, between transactions: never in the middle of one. */
+static int
+ready(struct session *s)
+{
+	if (s->t.fd >= 0 && s->used) {
+		transport_set_deadline(&s->t, transport_now_ms() +
+		    (long long)s->cfg->delivery_timeout * 1000);
+		if (lmtp_reset(&s->l) == 0)
+			return 0;
+		if (s->verbose)
+			log_trace("--- %s; connecting again", s->l.err);
+		transport_close(&s->t);
+	}
+	if (s->t.fd >= 0)
+		return 0;
+	if (session_open(s) == 0)
+		return 0;
+	if (s->t.fd >= 0)
+		lmtp_quit(&s->l);	/* refused, not broken: say goodbye */
+	return -1;
+}
+
+int
+session_deliver(struct session *s, struct lmtp_txn *x)
+{
+	struct lmtp *l = &s->l;
+	int rc;
+
+	memset(&s->pv, 0, sizeof(s->pv));
+	if (ready(s) < 0)
+		return -1;
+	policy_decide(s->cfg, x->sender, (l->caps & CAP_IGNOREQUOTA) != 0,
+	    &s->pv);
+	if (s->pv.refuse) {
+		s->used = 1;
+		return lmtp_fail(l, LF_POLICY, "%s does not advertise "
+		    "IGNOREQUOTA and the policy is require: nothing "
+		    "delivered, the message stays queued", s->t.peer);
+	}
+	x->rcpt_param = s->pv.param;
+	s->used = 1;
+	rc = lmtp_deliver(l, x);
+	/* A session that lost step is of no more use. */
+	if (rc == -1 && l->fault != LF_POLICY && l->fault != LF_REFUSED &&
+	    l->fault != LF_AUTH)
+		transport_close(&s->t);
+	return rc;
+}
+
+void
+session_outcome(const struct session *s, const struct lmtp_rcpt *rc,
+    struct outcome *o)
+{
+	/* The server's enhanced code, else one of the reply's class; no
+	 * verdict: the failure's own code. */
+	if (rc->have_verdict) {
+		o->code = rc->reply.code;
+		o->text = rc->reply.text;
+		if (rc->reply.enh[0])
+			snprintf(o->dsn, sizeof(o->dsn), "%s", rc->reply.enh);
+		else
+			snprintf(o->dsn, sizeof(o->dsn), "%d.0.0",
+			    rc->reply.code / 100);
+		return;
+	}
+	o->code = 451;
+	o->text = s->l.err;
+	snprintf(o->dsn, sizeof(o->dsn), "%s", status_fault_dsn(s->l.fault));
+}
+
+void
+session_report(const struct session *s, const struct lmtp_rcpt *rc,
+    int to_stderr)
+{
+	const struct policy_verdict *pv = &s->pv;
+	struct outcome o;
+	int st = status_for_rcpt(rc);
+
+	session_outcome(s, rc, &o);
+	if (st != 0 && to_stderr)
+		log_err("%s: %s", rc->addr, o.text);
+	log_mail(st == 0 ? LOG_INFO : LOG_NOTICE,
+	    "to=<%s>, relay=%s, ignorequota=%s%s%s%s, dsn=%s, stat=%s (%s)",
+	    rc->addr, s->t.peer, pv->param ? "yes" : "no", pv->why[0] ? " (" : "",
+	    pv->why, pv->why[0] ? ")" : "", o.dsn, status_word(st), o.text);
+}
+
+void
+session_close(struct session *s)
+{
+	if (s->t.fd >= 0)
+		lmtp_quit(&s->l);
+}

@@ -12,9 +12,13 @@ dnl
 dnl	notices.example.org	lmtp_iq:localhost
 dnl
 dnl Knobs, each with a default:
+dnl	LMTP_IQ_MAILER_MODE	argv: the envelope on argv, one recipient
+dnl				per call, the exit status is the verdict;
+dnl				lmtp: Sendmail speaks LMTP to lmtp-iq -l,
+dnl				a reply per recipient (F=mz)
 dnl	LMTP_IQ_MAILER_PATH	the program (/usr/libexec/lmtp-iq)
 dnl	LMTP_IQ_MAILER_FLAGS	flags added to the defaults (none)
-dnl	LMTP_IQ_MAILER_ARGS	argv (lmtp-iq -f $g -- $u)
+dnl	LMTP_IQ_MAILER_ARGS	argv (lmtp-iq -f $g -- $u; lmtp-iq -l)
 dnl	LMTP_IQ_MAILER_USER	U=, the user that can reach the Cyrus
 dnl				socket and read lmtp-iq.conf (cyrus:mail)
 dnl	LMTP_IQ_MAILER_MAX	M=, largest message in bytes (none)
@@ -24,8 +28,12 @@ dnl
 dnl Default flags, lsDFMnq (docs/sendmail.md says why, flag by flag):
 dnl	l local final delivery	s strip quotes	D F M need Date, From,
 dnl	Message-Id		n no "From " line	q 250 to VRFY
-dnl Not m: one recipient per call, so that each exit status is exact.
-dnl Not X: lmtp-iq does its own dot-stuffing.  Not P: Cyrus adds Return-Path.
+dnl argv mode: not m, one recipient per call, so that each exit status is
+dnl exact (m there is an error); not X, lmtp-iq does its own dot-stuffing.
+dnl lmtp mode adds m (all recipients in one transaction), z (LMTP) and X
+dnl (Sendmail dot-stuffs what it sends over LMTP), and T= names SMTP as
+dnl the diagnostic type, so DSNs carry the server's reply.
+dnl Not P: Cyrus adds Return-Path.
 dnl
 dnl S=EnvFromLmtpIq (below) keeps the null sender null, so that a notice
 dnl sent with -f '<>' and a DSN reach Cyrus as MAIL FROM:<> and are stored
@@ -34,11 +42,23 @@ dnl EnvFromSMTP needs MAILER(smtp).  Sendmail's own DSNs come with the
 dnl sender $n (MAILER-DAEMON); an SMTP or LMTP mailer sends them as <>,
 dnl and so does this one.  Other senders are qualified as EnvFromL does.
 dnl
+ifdef(`LMTP_IQ_MAILER_MODE',, `define(`LMTP_IQ_MAILER_MODE', `argv')')
+ifelse(LMTP_IQ_MAILER_MODE, `argv',, LMTP_IQ_MAILER_MODE, `lmtp',,
+`errprint(`*** ERROR: LMTP_IQ_MAILER_MODE must be argv or lmtp
+')')
 ifdef(`LMTP_IQ_MAILER_PATH',, `define(`LMTP_IQ_MAILER_PATH', `/usr/libexec/lmtp-iq')')
-ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -f $g -- $u')')
-ifdef(`LMTP_IQ_MAILER_USER',, `define(`LMTP_IQ_MAILER_USER', `cyrus:mail')')
+ifelse(LMTP_IQ_MAILER_MODE, `lmtp',
+`ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -l')')
+_DEFIFNOT(`_DEF_LMTP_IQ_MAILER_FLAGS', `lsDFMnqmzX')
+define(`_LMTP_IQ_DIAG', `SMTP')',
+`ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -f $g -- $u')')
 _DEFIFNOT(`_DEF_LMTP_IQ_MAILER_FLAGS', `lsDFMnq')
+define(`_LMTP_IQ_DIAG', `X-Unix')')
+ifdef(`LMTP_IQ_MAILER_USER',, `define(`LMTP_IQ_MAILER_USER', `cyrus:mail')')
 _DEFIFNOT(`LMTP_IQ_MAILER_FLAGS', `')
+ifelse(LMTP_IQ_MAILER_MODE, `argv', `ifelse(index(LMTP_IQ_MAILER_FLAGS, `m'), `-1',,
+`errprint(`*** ERROR: F=m in argv mode gives one exit status for all recipients; for one transaction per message use LMTP mode: define(`LMTP_IQ_MAILER_MODE', `lmtp')
+')')')
 ifdef(`_LMTP_IQ_NOTICES_NO_ACCESS_', `ifdef(`_ACCESS_TABLE_', `errprint(`*** ERROR: FEATURE(`access_db') must come before FEATURE(`lmtp_iq_notices'), or LmtpIq: access entries are not read
 ')')')
 define(`_LMTP_IQ_QGRP', `ifelse(defn(`LMTP_IQ_MAILER_QGRP'),`',`', ` Q=LMTP_IQ_MAILER_QGRP,')')dnl
@@ -60,5 +80,5 @@ ifdef(`_LOCAL_NO_MASQUERADE_', `dnl', `dnl
 R$*			$: $>MasqEnv $1		do masquerading')
 
 Mlmtp_iq,	P=LMTP_IQ_MAILER_PATH, F=_MODMF_(CONCAT(_DEF_LMTP_IQ_MAILER_FLAGS, LMTP_IQ_MAILER_FLAGS), `LMTP_IQ'), S=EnvFromLmtpIq, R=EnvToL/HdrToL,
-		_OPTINS(`LMTP_IQ_MAILER_MAX', `M=', `, ')_OPTINS(`LMTP_IQ_MAILER_CHARSET', `C=', `, ')U=LMTP_IQ_MAILER_USER, T=DNS/RFC822/X-Unix,_LMTP_IQ_QGRP
+		_OPTINS(`LMTP_IQ_MAILER_MAX', `M=', `, ')_OPTINS(`LMTP_IQ_MAILER_CHARSET', `C=', `, ')U=LMTP_IQ_MAILER_USER, T=DNS/RFC822/_LMTP_IQ_DIAG,_LMTP_IQ_QGRP
 		A=LMTP_IQ_MAILER_ARGS

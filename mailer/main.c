@@ -23,6 +23,7 @@
 #include "log.h"
 #include "message.h"
 #include "policy.h"
+#include "relay.h"
 #include "session.h"
 #include "status.h"
 #include "transport.h"
@@ -40,6 +41,7 @@ struct options {
 	int timeout;		/* 0 = not given */
 	int verbose;
 	int check;
+	int lmtp;		/* -l: speak LMTP on stdin and stdout */
 	char **rcpts;
 	int nrcpts;
 };
@@ -50,6 +52,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: lmtp-iq [-C config] [-s server] [-f sender] [-q policy] "
 	    "[-t seconds] [-v] [--] recipient...\n"
+	    "       lmtp-iq -l [-C config] [-s server] [-q policy] "
+	    "[-t seconds] [-v]\n"
 	    "       lmtp-iq -n [-C config] [-s server] [-v]\n"
 	    "       lmtp-iq -V | -h\n"
 	    "  -C config   config file (default " CONFIG_DEFAULT_FILE ")\n"
@@ -60,6 +64,8 @@ usage(FILE *f)
 	    "  -t seconds  timeout for connect and each reply (default %d; "
 	    "%d after the final dot)\n"
 	    "  -v          trace the LMTP dialogue on stderr\n"
+	    "  -l          LMTP mode: Sendmail speaks LMTP on stdin/stdout "
+	    "(F=mz)\n"
 	    "  -n          check: connect, LHLO, report what the server offers\n"
 	    "  -V          print the version\n",
 	    CONFIG_DEFAULT_TIMEOUT, CONFIG_DEFAULT_DATA_TIMEOUT);
@@ -112,7 +118,7 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 	*done = 0;
 	opterr = 0;
 	/* '+': stop at the first recipient, as POSIX getopt does. */
-	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnVh")) != -1) {
+	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnlVh")) != -1) {
 		switch (c) {
 		case 'C':
 			o->config_file = optarg;
@@ -142,6 +148,9 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 		case 'n':
 			o->check = 1;
 			break;
+		case 'l':
+			o->lmtp = 1;
+			break;
 		case 'V':
 			printf("lmtp-iq %s\n", VERSION);
 			*done = 1;
@@ -151,7 +160,7 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 			*done = 1;
 			return EX_OK;
 		default:
-			if (optopt == 0 || strchr("CsfqtvnVh", optopt) == NULL)
+			if (optopt == 0 || strchr("CsfqtvnlVh", optopt) == NULL)
 				return usage_error(o, "unknown option",
 				    argv[optind - 1]);
 			return usage_error(o, "option needs a value",
@@ -160,9 +169,14 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 	}
 	o->rcpts = argv + optind;
 	o->nrcpts = argc - optind;
+	if (o->check && o->lmtp)
+		return usage_error(o, "-n and -l do not go together", NULL);
 	if (o->check && o->nrcpts > 0)
 		return usage_error(o, "-n takes no recipients", NULL);
-	if (!o->check && o->nrcpts == 0)
+	if (o->lmtp && (o->nrcpts > 0 || o->sender != NULL))
+		return usage_error(o, "-l takes the envelope over LMTP: no -f, "
+		    "no recipients", NULL);
+	if (!o->check && !o->lmtp && o->nrcpts == 0)
 		return usage_error(o, "no recipients", NULL);
 	return 0;
 }
@@ -378,8 +392,10 @@ main(int argc, char **argv)
 	if (o.timeout > 0)
 		cfg.timeout = cfg.data_timeout = o.timeout;
 	log_init(cfg.syslog && !o.check);
-	if (!o.check && (rc = check_envelope(&o)) != 0)
+	if (!o.check && !o.lmtp && (rc = check_envelope(&o)) != 0)
 		return rc;
 	setup_signals();
+	if (o.lmtp)
+		return relay_serve(&cfg, o.verbose);
 	return o.check ? check(&o, &cfg) : deliver(&o, &cfg);
 }

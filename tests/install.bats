@@ -120,7 +120,7 @@ teardown() {
 	{ echo "OSTYPE(\`linux')dnl"
 	  echo "define(\`LMTP_IQ_MAILER_PATH', \`/opt/lmtp-iq')dnl"
 	  echo "define(\`LMTP_IQ_MAILER_ARGS', \`lmtp-iq -q auto -f \$g -- \$u@\$h')dnl"
-	  echo "define(\`LMTP_IQ_MAILER_FLAGS', \`m')dnl"
+	  echo "define(\`LMTP_IQ_MAILER_FLAGS', \`9')dnl"
 	  echo "define(\`LMTP_IQ_MAILER_USER', \`mail:mail')dnl"
 	  echo "define(\`LMTP_IQ_MAILER_MAX', \`1000000')dnl"
 	  echo "define(\`LMTP_IQ_MAILER_QGRP', \`notices')dnl"
@@ -129,9 +129,48 @@ teardown() {
 	  echo "MAILER(\`local')dnl"
 	  echo "MAILER(\`lmtp_iq')dnl"; } > "$DEST/t.mc"
 	m4 -D_CF_DIR_="$DEST/cf/" "$DEST/cf/m4/cf.m4" "$DEST/t.mc" > "$DEST/t.cf"
-	grep -q '^Mlmtp_iq,	P=/opt/lmtp-iq, F=lsDFMnqm, ' "$DEST/t.cf"
+	grep -q '^Mlmtp_iq,	P=/opt/lmtp-iq, F=lsDFMnq9, ' "$DEST/t.cf"
 	grep -q 'M=1000000, C=utf-8, U=mail:mail, T=DNS/RFC822/X-Unix, Q=notices,' "$DEST/t.cf"
 	grep -q 'A=lmtp-iq -q auto -f \$g -- \$u@\$h$' "$DEST/t.cf"
+}
+
+# mc_build NAME LINES...: an .mc of OSTYPE, the lines and MAILER(lmtp_iq)
+# through m4 into $DEST/NAME.cf; m4's messages in $output.
+mc_build() {
+	local name=$1
+	shift
+	[ -d "$DEST/cf" ] || cp -r /usr/share/sendmail/cf "$DEST/cf"
+	cp "$TOP/m4/lmtp_iq.m4" "$DEST/cf/mailer/"
+	{ echo "OSTYPE(\`linux')dnl"
+	  printf '%s\n' "$@"
+	  echo "MAILER(\`local')dnl"
+	  echo "MAILER(\`lmtp_iq')dnl"; } > "$DEST/$name.mc"
+	run sh -c "m4 -D_CF_DIR_='$DEST/cf/' '$DEST/cf/m4/cf.m4' '$DEST/$name.mc' 2>&1 >'$DEST/$name.cf'"
+}
+
+@test "m4: LMTP mode gives F=mzX, A=lmtp-iq -l and SMTP diagnostics" {
+	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
+	mc_build lmtp "define(\`LMTP_IQ_MAILER_MODE', \`lmtp')dnl"
+	[ -z "$output" ]
+	grep -q '^Mlmtp_iq,	P=/usr/libexec/lmtp-iq, F=lsDFMnqmzX, S=EnvFromLmtpIq, R=EnvToL/HdrToL,$' "$DEST/lmtp.cf"
+	grep -q '^		U=cyrus:mail, T=DNS/RFC822/SMTP,$' "$DEST/lmtp.cf"
+	grep -q '^		A=lmtp-iq -l$' "$DEST/lmtp.cf"
+	# The knobs still apply.
+	mc_build lmtp2 "define(\`LMTP_IQ_MAILER_MODE', \`lmtp')dnl" \
+		"define(\`LMTP_IQ_MAILER_ARGS', \`lmtp-iq -l -C /etc/mail/n.conf')dnl"
+	grep -q '^		A=lmtp-iq -l -C /etc/mail/n.conf$' "$DEST/lmtp2.cf"
+}
+
+@test "m4: F=m in argv mode is an error that points to LMTP mode; an unknown mode is an error" {
+	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
+	mc_build argvm "define(\`LMTP_IQ_MAILER_FLAGS', \`m')dnl"
+	assert_output_has "*** ERROR: F=m in argv mode"
+	assert_output_has "define(\`LMTP_IQ_MAILER_MODE', \`lmtp')"
+	# M (a Message-Id header) is not m.
+	mc_build argvM "define(\`LMTP_IQ_MAILER_FLAGS', \`M')dnl"
+	[ -z "$output" ]
+	mc_build bad "define(\`LMTP_IQ_MAILER_MODE', \`smtp')dnl"
+	assert_output_has "*** ERROR: LMTP_IQ_MAILER_MODE must be argv or lmtp"
 }
 
 @test "build: without libsasl2 the build stops naming the package" {

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * lmtpd.c - the LMTP server side for -l.  Sendmail (F=z) is the client:
+ * LHLO, then transactions of MAIL, RCPT..., DATA, each recipient
+ * answered after the final dot by whoever relays the message.  Replies
+ * are queued and sent when the client waits for them, so a pipelined
+ * group (RFC 2920) is answered in one write and in order.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "lmtpd.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+/* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with CRLF. */
+#define REPLY_LINE_MAX 510
+
+/* Where the body decoder stands (RFC 5321 4.5.2 from the receiving end). */
+enum {
+	BODY_NONE,		/* not in DATA */
+	BODY_BOL,		/* at the start of a line */
+	BODY_MID,		/* inside a line */
+	BODY_DOT,		/* a line started with '.' */
+	BODY_DOTCR,		/* ... and a CR followed */
+	BODY_DONE,		/* the final dot was read */
+};
+
+/* What a command handler tells lmtpd_next. */
+enum { CMD_MORE, CMD_DATA, CMD_QUIT, CMD_FAIL };
+
+static int
+fail(struct lmtpd *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct lmtpd *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->err, sizeof(d->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+lmtpd_init(struct lmtpd *d, struct transport *t, const char *name,
+    int idle_timeout_ms, int timeout_ms, int trace)
+{
+	memset(d, 0, sizeof(*d));
+	d->t = t;
+	d->trace = trace;
+	d->idle_timeout_ms = idle_timeout_ms;
+	d->timeout_ms = timeout_ms;
+	d->size = -1;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+}
+
+static int
+put_line(struct lmtpd *d, char *line, size_t n)
+{
+	if (d->trace)
+		log_trace("--> %.*s", (int)n, line);
+	line[n++] = '\r';
+	line[n++] = '\n';
+	if (transport_write(d->t, line, n) < 0)
+		return fail(d, "%s", d->t->err);
+	return 0;
+}
+
+int
+lmtpd_reply(struct lmtpd *d, int code, const char *enh, const char *text)
+{
+	char line[REPLY_LINE_MAX + 3];
+	int n;
+	size_t i;
+
+	n = snprintf(line, REPLY_LINE_MAX + 1, "%03d %s%s%s", code, enh,
+	    enh[0] ? " " : "", text);
+	if (n < 0)
+		n = 0;
+	if (n > REPLY_LINE_MAX)
+		n = REPLY_LINE_MAX;
+	for (i = 4; i < (size_t)n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	return put_line(d, line, (size_t)n);
+}
+
+/* A command we refuse for its form or its place: these count towards
+ * LMTPD_MAX_ERRORS; a recipient's refusal does not. */
+static int
+bad(struct lmtpd *d, int code, const char *enh, const char *text)
+{
+	d->errors++;
+	return lmtpd_reply(d, code, enh, text);
+}
+
+int
+lmtpd_flush(struct lmtpd *d)
+{
+	return transport_flush(d->t) < 0 ? fail(d, "%s", d->t->err) : 0;
+}
+
+int
+lmtpd_greet(struct lmtpd *d)
+{
+	char text[300];
+
+	snprintf(text, sizeof(text), "%s LMTP lmtp-iq ready", d->name);
+	if (lmtpd_reply(d, 220, "", text) < 0)
+		return -1;
+	return lmtpd_flush(d);
+}
+
+void
+lmtpd_txn_end(struct lmtpd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nrcpts; i++)
+		free(d->rcpts[i]);
+	free(d->rcpts);
+	d->rcpts = NULL;
+	d->nrcpts = 0;
+	d->in_mail = 0;
+	d->sender[0] = '\0';
+	d->size = -1;
+	d->body = BODY_NONE;
+}
+
+void
+lmtpd_free(struct lmtpd *d)
+{
+	lmtpd_txn_end(d);
+}
+
+/* The argument after "FROM:" or "TO:" (any case, spaces allowed after
+ * the colon), or NULL. */
+static const char *
+after_keyword(const char *arg, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	if (strncasecmp(arg, kw, n) != 0)
+		return NULL;
+	arg += n;
+	while (*arg == ' ')
+		arg++;
+	return arg;
+}
+
+/*
+ * "<path>" and what follows.  The address (brackets and any source route
+ * removed, RFC 5321 4.1.1.3) goes into out; returns the rest (parameters)
+ * or NULL with *why set.  What address_problem refuses never reaches the
+ * upstream server.
+ */
+static const char *
+parse_path(const char *p, char *out, size_t cap, const char **why)
+{
+	const char *start, *colon;
+	int quoted = 0;
+	size_t len;
+
+	if (*p != '<') {
+		*why = "the address must be in angle brackets";
+		return NULL;
+	}
+	start = ++p;
+	for (; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '\\' && quoted && p[1] != '\0')
+			p++;
+		else if (*p == '>' && !quoted)
+			break;
+	}
+	if (*p != '>') {
+		*why = "no closing angle bracket";
+		return NULL;
+	}
+	if (*start == '@' && (colon = memchr(start, ':',
+	    (size_t)(p - start))) != NULL)
+		start = colon + 1;
+	len = (size_t)(p - start);
+	if (len >= cap) {
+		*why = "address too long";
+		return NULL;
+	}
+	memcpy(out, start, len);
+	out[len] = '\0';
+	if ((*why = address_problem(out)) != NULL)
+		return NULL;
+	p++;
+	if (*p != '\0' && *p != ' ') {
+		*why = "text right after the closing angle bracket";
+		return NULL;
+	}
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* MAIL's parameters: SIZE=n and BODY=7BIT or 8BITMIME, nothing else. */
+static const char *
+mail_params(struct lmtpd *d, const char *p)
+{
+	char word[64];
+	size_t n;
+	long long size;
+	char *end;
+
+	while (*p) {
+		n = strcspn(p, " ");
+		if (n >= sizeof(word))
+			return "parameter too long";
+		memcpy(word, p, n);
+		word[n] = '\0';
+		p += n;
+		p += strspn(p, " ");
+		if (strncasecmp(word, "SIZE=", 5) == 0) {
+			if (!isdigit((unsigned char)word[5]) || strlen(word) > 20)
+				return "bad SIZE";
+			size = strtoll(word + 5, &end, 10);
+			if (*end != '\0')
+				return "bad SIZE";
+			d->size = size;
+		} else if (strcasecmp(word, "BODY=7BIT") != 0 &&
+		    strcasecmp(word, "BODY=8BITMIME") != 0) {
+			return "unsupported parameter";
+		}
+	}
+	return NULL;
+}
+
+static int
+cmd_lhlo(struct lmtpd *d, const char *arg)
+{
+	static const char *const caps[] = { "PIPELINING",
+		"ENHANCEDSTATUSCODES", "8BITMIME", "SIZE" };
+	char line[REPLY_LINE_MAX + 3];
+	size_t i;
+	int n;
+
+	if (arg[0] == '\0')
+		return bad(d, 501, "5.5.4", "LHLO needs a host name");
+	lmtpd_txn_end(d);
+	d->greeted = 1;
+	n = snprintf(line, REPLY_LINE_MAX + 1, "250-%s", d->name);
+	if (put_line(d, line, (size_t)(n > REPLY_LINE_MAX ? REPLY_LINE_MAX : n)) < 0)
+		return -1;
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		n = snprintf(line, REPLY_LINE_MAX + 1, "250%c%s",
+		    i + 1 < sizeof(caps) / sizeof(caps[0]) ? '-' : ' ', caps[i]);
+		if (put_line(d, line, (size_t)n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_mail(struct lmtpd *d, const char *arg)
+{
+	const char *p, *why;
+
+	if (!d->greeted)
+		return bad(d, 503, "5.5.1", "LHLO first");
+	if (d->in_mail)
+		return bad(d, 503, "5.5.1", "nested MAIL command");
+	if ((p = after_keyword(arg, "FROM:")) == NULL)
+		return bad(d, 501, "5.5.4", "syntax: MAIL FROM:<address>");
+	if ((p = parse_path(p, d->sender, sizeof(d->sender), &why)) == NULL)
+		return bad(d, 501, "5.1.7", why);
+	d->size = -1;
+	if ((why = mail_params(d, p)) != NULL)
+		return bad(d, 555, "5.5.4", why);
+	d->in_mail = 1;
+	return lmtpd_reply(d, 250, "2.1.0", "sender ok");
+}
+
+static int
+cmd_rcpt(struct lmtpd *d, const char *arg)
+{
+	char addr[ADDRESS_MAX + 1];
+	const char *p, *why;
+	char **grown;
+
+	if (!d->in_mail)
+		return bad(d, 503, "5.5.1", "MAIL first");
+	if ((p = after_keyword(arg, "TO:")) == NULL)
+		return bad(d, 501, "5.5.4", "syntax: RCPT TO:<address>");
+	if ((p = parse_path(p, addr, sizeof(addr), &why)) == NULL)
+		return bad(d, 501, "5.1.3", why);
+	if (addr[0] == '\0')
+		return bad(d, 501, "5.1.3", "empty recipient");
+	if (*p != '\0')
+		return bad(d, 555, "5.5.4", "unsupported parameter");
+	if (d->nrcpts >= LMTPD_MAX_RCPTS)
+		return lmtpd_reply(d, 452, "4.5.3", "too many recipients");
+	grown = realloc(d->rcpts, (d->nrcpts + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return lmtpd_reply(d, 452, "4.3.0", "out of memory");
+	d->rcpts = grown;
+	if ((d->rcpts[d->nrcpts] = strdup(addr)) == NULL)
+		return lmtpd_reply(d, 452, "4.3.0", "out of memory");
+	d->nrcpts++;
+	return lmtpd_reply(d, 250, "2.1.5", "recipient ok");
+}
+
+static int
+cmd_data(struct lmtpd *d, const char *arg)
+{
+	if (!d->in_mail)
+		return bad(d, 503, "5.5.1", "MAIL first");
+	if (d->nrcpts == 0)
+		return bad(d, 503, "5.5.1", "no valid recipients");
+	if (arg[0] != '\0')
+		return bad(d, 501, "5.5.4", "DATA takes no argument");
+	d->body = BODY_BOL;
+	return CMD_DATA;
+}
+
+static int
+cmd_rset(struct lmtpd *d, const char *arg)
+{
+	(void)arg;
+	lmtpd_txn_end(d);
+	return lmtpd_reply(d, 250, "2.0.0", "ok");
+}
+
+static int
+cmd_noop(struct lmtpd *d, const char *arg)
+{
+	(void)arg;
+	return lmtpd_reply(d, 250, "2.0.0", "ok");
+}
+
+static int
+cmd_quit(struct lmtpd *d, const char *arg)
+{
+	(void)arg;
+	if (lmtpd_reply(d, 221, "2.0.0", "bye") < 0)
+		return -1;
+	return CMD_QUIT;
+}
+
+static int
+cmd_vrfy(struct lmtpd *d, const char *arg)
+{
+	(void)arg;
+	return lmtpd_reply(d, 252, "2.5.2", "cannot VRFY; send it and see");
+}
+
+static int
+cmd_smtp(struct lmtpd *d, const char *arg)
+{
+	(void)arg;
+	/* RFC 2033 4.1: an LMTP server answers HELO and EHLO with 500. */
+	return bad(d, 500, "5.5.1", "this is LMTP: say LHLO");
+}
+
+static const struct {
+	const char *verb;
+	int (*run)(struct lmtpd *, const char *);
+} commands[] = {
+	{ "LHLO", cmd_lhlo },
+	{ "MAIL", cmd_mail },
+	{ "RCPT", cmd_rcpt },
+	{ "DATA", cmd_data },
+	{ "RSET", cmd_rset },
+	{ "NOOP", cmd_noop },
+	{ "QUIT", cmd_quit },
+	{ "VRFY", cmd_vrfy },
+	{ "HELO", cmd_smtp },
+	{ "EHLO", cmd_smtp },
+};
+
+static int
+dispatch(struct lmtpd *d, const char *line)
+{
+	size_t i, n = strcspn(line, " ");
+	const char *arg = line + n;
+
+	while (*arg == ' ')
+		arg++;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (n == 4 && strncasecmp(line, commands[i].verb, 4) == 0)
+			return commands[i].run(d, arg);
+	return bad(d, 500, "5.5.2", "command not recognized");
+}
+
+/* The input failed while waiting for a command. */
+static enum lmtpd_event
+input_failed(struct lmtpd *d)
+{
+	struct transport *t = d->t;
+
+	if (t->fault == TF_TIMEOUT || t->fault == TF_DEADLINE) {
+		(void)lmtpd_reply(d, 421, "4.4.2", "timeout waiting for a "
+		    "command; closing");
+		(void)lmtpd_flush(d);
+		fail(d, "no command from %s for %d s", t->peer,
+		    d->idle_timeout_ms / 1000);
+		return LMTPD_FAIL;
+	}
+	if (!d->in_mail)
+		return LMTPD_END;	/* EOF between transactions: done */
+	fail(d, "%s in the middle of a transaction", t->err);
+	return LMTPD_FAIL;
+}
+
+enum lmtpd_event
+lmtpd_next(struct lmtpd *d)
+{
+	char line[TRANSPORT_LINE_MAX + 2];
+	int rc;
+
+	for (;;) {
+		/* Answer when the client has nothing more to say: it may not
+		 * read our replies until it has written its group. */
+		if (!transport_pending(d->t) && lmtpd_flush(d) < 0)
+			return LMTPD_FAIL;
+		if (d->errors > LMTPD_MAX_ERRORS) {
+			(void)lmtpd_reply(d, 421, "4.7.0", "too many errors; "
+			    "closing");
+			(void)lmtpd_flush(d);
+			fail(d, "more than %d bad commands from %s",
+			    LMTPD_MAX_ERRORS, d->t->peer);
+			return LMTPD_FAIL;
+		}
+		if (transport_read_line(d->t, line, sizeof(line),
+		    transport_now_ms() + d->idle_timeout_ms) < 0) {
+			if (d->t->fault != TF_PROTOCOL)
+				return input_failed(d);
+			if (d->trace)
+				log_trace("<-- [%s]", d->t->err);
+			if (bad(d, 500, "5.5.2", strstr(d->t->err, "NUL") ?
+			    "NUL byte in command" : "line too long") < 0)
+				return LMTPD_FAIL;
+			if (transport_skip_line(d->t, transport_now_ms() +
+			    d->idle_timeout_ms) < 0)
+				return input_failed(d);
+			continue;
+		}
+		if (d->trace)
+			log_trace("<-- %s", line);
+		rc = dispatch(d, line);
+		if (rc < 0)
+			return LMTPD_FAIL;
+		if (rc == CMD_DATA)
+			return LMTPD_DATA;
+		if (rc == CMD_QUIT) {
+			(void)lmtpd_flush(d);
+			return LMTPD_END;
+		}
+	}
+}
+
+int
+lmtpd_data_start(struct lmtpd *d)
+{
+	if (lmtpd_reply(d, 354, "", "go ahead; end with <CRLF>.<CRLF>") < 0)
+		return -1;
+	if (d->trace)
+		log_trace("<-- [message]");
+	return lmtpd_flush(d);
+}
+
+int
+lmtpd_body_read(struct lmtpd *d, char *out, size_t cap)
+{
+	const char *p;
+	size_t o = 0, i, n;
+	int avail;
+	char c;
+
+	if (d->body == BODY_DONE)
+		return 0;
+	while (o + 2 <= cap && d->body != BODY_DONE) {
+		if (o > 0 && !transport_buffered(d->t))
+			break;	/* hand over what we have rather than wait */
+		avail = transport_peek(d->t, &p, transport_now_ms() +
+		    d->timeout_ms);
+		if (avail < 0)
+			return fail(d, "%s, reading the message from %s",
+			    d->t->err, d->t->peer);
+		n = (size_t)avail;
+		for (i = 0; i < n && o + 2 <= cap && d->body != BODY_DONE; i++) {
+			c = p[i];
+			switch (d->body) {
+			case BODY_BOL:
+				if (c == '.') {
+					d->body = BODY_DOT;
+					continue;
+				}
+				break;
+			case BODY_DOT:
+				if (c == '\n') {
+					d->body = BODY_DONE;
+					continue;
+				}
+				if (c == '\r') {
+					d->body = BODY_DOTCR;
+					continue;
+				}
+				break;	/* the stuffed dot goes */
+			case BODY_DOTCR:
+				if (c == '\n') {
+					d->body = BODY_DONE;
+					continue;
+				}
+				out[o++] = '\r';	/* ".\r" then data */
+				break;
+			}
+			out[o++] = c;
+			d->body = c == '\n' ? BODY_BOL : BODY_MID;
+		}
+		transport_consume(d->t, i);
+	}
+	return (int)o;
+}

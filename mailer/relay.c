@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * relay.c - LMTP mode: lmtpd.c's transactions delivered through one
+ * kept upstream session.  A recipient is answered 2xx only after the
+ * server answered it 2xx after the final dot; whatever else lmtp-iq
+ * cannot vouch for is a 4xx, so Sendmail keeps that recipient queued.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "relay.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "lmtpd.h"
+#include "log.h"
+#include "message.h"
+#include "session.h"
+
+struct body {
+	struct lmtpd *d;
+	int started;		/* 354 sent to the client */
+};
+
+/* Client body -> upstream body: undo the client's dot-stuffing, then
+ * encode afresh, so what arrives is stuffed exactly once and every line
+ * ends in CRLF whatever the client sent. */
+static int
+relay_body(void *ctx, struct transport *up)
+{
+	static char in[MESSAGE_CHUNK], out[2 * MESSAGE_CHUNK + 2];
+	struct body *b = ctx;
+	struct message_encoder e;
+	size_t o;
+	int n;
+
+	if (lmtpd_data_start(b->d) < 0)
+		return -2;
+	b->started = 1;
+	message_encoder_init(&e);
+	while ((n = lmtpd_body_read(b->d, in, sizeof(in))) > 0) {
+		o = message_encode(&e, (unsigned char *)in, (size_t)n, out);
+		if (transport_write(up, out, o) < 0)
+			return -1;
+	}
+	if (n < 0)
+		return -2;
+	o = message_encode_finish(&e, out);
+	return transport_write(up, out, o) < 0 ? -1 : 0;
+}
+
+/* The rest of the body, when the upstream side gave up on it. */
+static int
+drain(struct lmtpd *d)
+{
+	static char buf[MESSAGE_CHUNK];
+	int n;
+
+	while ((n = lmtpd_body_read(d, buf, sizeof(buf))) > 0)
+		;
+	return n;
+}
+
+/* An outcome as a reply to the client: the server's code, enhanced code
+ * and words, without the code and enhanced code its text starts with. */
+static int
+answer(struct lmtpd *d, const struct outcome *o, int have_verdict)
+{
+	char words[REPLY_TEXT_MAX + 16];
+	const char *p = o->text;
+
+	if (have_verdict) {
+		p += strspn(p, "0123456789");
+		p += strspn(p, " -");
+		if (strncmp(p, o->dsn, strlen(o->dsn)) == 0)
+			p += strlen(o->dsn);
+		p += strspn(p, " ");
+		return lmtpd_reply(d, o->code, o->dsn, p);
+	}
+	snprintf(words, sizeof(words), "lmtp-iq: %s", p);
+	return lmtpd_reply(d, o->code, o->dsn, words);
+}
+
+/* One transaction.  -1 when the client is gone or out of step. */
+static int
+transaction(struct session *s, struct lmtpd *d)
+{
+	struct lmtp_rcpt *rcpts;
+	struct body b = { .d = d };
+	struct outcome o;
+	struct lmtp_txn x;
+	size_t i, known = 0;
+	int rc, ok = 0;
+
+	if (lmtpd_flush(d) < 0)
+		return -1;
+	rcpts = calloc(d->nrcpts, sizeof(*rcpts));
+	if (rcpts == NULL) {
+		log_mail(LOG_ERR, "out of memory; the message stays queued");
+		(void)lmtpd_reply(d, 451, "4.3.0", "lmtp-iq: out of memory");
+		return 0;
+	}
+	for (i = 0; i < d->nrcpts; i++)
+		rcpts[i].addr = d->rcpts[i];
+	x = (struct lmtp_txn){ .sender = d->sender, .size = d->size,
+		.rcpts = rcpts, .nrcpts = d->nrcpts, .body = relay_body,
+		.body_ctx = &b };
+	rc = session_deliver(s, &x);
+	if (rc == LMTP_EINPUT) {
+		log_mail(LOG_NOTICE, "from=<%s>: %s; nothing delivered, the "
+		    "message stays queued", d->sender, d->err);
+		goto out;
+	}
+	for (i = 0; i < d->nrcpts; i++)
+		known += rcpts[i].have_verdict;
+	if (!b.started && known == 0) {
+		/* Nothing reached a recipient: refuse DATA, no body comes. */
+		session_outcome(s, &rcpts[0], &o);
+		ok = answer(d, &o, 0) == 0;
+		for (i = 0; i < d->nrcpts; i++)
+			session_report(s, &rcpts[i], 0);
+		goto out;
+	}
+	if ((!b.started && lmtpd_data_start(d) < 0) || drain(d) < 0) {
+		log_mail(LOG_NOTICE, "from=<%s>: %s", d->sender, d->err);
+		goto out;
+	}
+	ok = 1;
+	for (i = 0; i < d->nrcpts && ok; i++) {
+		session_outcome(s, &rcpts[i], &o);
+		ok = answer(d, &o, rcpts[i].have_verdict) == 0;
+		session_report(s, &rcpts[i], 0);
+	}
+out:
+	free(rcpts);
+	return ok ? 0 : -1;
+}
+
+static void
+our_name(const struct config *cfg, char *buf, size_t cap)
+{
+	if (cfg->lhlo_name[0])
+		snprintf(buf, cap, "%s", cfg->lhlo_name);
+	else if (gethostname(buf, cap) != 0 || buf[0] == '\0')
+		snprintf(buf, cap, "localhost");
+	buf[cap - 1] = '\0';
+}
+
+int
+relay_serve(const struct config *cfg, int verbose)
+{
+	struct transport client;
+	struct session s;
+	struct lmtpd d;
+	enum lmtpd_event ev = LMTPD_FAIL;
+	char name[256];
+
+	our_name(cfg, name, sizeof(name));
+	transport_attach(&client, STDIN_FILENO, STDOUT_FILENO, "the client",
+	    cfg->timeout * 1000);
+	lmtpd_init(&d, &client, name, cfg->idle_timeout * 1000,
+	    cfg->timeout * 1000, verbose);
+	session_init(&s, cfg, verbose, 1);
+	if (lmtpd_greet(&d) == 0) {
+		while ((ev = lmtpd_next(&d)) == LMTPD_DATA) {
+			if (transaction(&s, &d) < 0) {
+				ev = LMTPD_FAIL;
+				break;
+			}
+			lmtpd_txn_end(&d);
+		}
+		if (ev == LMTPD_END && lmtpd_flush(&d) < 0)
+			ev = LMTPD_FAIL;
+	}
+	session_close(&s);
+	if (ev != LMTPD_END)
+		log_fail("LMTP mode: %s; what was not answered stays queued",
+		    d.err);
+	lmtpd_free(&d);
+	return ev == LMTPD_END ? EX_OK : EX_TEMPFAIL;
+}

@@ -11,6 +11,7 @@
 #include <syslog.h>
 
 static int syslog_on;
+static int trace_to_syslog;	/* stderr is not ours to write to */
 
 void
 log_init(int use_syslog)
@@ -61,8 +62,17 @@ log_trace(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline("", fmt, ap);
+	if (!trace_to_syslog)
+		vline("", fmt, ap);
+	else if (syslog_on)
+		vsyslog(LOG_DEBUG, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_trace_syslog(void)
+{
+	trace_to_syslog = 1;
 }
 
 void

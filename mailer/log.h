@@ -21,6 +21,10 @@ void log_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A protocol line on stderr; callers check the trace flag themselves. */
 void log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* From now on the trace goes to syslog (LOG_DEBUG), when it is on:
+ * stderr is the LMTP stream itself. */
+void log_trace_syslog(void);
+
 /* One LOG_MAIL line when syslog is enabled. */
 void log_mail(int priority, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

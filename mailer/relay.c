@@ -8,9 +8,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "relay.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -139,6 +141,31 @@ out:
 	return ok ? 0 : -1;
 }
 
+/* Sendmail gives a mailer's stderr the same pipe as its stdout: in LMTP
+ * mode a line there would land in the middle of the dialogue.  Then
+ * stderr goes to /dev/null and the -v trace to syslog.  0 or -1. */
+static int
+quiet_stderr(void)
+{
+	struct stat out, err;
+	int fd;
+
+	if (fstat(STDOUT_FILENO, &out) < 0 || fstat(STDERR_FILENO, &err) < 0)
+		return -1;
+	if (out.st_dev != err.st_dev || out.st_ino != err.st_ino ||
+	    isatty(STDERR_FILENO))
+		return 0;	/* a person at a terminal reads both */
+	if ((fd = open("/dev/null", O_WRONLY)) < 0)
+		return -1;
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	log_trace_syslog();
+	return 0;
+}
+
 static void
 our_name(const struct config *cfg, char *buf, size_t cap)
 {
@@ -158,6 +185,11 @@ relay_serve(const struct config *cfg, int verbose)
 	enum lmtpd_event ev = LMTPD_FAIL;
 	char name[256];
 
+	if (quiet_stderr() < 0) {
+		log_mail(LOG_ERR, "LMTP mode: cannot move stderr off the LMTP "
+		    "stream; nothing served");
+		return EX_TEMPFAIL;
+	}
 	our_name(cfg, name, sizeof(name));
 	transport_attach(&client, STDIN_FILENO, STDOUT_FILENO, "the client",
 	    cfg->timeout * 1000);

@@ -7,6 +7,7 @@
 #
 # Needs cyrus.bash's Cyrus running (CYRUS_SOCK).  Bounces to
 # anything@capture.test are appended to $SM_DIR/captured.
+# SM_IQ_MODE=lmtp builds the mailer in LMTP mode (lmtp-iq -l, F=mzX).
 # SM_IQ_ARGS replaces the mailer's A= (DIR stands for the temp dir), and
 # SM_MAILERTABLE adds mailertable lines.  SM_ACCESS_DB=no leaves the
 # access map out.  SM_NOTICE_SENDERS is the notice sender list, given to
@@ -59,10 +60,13 @@ sendmail_setup() {
 	# The capture mailer appends each message it gets, then a separator.
 	printf '#!/bin/sh\ncat >> %s/captured\necho ===== >> %s/captured\n' "$d" "$d" > "$d/bin/capture"
 	chmod 755 "$d/bin/capture"
-	local args=${SM_IQ_ARGS:-'lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u'}
+	local mode=${SM_IQ_MODE:-argv} args
+	args='lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u'
+	[ "$mode" = lmtp ] && args='lmtp-iq -l -C DIR/lmtp-iq.conf'
+	args=${SM_IQ_ARGS:-$args}
 	local access="FEATURE(\`access_db', \`hash -T<TMPF> $d/access')"
 	[ "${SM_ACCESS_DB:-yes}" = no ] && access=
-	sed -e "s|@IQ_ARGS@|${args//DIR/$d}|" -e "s|@DIR@|$d|g" -e "s|@CYRUS_SOCK@|$CYRUS_SOCK|g" \
+	sed -e "s|@IQ_ARGS@|${args//DIR/$d}|" -e "s|@IQ_MODE@|$mode|" -e "s|@DIR@|$d|g" -e "s|@CYRUS_SOCK@|$CYRUS_SOCK|g" \
 		-e "s|@ACCESS_DB@|$access|" -e "s|@NOTICE_SENDERS@|$SM_NOTICE_SENDERS|" \
 		"$TOP/tests/fixtures/${SM_MC:-test.mc}" > "$d/test.mc"
 	# SM_MC_LINES: a file of .mc lines for the @README_LINES@ marker.

@@ -1,0 +1,361 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# LMTP mode (-l) on both sides: the test plays Sendmail on stdin and
+# reads the replies on stdout; the scripted fake server plays Cyrus.
+# Exact replies, exact bytes upstream, the client's mistakes and the
+# server's faults.
+
+load helpers/common
+load helpers/fake
+
+setup() {
+	IN=$(make_tmp lmode)
+}
+
+teardown() {
+	fake_teardown
+	rm -rf "$IN"
+}
+
+# client LINE...: the client's input, each LINE ending in CRLF.
+client() {
+	printf '%s\r\n' "$@" > "$IN/in"
+}
+
+# serve [ARGS...]: lmtp-iq -l on $IN/in against the fake server; replies
+# in $IN/out (CRs removed), stderr in $IN/err, exit in $status.
+serve() {
+	status=0
+	"$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@" \
+		< "$IN/in" > "$IN/out.raw" 2> "$IN/err" || status=$?
+	tr -d '\r' < "$IN/out.raw" > "$IN/out"
+}
+
+# The replies, one a line, without the greeting and the LHLO reply.
+replies() {
+	grep -v '^220 \|^250-\|^250 SIZE$' "$IN/out"
+}
+
+# The upstream server's usual opening and a pipelined envelope.
+upstream_envelope() {	# upstream_envelope RCPT...
+	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	echo 'expect MAIL FROM:<n@example.test>'
+	local r
+	for r in "$@"; do echo "expect RCPT TO:<$r> IGNOREQUOTA"; done
+	echo 'expect DATA'
+}
+
+no_upstream() {	# a config whose server nobody listens on
+	FAKE_DIR=$(make_tmp fake)
+	printf 'lhlo_name = client.test\nsyslog = no\ntimeout = 2\n' > "$FAKE_DIR/conf"
+}
+
+@test "lmtp mode: the greeting and LHLO offer PIPELINING, ENHANCEDSTATUSCODES, 8BITMIME, SIZE and nothing else" {
+	no_upstream
+	client 'LHLO sendmail.test' 'QUIT'
+	serve
+	assert_status 0
+	[ "$(cat "$IN/out")" = "220 client.test LMTP lmtp-iq ready
+250-client.test
+250-PIPELINING
+250-ENHANCEDSTATUSCODES
+250-8BITMIME
+250 SIZE
+221 2.0.0 bye" ]
+	# Every line ends in CRLF.
+	[ "$(grep -c $'\r$' "$IN/out.raw")" -eq 7 ]
+}
+
+@test "lmtp mode: a pipelined transaction is relayed; each recipient gets the server's own reply after the dot, in order" {
+	{ upstream_envelope alice bob nosuch carol
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 550-Mailbox unknown.'; echo 'send 550 5.1.1 User unknown'
+	  echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go ahead'; echo 'data'
+	  echo 'send 250 2.1.5 Ok stored'
+	  echo 'send 452 4.2.2 Over quota'
+	  echo 'send 250 2.1.5 Ok stored for carol'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	client 'LHLO sendmail.test' 'MAIL FROM:<n@example.test> SIZE=40 BODY=8BITMIME' \
+		'RCPT TO:<alice>' 'RCPT TO:<bob>' 'RCPT TO:<nosuch>' 'RCPT TO:<carol>' 'DATA' \
+		'Subject: x' '' 'body' '.' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	[ "$(replies)" = "250 2.1.0 sender ok
+250 2.1.5 recipient ok
+250 2.1.5 recipient ok
+250 2.1.5 recipient ok
+250 2.1.5 recipient ok
+354 go ahead; end with <CRLF>.<CRLF>
+250 2.1.5 Ok stored
+452 4.2.2 Over quota
+550 5.1.1 User unknown (Mailbox unknown.)
+250 2.1.5 Ok stored for carol
+221 2.0.0 bye" ]
+	# Upstream: the envelope with IGNOREQUOTA (no SIZE or BODY: this
+	# server offers neither), the body, the dot, and no QUIT pipelined
+	# behind it (the session is kept) - QUIT comes at the end.
+	assert_file_bytes "$FAKE_DIR/record" "${WIRE_LHLO}MAIL FROM:<n@example.test>"$'\r\n'"RCPT TO:<alice> IGNOREQUOTA"$'\r\n'"RCPT TO:<bob> IGNOREQUOTA"$'\r\n'"RCPT TO:<nosuch> IGNOREQUOTA"$'\r\n'"RCPT TO:<carol> IGNOREQUOTA"$'\r\n'"DATA"$'\r\n'"Subject: x"$'\r\n\r\n'"body"$'\r\n'"."$'\r\n'"QUIT"$'\r\n'
+}
+
+@test "lmtp mode: the body arrives stuffed exactly once; bare LF lines become CRLF; a dot line cannot end it early" {
+	{ upstream_envelope alice
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	# "..x" is a stuffed ".x"; "..": a stuffed "."; ".\rQUIT" is an
+	# unstuffed line the client should have doubled; "a\n" a bare LF.
+	printf 'LHLO s\r\nMAIL FROM:<n@example.test>\r\nRCPT TO:<alice>\r\nDATA\r\n..x\r\n..\r\n.\rQUIT\r\na\nb\r\n.\r\nQUIT\r\n' > "$IN/in"
+	serve
+	assert_status 0
+	fake_finish
+	body=$(sed -n '/^DATA\r$/,$p' "$FAKE_DIR/record" | tail -n +2 | od -An -c | tr -s ' ')
+	[ "$body" = "$(printf '..x\r\n..\r\n\rQUIT\r\na\r\nb\r\n.\r\nQUIT\r\n' | od -An -c | tr -s ' ')" ]
+	[ "$(grep -c $'^\\.\r$' "$FAKE_DIR/record")" -eq 1 ]
+}
+
+@test "lmtp mode: two transactions share one upstream session, RSET between them" {
+	{ upstream_envelope alice
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 first'
+	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
+	  echo 'expect MAIL FROM:<n@example.test>'; echo 'expect RCPT TO:<bob> IGNOREQUOTA'
+	  echo 'expect DATA'
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 second'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
+		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	[ "$(replies | grep -c '^354 ')" -eq 2 ]
+	replies | grep -q '^250 2.1.5 first$'
+	replies | grep -q '^250 2.1.5 second$'
+	[ "$(grep -c '^LHLO' "$FAKE_DIR/record")" -eq 1 ]
+}
+
+@test "lmtp mode: an upstream that went away between transactions is opened again before the next one" {
+	{ upstream_envelope alice
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 first'
+	  echo 'close'
+	  echo 'accept'
+	  upstream_envelope bob
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 second'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
+		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	replies | grep -q '^250 2.1.5 first$'
+	replies | grep -q '^250 2.1.5 second$'
+}
+
+@test "lmtp mode: upstream down refuses DATA with 451 4.4.1 and takes no body; the session goes on" {
+	no_upstream
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'RSET' 'NOOP' 'QUIT'
+	serve -s "unix:$FAKE_DIR/nobody"
+	assert_status 0
+	[ "$(replies)" = "250 2.1.0 sender ok
+250 2.1.5 recipient ok
+451 4.4.1 lmtp-iq: cannot connect to unix:$FAKE_DIR/nobody: No such file or directory
+250 2.0.0 ok
+250 2.0.0 ok
+221 2.0.0 bye" ]
+}
+
+@test "lmtp mode: IGNOREQUOTA required but not offered refuses DATA with 451 4.3.5" {
+	{ lhlo_offering PIPELINING ENHANCEDSTATUSCODES
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	replies | grep -q '^451 4.3.5 lmtp-iq: .*does not advertise IGNOREQUOTA'
+	! grep -q '^MAIL' "$FAKE_DIR/record"
+}
+
+@test "lmtp mode: the upstream connection drops during the body: the body is read to its end, every recipient 451, no dot upstream" {
+	{ upstream_envelope alice bob
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'expect 0*'; echo 'close'; } | fake_start
+	# (The body follows DATA at once here: the upstream takes a line of
+	# it first, so that lmtp-iq has answered 354 when it breaks.)
+	{ printf 'LHLO s\r\nMAIL FROM:<n@example.test>\r\nRCPT TO:<alice>\r\nRCPT TO:<bob>\r\nDATA\r\n'
+	  for _ in $(seq 1 20000); do printf '%078d\r\n' 0; done
+	  printf '.\r\nNOOP\r\nQUIT\r\n'; } > "$IN/in"
+	serve
+	assert_status 0
+	fake_finish
+	[ "$(replies | grep -c '^451 4.4.2 lmtp-iq: ')" -eq 2 ]
+	replies | tail -2 | head -1 | grep -q '^250 2.0.0 ok$'	# NOOP: still in step
+	! grep -q $'^\\.\r$' "$FAKE_DIR/record"
+}
+
+@test "lmtp mode: no reply after the dot is 451 and says a retry may deliver twice" {
+	{ upstream_envelope alice
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'stall'; } | fake_start
+	printf 'timeout = 1\n' >> "$FAKE_DIR/conf"
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'x' '.' 'QUIT'
+	serve
+	assert_status 0
+	replies | grep -q '^451 4.4.2 lmtp-iq: timeout after 1 s waiting for the reply to the final dot for <alice>.*a retry may deliver it twice$'
+}
+
+@test "lmtp mode: garbage from upstream leaves every recipient without a verdict: DATA 451 4.5.0" {
+	{ upstream_envelope alice
+	  echo 'send 250 2.1.0 ok'; echo 'send hello there'; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
+	serve
+	assert_status 0
+	replies | grep -q '^451 4.5.0 lmtp-iq: garbage from '
+	replies | tail -1 | grep -q '^221 '
+}
+
+@test "lmtp mode: commands out of sequence and malformed ones get 5xx and reach nobody" {
+	no_upstream
+	client 'MAIL FROM:<a@b>' 'HELO s' 'EHLO s' 'LHLO' 'LHLO s' 'RCPT TO:<alice>' 'DATA' \
+		'MAIL FROM:a@b' 'MAIL FROM:<a b@c>' 'MAIL FROM:<a@b> AUTH=<>' 'MAIL FROM:<a@b> SIZE=x' \
+		'MAIL FROM:<a@b>' 'MAIL FROM:<a@b>' 'RCPT TO:<>' 'RCPT TO:<x@y> NOTIFY=NEVER' \
+		'RCPT TO:<x>y@z>' 'DATA' 'DATA now' 'VRFY alice' 'EXPN list' 'QUIT'
+	serve -s "unix:$FAKE_DIR/nobody"
+	assert_status 0
+	[ "$(replies)" = "503 5.5.1 LHLO first
+500 5.5.1 this is LMTP: say LHLO
+500 5.5.1 this is LMTP: say LHLO
+501 5.5.4 LHLO needs a host name
+503 5.5.1 MAIL first
+503 5.5.1 MAIL first
+501 5.1.7 the address must be in angle brackets
+501 5.1.7 unquoted space in address
+555 5.5.4 unsupported parameter
+555 5.5.4 bad SIZE
+250 2.1.0 sender ok
+503 5.5.1 nested MAIL command
+501 5.1.3 empty recipient
+555 5.5.4 unsupported parameter
+501 5.1.3 text right after the closing angle bracket
+503 5.5.1 no valid recipients
+503 5.5.1 no valid recipients
+252 2.5.2 cannot VRFY; send it and see
+500 5.5.2 command not recognized
+221 2.0.0 bye" ]
+}
+
+@test "lmtp mode: a line too long or with a NUL is refused and the session stays in step" {
+	no_upstream
+	{ printf 'LHLO s\r\nNOOP %05000d\r\n' 0; printf 'NO\0OP\r\n'; printf 'NOOP\r\nQUIT\r\n'; } > "$IN/in"
+	serve
+	assert_status 0
+	[ "$(replies)" = "500 5.5.2 line too long
+500 5.5.2 NUL byte in command
+250 2.0.0 ok
+221 2.0.0 bye" ]
+}
+
+@test "lmtp mode: control bytes in an address are refused; nothing but well-formed commands goes upstream" {
+	{ upstream_envelope 'x@y'
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'LHLO s\r\nMAIL FROM:<n@example.test>\r\nRCPT TO:<a\rRSET@b>\r\nRCPT TO:<a\x01b>\r\nRCPT TO:<x@y>\r\nDATA\r\nz\r\n.\r\nQUIT\r\n' > "$IN/in"
+	serve
+	assert_status 0
+	fake_finish
+	replies | grep -q '^501 5.1.3 line break in address$'
+	replies | grep -q '^501 5.1.3 control character in address$'
+	# Upstream saw exactly the expected commands (fake_finish) and no RSET.
+	! grep -q 'RSET' "$FAKE_DIR/record"
+}
+
+@test "lmtp mode: more than 1000 recipients: the rest get 452 4.5.3" {
+	no_upstream
+	{ printf 'LHLO s\r\nMAIL FROM:<a@b>\r\n'
+	  for i in $(seq 1 1002); do printf 'RCPT TO:<u%s>\r\n' "$i"; done
+	  printf 'QUIT\r\n'; } > "$IN/in"
+	serve
+	assert_status 0
+	[ "$(grep -c '^250 2.1.5 ' "$IN/out")" -eq 1000 ]
+	[ "$(grep -c '^452 4.5.3 too many recipients$' "$IN/out")" -eq 2 ]
+}
+
+@test "lmtp mode: after 20 bad commands the session ends with 421, exit 75" {
+	no_upstream
+	client 'LHLO s' $(for _ in $(seq 1 25); do echo BOGUS; done) 'QUIT'
+	serve
+	assert_status 75
+	grep -q '^421 4.7.0 too many errors; closing$' "$IN/out"
+	[ "$(grep -c '^500 ' "$IN/out")" -eq 21 ]
+	grep -q 'more than 20 bad commands' "$IN/err"
+}
+
+@test "lmtp mode: a client that goes silent gets 421 after idle_timeout, exit 75" {
+	no_upstream
+	printf 'idle_timeout = 1\n' >> "$FAKE_DIR/conf"
+	mkfifo "$IN/fifo"
+	{ printf 'LHLO s\r\n'; sleep 5; } > "$IN/fifo" &
+	writer=$!
+	status=0
+	"$LMTP_IQ" -l -C "$FAKE_DIR/conf" < "$IN/fifo" > "$IN/out" 2> "$IN/err" || status=$?
+	stop_pid "$writer"
+	assert_status 75
+	grep -q $'^421 4.4.2 timeout waiting for a command; closing\r$' "$IN/out"
+	grep -q 'no command from the client for 1 s' "$IN/err"
+}
+
+@test "lmtp mode: end of input between transactions is a clean end; in the middle of one it is 75" {
+	{ upstream_envelope alice
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'x' '.'
+	serve
+	assert_status 0
+	fake_finish
+	no_upstream
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>'
+	serve
+	assert_status 75
+	grep -q 'in the middle of a transaction' "$IN/err"
+}
+
+@test "lmtp mode: end of input in the body: no dot upstream, nothing stored, exit 75" {
+	{ upstream_envelope alice
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; } | fake_start
+	printf 'LHLO s\r\nMAIL FROM:<n@example.test>\r\nRCPT TO:<alice>\r\nDATA\r\npartial\r\n' > "$IN/in"
+	serve
+	assert_status 75
+	fake_finish
+	! grep -q $'^\\.\r$' "$FAKE_DIR/record"
+	grep -q 'reading the message' "$IN/err"
+}
+
+@test "lmtp mode: with stderr on the same pipe as stdout (as Sendmail runs it), -v stays off the LMTP stream" {
+	no_upstream
+	client 'LHLO s' 'NOOP' 'QUIT'
+	status=0
+	"$LMTP_IQ" -l -v -C "$FAKE_DIR/conf" < "$IN/in" > "$IN/out" 2>&1 || status=$?
+	assert_status 0
+	[ "$(tr -d '\r' < "$IN/out" | grep -cv '^2[25]0[- ]\|^221 ')" -eq 0 ]
+	# With stderr apart, the trace shows both sides.
+	serve -v
+	grep -q '^<-- NOOP$' "$IN/err"
+	grep -q '^--> 250 2.0.0 ok$' "$IN/err"
+}
+
+@test "lmtp mode: -l takes neither -f nor recipients, and not -n" {
+	run "$LMTP_IQ" -l alice
+	assert_status 75
+	assert_output_has '-l takes the envelope over LMTP'
+	run "$LMTP_IQ" -l -f x@y
+	assert_status 75
+	run "$LMTP_IQ" -l -n
+	assert_status 64
+	assert_output_has '-n and -l do not go together'
+}

@@ -45,7 +45,8 @@ ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/auth.c mailer/message.c mailer/status.c mailer/log.c \
-       mailer/policy.c mailer/address.c mailer/session.c
+       mailer/policy.c mailer/address.c mailer/session.c mailer/lmtpd.c \
+       mailer/relay.c
 OBJS = $(SRCS:.c=.o)
 LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq
@@ -58,7 +59,7 @@ TOOLS_CFLAGS = -std=c11 $(WARN) $(OPT) $(HARDEN) $(CFLAGS)
 # make fuzz: each libFuzzer target for FUZZ_SECONDS (clang, tests only).
 FUZZ_SECONDS ?= 60
 FUZZ_CC     ?= clang
-FUZZ_TARGETS = reply config encoder
+FUZZ_TARGETS = reply config encoder lmtpd
 FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/bin/fuzz_%)
 FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all $(SASL_CFLAGS) -DVERSION='"fuzz"'

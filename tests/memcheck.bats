@@ -68,3 +68,30 @@ checked() {
 	assert_status 0
 	assert_output_has '30 cases, 0 failed'
 }
+
+@test "memcheck: LMTP mode, two transactions (one refused at DATA, one relayed) and a client mistake" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<n@x>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
+	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 550 5.1.1 no'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
+	  echo 'expect RSET'; echo 'close'
+	  echo 'accept'; lhlo_offering PIPELINING ENHANCEDSTATUSCODES
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'LHLO s\r\nMAIL FROM:<n@x>\r\nRCPT TO:<alice>\r\nRCPT TO:<bob>\r\nDATA\r\n..a\r\n.\r\nBOGUS\r\nMAIL FROM:<n@x>\r\nRCPT TO:<carol>\r\nDATA\r\nQUIT\r\n' > "$MSG/in"
+	run checked -v -l < "$MSG/in"
+	assert_status 0
+	assert_output_has '550 5.1.1 no'
+	assert_output_has '451 4.3.5'
+	fake_finish
+}
+
+@test "memcheck: LMTP mode, the client leaves in the middle of the body" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<n@x>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'; } | fake_start
+	printf 'LHLO s\r\nMAIL FROM:<n@x>\r\nRCPT TO:<alice>\r\nDATA\r\npart' > "$MSG/in"
+	run checked -l < "$MSG/in"
+	assert_status 75
+	fake_finish
+}

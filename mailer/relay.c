@@ -111,11 +111,8 @@ transaction(struct session *s, struct lmtpd *d)
 		.rcpts = rcpts, .nrcpts = d->nrcpts, .body = relay_body,
 		.body_ctx = &b };
 	rc = session_deliver(s, &x);
-	if (rc == LMTP_EINPUT) {
-		log_mail(LOG_NOTICE, "from=<%s>: %s; nothing delivered, the "
-		    "message stays queued", d->sender, d->err);
-		goto out;
-	}
+	if (rc == LMTP_EINPUT)
+		goto out;	/* the client is gone: relay_serve says so */
 	for (i = 0; i < d->nrcpts; i++)
 		known += rcpts[i].have_verdict;
 	if (!b.started && known == 0) {
@@ -126,10 +123,8 @@ transaction(struct session *s, struct lmtpd *d)
 			session_report(s, &rcpts[i], 0);
 		goto out;
 	}
-	if ((!b.started && lmtpd_data_start(d) < 0) || drain(d) < 0) {
-		log_mail(LOG_NOTICE, "from=<%s>: %s", d->sender, d->err);
+	if ((!b.started && lmtpd_data_start(d) < 0) || drain(d) < 0)
 		goto out;
-	}
 	ok = 1;
 	for (i = 0; i < d->nrcpts && ok; i++) {
 		session_outcome(s, &rcpts[i], &o);

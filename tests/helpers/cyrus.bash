@@ -6,7 +6,8 @@
 #
 # Users alice bob carol dave erin are created on first delivery with a
 # 10 KiB quota.  The harness runs as root; master drops to user cyrus.
-# CYRUS_USERS replaces that list; CYRUS_EXTRA_CONF is appended to imapd.conf.
+# CYRUS_USERS replaces that list, CYRUS_QUOTA (KiB) the quota;
+# CYRUS_EXTRA_CONF is appended to imapd.conf.
 
 CYRUS_LIB=/usr/lib/cyrus/bin
 CYRUS_ADMIN_PASSWORD=cyrus-admin-pw
@@ -37,7 +38,7 @@ cyrus_write_config() {
 	lmtpsocket: $d/socket/lmtp
 	servername: cyrus.test
 	autocreate_post: 1
-	autocreate_quota: 10
+	autocreate_quota: ${CYRUS_QUOTA:-10}
 	autocreate_users: ${CYRUS_USERS:-alice bob carol dave erin}
 	duplicatesuppression: 0
 	admins: cyrus

@@ -109,7 +109,7 @@ check:
 	BATS="$(BATS)" tests/run-suites $(SUITES)
 
 tests/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out mailer/main.c,$(SRCS)) \
-    mailer/*.h tests/unit/encoder_ref.h | need-sasl
+    mailer/*.h tests/unit/encoder_ref.h tests/fuzz/pair.h | need-sasl
 	@mkdir -p tests/fuzz/bin
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(filter-out mailer/main.c,$(SRCS)) \
 	    $(SASL_LIBS)

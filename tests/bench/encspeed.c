@@ -78,17 +78,51 @@ digest(unsigned long long h, const char *p, size_t n)
 	return (h * 31 + n) ^ (n ? (unsigned char)p[n - 1] : 0);
 }
 
+/* The two encoders behind one signature. */
+static struct message_encoder enc;
+static struct bytewise bw;
+
+static size_t
+encode_memchr(const unsigned char *in, size_t n, char *out)
+{
+	return message_encode(&enc, in, n, out);
+}
+
+static size_t
+encode_bytewise(const unsigned char *in, size_t n, char *out)
+{
+	return bytewise_encode(&bw, in, n, out);
+}
+
+/* One timed pass over in[0..n) in MESSAGE_CHUNK reads: seconds, and the
+ * output's length and digest. */
+static double
+timed(size_t (*encode)(const unsigned char *, size_t, char *),
+    const unsigned char *in, size_t n, size_t *total, unsigned long long *h)
+{
+	static char out[2 * MESSAGE_CHUNK + 2];
+	size_t off, len, o;
+	double t0 = now();
+
+	*total = 0;
+	*h = 0;
+	for (off = 0; off < n; off += len) {
+		len = n - off < MESSAGE_CHUNK ? n - off : MESSAGE_CHUNK;
+		o = encode(in + off, len, out);
+		*total += o;
+		*h = digest(*h, out, o);
+	}
+	return now() - t0;
+}
+
 int
 main(int argc, char **argv)
 {
-	static char out[2 * MESSAGE_CHUNK + 2];
 	unsigned char *in;
 	struct stat st;
-	size_t n, off, len, total_a = 0, total_b = 0;
-	unsigned long long ha = 0, hb = 0;
-	struct message_encoder e;
-	struct bytewise b = { 1, 0 };
-	double t0, ta, tb;
+	size_t n, total_a, total_b;
+	unsigned long long ha, hb;
+	double ta, tb;
 	int fd;
 
 	if (argc != 2 || (fd = open(argv[1], O_RDONLY)) < 0 ||
@@ -101,28 +135,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "encspeed: cannot read %s\n", argv[1]);
 		return 2;
 	}
-	/* Warm the input and the caches with one untimed pass each way. */
-	message_encoder_init(&e);
-	for (off = 0; off < n; off += MESSAGE_CHUNK)
-		(void)message_encode(&e, in + off, n - off < MESSAGE_CHUNK ?
-		    n - off : MESSAGE_CHUNK, out);
-	message_encoder_init(&e);
-	t0 = now();
-	for (off = 0; off < n; off += len) {
-		len = n - off < MESSAGE_CHUNK ? n - off : MESSAGE_CHUNK;
-		len = message_encode(&e, in + off, len, out), total_a += len;
-		ha = digest(ha, out, len);
-		len = n - off < MESSAGE_CHUNK ? n - off : MESSAGE_CHUNK;
-	}
-	ta = now() - t0;
-	t0 = now();
-	for (off = 0; off < n; off += len) {
-		len = n - off < MESSAGE_CHUNK ? n - off : MESSAGE_CHUNK;
-		len = bytewise_encode(&b, in + off, len, out), total_b += len;
-		hb = digest(hb, out, len);
-		len = n - off < MESSAGE_CHUNK ? n - off : MESSAGE_CHUNK;
-	}
-	tb = now() - t0;
+	/* Warm the input and the caches with one untimed pass. */
+	message_encoder_init(&enc);
+	(void)timed(encode_memchr, in, n, &total_a, &ha);
+	message_encoder_init(&enc);
+	ta = timed(encode_memchr, in, n, &total_a, &ha);
+	bw.at_bol = 1;
+	tb = timed(encode_bytewise, in, n, &total_b, &hb);
 	printf("memchr %.0f\nbytewise %.0f\nratio %.2f\nidentical %s\n",
 	    (double)n / ta / 1e6, (double)n / tb / 1e6, tb / ta,
 	    total_a == total_b && ha == hb ? "yes" : "no");

@@ -19,6 +19,7 @@
 #include "../../mailer/address.h"
 #include "../../mailer/lmtpd.h"
 #include "../../mailer/message.h"
+#include "pair.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -66,24 +67,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct transport t;
 	struct lmtpd d;
 	size_t i;
-	int sv[2], buf = 1 << 20;
+	int sv[2];
 
-	if (size > 20000 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+	if (size > 20000 || fuzz_pair(data, size, &t, sv) < 0)
 		return 0;
-	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	if (size > 0 && write(sv[1], data, size) != (ssize_t)size) {
-		close(sv[0]);
-		close(sv[1]);
-		return 0;
-	}
-	shutdown(sv[1], SHUT_WR);
-	memset(&t, 0, sizeof(t));
-	t.fd = t.wfd = sv[0];
-	t.io_timeout_ms = 100;
-	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-	strcpy(t.peer, "fuzz");
 	lmtpd_init(&d, &t, "fuzz.test", 100, 100, 0);
 	if (lmtpd_greet(&d) == 0) {
 		while (lmtpd_next(&d) == LMTPD_DATA) {

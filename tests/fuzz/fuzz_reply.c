@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../mailer/lmtp.h"
+#include "pair.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,25 +24,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct transport t;
 	struct lmtp l;
 	struct reply r;
-	int sv[2], buf = 1 << 20;
+	int sv[2];
 
-	if (size > 200000 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+	if (size > 200000 || fuzz_pair(data, size, &t, sv) < 0)
 		return 0;
-	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	if (size > 0 && write(sv[1], data, size) != (ssize_t)size) {
-		close(sv[0]);
-		close(sv[1]);
-		return 0;
-	}
-	/* EOF after the data (no waiting for more), while our commands
-	 * can still be written. */
-	shutdown(sv[1], SHUT_WR);
-	memset(&t, 0, sizeof(t));
 	memset(&l, 0, sizeof(l));
-	t.fd = t.wfd = sv[0];
-	t.io_timeout_ms = 100;
-	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 	strcpy(t.peer, "unix:fuzz");
 	l.timeout_ms = 100;
 	l.data_timeout_ms = 100;

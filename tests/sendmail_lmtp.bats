@@ -63,12 +63,17 @@ dsn_of() {
 
 @test "sendmail LMTP mode: alice (over quota) and bob stored once each; nosuchuser bounces with 5.1.1 and Cyrus's reply" {
 	a=$(cyrus_count alice) b=$(cyrus_count bob)
+	printf '.hidden line\n' >> "$MSG/notice"
 	run sm -odi -f notices@capture.test alice@notices.example.test \
 		bob@notices.example.test nosuchuser@notices.example.test < "$MSG/notice"
 	assert_status 69	# sendmail -odi reports the bounce it sent
 	[ "$(cyrus_count alice)" -eq $((a + 1)) ]
 	[ "$(cyrus_count bob)" -eq $((b + 1)) ]
 	[ "$(sm_queued)" -eq 0 ]
+	# Sendmail dot-stuffed the body (F=X), lmtp-iq passed it on stuffed
+	# once: Cyrus stores the line as it was written.
+	grep -q $'^\\.hidden line\r$' "$(cyrus_newest bob)"
+	grep -q $'^Please make room.\r$' "$(cyrus_newest bob)"
 	# One lmtp-iq for the whole message.
 	[ "$(wc -l < "$SM_DIR/starts")" -eq 1 ]
 	run dsn_of nosuchuser@notices.example.test

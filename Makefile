@@ -19,9 +19,10 @@ SUITES    ?=
 SANITIZE  ?=
 WERROR    ?=
 
-SASL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsasl2 2>/dev/null)
-SASL_LIBS   := $(shell $(PKG_CONFIG) --libs libsasl2 2>/dev/null)
-SASL_FOUND  := $(shell $(PKG_CONFIG) --exists libsasl2 2>/dev/null && echo yes)
+# The runtime libraries: libsasl2 (AUTH) and OpenSSL's libssl (STARTTLS).
+LIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsasl2 openssl 2>/dev/null)
+LIB_LIBS   := $(shell $(PKG_CONFIG) --libs libsasl2 openssl 2>/dev/null)
+LIB_FOUND  := $(shell $(PKG_CONFIG) --exists libsasl2 openssl 2>/dev/null && echo yes)
 
 WARN      = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wno-cast-function-type
@@ -39,14 +40,14 @@ ifeq ($(WERROR),1)
 WARN     += -Werror
 endif
 
-ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) $(HARDEN) $(SASL_CFLAGS) \
+ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) $(HARDEN) $(LIB_CFLAGS) \
               -DVERSION='"$(VERSION)"' $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/auth.c mailer/message.c mailer/status.c mailer/log.c \
        mailer/policy.c mailer/address.c mailer/session.c mailer/lmtpd.c \
-       mailer/relay.c
+       mailer/relay.c mailer/tls.c
 OBJS = $(SRCS:.c=.o)
 LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq
@@ -62,7 +63,7 @@ FUZZ_CC     ?= clang
 FUZZ_TARGETS = reply config encoder lmtpd
 FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/bin/fuzz_%)
 FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-               -fno-sanitize-recover=all $(SASL_CFLAGS) -DVERSION='"fuzz"'
+               -fno-sanitize-recover=all $(LIB_CFLAGS) -DVERSION='"fuzz"'
 
 # make deb: a Debian package from a "make install DESTDIR=" staging tree,
 # built with dpkg-deb.  Dependencies come from dpkg-shlibdeps.
@@ -70,14 +71,14 @@ DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null)
 DEB_DIR    = build/deb
 DEB        = build/lmtp-iq_$(VERSION)_$(DEB_ARCH).deb
 
-.PHONY: all check bench install uninstall clean demo need-sasl fuzz print-version lint deb deps
+.PHONY: all check bench install uninstall clean demo need-libs fuzz print-version lint deb deps
 
 all: $(PROG)
 
-need-sasl:
-ifneq ($(SASL_FOUND),yes)
-	@echo "libsasl2 not found by pkg-config: install it with" >&2
-	@echo "  apt-get install libsasl2-dev pkg-config" >&2
+need-libs:
+ifneq ($(LIB_FOUND),yes)
+	@echo "libsasl2 or libssl not found by pkg-config: install them with" >&2
+	@echo "  apt-get install libsasl2-dev libssl-dev pkg-config" >&2
 	@exit 1
 endif
 
@@ -87,11 +88,11 @@ mailer/.flags: FORCE
 	    echo '$(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@
 FORCE:
 
-mailer/%.o: mailer/%.c mailer/*.h mailer/.flags | need-sasl
+mailer/%.o: mailer/%.c mailer/*.h mailer/.flags | need-libs
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(PROG): $(OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(ALL_LDFLAGS) $(SASL_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(ALL_LDFLAGS) $(LIB_LIBS)
 
 tests/tools/%: tests/tools/%.c mailer/.flags
 	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
@@ -99,7 +100,7 @@ tests/tools/%: tests/tools/%.c mailer/.flags
 # Unit tests of the pure parts, linked with the program's own objects.
 $(UNIT): tests/unit/unit.c tests/unit/encoder_ref.h $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ tests/unit/unit.c $(LIB_OBJS) $(ALL_LDFLAGS) \
-	    $(SASL_LIBS)
+	    $(LIB_LIBS)
 
 # Both install what they lack first (as root; see tests/deps), then build
 # in a fresh make, which sees the newly installed libsasl2.
@@ -109,10 +110,10 @@ check:
 	BATS="$(BATS)" tests/run-suites $(SUITES)
 
 tests/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out mailer/main.c,$(SRCS)) \
-    mailer/*.h tests/unit/encoder_ref.h tests/fuzz/pair.h | need-sasl
+    mailer/*.h tests/unit/encoder_ref.h tests/fuzz/pair.h | need-libs
 	@mkdir -p tests/fuzz/bin
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(filter-out mailer/main.c,$(SRCS)) \
-	    $(SASL_LIBS)
+	    $(LIB_LIBS)
 
 fuzz: $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do \

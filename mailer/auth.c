@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * auth.c - the libsasl2 client loop.  Any mechanism the server offers and
- * the allow-list permits, multi-step ones included.  No security layer is
- * negotiated (max_ssf 0): the bytes after AUTH stay plain LMTP.
+ * the allow-list permits, multi-step ones included; PLAIN and LOGIN only
+ * on a protected link, ANONYMOUS never.  No SASL security layer is
+ * negotiated (max_ssf 0): the bytes after AUTH stay plain LMTP (or TLS).
  * Secrets never reach the trace or the log, and are wiped after use.
  */
 #define _DEFAULT_SOURCE
@@ -156,13 +157,29 @@ send_response(struct lmtp *l, const char *prefix, const char *data,
 	return rc;
 }
 
-/* The dialogue itself, once libsasl2 has a connection. */
+/* Abandon the exchange while the server waits for our answer (RFC 4954
+ * 4: "*"), then fail with why. */
+static int
+cancel(struct lmtp *l, const char *why, const char *mech)
+{
+	struct reply r;
+	char what[600];
+
+	snprintf(what, sizeof(what), "%s", why);
+	(void)send_response(l, "*", NULL, 0, &r);
+	return lmtp_fail(l, LF_AUTH, "AUTH %s with %s: %s; cancelled", mech,
+	    l->t->peer, what);
+}
+
+/* The dialogue itself, once libsasl2 has a connection.  The server's 235
+ * counts only when libsasl2 has finished too (SASL_OK): a server that
+ * claims success early has not proved it knows the secret. */
 static int
 converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
     const char *user)
 {
-	char challenge[TRANSPORT_LINE_MAX], prefix[80];
-	const char *out = NULL, *mech = NULL;
+	char challenge[TRANSPORT_LINE_MAX], prefix[80], why[400];
+	const char *out = NULL, *mech = NULL, *b64;
 	unsigned outlen = 0, clen;
 	struct reply r;
 	int s;
@@ -176,18 +193,18 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 	if (send_response(l, prefix, out, outlen, &r) < 0)
 		return -1;
 	while (r.code == 334) {
-		const char *b64 = r.text + (r.text[3] == ' ' ? 4 : 3);
-
+		/* The challenge as it came, not the reply's display text:
+		 * any length up to the line limit. */
+		b64 = l->last_line + (l->last_line[3] == ' ' ? 4 : 3);
 		if (sasl_decode64(b64, (unsigned)strlen(b64), challenge,
 		    sizeof(challenge), &clen) != SASL_OK)
-			return lmtp_fail(l, LF_AUTH, "bad AUTH challenge from %s",
-			    l->t->peer);
+			return cancel(l, "the challenge is not base64", mech);
 		s = sasl_client_step(conn, challenge, clen, NULL, &out, &outlen);
+		explicit_bzero(challenge, sizeof(challenge));
 		if (s != SASL_OK && s != SASL_CONTINUE) {
-			(void)send_response(l, "*", NULL, 0, &r); /* cancel */
-			return lmtp_fail(l, LF_AUTH, "AUTH %s with %s failed in "
-			    "the client: %s", mech, l->t->peer,
+			snprintf(why, sizeof(why), "failed in the client: %s",
 			    sasl_errdetail(conn));
+			return cancel(l, why, mech);
 		}
 		if (send_response(l, "", out ? out : "", outlen, &r) < 0)
 			return -1;
@@ -195,7 +212,26 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 	if (r.code != 235)
 		return lmtp_fail(l, LF_AUTH, "AUTH %s as %s refused by %s: %s",
 		    mech, user, l->t->peer, r.text);
+	if (s != SASL_OK)
+		return lmtp_fail(l, LF_AUTH, "AUTH %s: %s answered 235 before "
+		    "the exchange was complete, without proving it knows the "
+		    "secret; not trusted", mech, l->t->peer);
 	return 0;
+}
+
+/* A link where a mechanism that sends the secret as it is (PLAIN,
+ * LOGIN) cannot be read by others: TLS, a UNIX socket, or loopback
+ * (only root sees that traffic, and root can read the password file). */
+static const char *
+protection(const struct transport *t)
+{
+	if (t->tls.up)
+		return "TLS";
+	if (t->is_unix)
+		return "a UNIX socket";
+	if (t->is_loopback)
+		return "loopback";
+	return NULL;
 }
 
 int
@@ -216,19 +252,31 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	size_t plen;
 	int rc = -1;
 
+	const char *link = protection(l->t);
+	sasl_ssf_t ssf = (sasl_ssf_t)l->t->tls.bits;
+
 	if (!(l->caps & CAP_AUTH))
-		return lmtp_fail(l, LF_AUTH, "%s does not offer AUTH, but "
-		    "auth_user is set", l->t->peer);
+		return lmtp_fail(l, LF_AUTH, "%s does not offer AUTH%s, but "
+		    "auth_user is set: nothing sent", l->t->peer,
+		    l->t->tls.up ? "" : (l->caps_plain & CAP_STARTTLS) ?
+		    " without TLS" : "");
 	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, mechs, sizeof(mechs));
 	if (mechs[0] == '\0')
 		return lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; none of it is "
 		    "allowed by auth_mechanisms (%s)", l->t->peer, l->auth_mechs,
 		    cfg->auth_mechanisms);
-	if (cfg->auth_password_file[0] == '\0')
+	/* Mechanisms that hand the secret over as it is need a protected
+	 * link, unless the postmaster says otherwise; ANONYMOUS never. */
+	sec.security_flags = SASL_SEC_NOANONYMOUS;
+	if (link == NULL && !cfg->auth_plaintext)
+		sec.security_flags |= SASL_SEC_NOPLAINTEXT;
+	if (cfg->auth_password_file[0] == '\0' && !l->t->tls.up)
 		return lmtp_fail(l, LF_AUTH, "auth_user is set but "
 		    "auth_password_file is not");
-	if (auth_read_secret(cfg->auth_password_file, password,
-	    sizeof(password), err, sizeof(err)) < 0)
+	password[0] = '\0';
+	if (cfg->auth_password_file[0] && auth_read_secret(
+	    cfg->auth_password_file, password, sizeof(password), err,
+	    sizeof(err)) < 0)
 		return lmtp_fail(l, LF_AUTH, "%s", err);
 	plen = strlen(password);
 	c.secret = calloc(1, sizeof(*c.secret) + plen + 1);
@@ -248,10 +296,20 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	} else if (sasl_client_new("lmtp", host, NULL, NULL, cbs, 0, &conn) !=
 	    SASL_OK) {
 		lmtp_fail(l, LF_AUTH, "cannot start a SASL client");
-	} else if (sasl_setprop(conn, SASL_SEC_PROPS, &sec) != SASL_OK) {
+	} else if (sasl_setprop(conn, SASL_SEC_PROPS, &sec) != SASL_OK ||
+	    (l->t->tls.up && (sasl_setprop(conn, SASL_SSF_EXTERNAL, &ssf) !=
+	    SASL_OK || sasl_setprop(conn, SASL_AUTH_EXTERNAL,
+	    cfg->auth_user) != SASL_OK))) {
 		lmtp_fail(l, LF_AUTH, "cannot set SASL security properties");
 	} else {
 		rc = converse(l, conn, mechs, cfg->auth_user);
+		if (rc < 0 && link == NULL && !cfg->auth_plaintext &&
+		    strstr(l->err, "no usable SASL mechanism") != NULL)
+			lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; mechanisms that "
+			    "send the password as it is are not used without TLS "
+			    "(tls = auto or require; or auth_plaintext = yes, "
+			    "which is unsafe): nothing sent", l->t->peer,
+			    l->auth_mechs);
 	}
 	if (conn)
 		sasl_dispose(&conn);

@@ -29,6 +29,8 @@ config_defaults(struct config *c)
 	c->delivery_timeout = CONFIG_DEFAULT_DELIVERY_TIMEOUT;
 	c->idle_timeout = CONFIG_DEFAULT_IDLE_TIMEOUT;
 	c->syslog = 1;
+	c->tls = TLS_AUTO;
+	c->tls_verify = 1;
 }
 
 int
@@ -150,17 +152,95 @@ set_lhlo(struct config *c, const char *v)
 }
 
 static const char *
-set_syslog(struct config *c, const char *v)
+set_bool(int *dst, const char *v)
 {
 	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
 	    strcmp(v, "1") == 0)
-		c->syslog = 1;
+		*dst = 1;
 	else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
 	    strcmp(v, "0") == 0)
-		c->syslog = 0;
+		*dst = 0;
 	else
 		return "expected yes or no";
 	return NULL;
+}
+
+static const char *
+set_syslog(struct config *c, const char *v)
+{
+	return set_bool(&c->syslog, v);
+}
+
+static const char *const tls_names[] = { "auto", "require", "off" };
+
+const char *
+config_tls_name(enum tls_policy p)
+{
+	return tls_names[p];
+}
+
+static const char *
+set_tls(struct config *c, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tls_names) / sizeof(tls_names[0]); i++)
+		if (strcmp(v, tls_names[i]) == 0) {
+			c->tls = (enum tls_policy)i;
+			return NULL;
+		}
+	return "expected auto, require or off";
+}
+
+static const char *
+set_path(char *dst, size_t cap, const char *v)
+{
+	if (v[0] != '/')
+		return "expected an absolute path";
+	return copy(dst, cap, v);
+}
+
+static const char *
+set_tls_ca_file(struct config *c, const char *v)
+{
+	return set_path(c->tls_ca_file, sizeof(c->tls_ca_file), v);
+}
+
+static const char *
+set_tls_ca_path(struct config *c, const char *v)
+{
+	return set_path(c->tls_ca_path, sizeof(c->tls_ca_path), v);
+}
+
+static const char *
+set_tls_cert_file(struct config *c, const char *v)
+{
+	return set_path(c->tls_cert_file, sizeof(c->tls_cert_file), v);
+}
+
+static const char *
+set_tls_key_file(struct config *c, const char *v)
+{
+	return set_path(c->tls_key_file, sizeof(c->tls_key_file), v);
+}
+
+static const char *
+set_tls_verify(struct config *c, const char *v)
+{
+	return set_bool(&c->tls_verify, v);
+}
+
+static const char *
+set_tls_server_name(struct config *c, const char *v)
+{
+	return copy_word(c->tls_server_name, sizeof(c->tls_server_name), v,
+	    "a host name has no spaces");
+}
+
+static const char *
+set_auth_plaintext(struct config *c, const char *v)
+{
+	return set_bool(&c->auth_plaintext, v);
 }
 
 static const char *
@@ -180,9 +260,8 @@ set_auth_authzid(struct config *c, const char *v)
 static const char *
 set_auth_password_file(struct config *c, const char *v)
 {
-	if (v[0] != '/')
-		return "expected an absolute path";
-	return copy(c->auth_password_file, sizeof(c->auth_password_file), v);
+	return set_path(c->auth_password_file, sizeof(c->auth_password_file),
+	    v);
 }
 
 static const char *
@@ -238,6 +317,14 @@ static const struct {
 	{ "auth_password_file", set_auth_password_file },
 	{ "auth_mechanisms", set_auth_mechanisms },
 	{ "notice_senders", set_notice_senders },
+	{ "auth_plaintext", set_auth_plaintext },
+	{ "tls", set_tls },
+	{ "tls_ca_file", set_tls_ca_file },
+	{ "tls_ca_path", set_tls_ca_path },
+	{ "tls_verify", set_tls_verify },
+	{ "tls_server_name", set_tls_server_name },
+	{ "tls_cert_file", set_tls_cert_file },
+	{ "tls_key_file", set_tls_key_file },
 };
 
 static char *

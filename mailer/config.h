@@ -27,6 +27,9 @@
 
 enum iq_policy { IQ_REQUIRE, IQ_AUTO, IQ_FORCE, IQ_OFF };
 
+/* STARTTLS over TCP: when offered, always, never (in config order). */
+enum tls_policy { TLS_AUTO, TLS_REQUIRE, TLS_OFF };
+
 struct config {
 	char server[CONFIG_VALUE_MAX];
 	enum iq_policy policy;
@@ -40,6 +43,14 @@ struct config {
 	char auth_authzid[256];
 	char auth_password_file[CONFIG_VALUE_MAX];
 	char auth_mechanisms[CONFIG_VALUE_MAX];
+	int auth_plaintext;	/* PLAIN/LOGIN allowed on an unprotected link */
+	enum tls_policy tls;
+	char tls_ca_file[CONFIG_VALUE_MAX];
+	char tls_ca_path[CONFIG_VALUE_MAX];
+	int tls_verify;
+	char tls_server_name[256];
+	char tls_cert_file[CONFIG_VALUE_MAX];
+	char tls_key_file[CONFIG_VALUE_MAX];
 	int notice_senders_set;	/* 0: every sender's mail is a notice */
 	char notice_senders[CONFIG_VALUE_MAX];	/* addresses and "<>" */
 };
@@ -55,6 +66,8 @@ int config_load(struct config *c, const char *path, int required,
 /* The four policy names; -1 for anything else. */
 int config_policy(const char *name);
 const char *config_policy_name(enum iq_policy p);
+
+const char *config_tls_name(enum tls_policy p);
 
 /* 1..CONFIG_TIMEOUT_MAX whole seconds, else -1. */
 int config_timeout(const char *s);

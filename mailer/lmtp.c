@@ -50,6 +50,8 @@ lmtp_fault_of(const struct transport *t)
 		return LF_DEADLINE;
 	case TF_PROTOCOL:
 		return LF_PROTOCOL;
+	case TF_TLS:
+		return LF_TLS;
 	default:
 		return LF_LOST;
 	}
@@ -165,6 +167,7 @@ read_reply(struct lmtp *l, struct reply *r, int timeout_ms, const char *what,
 		n = transport_read_line(l->t, line, sizeof(line), deadline);
 		if (n < 0)
 			return wait_fail(l, what, timeout_ms);
+		memcpy(l->last_line, line, (size_t)n + 1);
 		sanitize(line);
 		if (l->trace)
 			log_trace("<<< %s", line);
@@ -244,6 +247,7 @@ lhlo_line(struct lmtp *l, const char *text, int lineno)
 		{ "IGNOREQUOTA", CAP_IGNOREQUOTA },
 		{ "ENHANCEDSTATUSCODES", CAP_ENHANCEDSTATUSCODES },
 		{ "AUTH", CAP_AUTH },
+		{ "STARTTLS", CAP_STARTTLS },
 	};
 	size_t i, kw = strcspn(text, " ");
 	const char *params = text + kw + (text[kw] == ' ');
@@ -260,17 +264,39 @@ lhlo_line(struct lmtp *l, const char *text, int lineno)
 	}
 }
 
-int
-lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
+static int
+lhlo(struct lmtp *l)
 {
 	struct reply r;
 	char cmd[300];
 
-	l->t = t;
 	l->caps = 0;
-	l->quit_sent = l->after_dot = 0;
+	l->auth_mechs[0] = '\0';
+	snprintf(cmd, sizeof(cmd), "LHLO %s", l->lhlo_name);
+	if (send_line(l, cmd, NULL) < 0 || flush(l) < 0)
+		return -1;
+	if (read_reply(l, &r, l->timeout_ms, "the reply to LHLO", lhlo_line) < 0)
+		return -1;
+	if (r.code != 250) {
+		l->caps = 0;
+		return lmtp_fail(l, LF_REFUSED, "%s rejected LHLO: %s",
+		    l->t->peer, r.text);
+	}
+	return 0;
+}
+
+int
+lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
+{
+	struct reply r;
+
+	l->t = t;
+	l->caps = l->caps_plain = 0;
+	l->quit_sent = l->after_dot = l->tls_tried = 0;
 	l->fault = LF_NONE;
-	l->auth_mechs[0] = l->greeting[0] = l->err[0] = '\0';
+	l->auth_mechs[0] = l->auth_mechs_plain[0] = '\0';
+	l->greeting[0] = l->err[0] = '\0';
+	snprintf(l->lhlo_name, sizeof(l->lhlo_name), "%s", lhlo_name);
 
 	if (read_reply(l, &r, l->timeout_ms, "the greeting", NULL) < 0)
 		return -1;
@@ -278,30 +304,41 @@ lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
 	if (r.code != 220)
 		return lmtp_fail(l, LF_REFUSED, "%s greeted with: %s", t->peer,
 		    r.text);
-
-	snprintf(cmd, sizeof(cmd), "LHLO %s", lhlo_name);
-	if (send_line(l, cmd, NULL) < 0 || flush(l) < 0)
+	if (lhlo(l) < 0)
 		return -1;
-	if (read_reply(l, &r, l->timeout_ms, "the reply to LHLO", lhlo_line) < 0)
-		return -1;
-	if (r.code != 250) {
-		l->caps = 0;
-		return lmtp_fail(l, LF_REFUSED, "%s rejected LHLO: %s", t->peer,
-		    r.text);
-	}
+	l->caps_plain = l->caps;
+	memcpy(l->auth_mechs_plain, l->auth_mechs, sizeof(l->auth_mechs));
 	return 0;
 }
 
+int
+lmtp_starttls(struct lmtp *l, const struct tls_settings *s, struct reply *r)
+{
+	l->tls_tried = 1;
+	if (lmtp_command(l, "STARTTLS", NULL, r) < 0)
+		return -1;
+	if (r->code != 220)
+		return 1;
+	if (transport_starttls(l->t, s) < 0)
+		return lmtp_fail(l, lmtp_fault_of(l->t), "%s", l->t->err);
+	if (l->trace)
+		log_trace("--- TLS: %s, %s, %d bits; certificate %s",
+		    l->t->tls.protocol, l->t->tls.cipher, l->t->tls.bits,
+		    l->t->tls.verify);
+	/* RFC 3207 4.2: forget what the server said before. */
+	return lhlo(l);
+}
+
 void
-lmtp_caps_string(const struct lmtp *l, char *buf, size_t cap)
+lmtp_caps_string(unsigned caps, char *buf, size_t cap)
 {
 	static const char *names[] = { "PIPELINING", "8BITMIME", "SIZE",
-		"IGNOREQUOTA", "ENHANCEDSTATUSCODES", "AUTH" };
+		"IGNOREQUOTA", "ENHANCEDSTATUSCODES", "AUTH", "STARTTLS" };
 	size_t i;
 
 	buf[0] = '\0';
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!(l->caps & (1u << i)))
+		if (!(caps & (1u << i)))
 			continue;
 		if (buf[0])
 			append(buf, cap, " ");
@@ -557,7 +594,8 @@ lmtp_quit(struct lmtp *l)
 	/* After a timeout or garbage the dialogue is out of step: waiting
 	 * for a QUIT reply would only add to the delay. */
 	int in_step = fault == LF_NONE || fault == LF_REFUSED ||
-	    fault == LF_AUTH || fault == LF_POLICY;
+	    fault == LF_AUTH || fault == LF_POLICY ||
+	    (fault == LF_TLS && !l->tls_tried);
 
 	if (l->t->fd >= 0 && in_step && (l->quit_sent ||
 	    (send_line(l, "QUIT", NULL) == 0 && flush(l) == 0)))

@@ -30,6 +30,7 @@ enum lmtp_fault {
 	LF_REFUSED,		/* greeting or LHLO refused */
 	LF_AUTH,		/* AUTH failed */
 	LF_POLICY,		/* the server lacks what the policy requires */
+	LF_TLS,			/* STARTTLS refused where required, or TLS failed */
 };
 
 enum lmtp_cap {
@@ -39,6 +40,7 @@ enum lmtp_cap {
 	CAP_IGNOREQUOTA = 1 << 3,
 	CAP_ENHANCEDSTATUSCODES = 1 << 4,
 	CAP_AUTH = 1 << 5,
+	CAP_STARTTLS = 1 << 6,
 };
 
 struct reply {
@@ -70,7 +72,13 @@ struct lmtp {
 	int after_dot;		/* the final dot was sent: a retry may duplicate */
 	enum lmtp_fault fault;	/* why, when the session failed */
 	char auth_mechs[512];	/* the AUTH line's mechanisms, space separated */
+	unsigned caps_plain;	/* what LHLO offered before STARTTLS */
+	char auth_mechs_plain[512];
+	int tls_tried;		/* STARTTLS was sent */
+	char lhlo_name[256];
 	char greeting[REPLY_TEXT_MAX];
+	char last_line[TRANSPORT_LINE_MAX + 1];	/* the last reply line read,
+				 * as it came (AUTH challenges) */
 	char err[LMTP_ERR_MAX];	/* why the session failed */
 };
 
@@ -101,6 +109,12 @@ enum lmtp_fault lmtp_fault_of(const struct transport *t);
 /* Read the greeting and send LHLO.  -1: l->err says why. */
 int lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name);
 
+/* STARTTLS, the handshake, and LHLO again (RFC 3207 4.2: what the
+ * server said before TLS is forgotten).  0 when TLS is up; 1 when the
+ * server refused STARTTLS (its reply in r); -1 on failure (l->err). */
+int lmtp_starttls(struct lmtp *l, const struct tls_settings *s,
+    struct reply *r);
+
 /* Send a command line (CRLF added) and read its reply.  The trace shows
  * shown_as instead of the line when it is not NULL (for AUTH). */
 int lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
@@ -119,6 +133,6 @@ int lmtp_reset(struct lmtp *l);
 void lmtp_quit(struct lmtp *l);
 
 /* Names of the capabilities in caps, space separated, into buf. */
-void lmtp_caps_string(const struct lmtp *l, char *buf, size_t cap);
+void lmtp_caps_string(unsigned caps, char *buf, size_t cap);
 
 #endif

@@ -304,6 +304,51 @@ check_mail(struct lmtp *l)
 	return ok;
 }
 
+/* -n: what the session showed, step by step, as far as it got. */
+static void
+check_report(const struct session *s)
+{
+	const struct lmtp *l = &s->l;
+	const struct tls_info *ti = &s->t.tls;
+	char caps[200];
+
+	if (l->greeting[0])
+		printf("greeting: %s\n", l->greeting);
+	if (l->caps_plain) {
+		lmtp_caps_string(l->caps_plain, caps, sizeof(caps));
+		printf("capabilities: %s\n", caps);
+		if (l->caps_plain & CAP_AUTH)
+			printf("auth mechanisms: %s\n", l->auth_mechs_plain);
+	}
+	if (s->t.is_unix)
+		printf("tls: no (a UNIX socket)\n");
+	else if (!l->tls_tried)
+		printf("tls: no (tls = %s%s)\n", config_tls_name(s->cfg->tls),
+		    (l->caps_plain & CAP_STARTTLS) ? "" :
+		    "; STARTTLS not offered");
+	else if (ti->protocol[0] == '\0' && !ti->up)
+		printf("tls: STARTTLS %s\n", ti->name[0] ? "failed before the "
+		    "handshake" : "refused by the server");
+	else {
+		printf("tls: %s, %s, %d bits%s\n", ti->protocol, ti->cipher,
+		    ti->bits, ti->up ? "" : " (handshake failed)");
+		printf("certificate: subject %s\n", ti->subject[0] ?
+		    ti->subject : "(none)");
+		printf("certificate: issuer %s\n", ti->issuer[0] ?
+		    ti->issuer : "(none)");
+		printf("certificate: verification for %s: %s%s\n", ti->name,
+		    ti->verify, s->cfg->tls_verify ? "" :
+		    " (not required: tls_verify = no)");
+	}
+	if (ti->up && l->caps) {
+		lmtp_caps_string(l->caps, caps, sizeof(caps));
+		printf("capabilities after STARTTLS: %s\n", caps);
+		if (l->caps & CAP_AUTH)
+			printf("auth mechanisms after STARTTLS: %s\n",
+			    l->auth_mechs);
+	}
+}
+
 /* -n: what would a delivery find?  Exit 0 if it could go ahead. */
 static int
 check(const struct options *o, const struct config *cfg)
@@ -311,21 +356,17 @@ check(const struct options *o, const struct config *cfg)
 	struct session s;
 	struct lmtp *l = &s.l;
 	struct policy_verdict pv;
-	char caps[200];
 	int ok;
 
 	session_init(&s, cfg, o->verbose, 0);
 	printf("server: %s\n", cfg->server);
 	if (session_open(&s) < 0) {
+		check_report(&s);
 		printf("result: cannot deliver: %s\n", l->err);
 		session_close(&s);
 		return EX_TEMPFAIL;
 	}
-	lmtp_caps_string(l, caps, sizeof(caps));
-	printf("greeting: %s\n", l->greeting);
-	printf("capabilities: %s\n", caps);
-	if (l->caps & CAP_AUTH)
-		printf("auth mechanisms: %s\n", l->auth_mechs);
+	check_report(&s);
 	printf("authenticated: %s\n", cfg->auth_user[0] ? cfg->auth_user : "no");
 	/* What a notice from a notice sender would carry. */
 	policy_server(cfg->policy, (l->caps & CAP_IGNOREQUOTA) != 0, &pv);

@@ -41,6 +41,38 @@ lhlo_name(const struct config *cfg, char *buf, size_t cap)
 	buf[cap - 1] = '\0';
 }
 
+/* STARTTLS as the tls setting says.  Never on a UNIX socket: it does
+ * not leave the host, and Cyrus offers none there. */
+static int
+secure(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	struct tls_settings ts = { .ca_file = cfg->tls_ca_file,
+		.ca_path = cfg->tls_ca_path, .verify = cfg->tls_verify,
+		.server_name = cfg->tls_server_name,
+		.cert_file = cfg->tls_cert_file, .key_file = cfg->tls_key_file };
+	struct lmtp *l = &s->l;
+	struct reply r;
+	int rc;
+
+	if (s->t.is_unix || cfg->tls == TLS_OFF)
+		return 0;
+	if (!(l->caps & CAP_STARTTLS)) {
+		if (cfg->tls == TLS_REQUIRE)
+			return lmtp_fail(l, LF_TLS, "%s does not offer STARTTLS "
+			    "and tls is require: nothing sent", s->t.peer);
+		return 0;
+	}
+	rc = lmtp_starttls(l, &ts, &r);
+	if (rc == 1 && cfg->tls == TLS_REQUIRE)
+		return lmtp_fail(l, LF_TLS, "%s refused STARTTLS and tls is "
+		    "require: %s", s->t.peer, r.text);
+	if (rc == 1 && s->verbose)
+		log_trace("--- STARTTLS refused (%s); going on without TLS",
+		    r.text);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 session_open(struct session *s)
 {
@@ -64,6 +96,8 @@ session_open(struct session *s)
 	}
 	lhlo_name(cfg, name, sizeof(name));
 	if (lmtp_open(l, &s->t, name) < 0)
+		return -1;
+	if (secure(s) < 0)
 		return -1;
 	if (cfg->auth_user[0] && auth_login(l, cfg) < 0)
 		return -1;

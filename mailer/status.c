@@ -96,6 +96,7 @@ static const struct {
 	{ LF_REFUSED, "4.4.0" },	/* other network or routing status */
 	{ LF_AUTH, "4.7.0" },		/* other security status */
 	{ LF_POLICY, "4.3.5" },		/* system incorrectly configured */
+	{ LF_TLS, "4.7.5" },		/* cryptographic failure */
 };
 
 const char *

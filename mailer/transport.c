@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -171,6 +173,7 @@ connect_unix(struct transport *t, const char *path, long long until_ms)
 		return connect_fail(t, e, by_deadline);
 	}
 	t->fd = t->wfd = fd;
+	t->is_unix = 1;
 	return 0;
 }
 
@@ -208,6 +211,23 @@ transport_split_hostport(struct transport *t, const char *spec, char *host,
 	return 0;
 }
 
+/* 127.0.0.0/8, ::1 or ::ffff:127.x: traffic that never leaves the host. */
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+	const unsigned char *a6 = s6->sin6_addr.s6_addr;
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >>
+		    24) == 127;
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+		return 1;
+	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && a6[12] == 127;
+}
+
 static int
 connect_tcp(struct transport *t, const char *spec, long long until_ms)
 {
@@ -240,6 +260,7 @@ connect_tcp(struct transport *t, const char *spec, long long until_ms)
 		if (connect_fd(t, fd, ai->ai_addr, ai->ai_addrlen, until_ms,
 		    &by_deadline) == 0) {
 			t->fd = t->wfd = fd;
+			t->is_loopback = is_loopback(ai->ai_addr);
 			freeaddrinfo(res);
 			return 0;
 		}
@@ -262,7 +283,9 @@ transport_connect(struct transport *t, const char *spec, int timeout_ms,
 	long long until = transport_now_ms() + timeout_ms;
 
 	t->fd = t->wfd = -1;
-	t->stdio = 0;
+	t->stdio = t->is_unix = t->is_loopback = 0;
+	t->ssl = t->ssl_ctx = NULL;
+	memset(&t->tls, 0, sizeof(t->tls));
 	t->rpos = t->rlen = t->wlen = 0;
 	t->io_timeout_ms = timeout_ms;
 	t->deadline_ms = deadline_ms;
@@ -280,10 +303,13 @@ transport_connect(struct transport *t, const char *spec, int timeout_ms,
  * be left non-blocking), so the caller waits first and we write no more
  * than a pipe takes without blocking. */
 static ssize_t
-put(struct transport *t, size_t off)
+put(struct transport *t, size_t off, short *events)
 {
 	size_t n = t->wlen - off;
 
+	*events = POLLOUT;
+	if (t->ssl != NULL)
+		return tls_write(t, t->wbuf + off, n, events);
 	if (!t->stdio)
 		return send(t->wfd, t->wbuf + off, n, MSG_NOSIGNAL);
 	return write(t->wfd, t->wbuf + off, n > PIPE_BUF ? PIPE_BUF : n);
@@ -295,6 +321,7 @@ transport_flush(struct transport *t)
 	size_t off = 0;
 	ssize_t n;
 	int r, by_deadline = 0;
+	short events;
 
 	if (t->wfd < 0)
 		return fail(t, TF_LOST, "connection to %s is closed", t->peer);
@@ -304,7 +331,7 @@ transport_flush(struct transport *t)
 			r = wait_fd(t->wfd, POLLOUT, budget(t, transport_now_ms() +
 			    t->io_timeout_ms, &by_deadline));
 		if (r > 0) {
-			n = put(t, off);
+			n = put(t, off, &events);
 			if (n > 0) {
 				off += (size_t)n;
 				continue;
@@ -314,7 +341,7 @@ transport_flush(struct transport *t)
 			if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
 				return fail(t, TF_LOST, "write to %s: %s", t->peer,
 				    n == 0 ? "nothing written" : strerror(errno));
-			r = wait_fd(t->wfd, POLLOUT, budget(t, transport_now_ms() +
+			r = wait_fd(t->wfd, events, budget(t, transport_now_ms() +
 			    t->io_timeout_ms, &by_deadline));
 			if (r > 0)
 				continue;
@@ -373,6 +400,7 @@ fill(struct transport *t, long long until_ms)
 {
 	ssize_t n;
 	int r, by_deadline;
+	short events;
 
 	if (t->fd < 0)
 		return fail(t, TF_LOST, "connection to %s is closed", t->peer);
@@ -385,7 +413,12 @@ fill(struct transport *t, long long until_ms)
 		if (t->stdio && (r = wait_fd(t->fd, POLLIN, budget(t, until_ms,
 		    &by_deadline))) <= 0)
 			return wait_failed(t, r, by_deadline);
-		n = read(t->fd, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen);
+		events = POLLIN;
+		if (t->ssl != NULL)
+			n = tls_read(t, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen,
+			    &events);
+		else
+			n = read(t->fd, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen);
 		if (n > 0) {
 			t->rlen += (size_t)n;
 			return 0;
@@ -397,7 +430,7 @@ fill(struct transport *t, long long until_ms)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return fail(t, TF_LOST, "read from %s: %s", t->peer,
 			    strerror(errno));
-		r = wait_fd(t->fd, POLLIN, budget(t, until_ms, &by_deadline));
+		r = wait_fd(t->fd, events, budget(t, until_ms, &by_deadline));
 		if (r <= 0)
 			return wait_failed(t, r, by_deadline);
 	}
@@ -441,6 +474,8 @@ transport_pending(struct transport *t)
 
 	if (t->rpos < t->rlen)
 		return 1;
+	if (t->ssl != NULL)
+		return tls_pending(t);
 	return t->fd >= 0 && poll(&p, 1, 0) > 0;
 }
 
@@ -452,9 +487,35 @@ transport_close(struct transport *t)
 		t->fd = t->wfd = -1;
 		return;
 	}
+	if (t->ssl != NULL || t->ssl_ctx != NULL)
+		tls_end(t);
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = t->wfd = -1;
+}
+
+int
+transport_starttls(struct transport *t, const struct tls_settings *s)
+{
+	long long until = transport_now_ms() + t->io_timeout_ms;
+	short events = POLLIN;
+	int r, by_deadline = 0;
+
+	if (t->fd < 0)
+		return fail(t, TF_LOST, "connection to %s is closed", t->peer);
+	if (tls_begin(t, s) < 0)
+		return -1;
+	while ((r = tls_handshake(t, &events)) == 0) {
+		r = wait_fd(t->fd, events, budget(t, until, &by_deadline));
+		if (r == 0 && by_deadline)
+			return deadline_fail(t);
+		if (r == 0)
+			return fail(t, TF_TIMEOUT, "timeout after %d s in the TLS "
+			    "handshake with %s", t->io_timeout_ms / 1000, t->peer);
+		if (r < 0)
+			return fail(t, TF_LOST, "poll: %s", strerror(errno));
+	}
+	return r < 0 ? -1 : 0;
 }
 
 void

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "tls.h"
+
 /* Longest reply line accepted, CRLF excluded.  RFC 5321 4.5.3.1.5 says
  * 512; Cyrus stays well below.  Anything longer is treated as garbage. */
 #define TRANSPORT_LINE_MAX 4096
@@ -24,12 +26,18 @@ enum transport_fault {
 	TF_DEADLINE,		/* the whole-delivery time limit was reached */
 	TF_LOST,		/* the peer closed, or a read or write failed */
 	TF_PROTOCOL,		/* a line too long, a NUL */
+	TF_TLS,			/* TLS could not be set up, or did not verify */
 };
 
 struct transport {
 	int fd;			/* read from this */
 	int wfd;		/* write to this: fd itself for a socket */
 	int stdio;		/* fds we did not open: blocking, not ours to close */
+	int is_unix;		/* a UNIX socket */
+	int is_loopback;	/* TCP to 127.0.0.0/8 or ::1 */
+	void *ssl, *ssl_ctx;	/* OpenSSL's, once STARTTLS is under way */
+	int tls_verify;		/* the peer must verify */
+	struct tls_info tls;	/* what the handshake showed */
 	int io_timeout_ms;	/* longest wait for the peer to accept our bytes */
 	long long deadline_ms;	/* nothing may wait past this; 0 = none */
 	enum transport_fault fault;
@@ -71,6 +79,11 @@ long long transport_now_ms(void);
  * Returns the length, or -1 with t->err set (timeout, EOF, too long). */
 int transport_read_line(struct transport *t, char *line, size_t cap,
     long long until_ms);
+
+/* Start TLS on the connection (after the server's 220 to STARTTLS),
+ * within the connection's timeout and deadline.  -1 with t->err (which
+ * check failed, for which name) and TF_TLS; t->tls holds what was seen. */
+int transport_starttls(struct transport *t, const struct tls_settings *s);
 
 /* Close without ceremony; further calls fail. */
 void transport_close(struct transport *t);

@@ -173,10 +173,10 @@ mc_build() {
 	assert_output_has "*** ERROR: LMTP_IQ_MAILER_MODE must be argv or lmtp"
 }
 
-@test "build: without libsasl2 the build stops naming the package" {
-	run make -C "$TOP" need-sasl PKG_CONFIG=false
+@test "build: without libsasl2 or libssl the build stops naming the packages" {
+	run make -C "$TOP" need-libs PKG_CONFIG=false
 	[ "$status" -ne 0 ]
-	assert_output_has 'apt-get install libsasl2-dev'
+	assert_output_has 'apt-get install libsasl2-dev libssl-dev'
 }
 
 @test "man pages: every config key is in lmtp-iq.conf(5) and reference.md, every option in lmtp-iq(8)" {

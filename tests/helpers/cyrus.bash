@@ -6,7 +6,8 @@
 #
 # Users alice bob carol dave erin are created on first delivery with a
 # 10 KiB quota.  The harness runs as root; master drops to user cyrus.
-# CYRUS_USERS replaces that list, CYRUS_QUOTA (KiB) the quota;
+# CYRUS_USERS replaces that list, CYRUS_QUOTA (KiB) the quota,
+# CYRUS_PLAINTEXT (yes) is allowplaintext;
 # CYRUS_EXTRA_CONF is appended to imapd.conf.
 
 CYRUS_LIB=/usr/lib/cyrus/bin
@@ -42,7 +43,7 @@ cyrus_write_config() {
 	autocreate_users: ${CYRUS_USERS:-alice bob carol dave erin}
 	duplicatesuppression: 0
 	admins: cyrus
-	allowplaintext: yes
+	allowplaintext: ${CYRUS_PLAINTEXT:-yes}
 	sasl_pwcheck_method: auxprop
 	sasl_auxprop_plugin: sasldb
 	sasl_sasldb_path: $d/sasldb2

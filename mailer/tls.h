@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * tls.h - TLS for the transport (OpenSSL's libssl): the handshake after
+ * STARTTLS, the peer's verification, and reads and writes once it is up.
+ * Part of the transport layer; knows nothing of LMTP.
+ */
+#ifndef LMTPIQ_TLS_H
+#define LMTPIQ_TLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct transport;
+
+/* What the postmaster configured.  Empty strings mean "not set". */
+struct tls_settings {
+	const char *ca_file;	/* "" and ca_path "": the system store */
+	const char *ca_path;
+	int verify;		/* check the chain and the name */
+	const char *server_name;	/* "": the host as given */
+	const char *cert_file;	/* client certificate, or "" */
+	const char *key_file;
+};
+
+/* What the handshake showed, for -n and the log; kept after a failure. */
+struct tls_info {
+	int up;			/* the handshake completed */
+	char protocol[16];
+	char cipher[80];
+	int bits;
+	char name[256];		/* the name checked against the certificate */
+	char subject[256];
+	char issuer[256];
+	char verify[200];	/* "ok", or why the peer did not verify */
+};
+
+/* Set up TLS on t's connection (transport_starttls drives it).  -1 with
+ * t->err and t->fault set. */
+int tls_begin(struct transport *t, const struct tls_settings *s);
+
+/* One step of the handshake: 1 done, 0 wait for *events, -1 failed
+ * (t->err says which check failed, for which name). */
+int tls_handshake(struct transport *t, short *events);
+
+/* As recv/send on a non-blocking socket: >0, 0 at the end (read), or
+ * -1 with errno; EAGAIN sets *events to what to wait for. */
+ssize_t tls_read(struct transport *t, void *buf, size_t n, short *events);
+ssize_t tls_write(struct transport *t, const void *buf, size_t n,
+    short *events);
+
+/* 1 when application data or the end of the connection is waiting. */
+int tls_pending(struct transport *t);
+
+/* Free the TLS state (the socket is the caller's). */
+void tls_end(struct transport *t);
+
+#endif

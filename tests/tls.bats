@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# STARTTLS against a real Cyrus lmtpd that offers it (tls_server_cert,
+# tls_server_key) and refuses plaintext AUTH (allowplaintext: no, so AUTH
+# only appears after STARTTLS), with a throwaway CA made by the test.
+
+load helpers/common
+load helpers/cyrus
+load helpers/tls
+
+setup_file() {
+	suite_needs_root "Cyrus runs as user cyrus from a temp dir" || return 0
+	PKI=$(make_tmp pki)
+	tls_make_pki "$PKI"
+	ln -s server.pem "$PKI/cert.pem"	# an expired one is swapped in
+	chown cyrus "$PKI"/server.key
+	chmod 755 "$PKI"
+	CYRUS_PLAINTEXT=no
+	# Only mechanisms that send the secret as it is: Cyrus then offers
+	# AUTH only after STARTTLS.
+	CYRUS_MECHS="PLAIN LOGIN"
+	CYRUS_EXTRA_CONF="tls_server_cert: $PKI/cert.pem
+tls_server_key: $PKI/server.key"
+	cyrus_suite_start
+	export PKI
+}
+
+teardown_file() {
+	[ -z "${SUITE_SKIP:-}" ] || return 0
+	cyrus_stop
+	rm -rf "$PKI"
+}
+
+setup() {
+	suite_skip_check
+	T=$(make_tmp tls)
+	printf '%s' "$CYRUS_ADMIN_PASSWORD" > "$T/pw"
+	chmod 600 "$T/pw"
+	printf 'Subject: over quota\n\nMake room.\n' > "$T/notice"
+	conf
+}
+
+teardown() {
+	rm -rf "$T"
+}
+
+# conf [KEY=VALUE]...: the client config, with overrides.
+conf() {
+	{ printf 'server = 127.0.0.1:%s\nsyslog = no\ntimeout = 10\n' "$CYRUS_PORT"
+	  printf 'tls = require\ntls_ca_file = %s/ca.pem\ntls_server_name = lmtp.test\n' "$PKI"
+	  printf 'auth_user = cyrus\nauth_password_file = %s/pw\n' "$T"
+	  local kv
+	  for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done; } |
+		awk -F' = ' '{ v[$1] = $0; if (!($1 in o)) { o[$1] = ++n; k[n] = $1 } }
+			END { for (i = 1; i <= n; i++) if (v[k[i]] !~ / = $/) print v[k[i]] }' > "$T/conf"
+}
+
+@test "tls: -n shows the greeting, STARTTLS, the TLS protocol and cipher, the certificate and its verification, AUTH after TLS" {
+	run "$LMTP_IQ" -n -C "$T/conf"
+	assert_status 0
+	assert_output_has 'greeting: 220 cyrus.test'
+	echo "$output" | grep -q '^capabilities: .*STARTTLS'
+	echo "$output" | grep -q '^tls: TLSv1\.[23], [A-Z0-9_-]*, [0-9]* bits$'
+	assert_output_has 'certificate: subject /CN=lmtp.test'
+	assert_output_has 'certificate: issuer /CN=lmtp-iq test CA'
+	assert_output_has 'certificate: verification for lmtp.test: ok'
+	echo "$output" | grep -q '^auth mechanisms after STARTTLS: .*PLAIN'
+	assert_output_has 'authenticated: cyrus'
+	# Before TLS Cyrus offers no AUTH (allowplaintext: no).
+	! echo "$output" | grep -q '^auth mechanisms: '
+}
+
+@test "tls: a notice goes over STARTTLS with AUTH PLAIN into the over-quota mailbox" {
+	before=$(cyrus_count alice)
+	run "$LMTP_IQ" -v -C "$T/conf" -- alice < "$T/notice"
+	assert_status 0
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+	# STARTTLS, LHLO again, then AUTH; the secret never in the trace.
+	[ "$(echo "$output" | grep '^>>> ' | sed -n 2p)" = '>>> STARTTLS' ]
+	[ "$(echo "$output" | grep -c '^>>> LHLO ')" -eq 2 ]
+	echo "$output" | grep -q '^>>> AUTH [A-Z0-9-]* \[redacted\]$'
+	assert_output_lacks "$CYRUS_ADMIN_PASSWORD"
+	echo "$output" | grep -q '^>>> RCPT TO:<alice> IGNOREQUOTA$'
+}
+
+@test "tls: the server's IP address as the name verifies against its IP SAN; tls = auto uses STARTTLS too" {
+	conf tls=auto tls_server_name=
+	run "$LMTP_IQ" -n -C "$T/conf"
+	assert_status 0
+	assert_output_has 'certificate: verification for 127.0.0.1: ok'
+}
+
+@test "tls: a certificate from another CA is 75 and says why, for which name" {
+	conf tls_ca_file="$PKI/other-ca.pem"
+	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	assert_status 75
+	assert_output_has "does not verify for lmtp.test: unable to get local issuer certificate"
+	assert_output_lacks 'AUTH'
+	run "$LMTP_IQ" -n -C "$T/conf"
+	assert_status 75
+	assert_output_has 'certificate: subject /CN=lmtp.test'
+	assert_output_has 'certificate: verification for lmtp.test: unable to get local issuer certificate'
+}
+
+@test "tls: a certificate for another name is 75: hostname mismatch" {
+	conf tls_server_name=mail.other.test
+	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	assert_status 75
+	assert_output_has 'does not verify for mail.other.test: hostname mismatch'
+	# tls_verify = no: delivered, and -n says what it did not check.
+	conf tls_server_name=mail.other.test tls_verify=no
+	run "$LMTP_IQ" -n -C "$T/conf"
+	assert_status 0
+	assert_output_has 'verification for mail.other.test: hostname mismatch (not required: tls_verify = no)'
+}
+
+@test "tls: an expired certificate is 75: certificate has expired" {
+	ln -sf expired.pem "$PKI/cert.pem"
+	cyrus_halt
+	cyrus_resume
+	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	ln -sf server.pem "$PKI/cert.pem"
+	cyrus_halt
+	cyrus_resume
+	assert_status 75
+	assert_output_has 'does not verify for lmtp.test: certificate has expired'
+}
+
+@test "tls: tls = off against allowplaintext: no is 75, and the secret is never sent" {
+	conf tls=off
+	run "$LMTP_IQ" -v -C "$T/conf" -- alice < "$T/notice"
+	assert_status 75
+	assert_output_has 'does not offer AUTH without TLS, but auth_user is set: nothing sent'
+	! echo "$output" | grep -q '^>>> \(AUTH\|STARTTLS\|MAIL\)'
+}
+
+@test "tls: a client certificate key readable by others is refused before anything is sent" {
+	cp "$PKI/server.pem" "$T/c.pem"; cp "$PKI/server.key" "$T/c.key"; chmod 644 "$T/c.key"
+	conf tls_cert_file="$T/c.pem" tls_key_file="$T/c.key"
+	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	assert_status 75
+	assert_output_has "tls_key_file $T/c.key has mode 0644"
+}
+
+@test "tls: memcheck: a delivery over TLS and a failed verification are clean" {
+	memcheck_prefix
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$T/conf" -- bob < "$T/notice"
+	assert_status 0
+	conf tls_server_name=mail.other.test
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$T/conf" -- bob < "$T/notice"
+	assert_status 75
+	run "${CHECK[@]}" "$LMTP_IQ" -n -C "$T/conf"
+	assert_status 75
+}

@@ -292,7 +292,7 @@ lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
 
 	l->t = t;
 	l->caps = l->caps_plain = 0;
-	l->quit_sent = l->after_dot = l->tls_tried = 0;
+	l->quit_sent = l->after_dot = l->tls_tried = l->tls_started = 0;
 	l->fault = LF_NONE;
 	l->auth_mechs[0] = l->auth_mechs_plain[0] = '\0';
 	l->greeting[0] = l->err[0] = '\0';
@@ -319,6 +319,7 @@ lmtp_starttls(struct lmtp *l, const struct tls_settings *s, struct reply *r)
 		return -1;
 	if (r->code != 220)
 		return 1;
+	l->tls_started = 1;
 	if (transport_starttls(l->t, s) < 0)
 		return lmtp_fail(l, lmtp_fault_of(l->t), "%s", l->t->err);
 	if (l->trace)
@@ -595,7 +596,7 @@ lmtp_quit(struct lmtp *l)
 	 * for a QUIT reply would only add to the delay. */
 	int in_step = fault == LF_NONE || fault == LF_REFUSED ||
 	    fault == LF_AUTH || fault == LF_POLICY ||
-	    (fault == LF_TLS && !l->tls_tried);
+	    (fault == LF_TLS && !l->tls_started);
 
 	if (l->t->fd >= 0 && in_step && (l->quit_sent ||
 	    (send_line(l, "QUIT", NULL) == 0 && flush(l) == 0)))

@@ -75,6 +75,7 @@ struct lmtp {
 	unsigned caps_plain;	/* what LHLO offered before STARTTLS */
 	char auth_mechs_plain[512];
 	int tls_tried;		/* STARTTLS was sent */
+	int tls_started;	/* ... and accepted: the handshake began */
 	char lhlo_name[256];
 	char greeting[REPLY_TEXT_MAX];
 	char last_line[TRANSPORT_LINE_MAX + 1];	/* the last reply line read,

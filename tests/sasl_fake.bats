@@ -1,0 +1,223 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# STARTTLS and SASL against the fake server, for what a real server will
+# not do: strip STARTTLS, offer only PLAIN or ANONYMOUS, claim success
+# early, send long challenges, refuse STARTTLS, or slip bytes in after
+# its 220 to STARTTLS.  The secret must never reach the wire unprotected.
+
+load helpers/common
+load helpers/fake
+
+SECRET=s3cret-on-the-wire
+
+setup() {
+	D=$(make_tmp sasl)
+	printf '%s' "$SECRET" > "$D/pw"
+	chmod 600 "$D/pw"
+	printf 'Subject: n\n\nx\n' > "$D/msg"
+	NS_PID=
+}
+
+teardown() {
+	fake_teardown
+	stop_pid "$NS_PID"
+	rm -rf "$D"
+}
+
+# auth_conf [LINES]: the fake's config with AUTH as user u.
+auth_conf() {
+	printf 'auth_user = u\nauth_password_file = %s/pw\nignorequota = off\n%s' \
+		"$D" "${1:-}" >> "$FAKE_DIR/conf"
+}
+
+# The secret as it would travel in PLAIN or LOGIN.
+secret_on_wire() {
+	grep -q "$SECRET" "$FAKE_DIR/record" && return 0
+	grep -q "$(printf '%s' "$SECRET" | base64)" "$FAKE_DIR/record" && return 0
+	grep -q "$(printf '\0u\0%s' "$SECRET" | base64)" "$FAKE_DIR/record"
+}
+
+# tcp_fake ADDR: a fake server on TCP ADDR:port (script on stdin), run
+# inside the network namespace $NS_PID when set; FAKE_PORT is its port.
+tcp_fake() {
+	FAKE_DIR=$(make_tmp fake)
+	cat > "$FAKE_DIR/script"
+	printf 'lhlo_name = client.test\nsyslog = no\ntimeout = 5\n' > "$FAKE_DIR/conf"
+	local ns=()
+	[ -z "$NS_PID" ] || ns=(nsenter -t "$NS_PID" -n)
+	"${ns[@]}" "$TOOLS/fakelmtp" -l "tcp:$1:0" -s "$FAKE_DIR/script" \
+		-r "$FAKE_DIR/record" -p "$FAKE_DIR/port" 2>"$FAKE_DIR/err" 3>&- &
+	FAKE_PID=$!
+	wait_file "$FAKE_DIR/port"
+	FAKE_PORT=$(cat "$FAKE_DIR/port")
+}
+
+# A network namespace of our own whose lo also carries 192.0.2.20: a
+# link that is neither loopback nor protected by TLS.
+netns() {
+	unshare -n sh -c 'ip link set lo up && ip addr add 192.0.2.20/32 dev lo && exec sleep 600' 3>&- &
+	NS_PID=$!
+	local tries=100
+	until nsenter -t "$NS_PID" -n ip addr show dev lo 2>/dev/null | grep -q 192.0.2.20; do
+		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
+	done
+}
+
+@test "sasl: STARTTLS stripped and only PLAIN offered over a non-loopback link: 75, no secret on the wire" {
+	need_root "a network namespace with a non-loopback address"
+	netns
+	{ lhlo_offering PIPELINING 'AUTH PLAIN LOGIN'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 192.0.2.20
+	auth_conf
+	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
+	assert_status 75
+	assert_output_has 'mechanisms that send the password as it is are not used without TLS'
+	fake_finish
+	! grep -q '^AUTH' "$FAKE_DIR/record"
+	! secret_on_wire
+}
+
+@test "sasl: auth_plaintext = yes is the postmaster's explicit choice: PLAIN goes out on such a link" {
+	need_root "a network namespace with a non-loopback address"
+	netns
+	{ lhlo_offering PIPELINING 'AUTH PLAIN'
+	  echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
+	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 192.0.2.20
+	auth_conf 'auth_plaintext = yes
+'
+	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "192.0.2.20:$FAKE_PORT"
+	assert_status 0
+	fake_finish
+	secret_on_wire
+}
+
+@test "sasl: PLAIN over loopback TCP is allowed (only root sees loopback traffic)" {
+	{ lhlo_offering PIPELINING 'AUTH PLAIN'
+	  echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
+	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
+	auth_conf
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT"
+	assert_status 0
+	fake_finish
+}
+
+@test "sasl: only ANONYMOUS offered: 75, never used" {
+	{ lhlo_offering PIPELINING 'AUTH ANONYMOUS'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	auth_conf
+	run lmtp_iq alice < "$D/msg"
+	assert_status 75
+	assert_output_has 'no usable SASL mechanism'
+	fake_finish
+	! grep -q '^AUTH' "$FAKE_DIR/record"
+}
+
+@test "sasl: a 235 in the middle of SCRAM is not believed: 75, nothing delivered" {
+	{ lhlo_offering PIPELINING 'AUTH SCRAM-SHA-256'
+	  echo 'expect AUTH SCRAM-SHA-256 *'; echo 'send 235 2.7.0 Authenticated'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	auth_conf
+	run lmtp_iq alice < "$D/msg"
+	assert_status 75
+	assert_output_has 'answered 235 before the exchange was complete'
+	fake_finish
+	! grep -q '^MAIL' "$FAKE_DIR/record"
+}
+
+@test "sasl: a 1.7 KB challenge is read whole (LOGIN completes; DIGEST-MD5 gets as far as the server's verdict)" {
+	long=$(head -c 1300 /dev/zero | tr '\0' 'q' | base64 -w0)
+	[ "${#long}" -gt 1700 ]
+	{ lhlo_offering PIPELINING 'AUTH LOGIN'
+	  echo 'expect AUTH LOGIN'; echo "send 334 $long"
+	  echo 'expect dQ=='; echo 'send 334 UGFzc3dvcmQ6'
+	  echo 'expect *'; echo 'send 235 2.7.0 ok'
+	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	auth_conf
+	run lmtp_iq -n
+	assert_status 0
+	fake_finish
+	fake_teardown
+	nonce=$(head -c 1300 /dev/zero | tr '\0' 'n')
+	chal=$(printf 'realm="fake.test",nonce="%s",qop="auth",charset=utf-8,algorithm=md5-sess' "$nonce" | base64 -w0)
+	[ "${#chal}" -gt 1700 ]
+	{ lhlo_offering PIPELINING 'AUTH DIGEST-MD5'
+	  echo 'expect AUTH DIGEST-MD5'; echo "send 334 $chal"
+	  echo 'expect *'; echo 'send 535 5.7.8 no such luck'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	auth_conf
+	run lmtp_iq alice < "$D/msg"
+	assert_status 75
+	assert_output_has 'AUTH DIGEST-MD5 as u refused by'
+	assert_output_lacks 'not base64'
+	fake_finish
+}
+
+@test "sasl: a challenge that is not base64 is cancelled with *" {
+	{ lhlo_offering PIPELINING 'AUTH LOGIN'
+	  echo 'expect AUTH LOGIN'; echo 'send 334 !!!not base64!!!'
+	  echo 'expect \*'; echo 'send 501 5.7.0 cancelled'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	auth_conf
+	run lmtp_iq alice < "$D/msg"
+	assert_status 75
+	assert_output_has 'the challenge is not base64; cancelled'
+	fake_finish
+}
+
+@test "starttls: refused with 454 under tls = auto: delivery goes on without TLS" {
+	{ lhlo_offering PIPELINING STARTTLS
+	  echo 'expect STARTTLS'; echo 'send 454 4.7.0 TLS not available'
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'; echo 'data'
+	  echo 'send 250 2.1.5 ok'; echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
+	printf 'ignorequota = off\n' >> "$FAKE_DIR/conf"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	assert_status 0
+	fake_finish
+}
+
+@test "starttls: refused with 454 under tls = require: 75, nothing sent" {
+	{ lhlo_offering PIPELINING STARTTLS
+	  echo 'expect STARTTLS'; echo 'send 454 4.7.0 TLS not available'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
+	printf 'ignorequota = off\ntls = require\n' >> "$FAKE_DIR/conf"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	assert_status 75
+	assert_output_has 'refused STARTTLS and tls is require: 454 4.7.0 TLS not available'
+	fake_finish
+	! grep -q '^MAIL' "$FAKE_DIR/record"
+}
+
+@test "starttls: not offered under tls = require: 75; -n says so" {
+	{ lhlo_offering PIPELINING
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
+	printf 'tls = require\n' >> "$FAKE_DIR/conf"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT"
+	assert_status 75
+	assert_output_has 'greeting: 220 fake.test LMTP ready'
+	assert_output_has 'tls: no (tls = require; STARTTLS not offered)'
+	assert_output_has 'does not offer STARTTLS and tls is require'
+	fake_finish
+}
+
+@test "starttls: bytes after the server's 220 to STARTTLS are refused (no TLS on them), 75" {
+	{ lhlo_offering PIPELINING STARTTLS
+	  echo 'expect STARTTLS'; echo 'raw 220 go ahead\r\n250 injected\r\n'; } | tcp_fake 127.0.0.1
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	assert_status 75
+	assert_output_has 'sent more after its reply to STARTTLS'
+	fake_finish
+}
+
+@test "starttls: a server that is not TLS after its 220: the handshake fails, 75, and says so" {
+	{ lhlo_offering PIPELINING STARTTLS
+	  echo 'expect STARTTLS'; echo 'send 220 go ahead'; echo 'sleep 200'
+	  echo 'send 250 this is not TLS'; } | tcp_fake 127.0.0.1
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	assert_status 75
+	assert_output_has 'TLS handshake with 127.0.0.1'
+	fake_finish
+}

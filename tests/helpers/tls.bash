@@ -2,7 +2,8 @@
 # Throwaway certificates made with the openssl command, for the TLS
 # tests: in $1, a CA (ca.pem), a server certificate for lmtp.test and
 # 127.0.0.1 signed by it (server.pem, server.key), the same name expired
-# (expired.pem, same key), and a second CA that signed nothing we serve
+# (expired.pem, same key), a client certificate for "cyrus" (client.pem,
+# client.key, mode 600), and a second CA that signed nothing we serve
 # (other-ca.pem).  EC keys: quick to make.
 
 tls_make_pki() {
@@ -21,6 +22,11 @@ tls_make_pki() {
 	printf 'subjectAltName=DNS:lmtp.test,IP:127.0.0.1\n' > ext
 	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
 		-out server.pem -days 30 -extfile ext 2>/dev/null
+	key client.key
+	chmod 600 client.key
+	openssl req -new -key client.key -out client.csr -subj '/CN=cyrus' 2>/dev/null
+	openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+		-out client.pem -days 30 2>/dev/null
 	# openssl x509 cannot date a certificate in the past; openssl ca can.
 	: > index.txt
 	echo 1000 > serial
@@ -30,5 +36,5 @@ tls_make_pki() {
 		-out expired.pem -startdate 20200101000000Z -enddate 20200201000000Z \
 		-extfile ext -notext 2>/dev/null
 	) || return 1
-	[ -s "$d/server.pem" ] && [ -s "$d/expired.pem" ]
+	[ -s "$d/server.pem" ] && [ -s "$d/expired.pem" ] && [ -s "$d/client.pem" ]
 }

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -246,26 +247,28 @@ as_errno(struct transport *t, int r, short *events)
 	}
 }
 
-ssize_t
-tls_read(struct transport *t, void *buf, size_t n, short *events)
+/* One SSL_read or SSL_write, at most 1 GiB (its length is an int). */
+static ssize_t
+io(struct transport *t, void *buf, size_t n, short *events, int writing)
 {
-	int r;
+	int len = n > 0x40000000 ? 0x40000000 : (int)n, r;
 
 	ERR_clear_error();
 	errno = 0;
-	r = SSL_read(t->ssl, buf, n > 0x40000000 ? 0x40000000 : (int)n);
+	r = writing ? SSL_write(t->ssl, buf, len) : SSL_read(t->ssl, buf, len);
 	return r > 0 ? r : as_errno(t, r, events);
+}
+
+ssize_t
+tls_read(struct transport *t, void *buf, size_t n, short *events)
+{
+	return io(t, buf, n, events, 0);
 }
 
 ssize_t
 tls_write(struct transport *t, const void *buf, size_t n, short *events)
 {
-	int r;
-
-	ERR_clear_error();
-	errno = 0;
-	r = SSL_write(t->ssl, buf, n > 0x40000000 ? 0x40000000 : (int)n);
-	return r > 0 ? r : as_errno(t, r, events);
+	return io(t, (void *)(uintptr_t)buf, n, events, 1);
 }
 
 int

@@ -95,3 +95,21 @@ checked() {
 	assert_status 75
 	fake_finish
 }
+
+@test "memcheck: SASL refusals (an early 235, a challenge that is not base64) and STARTTLS refused" {
+	printf 'x' > "$MSG/pw"
+	chmod 600 "$MSG/pw"
+	{ lhlo_offering PIPELINING 'AUTH SCRAM-SHA-256'
+	  echo 'expect AUTH SCRAM-SHA-256 *'; echo 'send 235 2.7.0 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'
+	  echo accept; lhlo_offering PIPELINING 'AUTH LOGIN'
+	  echo 'expect AUTH LOGIN'; echo 'send 334 !!!'
+	  echo 'expect \*'; echo 'send 501 cancelled'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'auth_user = u\nauth_password_file = %s/pw\n' "$MSG" >> "$FAKE_DIR/conf"
+	run checked alice < "$MSG/notice"
+	assert_status 75
+	run checked alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+}

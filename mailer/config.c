@@ -94,8 +94,40 @@ copy_word(char *dst, size_t cap, const char *v, const char *what)
 static const char *
 set_server(struct config *c, const char *v)
 {
-	return copy_word(c->server, sizeof(c->server), v,
-	    "a server address has no spaces");
+	const unsigned char *p;
+
+	/* Servers in order, separated by spaces (config_next_server). */
+	for (p = (const unsigned char *)v; *p; p++)
+		if (iscntrl(*p))
+			return "a control character in the server list";
+	if (config_count_servers(v) > CONFIG_SERVERS_MAX)
+		return "more than 16 servers";
+	return copy(c->server, sizeof(c->server), v);
+}
+
+size_t
+config_count_servers(const char *list)
+{
+	size_t n = 0;
+
+	while (*(list += strspn(list, " \t")) != '\0') {
+		n++;
+		list += strcspn(list, " \t");
+	}
+	return n;
+}
+
+const char *
+config_next_server(const char *list, char *buf, size_t cap)
+{
+	size_t n;
+
+	list += strspn(list, " \t");
+	if (*list == '\0')
+		return NULL;
+	n = strcspn(list, " \t");
+	snprintf(buf, cap, "%.*s", (int)n, list);
+	return list + n;
 }
 
 static const char *

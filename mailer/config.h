@@ -31,7 +31,7 @@ enum iq_policy { IQ_REQUIRE, IQ_AUTO, IQ_FORCE, IQ_OFF };
 enum tls_policy { TLS_AUTO, TLS_REQUIRE, TLS_OFF };
 
 struct config {
-	char server[CONFIG_VALUE_MAX];
+	char server[CONFIG_VALUE_MAX];	/* one or more, space separated */
 	enum iq_policy policy;
 	int timeout;		/* seconds */
 	int data_timeout;	/* seconds, replies after the final dot */
@@ -68,6 +68,13 @@ int config_policy(const char *name);
 const char *config_policy_name(enum iq_policy p);
 
 const char *config_tls_name(enum tls_policy p);
+
+/* The server list: servers in the order to try them, separated by
+ * spaces.  config_next_server copies the first one of list into buf and
+ * returns the rest, or NULL at the end. */
+#define CONFIG_SERVERS_MAX 16
+size_t config_count_servers(const char *list);
+const char *config_next_server(const char *list, char *buf, size_t cap);
 
 /* 1..CONFIG_TIMEOUT_MAX whole seconds, else -1. */
 int config_timeout(const char *s);

@@ -35,7 +35,7 @@
 struct options {
 	const char *config_file;
 	int config_required;
-	const char *server;
+	char servers[CONFIG_VALUE_MAX];	/* each -s, in order */
 	const char *sender;
 	int policy;		/* -1 = not given */
 	int timeout;		/* 0 = not given */
@@ -109,6 +109,7 @@ wants_check(int argc, char **argv)
 static int
 parse_args(int argc, char **argv, struct options *o, int *done)
 {
+	size_t n;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -125,7 +126,15 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 			o->config_required = 1;
 			break;
 		case 's':
-			o->server = optarg;
+			/* -s may be repeated: the servers in the order given. */
+			n = strlen(o->servers);
+			if (strchr(optarg, ' ') != NULL || n + strlen(optarg) + 2 >
+			    sizeof(o->servers) || config_count_servers(o->servers) >=
+			    CONFIG_SERVERS_MAX)
+				return usage_error(o, "-s takes one server each, up to "
+				    "16 in all, not", optarg);
+			snprintf(o->servers + n, sizeof(o->servers) - n, "%s%s",
+			    n ? " " : "", optarg);
 			break;
 		case 'f':
 			o->sender = optarg;
@@ -349,22 +358,26 @@ check_report(const struct session *s)
 	}
 }
 
-/* -n: what would a delivery find?  Exit 0 if it could go ahead. */
+/* -n for one server: what would a delivery find there?  1 when it
+ * could go ahead. */
 static int
-check(const struct options *o, const struct config *cfg)
+check_one(const struct options *o, const struct config *cfg,
+    const char *spec)
 {
+	long long deadline = transport_now_ms() +
+	    (long long)cfg->delivery_timeout * 1000;
 	struct session s;
 	struct lmtp *l = &s.l;
 	struct policy_verdict pv;
 	int ok;
 
 	session_init(&s, cfg, o->verbose, 0);
-	printf("server: %s\n", cfg->server);
-	if (session_open(&s) < 0) {
+	printf("server: %s\n", spec);
+	if (session_open_at(&s, spec, 0, deadline) < 0) {
 		check_report(&s);
 		printf("result: cannot deliver: %s\n", l->err);
 		session_close(&s);
-		return EX_TEMPFAIL;
+		return 0;
 	}
 	check_report(&s);
 	printf("authenticated: %s\n", cfg->auth_user[0] ? cfg->auth_user : "no");
@@ -382,7 +395,28 @@ check(const struct options *o, const struct config *cfg)
 	printf("result: %s\n", ok ? "a delivery can go ahead" :
 	    "deliveries would stay queued");
 	session_close(&s);
-	return ok ? EX_OK : EX_TEMPFAIL;
+	return ok;
+}
+
+/* -n: every server in the list, each reported.  Exit 0 only when every
+ * one of them could take a delivery: a broken fallback is worth fixing
+ * before it is needed. */
+static int
+check(const struct options *o, const struct config *cfg)
+{
+	char spec[CONFIG_VALUE_MAX];
+	const char *rest = cfg->server;
+	size_t n = 0, good = 0;
+
+	while ((rest = config_next_server(rest, spec, sizeof(spec))) != NULL) {
+		if (n++ > 0)
+			printf("\n");
+		good += (size_t)check_one(o, cfg, spec);
+	}
+	if (n > 1)
+		printf("\nservers: %zu of %zu can take a delivery, tried in the "
+		    "order above\n", good, n);
+	return n > 0 && good == n ? EX_OK : EX_TEMPFAIL;
 }
 
 /* Sendmail may start us with fd 0, 1 or 2 closed; the next socket would
@@ -426,8 +460,8 @@ main(int argc, char **argv)
 		    "; the message stays queued");
 		return o.check ? EX_CONFIG : EX_TEMPFAIL;
 	}
-	if (o.server)
-		snprintf(cfg.server, sizeof(cfg.server), "%s", o.server);
+	if (o.servers[0])
+		snprintf(cfg.server, sizeof(cfg.server), "%s", o.servers);
 	if (o.policy >= 0)
 		cfg.policy = (enum iq_policy)o.policy;
 	if (o.timeout > 0)

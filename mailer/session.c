@@ -25,7 +25,7 @@ session_init(struct session *s, const struct config *cfg, int verbose,
 	s->verbose = verbose;
 	s->keep = keep;
 	s->t.fd = s->t.wfd = -1;
-	snprintf(s->t.peer, sizeof(s->t.peer), "%s", cfg->server);
+	config_next_server(cfg->server, s->t.peer, sizeof(s->t.peer));
 	s->l.t = &s->t;
 }
 
@@ -74,11 +74,10 @@ secure(struct session *s)
 }
 
 int
-session_open(struct session *s)
+session_open_at(struct session *s, const char *spec, int need_iq,
+    long long deadline)
 {
 	const struct config *cfg = s->cfg;
-	long long deadline = transport_now_ms() +
-	    (long long)cfg->delivery_timeout * 1000;
 	struct lmtp *l = &s->l;
 	char name[256];
 
@@ -89,7 +88,8 @@ session_open(struct session *s)
 	l->timeout_ms = cfg->timeout * 1000;
 	l->data_timeout_ms = cfg->data_timeout * 1000;
 	s->used = 0;
-	if (transport_connect(&s->t, cfg->server, l->timeout_ms, deadline) < 0) {
+	snprintf(s->t.peer, sizeof(s->t.peer), "%s", spec);
+	if (transport_connect(&s->t, spec, l->timeout_ms, deadline) < 0) {
 		l->fault = lmtp_fault_of(&s->t);
 		snprintf(l->err, sizeof(l->err), "%s", s->t.err);
 		return -1;
@@ -101,14 +101,68 @@ session_open(struct session *s)
 		return -1;
 	if (cfg->auth_user[0] && auth_login(l, cfg) < 0)
 		return -1;
+	if (need_iq && !(l->caps & CAP_IGNOREQUOTA))
+		return lmtp_fail(l, LF_POLICY, "%s does not advertise "
+		    "IGNOREQUOTA and the policy is require: nothing "
+		    "delivered, the message stays queued", s->t.peer);
 	return 0;
+}
+
+/*
+ * The servers in order, until one takes the session.  A server is left
+ * on a failure to connect, a timeout, a greeting other than 220, LHLO
+ * refused, TLS or AUTH failing, or IGNOREQUOTA required and not offered:
+ * all before any transaction, so nothing can be delivered twice.
+ */
+int
+session_open(struct session *s, int need_iq)
+{
+	const struct config *cfg = s->cfg;
+	long long deadline = transport_now_ms() +
+	    (long long)cfg->delivery_timeout * 1000;
+	char spec[CONFIG_VALUE_MAX], tried[LMTP_ERR_MAX] = "";
+	const char *rest = cfg->server;
+	enum lmtp_fault fault = LF_CONNECT;
+	size_t n = 0, len;
+
+	while ((rest = config_next_server(rest, spec, sizeof(spec))) != NULL) {
+		if (session_open_at(s, spec, need_iq, deadline) == 0) {
+			if (n > 0)
+				log_mail(LOG_NOTICE, "server list: %s took the "
+				    "session after %s", s->t.peer, tried);
+			return 0;
+		}
+		/* Cut, not lost: each server keeps its name and the start of
+		 * why it was left. */
+		len = strlen(tried);
+		if (len + 2 < sizeof(tried))
+			snprintf(tried + len, sizeof(tried) - len, "%s%.200s "
+			    "(%.300s)", n ? "; " : "", s->t.peer, s->l.err);
+		fault = s->l.fault;
+		n++;
+		if (s->verbose)
+			log_trace("--- left %s: %s", s->t.peer, s->l.err);
+		if (s->t.fd >= 0)
+			lmtp_quit(&s->l);	/* in step: say goodbye */
+		if (transport_now_ms() >= deadline)
+			break;
+	}
+	if (n > 1) {
+		s->l.fault = fault;
+		snprintf(s->l.err, sizeof(s->l.err), "no server took the "
+		    "session, %zu tried: %.960s", n, tried);
+	} else if (n == 0) {
+		s->l.fault = LF_CONNECT;
+		snprintf(s->l.err, sizeof(s->l.err), "no server configured");
+	}
+	return -1;
 }
 
 /* A connection that served a transaction is asked whether it still
  * listens; one that broke or was closed is opened again.  This happens
  * only here, between transactions: never in the middle of one. */
 static int
-ready(struct session *s)
+ready(struct session *s, int need_iq)
 {
 	if (s->t.fd >= 0 && s->used) {
 		transport_set_deadline(&s->t, transport_now_ms() +
@@ -121,11 +175,7 @@ ready(struct session *s)
 	}
 	if (s->t.fd >= 0)
 		return 0;
-	if (session_open(s) == 0)
-		return 0;
-	if (s->t.fd >= 0)
-		lmtp_quit(&s->l);	/* refused, not broken: say goodbye */
-	return -1;
+	return session_open(s, need_iq);
 }
 
 int
@@ -134,8 +184,13 @@ session_deliver(struct session *s, struct lmtp_txn *x)
 	struct lmtp *l = &s->l;
 	int rc;
 
+	struct policy_verdict need;
+
+	/* Whether this transaction needs IGNOREQUOTA whatever the server:
+	 * a server without it is then left for the next in the list. */
+	policy_decide(s->cfg, x->sender, 0, &need);
 	memset(&s->pv, 0, sizeof(s->pv));
-	if (ready(s) < 0)
+	if (ready(s, need.refuse) < 0)
 		return -1;
 	policy_decide(s->cfg, x->sender, (l->caps & CAP_IGNOREQUOTA) != 0,
 	    &s->pv);

@@ -33,9 +33,15 @@ struct outcome {
 void session_init(struct session *s, const struct config *cfg, int verbose,
     int keep);
 
-/* Connect, LHLO and AUTH.  -1: s->l.err says why (all transient).
+/* The server list in order until one takes the session: connect, LHLO,
+ * STARTTLS, AUTH, and IGNOREQUOTA offered when need_iq.  -1: s->l.err
+ * names every server tried and why each was left (all transient).
  * Nothing after this waits past delivery_timeout from now. */
-int session_open(struct session *s);
+int session_open(struct session *s, int need_iq);
+
+/* One server (spec) alone, nothing waiting past deadline. */
+int session_open_at(struct session *s, const char *spec, int need_iq,
+    long long deadline);
 
 /* One transaction: a kept connection is checked with RSET and opened
  * again when that fails; the policy is decided for x->sender.  Returns

@@ -351,19 +351,6 @@ config_refused() {
 	! grep -q AUTH "$FAKE_DIR/record"
 }
 
-# run_logged ARGS...: run lmtp-iq with a private /dev/log read into
-# $MSG/syslog (needs root for the mount namespace).
-run_logged() {
-	mkdir -p "$MSG/dev"; touch "$MSG/dev/null"
-	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
-	SOCAT_PID=$!
-	for _ in $(seq 1 50); do [ -S "$MSG/dev/log" ] && break; sleep 0.02; done
-	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
-		d=$1 && shift && exec "$@" < "$d/../notice"' sh "$MSG/dev" "$LMTP_IQ" "$@"
-	sleep 0.2
-	stop_pid "$SOCAT_PID"
-}
-
 @test "syslog: usage, config and envelope failures each leave one LOG_MAIL line" {
 	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat

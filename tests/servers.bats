@@ -1,0 +1,141 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# The server list: servers tried in order, the next one on a failure to
+# connect, a timeout, a greeting other than 220, LHLO refused, AUTH
+# failing or IGNOREQUOTA required and not offered - never once a RCPT was
+# accepted.  Several scripted fake servers, one per UNIX socket.
+
+load helpers/common
+load helpers/fake
+
+setup() {
+	MSG=$(make_tmp msg)
+	printf 'Subject: notice\n\nOver quota.\n' > "$MSG/notice"
+	printf 'lhlo_name = client.test\n' > "$MSG/conf"
+	PIDS=()
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do stop_pid "$p"; done
+	rm -rf "$MSG"
+}
+
+# server NAME: a fake server on unix:$MSG/NAME.sock running the script
+# on stdin, recording into $MSG/NAME.rec.
+server() {
+	cat > "$MSG/$1.script"
+	rm -f "$MSG/$1.ready"
+	"$TOOLS/fakelmtp" -l "unix:$MSG/$1.sock" -s "$MSG/$1.script" \
+		-r "$MSG/$1.rec" -p "$MSG/$1.ready" 2>"$MSG/$1.err" 3>&- &
+	PIDS+=($!)
+	wait_file "$MSG/$1.ready"
+}
+
+# A server that delivers one message to alice.
+delivers() {
+	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'; echo 'data'
+	echo 'send 250 2.1.5 stored'; echo 'expect QUIT'; echo 'send 221 bye'
+}
+
+iq() {
+	run "$LMTP_IQ" -C "$MSG/conf" "$@"
+}
+
+@test "servers: the first is down, the second takes the delivery; the log names both" {
+	need_root "reads syslog through a private mount namespace"
+	need_package socat /usr/bin/socat
+	delivers | server b
+	printf 'syslog = yes\nserver = unix:%s/nobody.sock unix:%s/b.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
+	run_logged -C "$MSG/conf" alice
+	assert_status 0
+	grep -q "server list: unix:$MSG/b.sock took the session after unix:$MSG/nobody.sock (cannot connect to unix:$MSG/nobody.sock: No such file or directory)" "$MSG/syslog"
+	grep -q "to=<alice>, relay=unix:$MSG/b.sock, .*stat=Sent" "$MSG/syslog"
+}
+
+@test "servers: each reason to move on - greeting 421, LHLO refused, no IGNOREQUOTA under require, AUTH failing, a timeout - ends at the server that takes it" {
+	printf 'pw' > "$MSG/pw"; chmod 600 "$MSG/pw"
+	{ echo 'send 421 4.3.2 busy'; } | server greet
+	{ echo 'send 220 hi'; echo 'expect LHLO *'; echo 'send 500 5.5.1 no'; } | server lhlo
+	{ lhlo_offering PIPELINING 'AUTH PLAIN'; echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | server noiq
+	{ lhlo_offering PIPELINING IGNOREQUOTA 'AUTH PLAIN'; echo 'expect AUTH PLAIN *'
+	  echo 'send 535 5.7.8 bad'; echo 'expect QUIT'; echo 'send 221 bye'; } | server auth
+	{ echo 'stall'; } | server slow
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES 'AUTH PLAIN'
+	  echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'; echo 'data'
+	  echo 'send 250 2.1.5 stored'; echo 'expect QUIT'; echo 'send 221 bye'; } | server good
+	printf 'syslog = no\ntimeout = 1\nauth_user = u\nauth_password_file = %s/pw\n' "$MSG" >> "$MSG/conf"
+	printf 'server =' >> "$MSG/conf"
+	for n in greet lhlo noiq auth slow good; do printf ' unix:%s/%s.sock' "$MSG" "$n" >> "$MSG/conf"; done
+	printf '\n' >> "$MSG/conf"
+	iq -v alice < "$MSG/notice"
+	assert_status 0
+	for n in greet lhlo noiq auth slow; do
+		echo "$output" | grep -q "^--- left unix:$MSG/$n.sock: "
+	done
+	echo "$output" | grep -q "left unix:$MSG/greet.sock: unix:$MSG/greet.sock greeted with: 421 4.3.2 busy"
+	echo "$output" | grep -q "left unix:$MSG/noiq.sock: .*does not advertise IGNOREQUOTA"
+	echo "$output" | grep -q "left unix:$MSG/slow.sock: timeout after 1 s waiting for the greeting"
+	grep -q '^MAIL' "$MSG/good.rec"
+}
+
+@test "servers: when every server fails, the one line names each and why, and the mail stays queued" {
+	{ echo 'send 554 5.3.2 not today'; } | server a
+	printf 'syslog = no\nserver = unix:%s/a.sock unix:%s/none.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
+	iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has "no server took the session, 2 tried: unix:$MSG/a.sock (unix:$MSG/a.sock greeted with: 554 5.3.2 not today); unix:$MSG/none.sock (cannot connect to unix:$MSG/none.sock: No such file or directory)"
+}
+
+@test "servers: once a RCPT was accepted the verdicts of that server stand: no failover, nothing sent to the next" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'; echo 'data'
+	  echo 'close'; } | server first
+	delivers | server second
+	printf 'syslog = no\nserver = unix:%s/first.sock unix:%s/second.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
+	iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'a retry may deliver it twice'
+	[ ! -s "$MSG/second.rec" ]
+}
+
+@test "servers: -s may be repeated; the servers are tried in that order" {
+	delivers | server two
+	printf 'syslog = no\n' >> "$MSG/conf"
+	iq -s "unix:$MSG/one.sock" -s "unix:$MSG/two.sock" alice < "$MSG/notice"
+	assert_status 0
+	grep -q '^MAIL' "$MSG/two.rec"
+	run "$LMTP_IQ" -C "$MSG/conf" -s 'unix:/a unix:/b' alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has '-s takes one server each'
+}
+
+@test "servers: -n checks every server and reports each; exit 0 only when all can take a delivery" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA
+	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | server ok
+	printf 'server = unix:%s/ok.sock unix:%s/down.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
+	printf 'syslog = no\n' >> "$MSG/conf"
+	iq -n
+	assert_status 75
+	assert_output_has "server: unix:$MSG/ok.sock"
+	assert_output_has 'result: a delivery can go ahead'
+	assert_output_has "server: unix:$MSG/down.sock"
+	assert_output_has "result: cannot deliver: cannot connect to unix:$MSG/down.sock"
+	assert_output_has 'servers: 1 of 2 can take a delivery, tried in the order above'
+}
+
+@test "servers: LMTP mode opens each upstream session from the same list" {
+	delivers | server b
+	printf 'syslog = no\nserver = unix:%s/nobody.sock unix:%s/b.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
+	printf 'LHLO s\r\nMAIL FROM:<>\r\nRCPT TO:<alice>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n' > "$MSG/in"
+	run "$LMTP_IQ" -l -C "$MSG/conf" < "$MSG/in"
+	assert_status 0
+	assert_output_has '250 2.1.5 stored'
+}

@@ -22,11 +22,12 @@ client() {
 	printf '%s\r\n' "$@" > "$IN/in"
 }
 
-# serve [ARGS...]: lmtp-iq -l on $IN/in against the fake server; replies
-# in $IN/out (CRs removed), stderr in $IN/err, exit in $status.
+# serve [ARGS...]: lmtp-iq -l on $IN/in against the fake server (or
+# SERVE_AT); replies in $IN/out (CRs removed), stderr in $IN/err, exit in
+# $status.
 serve() {
 	status=0
-	"$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@" \
+	"$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "${SERVE_AT:-unix:$FAKE_DIR/sock}" "$@" \
 		< "$IN/in" > "$IN/out.raw" 2> "$IN/err" || status=$?
 	tr -d '\r' < "$IN/out.raw" > "$IN/out"
 }
@@ -158,7 +159,7 @@ no_upstream() {	# a config whose server nobody listens on
 @test "lmtp mode: upstream down refuses DATA with 451 4.4.1 and takes no body; the session goes on" {
 	no_upstream
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'RSET' 'NOOP' 'QUIT'
-	serve -s "unix:$FAKE_DIR/nobody"
+	SERVE_AT="unix:$FAKE_DIR/nobody" serve
 	assert_status 0
 	[ "$(replies)" = "250 2.1.0 sender ok
 250 2.1.5 recipient ok
@@ -223,7 +224,7 @@ no_upstream() {	# a config whose server nobody listens on
 		'MAIL FROM:a@b' 'MAIL FROM:<a b@c>' 'MAIL FROM:<a@b> AUTH=<>' 'MAIL FROM:<a@b> SIZE=x' \
 		'MAIL FROM:<a@b>' 'MAIL FROM:<a@b>' 'RCPT TO:<>' 'RCPT TO:<x@y> NOTIFY=NEVER' \
 		'RCPT TO:<x>y@z>' 'DATA' 'DATA now' 'VRFY alice' 'EXPN list' 'QUIT'
-	serve -s "unix:$FAKE_DIR/nobody"
+	SERVE_AT="unix:$FAKE_DIR/nobody" serve
 	assert_status 0
 	[ "$(replies)" = "503 5.5.1 LHLO first
 500 5.5.1 this is LMTP: say LHLO

@@ -139,3 +139,24 @@ iq() {
 	assert_status 0
 	assert_output_has '250 2.1.5 stored'
 }
+
+@test "servers: STARTTLS refused under tls = require moves on to the next server" {
+	# A TCP fake that offers STARTTLS and refuses it, then a UNIX socket
+	# (no TLS there: it never leaves the host) that delivers.
+	printf '%s\n' 'send 220 fake.test LMTP ready' 'expect LHLO client.test' \
+		'send 250-fake.test' 'send 250-STARTTLS' 'send 250 IGNOREQUOTA' \
+		'expect STARTTLS' 'send 454 4.7.0 TLS not available' \
+		'expect QUIT' 'send 221 bye' > "$MSG/tls.script"
+	"$TOOLS/fakelmtp" -l tcp:127.0.0.1:0 -s "$MSG/tls.script" -r "$MSG/tls.rec" \
+		-p "$MSG/tls.port" 2>"$MSG/tls.err" 3>&- &
+	PIDS+=($!)
+	wait_file "$MSG/tls.port"
+	delivers | server good
+	printf 'syslog = no\ntls = require\nserver = 127.0.0.1:%s unix:%s/good.sock\n' \
+		"$(cat "$MSG/tls.port")" "$MSG" >> "$MSG/conf"
+	iq -v alice < "$MSG/notice"
+	assert_status 0
+	echo "$output" | grep -q "^--- left 127.0.0.1:[0-9]*: .*refused STARTTLS and tls is require: 454 4.7.0 TLS not available$"
+	grep -q '^MAIL' "$MSG/good.rec"
+	! grep -q '^MAIL' "$MSG/tls.rec"
+}

@@ -161,16 +161,6 @@ quiet_stderr(void)
 	return 0;
 }
 
-static void
-our_name(const struct config *cfg, char *buf, size_t cap)
-{
-	if (cfg->lhlo_name[0])
-		snprintf(buf, cap, "%s", cfg->lhlo_name);
-	else if (gethostname(buf, cap) != 0 || buf[0] == '\0')
-		snprintf(buf, cap, "localhost");
-	buf[cap - 1] = '\0';
-}
-
 int
 relay_serve(const struct config *cfg, int verbose)
 {
@@ -185,7 +175,7 @@ relay_serve(const struct config *cfg, int verbose)
 		    "stream; nothing served");
 		return EX_TEMPFAIL;
 	}
-	our_name(cfg, name, sizeof(name));
+	session_local_name(cfg, name, sizeof(name));
 	transport_attach(&client, STDIN_FILENO, STDOUT_FILENO, "the client",
 	    cfg->timeout * 1000);
 	lmtpd_init(&d, &client, name, cfg->idle_timeout * 1000,

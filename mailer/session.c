@@ -29,8 +29,8 @@ session_init(struct session *s, const struct config *cfg, int verbose,
 	s->l.t = &s->t;
 }
 
-static void
-lhlo_name(const struct config *cfg, char *buf, size_t cap)
+void
+session_local_name(const struct config *cfg, char *buf, size_t cap)
 {
 	if (cfg->lhlo_name[0]) {
 		snprintf(buf, cap, "%s", cfg->lhlo_name);
@@ -94,7 +94,7 @@ session_open_at(struct session *s, const char *spec, int need_iq,
 		snprintf(l->err, sizeof(l->err), "%s", s->t.err);
 		return -1;
 	}
-	lhlo_name(cfg, name, sizeof(name));
+	session_local_name(cfg, name, sizeof(name));
 	if (lmtp_open(l, &s->t, name) < 0)
 		return -1;
 	if (secure(s) < 0)

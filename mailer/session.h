@@ -33,6 +33,10 @@ struct outcome {
 void session_init(struct session *s, const struct config *cfg, int verbose,
     int keep);
 
+/* Our name: lhlo_name, else the host name, else "localhost".  Sent with
+ * LHLO upstream, and given in the greeting in LMTP mode. */
+void session_local_name(const struct config *cfg, char *buf, size_t cap);
+
 /* The server list in order until one takes the session: connect, LHLO,
  * STARTTLS, AUTH, and IGNOREQUOTA offered when need_iq.  -1: s->l.err
  * names every server tried and why each was left (all transient).

@@ -46,6 +46,13 @@ upstream_envelope() {	# upstream_envelope RCPT...
 	echo 'expect DATA'
 }
 
+# The upstream's side of a one-recipient transaction: MAIL and RCPT
+# accepted, the body taken, REPLY after the dot.
+takes_one() {	# takes_one REPLY
+	echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	echo 'send 354 go'; echo 'data'; echo "send $1"
+}
+
 no_upstream() {	# a config whose server nobody listens on
 	FAKE_DIR=$(make_tmp fake)
 	printf 'lhlo_name = client.test\nsyslog = no\ntimeout = 2\n' > "$FAKE_DIR/conf"
@@ -102,8 +109,7 @@ no_upstream() {	# a config whose server nobody listens on
 
 @test "lmtp mode: the body arrives stuffed exactly once; bare LF lines become CRLF; a dot line cannot end it early" {
 	{ upstream_envelope alice
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
+	  takes_one '250 2.1.5 ok'
 	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
 	# "..x" is a stuffed ".x"; "..": a stuffed "."; ".\rQUIT" is an
 	# unstuffed line the client should have doubled; "a\n" a bare LF.
@@ -118,13 +124,11 @@ no_upstream() {	# a config whose server nobody listens on
 
 @test "lmtp mode: two transactions share one upstream session, RSET between them" {
 	{ upstream_envelope alice
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 first'
+	  takes_one '250 2.1.5 first'
 	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
 	  echo 'expect MAIL FROM:<n@example.test>'; echo 'expect RCPT TO:<bob> IGNOREQUOTA'
 	  echo 'expect DATA'
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 second'
+	  takes_one '250 2.1.5 second'
 	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
 		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
@@ -139,13 +143,11 @@ no_upstream() {	# a config whose server nobody listens on
 
 @test "lmtp mode: an upstream that went away between transactions is opened again before the next one" {
 	{ upstream_envelope alice
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 first'
+	  takes_one '250 2.1.5 first'
 	  echo 'close'
 	  echo 'accept'
 	  upstream_envelope bob
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 second'
+	  takes_one '250 2.1.5 second'
 	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
 		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
@@ -261,8 +263,7 @@ no_upstream() {	# a config whose server nobody listens on
 
 @test "lmtp mode: control bytes in an address are refused; nothing but well-formed commands goes upstream" {
 	{ upstream_envelope 'x@y'
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
+	  takes_one '250 2.1.5 ok'
 	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
 	printf 'LHLO s\r\nMAIL FROM:<n@example.test>\r\nRCPT TO:<a\rRSET@b>\r\nRCPT TO:<a\x01b>\r\nRCPT TO:<x@y>\r\nDATA\r\nz\r\n.\r\nQUIT\r\n' > "$IN/in"
 	serve
@@ -311,8 +312,7 @@ no_upstream() {	# a config whose server nobody listens on
 
 @test "lmtp mode: end of input between transactions is a clean end; in the middle of one it is 75" {
 	{ upstream_envelope alice
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
+	  takes_one '250 2.1.5 ok'
 	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'x' '.'
 	serve

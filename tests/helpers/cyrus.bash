@@ -62,6 +62,14 @@ cyrus_write_config() {
 	} > "$d/cyrus.conf"
 }
 
+# Start master for the instance in $CYRUS_DIR, in the background.
+# master SIGTERMs its whole process group on exit: give it its own.
+cyrus_master() {
+	setsid "$CYRUS_LIB/master" -C "$CYRUS_DIR/imapd.conf" \
+		-M "$CYRUS_DIR/cyrus.conf" -p "$CYRUS_DIR/master.pid" -D \
+		>>"$CYRUS_DIR/master.log" 2>&1 3>&- </dev/null &
+}
+
 cyrus_start() {
 	need_package cyrus-imapd "$CYRUS_LIB/lmtpd" || return 1
 	need_package sasl2-bin /usr/sbin/saslpasswd2 || return 1
@@ -80,10 +88,7 @@ cyrus_start() {
 	echo -n "$CYRUS_ADMIN_PASSWORD" |
 		saslpasswd2 -f "$CYRUS_DIR/sasldb2" -u cyrus.test -p -c cyrus
 	chown -R cyrus:mail "$CYRUS_DIR"
-	# master SIGTERMs its whole process group on exit: give it its own.
-	setsid "$CYRUS_LIB/master" -C "$CYRUS_DIR/imapd.conf" \
-		-M "$CYRUS_DIR/cyrus.conf" -p "$CYRUS_DIR/master.pid" -D \
-		>"$CYRUS_DIR/master.log" 2>&1 3>&- </dev/null &
+	cyrus_master
 	"$TOOLS/rawlmtp" -s "unix:$CYRUS_DIR/socket/lmtp" -w 10 &&
 		"$TOOLS/rawlmtp" -s "127.0.0.1:$CYRUS_PORT" -w 10 || {
 		echo "cyrus did not come up; master.log:" >&2
@@ -111,9 +116,7 @@ cyrus_halt() {
 
 # Start master again in the same directory (same mailboxes).
 cyrus_resume() {
-	setsid "$CYRUS_LIB/master" -C "$CYRUS_DIR/imapd.conf" \
-		-M "$CYRUS_DIR/cyrus.conf" -p "$CYRUS_DIR/master.pid" -D \
-		>>"$CYRUS_DIR/master.log" 2>&1 3>&- </dev/null &
+	cyrus_master
 	"$TOOLS/rawlmtp" -s "unix:$CYRUS_SOCK" -w 10 || return 1
 	CYRUS_PID=$(cat "$CYRUS_DIR/master.pid")
 }
@@ -139,7 +142,29 @@ cyrus_usage() {
 cyrus_count() {
 	local dir
 	dir=$(cyrus_tool mbpath "user/$1" 2>/dev/null) || { echo 0; return; }
-	find "$dir" -maxdepth 1 -name '[0-9]*.' | wc -l
+	mailbox_count "$dir"
+}
+
+# Messages in a Cyrus mailbox directory (DIR from mbpath).
+mailbox_count() {
+	find "$1" -maxdepth 1 -name '[0-9]*.' | wc -l
+}
+
+# lmtp_put SERVER USER: deliver stdin (CRLF lines) to USER at SERVER
+# with the raw client, no IGNOREQUOTA.
+lmtp_put() {
+	local f rc=0
+	f=$(mktemp /tmp/lmtpiq-put.XXXXXX)
+	cat > "$f"
+	"$TOOLS/rawlmtp" -s "$1" -f "$f" "$2" || rc=$?
+	rm -f "$f"
+	return "$rc"
+}
+
+# A 12 KiB message: over a 10 KiB quota by itself.
+filler() {
+	printf 'Subject: filler\r\n\r\n'
+	for _ in $(seq 1 160); do printf '%075d\r\n' 0; done
 }
 
 # Path of the newest message in user/$1's INBOX.
@@ -152,12 +177,7 @@ cyrus_newest() {
 # Take user/$1 over its 10 KiB quota with one 12 KiB message, delivered
 # while still under quota (Cyrus then accepts it).
 cyrus_fill() {
-	local f
-	f=$(mktemp /tmp/lmtpiq-fill.XXXXXX)
-	{ printf 'Subject: filler\r\n\r\n'
-	  for _ in $(seq 1 160); do printf '%075d\r\n' 0; done; } > "$f"
-	"$TOOLS/rawlmtp" -s "unix:$CYRUS_SOCK" -f "$f" "$1"
-	rm -f "$f"
+	filler | lmtp_put "unix:$CYRUS_SOCK" "$1"
 	[ "$(cyrus_usage "$1")" -ge 10 ]
 }
 

@@ -79,24 +79,17 @@ murder_conf() {
 
 # murder_run NAME: start (or start again) that instance's master.
 murder_run() {
-	local d
-	d=$(eval echo "\$MURDER_${1}_DIR")
-	setsid "$CYRUS_LIB/master" -C "$d/imapd.conf" -M "$d/cyrus.conf" \
-		-p "$d/master.pid" -D >>"$d/master.log" 2>&1 3>&- </dev/null &
+	CYRUS_DIR=$(eval echo "\$MURDER_${1}_DIR") cyrus_master
 }
 
-# murder_halt NAME: stop that instance's master, keep its files.
+# murder_halt NAME: stop that instance's master, keep its files (as
+# cyrus_halt does for the single Cyrus).
 murder_halt() {
-	local d pid
-	d=$(eval echo "\$MURDER_${1}_DIR")
-	pid=$(cat "$d/master.pid" 2>/dev/null) || return 0
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-	rm -f "$d/master.pid"
+	local CYRUS_PID
+	CYRUS_DIR=$(eval echo "\$MURDER_${1}_DIR") cyrus_halt
 }
 
-# murder_wait_port PORT: until something answers LMTP there.
+# murder_wait_lmtp PORT: until something answers LMTP there.
 murder_wait_lmtp() {
 	"$TOOLS/rawlmtp" -s "127.0.0.1:$1" -w 10
 }
@@ -130,14 +123,8 @@ murder_start() {
 
 # murder_deliver BACKEND USER: a small message straight into the backend.
 murder_deliver() {
-	local d f
-	d=$(eval echo "\$MURDER_${1}_DIR")
-	f=$(mktemp /tmp/lmtpiq-mmsg.XXXXXX)
-	printf 'Subject: hello\r\n\r\nhi\r\n' > "$f"
-	"$TOOLS/rawlmtp" -s "unix:$d/socket/lmtp" -f "$f" "$2"
-	local rc=$?
-	rm -f "$f"
-	return $rc
+	printf 'Subject: hello\r\n\r\nhi\r\n' |
+		lmtp_put "unix:$(eval echo "\$MURDER_${1}_DIR")/socket/lmtp" "$2"
 }
 
 murder_stop() {
@@ -150,33 +137,23 @@ murder_stop() {
 	done
 }
 
-# murder_tool BACKEND TOOL ARGS...: a Cyrus tool on that instance.
+# murder_tool NAME TOOL ARGS...: a Cyrus tool on that instance.
 murder_tool() {
 	local d
 	d=$(eval echo "\$MURDER_${1}_DIR")
 	shift
-	local tool=$1
-	shift
-	runuser -u cyrus -- "$CYRUS_LIB/$tool" -C "$d/imapd.conf" "$@"
+	CYRUS_DIR=$d cyrus_tool "$@"
 }
 
 # murder_count BACKEND USER: messages in USER's INBOX on that backend.
 murder_count() {
 	local dir
 	dir=$(murder_tool "$1" mbpath "user/$2" 2>/dev/null) || { echo 0; return; }
-	find "$dir" -maxdepth 1 -name '[0-9]*.' | wc -l
+	mailbox_count "$dir"
 }
 
 # murder_fill BACKEND USER: take USER over its 10 KiB quota (one 12 KiB
 # message, accepted while still under it), straight into the backend.
 murder_fill() {
-	local d f
-	d=$(eval echo "\$MURDER_${1}_DIR")
-	f=$(mktemp /tmp/lmtpiq-fill.XXXXXX)
-	{ printf 'Subject: filler\r\n\r\n'
-	  for _ in $(seq 1 160); do printf '%075d\r\n' 0; done; } > "$f"
-	"$TOOLS/rawlmtp" -s "unix:$d/socket/lmtp" -f "$f" "$2"
-	local rc=$?
-	rm -f "$f"
-	return $rc
+	filler | lmtp_put "unix:$(eval echo "\$MURDER_${1}_DIR")/socket/lmtp" "$2"
 }

@@ -92,6 +92,23 @@ conf() {
 	assert_output_has 'certificate: verification for 127.0.0.1: ok'
 }
 
+@test "tls: tls_ca_path, a directory of hashed CA certificates, verifies as tls_ca_file does" {
+	mkdir "$T/cas"
+	cp "$PKI/ca.pem" "$T/cas/"
+	openssl rehash "$T/cas"
+	conf tls_ca_file= tls_ca_path="$T/cas"
+	run "$LMTP_IQ" -n -C "$T/conf"
+	assert_status 0
+	assert_output_has 'certificate: verification for lmtp.test: ok'
+	# Without the CA in it the same server does not verify.
+	rm "$T"/cas/*
+	cp "$PKI/other-ca.pem" "$T/cas/"
+	openssl rehash "$T/cas"
+	run "$LMTP_IQ" -n -C "$T/conf"
+	assert_status 75
+	assert_output_has 'does not verify for lmtp.test'
+}
+
 @test "tls: a certificate from another CA is 75 and says why, for which name" {
 	conf tls_ca_file="$PKI/other-ca.pem"
 	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"

@@ -318,6 +318,7 @@ no_upstream() {	# a config whose server nobody listens on
 	serve
 	assert_status 0
 	fake_finish
+	fake_teardown
 	no_upstream
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>'
 	serve

@@ -128,7 +128,13 @@ fuzz: $(FUZZ_BINS)
 	    if [ $$rc -ne 0 ]; then tail -40 tests/fuzz/bin/$$t.log; exit 1; fi; \
 	done
 
-bench: $(PROG) $(TOOLS)
+# The encoder's speed test, linked with the program's own objects.
+ENCSPEED = tests/bench/encspeed
+$(ENCSPEED): tests/bench/encspeed.c $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ tests/bench/encspeed.c $(LIB_OBJS) \
+	    $(ALL_LDFLAGS) $(LIB_LIBS)
+
+bench: $(PROG) $(TOOLS) $(ENCSPEED)
 	tests/bench/run
 
 demo:
@@ -221,5 +227,5 @@ uninstall:
 	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
 
 clean:
-	rm -f $(OBJS) $(PROG) $(TOOLS) $(UNIT) mailer/.flags
+	rm -f $(OBJS) $(PROG) $(TOOLS) $(UNIT) $(ENCSPEED) mailer/.flags
 	rm -rf tests/fuzz/bin build

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * message.h - stream a message from a file descriptor into an LMTP DATA
- * body: line ends become CRLF, leading dots are doubled (RFC 5321
- * 4.5.2), a missing final line end is added.  Memory use is fixed.
+ * body that no receiver can end early: every line ends in CRLF, a CR not
+ * followed by LF is dropped, a line longer than MESSAGE_LINE_MAX octets
+ * is broken (folded in the header section), leading dots are doubled
+ * (RFC 5321 4.5.2), a missing final line end is added.  Memory use is
+ * fixed.
  */
 #ifndef LMTPIQ_MESSAGE_H
 #define LMTPIQ_MESSAGE_H
@@ -11,21 +14,31 @@
 
 #define MESSAGE_CHUNK 65536
 
+/* RFC 5322 2.1.1 and RFC 5321 4.5.3.1.6: 998 octets of text before the
+ * CRLF, the doubled dot not counted. */
+#define MESSAGE_LINE_MAX 998
+
+/* What message_encode may write for n bytes in. */
+#define MESSAGE_OUT_MAX(n) (2 * (n) + 2)
+
 struct message_src {
 	int fd;
 	char err[256];		/* why reading failed */
 };
 
 /* The encoder alone, for tests and fuzzing: feed any pieces, then
- * finish.  out must hold 2 * n + 2 bytes for n bytes in. */
+ * finish. */
 struct message_encoder {
-	int at_bol;		/* next byte starts a line */
-	int last_cr;		/* the last byte out was a CR; an LF may follow */
+	size_t col;		/* octets of text on the current output line */
+	int pending_cr;		/* the last byte in was a CR: an LF may follow */
+	int in_header;		/* no empty line yet: a long line is folded */
 };
 
 void message_encoder_init(struct message_encoder *e);
+/* out must hold MESSAGE_OUT_MAX(n) bytes.  Returns the output length. */
 size_t message_encode(struct message_encoder *e, const unsigned char *in,
     size_t n, char *out);
+/* out must hold MESSAGE_OUT_MAX(0) bytes. */
 size_t message_encode_finish(struct message_encoder *e, char *out);
 
 /* The lmtp_txn body callback: 0, -1 transport failure (t->err), -2 input

@@ -33,7 +33,7 @@ struct body {
 static int
 relay_body(void *ctx, struct transport *up)
 {
-	static char in[MESSAGE_CHUNK], out[2 * MESSAGE_CHUNK + 2];
+	static char in[MESSAGE_CHUNK], out[MESSAGE_OUT_MAX(MESSAGE_CHUNK)];
 	struct body *b = ctx;
 	struct message_encoder e;
 	size_t o;

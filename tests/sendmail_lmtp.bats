@@ -11,6 +11,7 @@
 load helpers/common
 load helpers/cyrus
 load helpers/sendmail
+load helpers/smuggle
 
 setup_file() {
 	suite_needs_root "Sendmail and Cyrus run from temp dirs, in private namespaces" || return 0
@@ -26,7 +27,10 @@ setup_file() {
 	printf '#!/bin/sh\necho $$ >> %s/starts\nexec %s/bin/lmtp-iq.real "$@"\n' \
 		"$SM_DIR" "$SM_DIR" > "$SM_DIR/bin/lmtp-iq"
 	chmod 755 "$SM_DIR/bin/lmtp-iq"
-	export SM_DIR SM_NOTICE_SENDERS
+	printf 'smug: carol@notices.example.test\n' >> "$SM_DIR/aliases"
+	sm -bi >/dev/null
+	sm_daemon_start
+	export SM_DIR SM_NS_PID SM_NOTICE_SENDERS
 }
 
 teardown_file() {
@@ -161,4 +165,19 @@ dsn_of() {
 	starts=$(wc -l < "$SM_DIR/starts")
 	echo "# lmtp-iq started $starts time(s) for 30 messages" >&3
 	[ "$starts" -le 2 ]
+}
+
+@test "sendmail LMTP mode: an outside SMTP client, an alias into the notice domain, a line of 8189 bytes then '.': nothing smuggled into over-quota alice, carol's copy whole" {
+	export SMUGGLE_TO=alice
+	a=$(cyrus_count alice) c=$(cyrus_count carol)
+	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' \
+		'MAIL FROM:<outsider@capture.test>' 'RCPT TO:<smug@localhost>' \
+		'DATA' "$(smuggle_message long smug@localhost)"$'\n.' 'QUIT'
+	assert_output_has 'Message accepted for delivery'
+	run sm -qf
+	run sm -bp
+	assert_output_has 'queue is empty'
+	[ "$(cyrus_count alice)" -eq "$a" ]
+	[ "$(cyrus_count carol)" -eq $((c + 1)) ]
+	assert_stored_whole "$(cyrus_newest carol)" long
 }

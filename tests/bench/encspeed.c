@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * encspeed.c - the body encoder's throughput against the byte-at-a-time
- * loop it replaced, on the same input fed in MESSAGE_CHUNK reads as
- * message_send does.  Usage: encspeed FILE.  Prints one line each:
- *   "memchr MB/s", "bytewise MB/s", "ratio", and whether both outputs
- *   were identical.
+ * encspeed.c - the body encoder's throughput against the encoder before
+ * the wire rules (which let lone CRs and long lines through), on the
+ * same input fed in MESSAGE_CHUNK reads as message_send does.  Usage:
+ * encspeed FILE.  Prints one line each: "now MB/s", "before MB/s",
+ * "ratio" (now / before: 1.00 is as fast) and whether both outputs were
+ * identical (they are for input without lone CRs or long lines).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
@@ -17,42 +18,37 @@
 
 #include "../../mailer/message.h"
 
-/* The previous encoder: one decision per byte. */
-struct bytewise {
-	int at_bol, pending_cr;
+/* The encoder before the wire rules (lone CRs and long lines passed
+ * through): memchr for each LF, memcpy of the line. */
+struct before {
+	int at_bol, last_cr;
 };
 
 static size_t
-bytewise_encode(struct bytewise *s, const unsigned char *in, size_t n,
-    char *out)
+before_encode(struct before *e, const unsigned char *in, size_t n, char *out)
 {
-	size_t i, o = 0;
+	const unsigned char *nl;
+	size_t i = 0, o = 0, len;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = in[i];
-
-		if (s->pending_cr) {
-			s->pending_cr = 0;
-			out[o++] = '\r';
-			if (c == '\n') {
-				out[o++] = '\n';
-				s->at_bol = 1;
-				continue;
-			}
-			s->at_bol = 0;
+	while (i < n) {
+		if (e->at_bol && in[i] == '.')
+			out[o++] = '.';
+		nl = memchr(in + i, '\n', n - i);
+		len = (nl != NULL ? (size_t)(nl - in) : n) - i;
+		if (len > 0) {
+			memcpy(out + o, in + i, len);
+			o += len;
+			e->last_cr = in[i + len - 1] == '\r';
+			e->at_bol = 0;
 		}
-		if (c == '\r') {
-			s->pending_cr = 1;
-		} else if (c == '\n') {
+		if (nl == NULL)
+			break;
+		if (!e->last_cr)
 			out[o++] = '\r';
-			out[o++] = '\n';
-			s->at_bol = 1;
-		} else {
-			if (c == '.' && s->at_bol)
-				out[o++] = '.';
-			out[o++] = (char)c;
-			s->at_bol = 0;
-		}
+		out[o++] = '\n';
+		e->at_bol = 1;
+		e->last_cr = 0;
+		i += len + 1;
 	}
 	return o;
 }
@@ -80,18 +76,18 @@ digest(unsigned long long h, const char *p, size_t n)
 
 /* The two encoders behind one signature. */
 static struct message_encoder enc;
-static struct bytewise bw;
+static struct before bf;
 
 static size_t
-encode_memchr(const unsigned char *in, size_t n, char *out)
+encode_now(const unsigned char *in, size_t n, char *out)
 {
 	return message_encode(&enc, in, n, out);
 }
 
 static size_t
-encode_bytewise(const unsigned char *in, size_t n, char *out)
+encode_before(const unsigned char *in, size_t n, char *out)
 {
-	return bytewise_encode(&bw, in, n, out);
+	return before_encode(&bf, in, n, out);
 }
 
 /* One timed pass over in[0..n) in MESSAGE_CHUNK reads: seconds, and the
@@ -100,7 +96,7 @@ static double
 timed(size_t (*encode)(const unsigned char *, size_t, char *),
     const unsigned char *in, size_t n, size_t *total, unsigned long long *h)
 {
-	static char out[2 * MESSAGE_CHUNK + 2];
+	static char out[MESSAGE_OUT_MAX(MESSAGE_CHUNK)];
 	size_t off, len, o;
 	double t0 = now();
 
@@ -137,12 +133,14 @@ main(int argc, char **argv)
 	}
 	/* Warm the input and the caches with one untimed pass. */
 	message_encoder_init(&enc);
-	(void)timed(encode_memchr, in, n, &total_a, &ha);
+	(void)timed(encode_now, in, n, &total_a, &ha);
 	message_encoder_init(&enc);
-	ta = timed(encode_memchr, in, n, &total_a, &ha);
-	bw.at_bol = 1;
-	tb = timed(encode_bytewise, in, n, &total_b, &hb);
-	printf("memchr %.0f\nbytewise %.0f\nratio %.2f\nidentical %s\n",
+	ta = timed(encode_now, in, n, &total_a, &ha);
+	bf.at_bol = 1;
+	(void)timed(encode_before, in, n, &total_b, &hb);
+	bf.at_bol = 1;
+	tb = timed(encode_before, in, n, &total_b, &hb);
+	printf("now %.0f\nbefore %.0f\nratio %.2f\nidentical %s\n",
 	    (double)n / ta / 1e6, (double)n / tb / 1e6, tb / ta,
 	    total_a == total_b && ha == hb ? "yes" : "no");
 	free(in);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * unit.c - tests of the pure parts: the body encoder across its 16 KiB
- * read boundary, reply and LHLO parsing (through a socketpair), host:port
- * splitting, the reply -> exit status table and the notice sender list.
+ * unit.c - tests of the pure parts: the body encoder across its 64 KiB
+ * read boundary, read back by models of three receivers; reply and LHLO
+ * parsing (through a socketpair), host:port splitting, the reply -> exit status table and the notice sender list.
  * Prints "ok N - name" / "not ok N - name", then "N passed, M failed".
  */
 #define _GNU_SOURCE
@@ -52,74 +52,200 @@ stream_encode(const unsigned char *in, size_t n, const size_t *cuts,
     size_t ncuts, char *out)
 {
 	struct message_encoder e;
-	size_t pos = 0, o = 0, i, len;
+	size_t pos = 0, o = 0, i, len, step;
 
 	message_encoder_init(&e);
 	for (i = 0; i <= ncuts; i++) {
 		len = (i < ncuts ? cuts[i] : n) - pos;
-		o += message_encode(&e, in + pos, len, out + o);
+		step = message_encode(&e, in + pos, len, out + o);
+		CHECK(step <= MESSAGE_OUT_MAX(len));
+		o += step;
 		pos += len;
 	}
 	return o + message_encode_finish(&e, out + o);
 }
 
+/* The streaming encoder's output for in, cut at cut, equals the plain
+ * reference's, and every reader model ends it at its end with the
+ * normalised input as its data. */
 static void
-encoder_matches(const char *name, const char *in, size_t n, size_t cut)
+encoder_check(const char *in, size_t n, size_t cut)
 {
-	char *a = malloc(2 * n + 2), *b = malloc(2 * n + 2);
-	size_t la, lb, cuts[1] = { cut };
+	char *a = malloc(REF_OUT_MAX(n)), *b = malloc(REF_OUT_MAX(n));
+	char *want = malloc(REF_OUT_MAX(n));
+	size_t la, lb, lw, cuts[1] = { cut };
+	const char *bad;
 
-	begin(name);
 	la = ref_encode((const unsigned char *)in, n, a);
 	lb = stream_encode((const unsigned char *)in, n, cuts, cut <= n, b);
 	CHECK(la == lb && memcmp(a, b, la) == 0);
+	lw = ref_normalise((const unsigned char *)in, n, want);
+	bad = ref_readers_check(b, lb, want, lw);
+	if (bad != NULL)
+		printf("#   %s\n", bad);
+	CHECK(bad == NULL);
 	free(a);
 	free(b);
+	free(want);
+}
+
+static void
+encoder_matches(const char *name, const char *in, size_t n, size_t cut)
+{
+	begin(name);
+	encoder_check(in, n, cut);
 	end();
+}
+
+/* The exact wire bytes for in, from the documented rules. */
+static void
+encoder_gives(const char *name, const char *in, const char *want)
+{
+	size_t n = strlen(in), cut;
+	char *b = malloc(MESSAGE_OUT_MAX(n) + 2);
+	size_t lb;
+
+	begin(name);
+	for (cut = 0; cut <= n; cut++) {
+		size_t cuts[1] = { cut };
+
+		lb = stream_encode((const unsigned char *)in, n, cuts, 1, b);
+		CHECK(lb == strlen(want) && memcmp(b, want, lb) == 0);
+	}
+	free(b);
+	end();
+}
+
+/* A body: a header, an empty line, then text with x repeated len times
+ * and what follows, starting at offset at of the whole. */
+static size_t
+long_line(char *buf, size_t at, size_t len, const char *after)
+{
+	static const char head[] = "Subject: t\n\n";
+	size_t n = 0;
+
+	memset(buf, 'y', at);
+	n = at;
+	memcpy(buf + n, head, sizeof(head) - 1);
+	n += sizeof(head) - 1;
+	memset(buf + n, 'x', len);
+	n += len;
+	memcpy(buf + n, after, strlen(after));
+	return n + strlen(after);
 }
 
 static void
 test_encoder(void)
 {
-	static char buf[3 * MESSAGE_CHUNK];
-	size_t k;
+	static char buf[3 * MESSAGE_CHUNK + 20000];
+	static const size_t lens[] = { 997, 998, 999, 1000, 1995, 1996, 1997,
+	    8187, 8188, 8189, 8190, 8191, 20000 };
+	static const char *const afters[] = { ".\n", "\r.\r\n", ".\r\n",
+	    "\n.\n", "\r\n", "", "\r", ".", "\r\r\n.x\n" };
+	size_t k, j, n;
+	char name[128];
 
 	/* A CR ending one read and its LF starting the next. */
 	memset(buf, 'a', sizeof(buf));
+	for (k = 0; k < 2 * MESSAGE_CHUNK; k += 900)
+		buf[k] = '\n';	/* lines under the limit */
 	buf[MESSAGE_CHUNK - 1] = '\r';
 	buf[MESSAGE_CHUNK] = '\n';
 	encoder_matches("encoder: CR at the end of a read, LF at the start of "
 	    "the next", buf, 2 * MESSAGE_CHUNK, MESSAGE_CHUNK);
 	/* A dot line starting a read. */
-	memset(buf, 'b', sizeof(buf));
 	buf[MESSAGE_CHUNK - 1] = '\n';
 	buf[MESSAGE_CHUNK] = '.';
 	encoder_matches("encoder: a line starting with a dot at the start of a "
 	    "read", buf, 2 * MESSAGE_CHUNK, MESSAGE_CHUNK);
-	/* A bare CR ending a read, data following. */
+	/* A lone CR ending a read, a dot following. */
+	buf[MESSAGE_CHUNK - 2] = '\n';
 	buf[MESSAGE_CHUNK - 1] = '\r';
-	buf[MESSAGE_CHUNK] = 'x';
-	encoder_matches("encoder: a bare CR at the end of a read stays data",
+	buf[MESSAGE_CHUNK] = '.';
+	buf[MESSAGE_CHUNK + 1] = '\n';
+	encoder_matches("encoder: CR . LF across a read boundary ends nothing",
 	    buf, 2 * MESSAGE_CHUNK, MESSAGE_CHUNK);
-	encoder_matches("encoder: a CR at the very end becomes the final CRLF",
-	    "a\r", 2, 1);
-	encoder_matches("encoder: an empty message", "", 0, 0);
-	encoder_matches("encoder: a lone dot line is doubled", ".\n", 2, 1);
-	encoder_matches("encoder: CR CR LF", "x\r\r\ny", 5, 2);
+	encoder_gives("encoder: a lone CR is dropped", "a\rb\n", "ab\r\n");
+	encoder_gives("encoder: CR . LF is a dot line, stuffed",
+	    "x\n\r.\nMAIL FROM:<a>\n", "x\r\n..\r\nMAIL FROM:<a>\r\n");
+	encoder_gives("encoder: CR . CR LF is a dot line, stuffed",
+	    "x\r\n\r.\r\nRCPT TO:<b> IGNOREQUOTA\r\n",
+	    "x\r\n..\r\nRCPT TO:<b> IGNOREQUOTA\r\n");
+	encoder_gives("encoder: a CR at the very end is dropped, the line ended",
+	    "a\r", "a\r\n");
+	encoder_gives("encoder: CR CR LF is one line end", "x\r\r\ny",
+	    "x\r\ny\r\n");
+	encoder_gives("encoder: a lone CR alone is nothing", "\r", "");
+	encoder_gives("encoder: an empty message", "", "");
+	encoder_gives("encoder: a lone dot line is doubled", ".\n", "..\r\n");
+	encoder_gives("encoder: control and 8-bit bytes pass", "\n\x01\xff z",
+	    "\r\n\x01\xff z\r\n");
+	/* Long lines: 998 stays, 999 is broken; in the header by CRLF SP. */
+	for (k = 0; k < 2; k++) {
+		char in[1100], want[1100];
+		size_t len = 998 + k, w;
+
+		in[0] = '\n';	/* an empty line first: the body */
+		memset(in + 1, 'x', len);
+		memcpy(in + 1 + len, "\n", 2);
+		memcpy(want, "\r\n", 2);
+		memset(want + 2, 'x', 998);
+		w = 1000;
+		if (k) {
+			memcpy(want + w, "\r\nx", 3);
+			w += 3;
+		}
+		memcpy(want + w, "\r\n", 3);
+		snprintf(name, sizeof(name), "encoder: a body line of %zu", len);
+		encoder_gives(name, in, want);
+		/* the same line as the first header line */
+		snprintf(name, sizeof(name), "encoder: a header line of %zu",
+		    len);
+		memset(want, 'x', 998);
+		w = 998;
+		if (k) {
+			memcpy(want + w, "\r\n x", 4);
+			w += 4;
+		}
+		memcpy(want + w, "\r\n", 3);
+		encoder_gives(name, in + 1, want);
+	}
+	{
+		char in[1100], want[1200];
+
+		/* a body piece that starts with a dot after a break */
+		memcpy(in, "\n", 1);
+		memset(in + 1, 'x', 998);
+		memcpy(in + 999, ".\n", 3);
+		memcpy(want, "\r\n", 2);
+		memset(want + 2, 'x', 998);
+		memcpy(want + 1000, "\r\n..\r\n", 7);
+		encoder_gives("encoder: a piece after a break that starts with "
+		    "a dot is stuffed", in, want);
+	}
+	/* The two forms of the attack, and lines around both limits, each
+	 * placed so that it crosses the read boundary, read by all three
+	 * models. */
+	begin("encoder: lines of 997-1000, 1995-1997, 8187-8191 and 20000 "
+	    "bytes, each ending in a dot form, across a read boundary, "
+	    "read back whole by every reader model");
+	for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++)
+		for (j = 0; j < sizeof(afters) / sizeof(afters[0]); j++) {
+			n = long_line(buf, MESSAGE_CHUNK - 500, lens[k],
+			    afters[j]);
+			n += (size_t)snprintf(buf + n, 200, "MAIL FROM:<x@y>\r\n"
+			    "RCPT TO:<bob> IGNOREQUOTA\r\nDATA\r\nsmuggled\r\n.\r\n");
+			encoder_check(buf, n, MESSAGE_CHUNK);
+			encoder_check(buf, n, MESSAGE_CHUNK - 500 + 12 + lens[k]);
+		}
+	end();
 	/* Every cut around a dense mix of line ends and dots. */
 	begin("encoder: every cut of a mixed input gives the same bytes");
 	{
 		const char *mix = ".a\r\n..\n\r.\r\r\n.\nend.\r";
-		size_t n = strlen(mix), la, lb, cut;
-		char a[64], b[64];
 
-		la = ref_encode((const unsigned char *)mix, n, a);
-		for (cut = 0; cut <= n; cut++) {
-			size_t cuts[1] = { cut };
-
-			lb = stream_encode((const unsigned char *)mix, n, cuts, 1, b);
-			CHECK(la == lb && memcmp(a, b, la) == 0);
-		}
+		for (k = 0; k <= strlen(mix); k++)
+			encoder_check(mix, strlen(mix), k);
 	}
 	end();
 	begin("encoder: the output decodes to the input with CRLF line ends");
@@ -127,29 +253,36 @@ test_encoder(void)
 		const char *in = "Subject: x\n\n.hidden\n..two\nlast";
 		const char *want = "Subject: x\r\n\r\n.hidden\r\n..two\r\nlast\r\n";
 		char enc[128], dec[128];
-		size_t cuts[1] = { 7 };
+		size_t cuts[1] = { 7 }, len;
 		size_t le = stream_encode((const unsigned char *)in, strlen(in),
 		    cuts, 1, enc);
-		long ld = ref_decode(enc, le, dec);
+		long end = ref_read_rfc5321(enc, le, dec, &len);
 
-		CHECK(ld == (long)strlen(want) && memcmp(dec, want, strlen(want)) == 0);
+		(void)end;
+		CHECK(len == strlen(want) && memcmp(dec, want, len) == 0);
 	}
 	end();
-	/* Random inputs over the bytes that matter, random cuts. */
-	begin("encoder: 20000 random inputs in random pieces match the reference");
+	/* Random inputs over the bytes that matter, random cuts, some with
+	 * long lines. */
+	begin("encoder: 20000 random inputs in random pieces match the "
+	    "reference and read back whole by every reader model");
 	{
-		static const char alphabet[] = ".\r\na";
-		unsigned char in[96];
-		char a[2 * sizeof(in) + 2], b[2 * sizeof(in) + 2];
-		size_t cuts[4], n, i, la, lb, ncuts;
+		static const unsigned char alphabet[] = ".\r\na\0\xff";
+		static unsigned char in[3000];
+		static char a[REF_OUT_MAX(sizeof(in))], b[REF_OUT_MAX(sizeof(in))],
+		    want[REF_OUT_MAX(sizeof(in))];
+		size_t cuts[4], i, la, lb, lw, ncuts, sparse;
 		unsigned seed = 12345;
+		const char *bad;
 
 		for (k = 0; k < 20000 && current_ok; k++) {
 			seed = seed * 1103515245u + 12345u;
-			n = (seed >> 16) % sizeof(in);
+			n = (seed >> 16) % (k % 10 == 0 ? sizeof(in) : 96);
+			sparse = k % 3 == 0 ? 400 : 1;
 			for (i = 0; i < n; i++) {
 				seed = seed * 1103515245u + 12345u;
-				in[i] = (unsigned char)alphabet[(seed >> 16) % 4];
+				in[i] = (seed >> 16) % sparse == 0 ?
+				    alphabet[(seed >> 8) % 6] : 'a';
 			}
 			ncuts = 0;
 			for (i = 0; i < 4; i++) {
@@ -161,6 +294,11 @@ test_encoder(void)
 			la = ref_encode(in, n, a);
 			lb = stream_encode(in, n, cuts, ncuts, b);
 			CHECK(la == lb && memcmp(a, b, la) == 0);
+			lw = ref_normalise(in, n, want);
+			bad = ref_readers_check(b, lb, want, lw);
+			if (bad != NULL)
+				printf("#   %s\n", bad);
+			CHECK(bad == NULL);
 		}
 	}
 	end();

@@ -98,16 +98,22 @@ mail_verdict() {
 	fake_finish
 }
 
-@test "message: LF becomes CRLF, CRLF stays, dots are doubled, 8-bit and long lines pass, a final line end is added" {
+@test "message: LF becomes CRLF, CRLF stays, dots are doubled, 8-bit passes, a lone CR is dropped, a line over 998 is broken (folded in the header), a final line end is added" {
 	long=$(head -c 6000 /dev/zero | tr '\0' 'x')
-	printf 'A: b\r\n\n.\n..two\n.x\r\n\xe9t\xe9 \xff\n%s\nbare\rcr\nend' "$long" > "$MSG/tricky"
+	hdr=$(head -c 1500 /dev/zero | tr '\0' 'h')
+	printf 'A: %s\r\n\n.\n..two\n.x\r\n\xe9t\xe9 \xff\n%s\nbare\rcr\n\r.\r\nend' "$hdr" "$long" > "$MSG/tricky"
 	{ pipelined_envelope
 	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
 	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
 	run lmtp_iq alice < "$MSG/tricky"
 	assert_status 0
 	fake_finish
-	printf 'A: b\r\n\r\n..\r\n...two\r\n..x\r\n\xe9t\xe9 \xff\r\n%s\r\nbare\rcr\r\nend\r\n.\r\n' "$long" > "$MSG/body"
+	# The header line: 998 octets, then CRLF SP and the rest (3 + 1500 =
+	# 1503 = 998 + 505).  The body line: 6 x 998 + 12, plain CRLF.
+	{ printf 'A: %s\r\n %s\r\n\r\n' "${hdr:0:995}" "${hdr:995}"
+	  printf '..\r\n...two\r\n..x\r\n\xe9t\xe9 \xff\r\n'
+	  for i in 0 1 2 3 4 5 6; do printf '%s\r\n' "${long:$((i * 998)):998}"; done
+	  printf 'barecr\r\n..\r\nend\r\n.\r\n'; } > "$MSG/body"
 	grep -q . "$FAKE_DIR/record"
 	# The body sits between "DATA\r\n" and "QUIT\r\n".
 	sed -n '/^DATA\r$/,$p' "$FAKE_DIR/record" | tail -n +2 | head -n -1 > "$MSG/got"
@@ -124,7 +130,7 @@ mail_verdict() {
 	assert_file_bytes "$FAKE_DIR/record" "${WIRE_LHLO}MAIL FROM:<>"$'\r\n'"RCPT TO:<alice> IGNOREQUOTA"$'\r\n'"DATA"$'\r\n'"."$'\r\n'"QUIT"$'\r\n'
 }
 
-@test "message: a trailing CR becomes the final CRLF, not CR CR LF" {
+@test "message: a trailing CR is dropped and the line ended: CRLF, not CR CR LF" {
 	printf 'x\r' > "$MSG/cr"
 	{ pipelined_envelope
 	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'

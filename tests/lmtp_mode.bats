@@ -107,18 +107,19 @@ no_upstream() {	# a config whose server nobody listens on
 	assert_file_bytes "$FAKE_DIR/record" "${WIRE_LHLO}MAIL FROM:<n@example.test>"$'\r\n'"RCPT TO:<alice> IGNOREQUOTA"$'\r\n'"RCPT TO:<bob> IGNOREQUOTA"$'\r\n'"RCPT TO:<nosuch> IGNOREQUOTA"$'\r\n'"RCPT TO:<carol> IGNOREQUOTA"$'\r\n'"DATA"$'\r\n'"Subject: x"$'\r\n\r\n'"body"$'\r\n'"."$'\r\n'"QUIT"$'\r\n'
 }
 
-@test "lmtp mode: the body arrives stuffed exactly once; bare LF lines become CRLF; a dot line cannot end it early" {
+@test "lmtp mode: the body arrives stuffed exactly once; bare LF lines become CRLF, lone CRs go; a dot line cannot end it early" {
 	{ upstream_envelope alice
 	  takes_one '250 2.1.5 ok'
 	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
 	# "..x" is a stuffed ".x"; "..": a stuffed "."; ".\rQUIT" is an
-	# unstuffed line the client should have doubled; "a\n" a bare LF.
+	# unstuffed line the client should have doubled (its dot taken as the
+	# stuffing, its CR a lone one, dropped); "a\n" a bare LF.
 	printf 'LHLO s\r\nMAIL FROM:<n@example.test>\r\nRCPT TO:<alice>\r\nDATA\r\n..x\r\n..\r\n.\rQUIT\r\na\nb\r\n.\r\nQUIT\r\n' > "$IN/in"
 	serve
 	assert_status 0
 	fake_finish
 	body=$(sed -n '/^DATA\r$/,$p' "$FAKE_DIR/record" | tail -n +2 | od -An -c | tr -s ' ')
-	[ "$body" = "$(printf '..x\r\n..\r\n\rQUIT\r\na\r\nb\r\n.\r\nQUIT\r\n' | od -An -c | tr -s ' ')" ]
+	[ "$body" = "$(printf '..x\r\n..\r\nQUIT\r\na\r\nb\r\n.\r\nQUIT\r\n' | od -An -c | tr -s ' ')" ]
 	[ "$(grep -c $'^\\.\r$' "$FAKE_DIR/record")" -eq 1 ]
 }
 

@@ -204,7 +204,7 @@ teardown() {
 	assert_output_has '550 5.7.1 <notices@capture.test>... Notice sender'
 	[ "$(grep -c '^503 5.0.0 Need MAIL before RCPT' <<< "$output")" -eq 2 ]
 	[ "$(sm_queued)" -eq 0 ]
-	run sm -qf
+	run sm_queue_run
 	[ "$(cyrus_count alice)" -eq "$before" ]
 }
 
@@ -226,7 +226,7 @@ teardown() {
 		'DATA' "$(smtp_message receipt)" 'QUIT'
 	assert_status 0
 	[ "$(grep -c '^250 2.0.0 .* Message accepted for delivery' <<< "$output")" -eq 2 ]
-	run sm -qf
+	run sm_queue_run
 	[ "$(sm_queued)" -eq 0 ]
 	[ "$(cyrus_count alice)" -eq $((before + 2)) ]
 	dir=$(cyrus_tool mbpath user/alice)
@@ -245,7 +245,7 @@ teardown() {
 	assert_output_has '250 2.1.5 <fwd@localhost>... Recipient ok'
 	assert_output_has '250 2.1.5 <fwd@virt.test>... Recipient ok'
 	assert_output_has 'Message accepted for delivery'
-	run sm -qf
+	run sm_queue_run
 	# Not a notice sender: no IGNOREQUOTA, Cyrus says 452, it waits.
 	[ "$(cyrus_count alice)" -eq "$before" ]
 	[ "$(sm_queued)" -eq 1 ]

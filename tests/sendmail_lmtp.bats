@@ -174,7 +174,7 @@ dsn_of() {
 		'MAIL FROM:<outsider@capture.test>' 'RCPT TO:<smug@localhost>' \
 		'DATA' "$(smuggle_message long smug@localhost)"$'\n.' 'QUIT'
 	assert_output_has 'Message accepted for delivery'
-	run sm -qf
+	run sm_queue_run
 	run sm -bp
 	assert_output_has 'queue is empty'
 	[ "$(cyrus_count alice)" -eq "$a" ]

@@ -60,7 +60,7 @@ setup() {
 	run smtp_from 127.0.0.1 'EHLO client.test' 'MAIL FROM:<quota-warn@example.org>' \
 		'RCPT TO:<alice@notices.example.org>' 'DATA' "$(smtp_message 'over quota')" 'QUIT'
 	assert_output_has 'Message accepted for delivery'
-	run sm -qf
+	run sm_queue_run
 	[ "$(sm_queued)" -eq 0 ]
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
 	head -1 "$(cyrus_newest alice)" | grep -q '^Return-Path: <quota-warn@example.org>'

@@ -98,7 +98,7 @@ lmtp_mode() {	# lmtp_mode FORM: Sendmail's side of the dialogue from a file
 		'DATA' "$(smuggle_message long smug@localhost)"$'\n.' 'QUIT'
 	assert_output_has '250 2.1.5 <smug@localhost>... Recipient ok'
 	assert_output_has 'Message accepted for delivery'
-	run sm -qf
+	run sm_queue_run
 	run sm -bp
 	assert_output_has 'queue is empty'
 	assert_not_smuggled erin "$before" long

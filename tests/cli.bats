@@ -130,7 +130,7 @@ bad_envelope() {
 	assert_status 74
 	assert_output_has 'lmtp-iq: reading the message from standard input: Is a directory; nothing delivered'
 	fake_finish
-	! grep -q $'^\\.\r$' "$FAKE_DIR/record"
+	run ! grep -q $'^\\.\r$' "$FAKE_DIR/record"
 	! grep -q 'QUIT' "$FAKE_DIR/record"
 }
 

@@ -28,6 +28,6 @@ load helpers/common
 	pid=$(sed -n 's/.*(pid \([0-9]*\))\./\1/p' <<<"$output")
 	dir=$(sed -n 's|^lmtpd is listening on \(/tmp/lmtpiq-cyrus\.[^/]*\)/.*|\1|p' <<<"$output")
 	[ -n "$pid" ] && [ -n "$dir" ]
-	! kill -0 "$pid" 2>/dev/null
+	run ! kill -0 "$pid"
 	[ ! -e "$dir" ]
 }

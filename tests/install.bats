@@ -44,7 +44,7 @@ teardown() {
 	grep -q "^\.TH LMTP-IQ.CONF 5 \"[^\"]*\" \"lmtp-iq $v\"" "$DEST/usr/share/man/man5/lmtp-iq.conf.5"
 	grep -q "VERSIONID(\`\$Id: lmtp_iq.m4,v $v \$')" "$DEST/usr/share/sendmail/cf/mailer/lmtp_iq.m4"
 	grep -q "VERSIONID(\`\$Id: lmtp_iq_notices.m4,v $v \$')" "$DEST/usr/share/sendmail/cf/feature/lmtp_iq_notices.m4"
-	! grep -rq '@VERSION@' "$DEST"
+	run ! grep -rq '@VERSION@' "$DEST"
 	# Written once: nowhere else in the tree.
 	run grep -rlF "$v" "$TOP/mailer" "$TOP/m4" "$TOP/docs" --include='*.[ch8]' --include='*.m4'
 	[ -z "$output" ]
@@ -69,7 +69,7 @@ teardown() {
 	grep -q '^Mlmtp_iq,	P=/usr/libexec/lmtp-iq, F=lsDFMnq, S=EnvFromLmtpIq, R=EnvToL/HdrToL,$' "$DEST/t.cf"
 	grep -q '^SEnvFromLmtpIq$' "$DEST/t.cf"
 	grep -q '^C{LmtpIqSenders}$' "$DEST/t.cf"
-	! grep -q 'dnl' "$DEST/t.cf"
+	run ! grep -q 'dnl' "$DEST/t.cf"
 	grep -q '^		U=cyrus:mail, T=DNS/RFC822/X-Unix,$' "$DEST/t.cf"
 	grep -q '^		A=lmtp-iq -f \$g -- \$u$' "$DEST/t.cf"
 	grep -q '^C{LmtpIqNotices}notices.example.org$' "$DEST/t.cf"
@@ -105,7 +105,7 @@ teardown() {
 		m4 -D_CF_DIR_="$DEST/cf/" "$DEST/cf/m4/cf.m4" "$DEST/$with.mc" > "$DEST/$with.cf"
 	done
 	# Nothing taken away or changed: only added lines.
-	! diff "$DEST/no.cf" "$DEST/yes.cf" | grep '^<'
+	diff "$DEST/no.cf" "$DEST/yes.cf" | grep '^<' && false
 	# And each added line is the feature's own: comments, its classes,
 	# its rulesets and their rules.
 	run sh -c "diff '$DEST/no.cf' '$DEST/yes.cf' | sed -n 's/^> //p' |

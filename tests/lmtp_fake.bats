@@ -724,7 +724,7 @@ assert_no_final_dot() {
 	run lmtp_iq $(for i in $(seq 1 100); do echo "u$i"; done) < "$MSG/notice"
 	assert_status 75
 	fake_finish
-	! grep -q 'u64>' "$FAKE_DIR/record"
+	run ! grep -q 'u64>' "$FAKE_DIR/record"
 	! grep -q '^DATA' "$FAKE_DIR/record"
 }
 
@@ -796,6 +796,6 @@ assert_no_final_dot() {
 		"$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice"
 	assert_status 0
 	fake_finish
-	! grep -q '>>>' "$FAKE_DIR/record"
+	run ! grep -q '>>>' "$FAKE_DIR/record"
 	! grep -q '<<<' "$FAKE_DIR/record"
 }

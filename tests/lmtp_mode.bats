@@ -335,7 +335,7 @@ no_upstream() {	# a config whose server nobody listens on
 	serve
 	assert_status 75
 	fake_finish
-	! grep -q $'^\\.\r$' "$FAKE_DIR/record"
+	run ! grep -q $'^\\.\r$' "$FAKE_DIR/record"
 	grep -q 'reading the message' "$IN/err"
 }
 

@@ -73,7 +73,7 @@ netns() {
 	assert_status 75
 	assert_output_has 'mechanisms that send the password as it is are not used without TLS'
 	fake_finish
-	! grep -q '^AUTH' "$FAKE_DIR/record"
+	run ! grep -q '^AUTH' "$FAKE_DIR/record"
 	! secret_on_wire
 }
 

@@ -21,7 +21,7 @@ setup_file() {
 	README_LINES=$(make_tmp readme)
 	readme_block "FEATURE(\`lmtp_iq_notices'" > "$README_LINES/mc"
 	grep -q "^MAILER(\`lmtp_iq')dnl$" "$README_LINES/mc"
-	! grep -q access_db "$README_LINES/mc"
+	run ! grep -q access_db "$README_LINES/mc"
 	SM_MC=readme.mc SM_MC_LINES=$README_LINES/mc
 	SM_MAILERTABLE=$(readme_block 'lmtp_iq:localhost')
 	SM_NOTICE_SENDERS=$(readme_block 'notice_senders = ' | sed -n 's/^notice_senders = //p')
@@ -45,7 +45,7 @@ setup() {
 
 @test "README: its sendmail.mc lines build a sendmail.cf that Sendmail loads and serves" {
 	grep -q "^FEATURE(\`lmtp_iq_notices', \`notices.example.org'" "$SM_DIR/test.mc"
-	! grep -q 'dnldnl' "$SM_DIR/test.cf"
+	run ! grep -q 'dnldnl' "$SM_DIR/test.cf"
 	run sm -bt < /dev/null
 	assert_status 0
 	assert_output_lacks 'unknown configuration line'

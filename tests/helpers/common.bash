@@ -1,6 +1,12 @@
 # SPDX-License-Identifier: ISC
 # Shared by every suite: where things are, and small assertions.
 
+# "run ! cmd" (the way to assert that a command fails) needs bats 1.5.
+# (tests/bench/run and tests/demo source this file outside bats.)
+if declare -F bats_require_minimum_version >/dev/null; then
+	bats_require_minimum_version 1.5.0
+fi
+
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 LMTP_IQ=$TOP/mailer/lmtp-iq
 TOOLS=$TOP/tests/tools

@@ -421,15 +421,20 @@ check(const struct options *o, const struct config *cfg)
 
 /* Sendmail may start us with fd 0, 1 or 2 closed; the next socket would
  * then take its number, and the -v trace (fd 2) would go into the LMTP
- * connection.  0 or -1. */
+ * connection.  Each closed one is opened on /dev/null; *stdin_closed
+ * says whether fd 0 was, since /dev/null would read as an empty message.
+ * 0 or -1. */
 static int
-std_fds_open(void)
+std_fds_open(int *stdin_closed)
 {
 	int fd;
 
+	*stdin_closed = 0;
 	for (fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0)
 			continue;
+		if (fd == 0)
+			*stdin_closed = 1;
 		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
 			return -1;
 	}
@@ -442,9 +447,9 @@ main(int argc, char **argv)
 	struct options o;
 	struct config cfg;
 	char err[CONFIG_ERR_MAX];
-	int done, rc;
+	int done, rc, stdin_closed;
 
-	if (std_fds_open() < 0)
+	if (std_fds_open(&stdin_closed) < 0)
 		return EX_OSERR;
 	/* Until the config says otherwise, failures reach syslog too. */
 	log_init(1);
@@ -467,6 +472,12 @@ main(int argc, char **argv)
 	if (o.timeout > 0)
 		cfg.timeout = cfg.data_timeout = o.timeout;
 	log_init(cfg.syslog && !o.check);
+	if (stdin_closed && !o.check) {
+		/* Not an empty message: no message at all.  Keep it queued. */
+		log_fail("no message on stdin (it is closed); nothing sent; the "
+		    "message stays queued");
+		return EX_TEMPFAIL;
+	}
 	if (!o.check && !o.lmtp && (rc = check_envelope(&o)) != 0)
 		return rc;
 	setup_signals();

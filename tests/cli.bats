@@ -134,6 +134,20 @@ bad_envelope() {
 	! grep -q 'QUIT' "$FAKE_DIR/record"
 }
 
+@test "input: a closed stdin is 75 \"no message on stdin\" and nothing is sent, in argv and LMTP mode" {
+	silent_server
+	# bats's run gives its command a stdin of its own: close it inside.
+	run sh -c 'exec "$@" 0<&-' sh "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" alice
+	assert_status 75
+	[ "$output" = 'lmtp-iq: no message on stdin (it is closed); nothing sent; the message stays queued' ]
+	nothing_on_the_wire
+	silent_server
+	run sh -c 'exec "$@" 0<&-' sh "$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
+	assert_status 75
+	assert_output_has 'no message on stdin'
+	nothing_on_the_wire
+}
+
 @test "config: a missing -C file keeps the mail queued (75); -n says 78" {
 	run "$LMTP_IQ" -C "$MSG/nonexistent.conf" alice < "$MSG/notice"
 	assert_status 75

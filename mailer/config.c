@@ -91,17 +91,39 @@ copy_word(char *dst, size_t cap, const char *v, const char *what)
 	return has_space_or_control(v) ? what : copy(dst, cap, v);
 }
 
+const char *
+config_server_problem(const char *spec)
+{
+	const unsigned char *p;
+
+	if (*spec == '\0')
+		return "an empty server";
+	for (p = (const unsigned char *)spec; *p; p++) {
+		if (*p == ' ' || *p == '\t')
+			return "a space or tab inside one server";
+		if (iscntrl(*p) || *p == 0x7f)
+			return "a control character in a server";
+	}
+	return strlen(spec) >= CONFIG_VALUE_MAX ? "server too long" : NULL;
+}
+
 static const char *
 set_server(struct config *c, const char *v)
 {
 	const unsigned char *p;
+	char spec[CONFIG_VALUE_MAX];
+	const char *rest = v, *bad;
 
-	/* Servers in order, separated by spaces (config_next_server). */
+	/* Servers in order, separated by spaces (config_next_server); each
+	 * one as -s checks it. */
 	for (p = (const unsigned char *)v; *p; p++)
 		if (iscntrl(*p))
 			return "a control character in the server list";
 	if (config_count_servers(v) > CONFIG_SERVERS_MAX)
 		return "more than 16 servers";
+	while ((rest = config_next_server(rest, spec, sizeof(spec))) != NULL)
+		if ((bad = config_server_problem(spec)) != NULL)
+			return bad;
 	return copy(c->server, sizeof(c->server), v);
 }
 

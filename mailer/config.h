@@ -74,6 +74,8 @@ const char *config_tls_name(enum tls_policy p);
  * returns the rest, or NULL at the end. */
 #define CONFIG_SERVERS_MAX 16
 size_t config_count_servers(const char *list);
+/* NULL, or why spec cannot be one server (-s, and each of server =). */
+const char *config_server_problem(const char *spec);
 const char *config_next_server(const char *list, char *buf, size_t cap);
 
 /* 1..CONFIG_TIMEOUT_MAX whole seconds, else -1. */

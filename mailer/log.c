@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 
 static int syslog_on;
@@ -73,6 +74,31 @@ void
 log_trace_syslog(void)
 {
 	trace_to_syslog = 1;
+}
+
+const char *
+log_escape(const char *in, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+
+	for (; *p && o + 5 < cap; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+			out[o++] = (char)*p;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[*p >> 4];
+		out[o++] = hex[*p & 0xf];
+	}
+	if (*p && o + 3 < cap) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 void

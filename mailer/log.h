@@ -6,6 +6,8 @@
 #ifndef LMTPIQ_LOG_H
 #define LMTPIQ_LOG_H
 
+#include <stddef.h>
+
 #define LOG_PROGNAME "lmtp-iq"
 
 void log_init(int use_syslog);
@@ -24,6 +26,11 @@ void log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* From now on the trace goes to syslog (LOG_DEBUG), when it is on:
  * stderr is the LMTP stream itself. */
 void log_trace_syslog(void);
+
+/* in as one printable line for stderr and syslog: bytes outside
+ * printable ASCII, and the backslash, as \xNN; cut with "..." to fit
+ * cap.  Returns out.  For anything from the command line or a peer. */
+const char *log_escape(const char *in, char *out, size_t cap);
 
 /* One LOG_MAIL line when syslog is enabled. */
 void log_mail(int priority, const char *fmt, ...)

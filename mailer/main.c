@@ -77,8 +77,11 @@ usage(FILE *f)
 static int
 usage_error(const struct options *o, const char *what, const char *arg)
 {
+	char shown[256];
+
 	log_fail("%s%s%s; try lmtp-iq -h%s", what, arg ? ": " : "",
-	    arg ? arg : "", o->check ? "" : "; the message stays queued");
+	    arg ? log_escape(arg, shown, sizeof(shown)) : "",
+	    o->check ? "" : "; the message stays queued");
 	return o->check ? EX_USAGE : EX_TEMPFAIL;
 }
 
@@ -105,10 +108,20 @@ wants_check(int argc, char **argv)
 	return 0;
 }
 
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* 0, or an exit status for main to return (-V and -h return EX_OK). */
 static int
 parse_args(int argc, char **argv, struct options *o, int *done)
 {
+	const char *bad;
 	size_t n;
 	int c;
 
@@ -122,15 +135,20 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnlVh")) != -1) {
 		switch (c) {
 		case 'C':
+			if (has_control(optarg))
+				return usage_error(o, "-C takes a file name without "
+				    "control characters, not", optarg);
 			o->config_file = optarg;
 			o->config_required = 1;
 			break;
 		case 's':
-			/* -s may be repeated: the servers in the order given. */
+			/* -s may be repeated: the servers in the order given,
+			 * each checked as the config's server key checks it. */
 			n = strlen(o->servers);
-			if (strchr(optarg, ' ') != NULL || n + strlen(optarg) + 2 >
-			    sizeof(o->servers) || config_count_servers(o->servers) >=
-			    CONFIG_SERVERS_MAX)
+			if ((bad = config_server_problem(optarg)) != NULL)
+				return usage_error(o, bad, optarg);
+			if (n + strlen(optarg) + 2 > sizeof(o->servers) ||
+			    config_count_servers(o->servers) >= CONFIG_SERVERS_MAX)
 				return usage_error(o, "-s takes one server each, up to "
 				    "16 in all, not", optarg);
 			snprintf(o->servers + n, sizeof(o->servers) - n, "%s%s",

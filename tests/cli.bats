@@ -148,6 +148,26 @@ bad_envelope() {
 	nothing_on_the_wire
 }
 
+@test "usage: -s is checked as server = is: a tab or a control byte is 75, shown escaped, nothing sent" {
+	silent_server
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"$'\t/b' alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = "lmtp-iq: a space or tab inside one server: unix:$FAKE_DIR/sock\\x09/b; try lmtp-iq -h; the message stays queued" ]
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s $'127.0.0.1:24\e[2J' alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = 'lmtp-iq: a control character in a server: 127.0.0.1:24\x1b[2J; try lmtp-iq -h; the message stays queued' ]
+	nothing_on_the_wire
+}
+
+@test "usage: nothing from the command line reaches stderr unescaped (-C, an unknown option)" {
+	run "$LMTP_IQ" -C $'x\ry' alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = 'lmtp-iq: -C takes a file name without control characters, not: x\x0dy; try lmtp-iq -h; the message stays queued' ]
+	run "$LMTP_IQ" -C "$EMPTY_CONF" $'-\x01' alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = 'lmtp-iq: unknown option: -\x01; try lmtp-iq -h; the message stays queued' ]
+}
+
 @test "config: a missing -C file keeps the mail queued (75); -n says 78" {
 	run "$LMTP_IQ" -C "$MSG/nonexistent.conf" alice < "$MSG/notice"
 	assert_status 75

@@ -113,7 +113,7 @@ iq() {
 	grep -q '^MAIL' "$MSG/two.rec"
 	run "$LMTP_IQ" -C "$MSG/conf" -s 'unix:/a unix:/b' alice < "$MSG/notice"
 	assert_status 75
-	assert_output_has '-s takes one server each'
+	assert_output_has 'a space or tab inside one server: unix:/a unix:/b'
 }
 
 @test "servers: -n checks every server and reports each; exit 0 only when all can take a delivery" {

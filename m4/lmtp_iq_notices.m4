@@ -74,11 +74,25 @@ R$*			$@ OTHER			not a notice
 SLmtpIq_check_mail
 R<>			$@ OTHER			bounces come from anyone
 R$*			$: $>CanonAddr $1
-R$* < @ $* . >		$1 < @ $2 >			strip trailing dots
-R$* < @ $={LmtpIqNotices} >	$@ $>"LmtpIq_sender_ok" $1
-R$* < @ $* >		$: $1 @ $2
-R$={LmtpIqSenders}	$@ $>"LmtpIq_sender_ok" $1
+R$*			$: $1 $| $>"LmtpIq_listed" $1
+R$* $| LISTED		$@ $>"LmtpIq_sender_ok" $1
+R$* $| $*		$: $1
+# The sender as the lmtp_iq mailer will be given it (S=EnvFromLmtpIq):
+# qualified (always_add_domain) and masqueraded (masquerade_envelope).
+# An outsider must not reach a notice sender through either.
+R$*			$: $>AddDomain $1
+ifdef(`_LOCAL_NO_MASQUERADE_', `dnl', `R$*			$: $>MasqEnv $1')
+R$*			$: $>"LmtpIq_listed" $1
+RLISTED			$@ $>"LmtpIq_sender_ok" LISTED
 R$*			$@ OTHER			not a notice sender
+
+SLmtpIq_listed
+R$* < @ $* . >		$1 < @ $2 >			strip trailing dots
+R$* < @ *LOCAL* >	$1 < @ $j >
+R$* < @ $={LmtpIqNotices} >	$@ LISTED			in a notice domain
+R$* < @ $* >		$: $1 @ $2
+R$={LmtpIqSenders}	$@ LISTED			a notice sender
+R$*			$@ $1
 
 SLmtpIq_sender_ok
 R$*			$: $1 $| $>"LmtpIq_trusted" $1

@@ -18,6 +18,13 @@ address_problem(const char *a)
 
 	if (strlen(a) > ADDRESS_MAX)
 		return "address too long";
+	/* A source route (<@a,@b:user@dom>, RFC 5321 appendix C) is
+	 * refused in both modes rather than cut off: the sender the
+	 * IGNOREQUOTA policy sees must be the one written.  Sendmail never
+	 * hands one to a mailer (it prunes routes); a route here was
+	 * written by hand. */
+	if (a[0] == '@')
+		return "source route in address (not accepted)";
 	for (p = (const unsigned char *)a; *p; p++) {
 		if (*p == '\r' || *p == '\n')
 			return "line break in address";

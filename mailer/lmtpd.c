@@ -157,15 +157,15 @@ after_keyword(const char *arg, const char *kw)
 }
 
 /*
- * "<path>" and what follows.  The address (brackets and any source route
- * removed, RFC 5321 4.1.1.3) goes into out; returns the rest (parameters)
- * or NULL with *why set.  What address_problem refuses never reaches the
- * upstream server.
+ * "<path>" and what follows.  The address (brackets removed) goes into
+ * out; returns the rest (parameters) or NULL with *why set.  What
+ * address_problem refuses (a source route among it, as in argv mode)
+ * never reaches the upstream server.
  */
 static const char *
 parse_path(const char *p, char *out, size_t cap, const char **why)
 {
-	const char *start, *colon;
+	const char *start;
 	int quoted = 0;
 	size_t len;
 
@@ -186,9 +186,6 @@ parse_path(const char *p, char *out, size_t cap, const char **why)
 		*why = "no closing angle bracket";
 		return NULL;
 	}
-	if (*start == '@' && (colon = memchr(start, ':',
-	    (size_t)(p - start))) != NULL)
-		start = colon + 1;
 	len = (size_t)(p - start);
 	if (len >= cap) {
 		*why = "address too long";

@@ -118,6 +118,13 @@ bad_envelope() {
 @test "input: a tab in a recipient is 65 and nothing is sent" {
 	bad_envelope $'ali\tce'
 }
+@test "input: a source route in the sender or a recipient is 65 and nothing is sent, as in LMTP mode" {
+	bad_envelope -f '@evil.example:quota-warn@example.org' alice
+	assert_output_has 'sender: source route in address (not accepted)'
+	bad_envelope -f quota-warn@example.org '@a.example,@b.example:alice@example.org'
+	assert_output_has 'recipient 1: source route in address (not accepted)'
+}
+
 @test "input: an address longer than RFC 5321 allows is 65 and nothing is sent" {
 	bad_envelope "$(head -c 300 /dev/zero | tr '\0' a)"
 }

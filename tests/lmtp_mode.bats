@@ -276,6 +276,21 @@ no_upstream() {	# a config whose server nobody listens on
 	! grep -q 'RSET' "$FAKE_DIR/record"
 }
 
+@test "lmtp mode: a source route is refused at MAIL and at RCPT (501), as argv mode refuses it; nothing goes upstream" {
+	no_upstream
+	client 'LHLO s' 'MAIL FROM:<@evil.example:quota-warn@example.org>' \
+		'MAIL FROM:<@a.example,@b.example:quota-warn@example.org>' \
+		'MAIL FROM:<n@example.test>' 'RCPT TO:<@evil.example:alice@example.org>' 'DATA' 'QUIT'
+	SERVE_AT="unix:$FAKE_DIR/nobody" serve
+	assert_status 0
+	[ "$(replies)" = "501 5.1.7 source route in address (not accepted)
+501 5.1.7 source route in address (not accepted)
+250 2.1.0 sender ok
+501 5.1.3 source route in address (not accepted)
+503 5.5.1 no valid recipients
+221 2.0.0 bye" ]
+}
+
 @test "lmtp mode: more than 1000 recipients: the rest get 452 4.5.3" {
 	no_upstream
 	{ printf 'LHLO s\r\nMAIL FROM:<a@b>\r\n'

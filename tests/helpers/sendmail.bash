@@ -69,9 +69,9 @@ sendmail_setup() {
 	sed -e "s|@IQ_ARGS@|${args//DIR/$d}|" -e "s|@IQ_MODE@|$mode|" -e "s|@DIR@|$d|g" -e "s|@CYRUS_SOCK@|$CYRUS_SOCK|g" \
 		-e "s|@ACCESS_DB@|$access|" -e "s|@NOTICE_SENDERS@|$SM_NOTICE_SENDERS|" \
 		"$TOP/tests/fixtures/${SM_MC:-test.mc}" > "$d/test.mc"
-	# SM_MC_LINES: a file of .mc lines for the @README_LINES@ marker.
-	[ -z "${SM_MC_LINES:-}" ] ||
-		sed -i -e "/^@README_LINES@\$/r $SM_MC_LINES" -e '/^@README_LINES@$/d' "$d/test.mc"
+	# SM_MC_LINES: a file of .mc lines for the @MC_LINES@ marker.
+	[ -z "${SM_MC_LINES:-}" ] || sed -i -e "/^@MC_LINES@\$/r $SM_MC_LINES" "$d/test.mc"
+	sed -i -e '/^@MC_LINES@$/d' "$d/test.mc"
 	m4 -D_CF_DIR_="$d/cf/" "$d/cf/m4/cf.m4" "$d/test.mc" > "$d/test.cf" || return 1
 	makemap hash "$d/mailertable" < "$d/mailertable"
 	makemap hash "$d/access" < "$d/access"

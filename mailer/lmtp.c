@@ -292,7 +292,8 @@ lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
 
 	l->t = t;
 	l->caps = l->caps_plain = 0;
-	l->quit_sent = l->after_dot = l->tls_tried = l->tls_started = 0;
+	l->quit_sent = l->quit_answered = l->after_dot = l->tls_tried =
+	    l->tls_started = 0;
 	l->fault = LF_NONE;
 	l->auth_mechs[0] = l->auth_mechs_plain[0] = '\0';
 	l->greeting[0] = l->err[0] = '\0';
@@ -501,6 +502,41 @@ quiet_server(struct lmtp *l, const char *when)
 	    "%s; nothing delivered", l->t->peer, when);
 }
 
+/*
+ * After the verdicts, QUIT (already pipelined behind the dot, or sent
+ * now) must be answered 2xx.  Any other reply there is one the server
+ * meant for the message: it answered out of turn (a reply sent while
+ * the body was still on its way was taken as a verdict), so no verdict
+ * read on this connection can be trusted.  No answer at all leaves the
+ * verdicts standing: the QUIT reply is a courtesy.
+ */
+static int
+quit_in_step(struct lmtp *l, struct lmtp_txn *x)
+{
+	struct reply r;
+	size_t i;
+
+	if (!l->quit_sent && (send_line(l, "QUIT", NULL) < 0 || flush(l) < 0))
+		goto unanswered;
+	l->quit_sent = 1;
+	if (read_reply(l, &r, QUIT_TIMEOUT_MS, "the reply to QUIT", NULL) < 0)
+		goto unanswered;
+	if (r.code / 100 == 2) {
+		l->quit_answered = 1;
+		return LMTP_OK;
+	}
+	for (i = 0; i < x->nrcpts; i++)
+		x->rcpts[i].have_verdict = 0;
+	return lmtp_fail(l, LF_PROTOCOL, "%s answered QUIT with \"%.200s\": "
+	    "its replies are out of step with the commands, so none of its "
+	    "verdicts is trusted", l->t->peer, r.text);
+unanswered:
+	l->fault = LF_NONE;
+	l->err[0] = '\0';
+	l->quit_answered = 1;	/* nothing more to wait for */
+	return LMTP_OK;
+}
+
 int
 lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 {
@@ -510,7 +546,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 	size_t i;
 
 	/* A kept session carries nothing over from its last transaction. */
-	l->after_dot = l->quit_sent = 0;
+	l->after_dot = l->quit_sent = l->quit_answered = 0;
 	l->fault = LF_NONE;
 	l->err[0] = '\0';
 	for (i = 0; i < x->nrcpts; i++)
@@ -563,7 +599,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 			return -1;
 		set_verdict(&x->rcpts[i], STAGE_DATAEND, &r);
 	}
-	return LMTP_OK;
+	return l->keep_open ? LMTP_OK : quit_in_step(l, x);
 }
 
 int
@@ -598,7 +634,7 @@ lmtp_quit(struct lmtp *l)
 	    fault == LF_AUTH || fault == LF_POLICY ||
 	    (fault == LF_TLS && !l->tls_started);
 
-	if (l->t->fd >= 0 && in_step && (l->quit_sent ||
+	if (l->t->fd >= 0 && in_step && !l->quit_answered && (l->quit_sent ||
 	    (send_line(l, "QUIT", NULL) == 0 && flush(l) == 0)))
 		(void)read_reply(l, &r, QUIT_TIMEOUT_MS, "the reply to QUIT", NULL);
 	transport_close(l->t);

@@ -69,6 +69,7 @@ struct lmtp {
 	int keep_open;		/* the session serves more transactions: no
 				 * QUIT behind the dot */
 	int quit_sent;		/* QUIT went out pipelined behind the dot */
+	int quit_answered;	/* its 2xx was read: nothing left to say */
 	int after_dot;		/* the final dot was sent: a retry may duplicate */
 	enum lmtp_fault fault;	/* why, when the session failed */
 	char auth_mechs[512];	/* the AUTH line's mechanisms, space separated */

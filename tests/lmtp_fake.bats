@@ -682,6 +682,40 @@ assert_no_final_dot() {
 	assert_no_final_dot
 }
 
+@test "replies out of step: an early 250 taken as the verdict, the real 451 met by the pipelined QUIT: 75, nothing trusted, a retry may deliver twice" {
+	# As a server that sent 250 while the body was still on its way
+	# (too late for lmtp-iq to see before the dot), then its real 451.
+	{ pipelined_envelope; echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.0.0 early'
+	  echo 'send 451 4.3.0 the real verdict'; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = "lmtp-iq: alice: unix:$FAKE_DIR/sock answered QUIT with \"451 4.3.0 the real verdict\": its replies are out of step with the commands, so none of its verdicts is trusted; the message may have been stored; a retry may deliver it twice" ]
+	fake_finish
+}
+
+@test "replies out of step without PIPELINING: QUIT, sent after the verdict, meets the real 451: 75" {
+	{ lhlo_offering IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<>'; echo 'send 250 2.1.0 ok'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'send 250 2.1.5 ok'
+	  echo 'expect DATA'; echo 'send 354 go'; echo 'data'; echo 'send 250 2.0.0 early'
+	  echo 'send 451 4.3.0 the real verdict'; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'answered QUIT with "451 4.3.0 the real verdict"'
+	assert_output_has 'a retry may deliver it twice'
+	fake_finish
+}
+
+@test "QUIT answered 2xx, or not at all, leaves the verdicts standing: 0" {
+	{ pipelined_envelope; echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.0.0 stored'
+	  echo 'expect QUIT'; echo 'close'; } | fake_start
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}
+
 @test "a server that closes during the body, then says nothing, is 75 and gets no final dot" {
 	head -c 8000000 /dev/zero | tr '\0' 'a' | fold -w 100 > "$MSG/big"
 	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'

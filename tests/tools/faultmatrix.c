@@ -63,7 +63,10 @@ static const char *fault_name[] = { "close", "stall", "garbage",
  *    recipients: 75 if any is 75, else the first failure's code;
  *  - anything from the server between the 354 and the final dot is a
  *    protocol failure: 75, and no final dot;
- *  - once every verdict is in, nothing QUIT meets changes the exit;
+ *  - QUIT must be answered 2xx: a 4xx or 5xx there is a reply meant for
+ *    the message, so the replies were out of step and no verdict is
+ *    trusted: 75 (a retry may deliver twice); anything else QUIT meets
+ *    (no answer, garbage, a close) leaves the verdicts standing;
  *  - a bare code is a complete reply.
  * An early reply is the right reply, sent before its command: harmless
  * before DATA, fatal (75) between the 354 and the final dot.
@@ -72,7 +75,7 @@ static int
 expected(enum stage s, enum fault f)
 {
 	if (s == S_QUIT)
-		return 0;
+		return f == F_4XX || f == F_5XX || f == F_421 ? 75 : 0;
 	if (s == S_BODY)
 		return 75;
 	switch (f) {

@@ -97,6 +97,10 @@ $(PROG): $(OBJS)
 tests/tools/%: tests/tools/%.c mailer/.flags
 	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
+# The fake server can speak TLS after STARTTLS (directive starttls).
+tests/tools/fakelmtp: tests/tools/fakelmtp.c mailer/.flags
+	$(CC) $(TOOLS_CFLAGS) $(LIB_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(LIB_LIBS)
+
 # Unit tests of the pure parts, linked with the program's own objects.
 $(UNIT): tests/unit/unit.c tests/unit/encoder_ref.h $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ tests/unit/unit.c $(LIB_OBJS) $(ALL_LDFLAGS) \

@@ -99,9 +99,11 @@ cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
 	return SASL_OK;
 }
 
-/* The server's mechanisms that the allow-list (if any) also names. */
+/* The server's mechanisms that the allow-list (if any) also names;
+ * EXTERNAL only when there is a client certificate to stand for. */
 static void
-usable_mechs(const char *offered, const char *allowed, char *out, size_t cap)
+usable_mechs(const char *offered, const char *allowed, int external,
+    char *out, size_t cap)
 {
 	char copy[512], *tok, *save;
 	size_t len;
@@ -110,6 +112,8 @@ usable_mechs(const char *offered, const char *allowed, char *out, size_t cap)
 	snprintf(copy, sizeof(copy), "%s", offered);
 	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ",
 	    &save)) {
+		if (!external && strcasecmp(tok, "EXTERNAL") == 0)
+			continue;
 		if (allowed[0]) {
 			const char *p = allowed;
 			size_t tl = strlen(tok);
@@ -219,21 +223,6 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 	return 0;
 }
 
-/* A link where a mechanism that sends the secret as it is (PLAIN,
- * LOGIN) cannot be read by others: TLS, a UNIX socket, or loopback
- * (only root sees that traffic, and root can read the password file). */
-static const char *
-protection(const struct transport *t)
-{
-	if (t->tls.up)
-		return "TLS";
-	if (t->is_unix)
-		return "a UNIX socket";
-	if (t->is_loopback)
-		return "loopback";
-	return NULL;
-}
-
 int
 auth_login(struct lmtp *l, const struct config *cfg)
 {
@@ -252,7 +241,12 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	size_t plen;
 	int rc = -1;
 
-	const char *link = protection(l->t);
+	char link[200];
+	int protected = transport_protected(l->t, link, sizeof(link));
+	/* EXTERNAL stands for the client certificate: only with one. */
+	int external = l->t->tls.up && cfg->tls_cert_file[0] != '\0';
+	/* libsasl2 is told of the TLS layer only when it proves the server:
+	 * an unverified one must not make PLAIN look safe to it. */
 	sasl_ssf_t ssf = (sasl_ssf_t)l->t->tls.bits;
 
 	if (!(l->caps & CAP_AUTH))
@@ -260,17 +254,20 @@ auth_login(struct lmtp *l, const struct config *cfg)
 		    "auth_user is set: nothing sent", l->t->peer,
 		    l->t->tls.up ? "" : (l->caps_plain & CAP_STARTTLS) ?
 		    " without TLS" : "");
-	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, mechs, sizeof(mechs));
+	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, external, mechs,
+	    sizeof(mechs));
 	if (mechs[0] == '\0')
 		return lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; none of it is "
-		    "allowed by auth_mechanisms (%s)", l->t->peer, l->auth_mechs,
-		    cfg->auth_mechanisms);
+		    "allowed by auth_mechanisms (%s)%s", l->t->peer,
+		    l->auth_mechs, cfg->auth_mechanisms[0] ?
+		    cfg->auth_mechanisms : "any", external ? "" :
+		    "; EXTERNAL needs a client certificate (tls_cert_file)");
 	/* Mechanisms that hand the secret over as it is need a protected
 	 * link, unless the postmaster says otherwise; ANONYMOUS never. */
 	sec.security_flags = SASL_SEC_NOANONYMOUS;
-	if (link == NULL && !cfg->auth_plaintext)
+	if (!protected && !cfg->auth_plaintext)
 		sec.security_flags |= SASL_SEC_NOPLAINTEXT;
-	if (cfg->auth_password_file[0] == '\0' && !l->t->tls.up)
+	if (cfg->auth_password_file[0] == '\0' && !external)
 		return lmtp_fail(l, LF_AUTH, "auth_user is set but "
 		    "auth_password_file is not");
 	password[0] = '\0';
@@ -297,19 +294,21 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	    SASL_OK) {
 		lmtp_fail(l, LF_AUTH, "cannot start a SASL client");
 	} else if (sasl_setprop(conn, SASL_SEC_PROPS, &sec) != SASL_OK ||
-	    (l->t->tls.up && (sasl_setprop(conn, SASL_SSF_EXTERNAL, &ssf) !=
-	    SASL_OK || sasl_setprop(conn, SASL_AUTH_EXTERNAL,
-	    cfg->auth_user) != SASL_OK))) {
+	    (protected && l->t->tls.up && sasl_setprop(conn, SASL_SSF_EXTERNAL,
+	    &ssf) != SASL_OK) || (external && sasl_setprop(conn, SASL_AUTH_EXTERNAL,
+	    cfg->auth_user) != SASL_OK)) {
 		lmtp_fail(l, LF_AUTH, "cannot set SASL security properties");
 	} else {
 		rc = converse(l, conn, mechs, cfg->auth_user);
-		if (rc < 0 && link == NULL && !cfg->auth_plaintext &&
+		if (rc < 0 && !protected && !cfg->auth_plaintext &&
 		    strstr(l->err, "no usable SASL mechanism") != NULL)
 			lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; mechanisms that "
-			    "send the password as it is are not used without TLS "
-			    "(tls = auto or require; or auth_plaintext = yes, "
-			    "which is unsafe): nothing sent", l->t->peer,
-			    l->auth_mechs);
+			    "send the password as it is are used only on a link "
+			    "that proves the server (TLS with a verified "
+			    "certificate, a UNIX socket, loopback to a port below "
+			    "1024), and this is %s (auth_plaintext = yes would "
+			    "allow it, unsafely): nothing sent", l->t->peer,
+			    l->auth_mechs, link);
 	}
 	if (conn)
 		sasl_dispose(&conn);

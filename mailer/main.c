@@ -374,6 +374,15 @@ check_report(const struct session *s)
 			printf("auth mechanisms after STARTTLS: %s\n",
 			    l->auth_mechs);
 	}
+	if (l->greeting[0]) {
+		char why[200];
+		int safe = transport_protected(&s->t, why, sizeof(why));
+
+		printf("password mechanisms (PLAIN, LOGIN): %s: %s\n",
+		    safe ? "allowed" : s->cfg->auth_plaintext ?
+		    "allowed by auth_plaintext = yes (unsafe)" : "not used",
+		    why);
+	}
 }
 
 /* -n for one server: what would a delivery find there?  1 when it

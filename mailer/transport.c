@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -261,6 +262,7 @@ connect_tcp(struct transport *t, const char *spec, long long until_ms)
 		    &by_deadline) == 0) {
 			t->fd = t->wfd = fd;
 			t->is_loopback = is_loopback(ai->ai_addr);
+			t->port = (int)strtol(port, NULL, 10);
 			freeaddrinfo(res);
 			return 0;
 		}
@@ -283,7 +285,7 @@ transport_connect(struct transport *t, const char *spec, int timeout_ms,
 	long long until = transport_now_ms() + timeout_ms;
 
 	t->fd = t->wfd = -1;
-	t->stdio = t->is_unix = t->is_loopback = 0;
+	t->stdio = t->is_unix = t->is_loopback = t->port = 0;
 	t->ssl = t->ssl_ctx = NULL;
 	memset(&t->tls, 0, sizeof(t->tls));
 	t->rpos = t->rlen = t->wlen = 0;
@@ -569,4 +571,33 @@ int
 transport_buffered(const struct transport *t)
 {
 	return t->rpos < t->rlen;
+}
+
+int
+transport_protected(const struct transport *t, char *why, size_t cap)
+{
+	if (t->tls.up && t->tls_verify && strcmp(t->tls.verify, "ok") == 0) {
+		snprintf(why, cap, "TLS, certificate verified for %s", t->tls.name);
+		return 1;
+	}
+	if (t->tls.up) {
+		snprintf(why, cap, "TLS that proves nothing (tls_verify = no): "
+		    "any machine in the middle could have answered");
+		return 0;
+	}
+	if (t->is_unix) {
+		snprintf(why, cap, "a UNIX socket");
+		return 1;
+	}
+	if (t->is_loopback && t->port > 0 && t->port < 1024) {
+		snprintf(why, cap, "loopback to port %d, below 1024", t->port);
+		return 1;
+	}
+	if (t->is_loopback) {
+		snprintf(why, cap, "loopback to port %d, where any local user "
+		    "can listen", t->port);
+		return 0;
+	}
+	snprintf(why, cap, "TCP without TLS");
+	return 0;
 }

@@ -35,6 +35,7 @@ struct transport {
 	int stdio;		/* fds we did not open: blocking, not ours to close */
 	int is_unix;		/* a UNIX socket */
 	int is_loopback;	/* TCP to 127.0.0.0/8 or ::1 */
+	int port;		/* TCP: the peer's port */
 	void *ssl, *ssl_ctx;	/* OpenSSL's, once STARTTLS is under way */
 	int tls_verify;		/* the peer must verify */
 	struct tls_info tls;	/* what the handshake showed */
@@ -105,6 +106,13 @@ void transport_consume(struct transport *t, size_t n);
 /* Throw input away up to and including the next LF (after a line that
  * transport_read_line refused).  0 or -1. */
 int transport_skip_line(struct transport *t, long long until_ms);
+
+/* Whether the link proves its peer, so that a secret may be sent on it
+ * as it is (SASL PLAIN, LOGIN): TLS whose certificate verified for the
+ * name we meant to reach, a UNIX socket, or TCP loopback to a port below
+ * 1024 (only root can listen there).  1 or 0; why (cap bytes) names the
+ * rule that applied either way, for -n and the error. */
+int transport_protected(const struct transport *t, char *why, size_t cap);
 
 /* 1 when input is buffered, not yet read by the caller. */
 int transport_buffered(const struct transport *t);

@@ -7,6 +7,7 @@
 
 load helpers/common
 load helpers/fake
+load helpers/tls
 
 SECRET=s3cret-on-the-wire
 
@@ -37,15 +38,16 @@ secret_on_wire() {
 	grep -q "$(printf '\0u\0%s' "$SECRET" | base64)" "$FAKE_DIR/record"
 }
 
-# tcp_fake ADDR: a fake server on TCP ADDR:port (script on stdin), run
-# inside the network namespace $NS_PID when set; FAKE_PORT is its port.
+# tcp_fake ADDR [PORT]: a fake server on TCP ADDR:PORT (any free port
+# when none; script on stdin), run inside the network namespace $NS_PID
+# when set; FAKE_PORT is its port.
 tcp_fake() {
 	FAKE_DIR=$(make_tmp fake)
 	cat > "$FAKE_DIR/script"
 	printf 'lhlo_name = client.test\nsyslog = no\ntimeout = 5\n' > "$FAKE_DIR/conf"
 	local ns=()
 	[ -z "$NS_PID" ] || ns=(nsenter -t "$NS_PID" -n)
-	"${ns[@]}" "$TOOLS/fakelmtp" -l "tcp:$1:0" -s "$FAKE_DIR/script" \
+	"${ns[@]}" "$TOOLS/fakelmtp" -l "tcp:$1:${2:-0}" -s "$FAKE_DIR/script" \
 		-r "$FAKE_DIR/record" -p "$FAKE_DIR/port" 2>"$FAKE_DIR/err" 3>&- &
 	FAKE_PID=$!
 	wait_file "$FAKE_DIR/port"
@@ -71,7 +73,7 @@ netns() {
 	auth_conf
 	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
-	assert_output_has 'mechanisms that send the password as it is are not used without TLS'
+	assert_output_has 'and this is TCP without TLS'
 	fake_finish
 	run ! grep -q '^AUTH' "$FAKE_DIR/record"
 	! secret_on_wire
@@ -92,15 +94,77 @@ netns() {
 	secret_on_wire
 }
 
-@test "sasl: PLAIN over loopback TCP is allowed (only root sees loopback traffic)" {
+@test "sasl: PLAIN over loopback TCP to a port below 1024 is allowed (only root can listen there)" {
+	need_root "a port below 1024"
 	{ lhlo_offering PIPELINING 'AUTH PLAIN'
 	  echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1 "$(free_port 600 1023)"
 	auth_conf
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT"
 	assert_status 0
+	assert_output_has "password mechanisms (PLAIN, LOGIN): allowed: loopback to port $FAKE_PORT, below 1024"
 	fake_finish
+}
+
+@test "sasl: PLAIN over loopback TCP to a port above 1023 is not used (any local user can listen there): 75, no secret" {
+	{ lhlo_offering PIPELINING 'AUTH PLAIN LOGIN'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
+	auth_conf
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	assert_status 75
+	assert_output_has "and this is loopback to port $FAKE_PORT, where any local user can listen"
+	fake_finish
+	run ! grep -q '^AUTH' "$FAKE_DIR/record"
+	! secret_on_wire
+}
+
+# The throwaway PKI (helpers/tls.bash) for a fake server that speaks
+# TLS: its server certificate is for lmtp.test and 127.0.0.1.
+tls_fake_pki() {
+	PKI=$D/pki
+	tls_make_pki "$PKI"
+}
+
+@test "sasl: tls_verify = no over a non-loopback link: encrypted, nothing proven, PLAIN not sent: 75" {
+	need_root "a network namespace with a non-loopback address"
+	tls_fake_pki
+	netns
+	{ lhlo_offering PIPELINING STARTTLS
+	  echo 'expect STARTTLS'; echo 'send 220 2.0.0 go ahead'
+	  echo "starttls $PKI/server.pem $PKI/server.key"
+	  echo 'expect LHLO client.test'; echo 'send 250-fake'; echo 'send 250 AUTH PLAIN LOGIN'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 192.0.2.20
+	auth_conf 'tls = require
+tls_verify = no
+'
+	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
+	assert_status 75
+	assert_output_has 'and this is TLS that proves nothing (tls_verify = no)'
+	fake_finish
+	run ! grep -q '^AUTH' "$FAKE_DIR/record"
+	! secret_on_wire
+}
+
+@test "sasl: verified TLS, EXTERNAL offered first, no client certificate: EXTERNAL passed by, PLAIN used" {
+	tls_fake_pki
+	{ lhlo_offering PIPELINING STARTTLS
+	  echo 'expect STARTTLS'; echo 'send 220 2.0.0 go ahead'
+	  echo "starttls $PKI/server.pem $PKI/server.key"
+	  echo 'expect LHLO client.test'; echo 'send 250-fake'; echo 'send 250-PIPELINING'
+	  echo 'send 250 AUTH EXTERNAL PLAIN'
+	  echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
+	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
+	auth_conf "tls = require
+tls_ca_file = $PKI/ca.pem
+tls_server_name = lmtp.test
+"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT"
+	assert_status 0
+	assert_output_has 'password mechanisms (PLAIN, LOGIN): allowed: TLS, certificate verified for lmtp.test'
+	fake_finish
+	run ! grep -q '^AUTH EXTERNAL' "$FAKE_DIR/record"
 }
 
 @test "sasl: only ANONYMOUS offered: 75, never used" {

@@ -17,7 +17,9 @@ setup_file() {
 	chmod 755 "$PKI"
 	CYRUS_PLAINTEXT=no
 	# Only mechanisms that send the secret as it is, and EXTERNAL (a
-	# client certificate): Cyrus then offers AUTH only after STARTTLS.
+	# client certificate): Cyrus then offers AUTH only after STARTTLS,
+	# and EXTERNAL only to a client that showed a certificate (so the
+	# EXTERNAL-without-certificate case is in sasl_fake.bats).
 	CYRUS_MECHS="PLAIN LOGIN EXTERNAL"
 	CYRUS_EXTRA_CONF="tls_server_cert: $PKI/cert.pem
 tls_server_key: $PKI/server.key
@@ -129,12 +131,30 @@ conf() {
 	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
 	assert_status 75
 	assert_output_has 'does not verify for mail.other.test: hostname mismatch'
-	# tls_verify = no: delivered, and -n says what it did not check.
+	# tls_verify = no: encrypted, but the server is not proven, so the
+	# password is not sent (PLAIN, LOGIN); -n says what it did not check.
 	conf tls_server_name=mail.other.test tls_verify=no
 	run "$LMTP_IQ" -n -C "$T/conf"
-	assert_status 0
+	assert_status 75
 	assert_output_has 'verification for mail.other.test: hostname mismatch (not required: tls_verify = no)'
+	assert_output_has 'password mechanisms (PLAIN, LOGIN): not used: TLS that proves nothing (tls_verify = no)'
+	# Only the postmaster's explicit, unsafe auth_plaintext = yes sends it.
+	conf tls_server_name=mail.other.test tls_verify=no auth_plaintext=yes
+	run "$LMTP_IQ" -n -C "$T/conf"
+	assert_status 0
+	assert_output_has 'password mechanisms (PLAIN, LOGIN): allowed by auth_plaintext = yes (unsafe): TLS that proves nothing'
 }
+
+@test "tls: tls_verify = no never sends the password in PLAIN or LOGIN: 75, nothing stored" {
+	before=$(cyrus_count alice)
+	conf tls_verify=no
+	run "$LMTP_IQ" -v -C "$T/conf" -- alice < "$T/notice"
+	assert_status 75
+	assert_output_has 'and this is TLS that proves nothing (tls_verify = no)'
+	assert_output_lacks '>>> AUTH'
+	[ "$(cyrus_count alice)" -eq "$before" ]
+}
+
 
 @test "tls: an expired certificate is 75: certificate has expired" {
 	ln -sf expired.pem "$PKI/cert.pem"

@@ -137,3 +137,17 @@ run_logged() {
 	sleep 0.2
 	stop_pid "$SOCAT_PID"
 }
+
+# A loopback port nobody answers on (good enough between test runs);
+# free_port LOW HIGH picks one in that range.
+free_port() {
+	local p low=${1:-20000} high=${2:-59999}
+	for _ in $(seq 1 50); do
+		p=$((low + RANDOM % (high - low + 1)))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}

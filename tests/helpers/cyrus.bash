@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: ISC
 # A throwaway Cyrus IMAP (lmtpd under master) in a temp dir, started and
 # stopped by PID.  Listens on a UNIX socket (no AUTH), on a random
-# loopback TCP port that demands AUTH (sasldb admin "cyrus"), and, where
-# ::1 is configured, on an IPv6 loopback port with AUTH too.
+# loopback TCP port below 1024 that demands AUTH (sasldb admin "cyrus"),
+# and, where ::1 is configured, on an IPv6 loopback port with AUTH too.
 #
 # Users alice bob carol dave erin are created on first delivery with a
 # 10 KiB quota.  The harness runs as root; master drops to user cyrus.
@@ -13,19 +13,6 @@
 CYRUS_LIB=/usr/lib/cyrus/bin
 CYRUS_ADMIN_PASSWORD=cyrus-admin-pw
 CYRUS_MECHS="PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-256"
-
-# A loopback port nobody answers on (good enough between test runs).
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
 
 have_ipv6_loopback() {
 	ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'
@@ -80,9 +67,11 @@ cyrus_start() {
 	# serves $CYRUS_DIR/smtp.sock (see cyrus_sieve).
 	printf '#!/bin/sh\nexec socat - UNIX-CONNECT:%s/smtp.sock\n' "$CYRUS_DIR" > "$CYRUS_DIR/bin/sendmail"
 	chmod 755 "$CYRUS_DIR/bin/sendmail"
-	CYRUS_PORT=$(free_port)
+	# Below 1024 (master binds as root): lmtp-iq sends a password as it is
+	# (PLAIN, LOGIN) over loopback only to a port no other user can take.
+	CYRUS_PORT=$(free_port 600 1023)
 	CYRUS_PORT6=
-	have_ipv6_loopback && CYRUS_PORT6=$(free_port)
+	have_ipv6_loopback && CYRUS_PORT6=$(free_port 600 1023)
 	cyrus_write_config
 	# sasldb entries are keyed by user@realm; the realm is servername.
 	echo -n "$CYRUS_ADMIN_PASSWORD" |

@@ -21,6 +21,9 @@
  *   hang           stop reading too, until the client leaves
  *   close          close the connection now
  *   accept         take the next connection
+ *   starttls CERT KEY  the TLS handshake as a server (PEM files); from
+ *                  then on every byte goes through TLS, and the record
+ *                  holds the plaintext
  * After the last directive the connection is read until EOF.
  * Exit 0 when the script ran to its end, 1 on a mismatch, 2 on errors.
  */
@@ -38,9 +41,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #define IDLE_LIMIT_MS 30000	/* a test server never outlives its test */
 
 static int conn = -1;
+static SSL *ssl;		/* after "starttls" */
 static FILE *record;
 static char rbuf[65536];
 static size_t rpos, rlen;	/* unread bytes are rbuf[rpos..rlen) */
@@ -87,7 +94,7 @@ send_bytes(const char *p, size_t n)
 	ssize_t w;
 
 	while (n > 0) {
-		w = send(conn, p, n, MSG_NOSIGNAL);
+		w = ssl ? SSL_write(ssl, p, (int)n) : send(conn, p, n, MSG_NOSIGNAL);
 		if (w <= 0)
 			return;	/* the client left; the test sees why */
 		p += w;
@@ -109,9 +116,10 @@ fill(void)
 	}
 	if (rlen == sizeof(rbuf))
 		rlen = 0;	/* a runaway line: keep recording */
-	if (poll(&p, 1, IDLE_LIMIT_MS) <= 0)
+	if ((!ssl || SSL_pending(ssl) == 0) && poll(&p, 1, IDLE_LIMIT_MS) <= 0)
 		return 0;
-	n = recv(conn, rbuf + rlen, sizeof(rbuf) - rlen, 0);
+	n = ssl ? SSL_read(ssl, rbuf + rlen, (int)(sizeof(rbuf) - rlen)) :
+	    recv(conn, rbuf + rlen, sizeof(rbuf) - rlen, 0);
 	if (n <= 0)
 		return 0;
 	fwrite(rbuf + rlen, 1, (size_t)n, record);
@@ -222,6 +230,10 @@ accept_next(int lfd)
 {
 	struct pollfd p = { .fd = lfd, .events = POLLIN };
 
+	if (ssl) {
+		SSL_free(ssl);
+		ssl = NULL;
+	}
 	if (conn >= 0)
 		close(conn);
 	rpos = rlen = 0;
@@ -232,6 +244,39 @@ accept_next(int lfd)
 	conn = accept(lfd, NULL, NULL);
 	if (conn < 0)
 		die("accept");
+}
+
+/* "starttls CERT KEY": a blocking TLS handshake as the server.  1 when
+ * it failed (the client refused our certificate, as a test may want). */
+static int
+start_tls(char *arg)
+{
+	char *key = strchr(arg, ' ');
+	SSL_CTX *ctx;
+
+	if (key == NULL) {
+		fprintf(stderr, "fakelmtp: starttls CERT KEY\n");
+		exit(2);
+	}
+	*key++ = '\0';
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_use_certificate_chain_file(ctx, arg) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    (ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, conn) != 1) {
+		ERR_print_errors_fp(stderr);
+		exit(2);
+	}
+	if (rlen > rpos) {
+		fprintf(stderr, "fakelmtp: bytes before the handshake\n");
+		return 1;
+	}
+	if (SSL_accept(ssl) != 1) {
+		fprintf(stderr, "fakelmtp: TLS handshake failed\n");
+		SSL_free(ssl);
+		ssl = NULL;
+		return 1;
+	}
+	return 0;
 }
 
 /* Run one directive; returns 1 on a mismatch. */
@@ -282,10 +327,16 @@ step(int lfd, char *cmd, char *arg)
 	} else if (strcmp(cmd, "hang") == 0) {
 		wait_hangup();
 	} else if (strcmp(cmd, "close") == 0) {
+		if (ssl) {
+			SSL_free(ssl);
+			ssl = NULL;
+		}
 		close(conn);
 		conn = -1;
 	} else if (strcmp(cmd, "accept") == 0) {
 		accept_next(lfd);
+	} else if (strcmp(cmd, "starttls") == 0) {
+		return start_tls(arg);
 	} else {
 		fprintf(stderr, "fakelmtp: unknown directive '%s'\n", cmd);
 		exit(2);

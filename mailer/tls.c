@@ -128,13 +128,21 @@ tls_begin(struct transport *t, const struct tls_settings *s)
 {
 	struct tls_info *i = &t->tls;
 	unsigned char addr[16];
-	const char *name = s->server_name[0] ? s->server_name : t->host;
+	const char *name;
 	SSL_CTX *ctx;
 	SSL *ssl;
+	size_t len;
 	int is_ip;
 
 	memset(i, 0, sizeof(*i));
-	snprintf(i->name, sizeof(i->name), "%s", name);
+	snprintf(i->name, sizeof(i->name), "%s", s->server_name[0] ?
+	    s->server_name : t->host);
+	/* "lmtp.example.org." is the same name, fully qualified; a
+	 * certificate never carries the dot. */
+	len = strlen(i->name);
+	if (len > 1 && i->name[len - 1] == '.')
+		i->name[len - 1] = '\0';
+	name = i->name;
 	t->tls_verify = s->verify;
 	/* Bytes that came after the 220 were sent before TLS: taking them
 	 * as if protected is the STARTTLS injection attack (CVE-2011-0411). */
@@ -160,6 +168,8 @@ tls_begin(struct transport *t, const struct tls_settings *s)
 	else if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
 	    SSL_set1_host(ssl, name) != 1)
 		return tls_fail(t, "cannot use %s as the TLS server name", name);
+	/* RFC 9525 6.3: "*" only as the whole left-most label. */
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	return 0;
 }
 

@@ -156,6 +156,37 @@ conf() {
 }
 
 
+# serve_cert NAME: Cyrus restarted with $PKI/NAME.pem (the same key).
+serve_cert() {
+	ln -sf "$1.pem" "$PKI/cert.pem"
+	cyrus_halt
+	cyrus_resume
+}
+
+@test "tls: names: a whole-label wildcard verifies, a partial one (s*.test.example) does not (RFC 9525 6.3)" {
+	conf tls_server_name=store.test.example
+	serve_cert wild
+	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	serve_cert partial
+	run2_status=0
+	"$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice" > "$T/out" 2>&1 || run2_status=$?
+	serve_cert server
+	assert_status 0
+	[ "$run2_status" -eq 75 ]
+	grep -q 'does not verify for store.test.example: hostname mismatch' "$T/out"
+}
+
+@test "tls: names: one trailing dot in tls_server_name or server is ignored for the check" {
+	conf tls_server_name=lmtp.test.
+	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	assert_status 0
+	# The host, with its dot, from a hosts file of the test's own (the
+	# resolver wants the dotted name listed as it is).
+	conf tls_server_name= server=lmtp.test.:$CYRUS_PORT
+	run unshare -m sh -c 'printf "127.0.0.1 lmtp.test lmtp.test.\n" > "$1/hosts" && mount --bind "$1/hosts" /etc/hosts && exec "$2" -C "$1/conf" -- alice < "$1/notice"' sh "$T" "$LMTP_IQ"
+	assert_status 0
+}
+
 @test "tls: an expired certificate is 75: certificate has expired" {
 	ln -sf expired.pem "$PKI/cert.pem"
 	cyrus_halt

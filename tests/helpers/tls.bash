@@ -2,7 +2,8 @@
 # Throwaway certificates made with the openssl command, for the TLS
 # tests: in $1, a CA (ca.pem), a server certificate for lmtp.test and
 # 127.0.0.1 signed by it (server.pem, server.key), the same name expired
-# (expired.pem, same key), a client certificate for "cyrus" (client.pem,
+# (expired.pem, same key), the same key for *.test.example (wild.pem)
+# and s*.test.example (partial.pem), a client certificate for "cyrus" (client.pem,
 # client.key, mode 600), and a second CA that signed nothing we serve
 # (other-ca.pem).  EC keys: quick to make.
 
@@ -22,6 +23,12 @@ tls_make_pki() {
 	printf 'subjectAltName=DNS:lmtp.test,IP:127.0.0.1\n' > ext
 	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
 		-out server.pem -days 30 -extfile ext 2>/dev/null
+	# Same key, other names: a whole-label wildcard and a partial one.
+	for w in wild:'*.test.example' partial:'s*.test.example'; do
+		printf 'subjectAltName=DNS:%s\n' "${w#*:}" > "ext-${w%%:*}"
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-out "${w%%:*}.pem" -days 30 -extfile "ext-${w%%:*}" 2>/dev/null
+	done
 	key client.key
 	chmod 600 client.key
 	openssl req -new -key client.key -out client.csr -subj '/CN=cyrus' 2>/dev/null
@@ -36,5 +43,6 @@ tls_make_pki() {
 		-out expired.pem -startdate 20200101000000Z -enddate 20200201000000Z \
 		-extfile ext -notext 2>/dev/null
 	) || return 1
-	[ -s "$d/server.pem" ] && [ -s "$d/expired.pem" ] && [ -s "$d/client.pem" ]
+	[ -s "$d/server.pem" ] && [ -s "$d/expired.pem" ] && [ -s "$d/client.pem" ] &&
+		[ -s "$d/wild.pem" ] && [ -s "$d/partial.pem" ]
 }

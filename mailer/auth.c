@@ -8,6 +8,7 @@
  */
 #define _DEFAULT_SOURCE
 #include "auth.h"
+#include "file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,26 +30,13 @@ int
 auth_read_secret(const char *path, char *buf, size_t cap, char *err,
     size_t errcap)
 {
-	struct stat st;
 	ssize_t n;
 	char extra;
 	int fd;
 
-	/* O_NONBLOCK: a FIFO must not hold the LMTP session open forever. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errcap, "password file %s: %s", path,
-		    strerror(errno));
+	fd = file_open(path, "password file", FILE_SECRET, err, errcap);
+	if (fd < 0)
 		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		snprintf(err, errcap, "password file %s has mode %04o; it must "
-		    "be a regular file that group and others cannot read or "
-		    "write (chmod 600)", path, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return -1;
-	}
 	n = read(fd, buf, cap - 1);
 	/* A full buffer with no line end: refuse rather than send a cut
 	 * secret, unless the line ends right after it. */

@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
+#include "file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -452,27 +453,18 @@ config_line(struct config *c, char *line, char *why, size_t cap,
 	return why;
 }
 
-/* Open path for reading without ever blocking: a FIFO would wait for a
- * writer forever while Sendmail holds the queue entry. */
+/* The config decides where the mail and the secret go: opened as every
+ * named file is (file.c), not a FIFO, nobody else's to change. */
 static FILE *
-open_regular(const char *path, char *err, size_t errcap, int *missing)
+open_config(const char *path, char *err, size_t errcap, int *missing)
 {
-	struct stat st;
 	FILE *f;
 	int fd;
 
-	*missing = 0;
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		*missing = errno == ENOENT;
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+	fd = file_open(path, "", FILE_PLAIN, err, errcap);
+	*missing = fd < 0 && errno == ENOENT;
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errcap, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
 	if ((f = fdopen(fd, "r")) == NULL) {
 		snprintf(err, errcap, "%s: %s", path, strerror(errno));
 		close(fd);
@@ -492,7 +484,7 @@ config_load(struct config *c, const char *path, int required, char *err,
 	FILE *f;
 	int lineno = 0, rc = 0, missing;
 
-	f = open_regular(path, err, errcap, &missing);
+	f = open_config(path, err, errcap, &missing);
 	if (f == NULL)
 		return missing && !required ? 0 : -1;
 	while ((len = getline(&line, &linecap, f)) >= 0) {

@@ -17,11 +17,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "file.h"
 #include "transport.h"
 
 static int
@@ -54,18 +57,97 @@ ssl_reason(const char *fallback)
 	return buf;
 }
 
-/* The private key is a secret: only its owner may read it. */
-static int
-key_file_ok(struct transport *t, const char *path)
+/* A named file as a BIO, opened as every named file is (file.c): a FIFO
+ * there would hang the handshake, a file another user can write would
+ * decide whom we trust.  NULL with the failure recorded. */
+static BIO *
+open_bio(struct transport *t, const char *path, const char *what,
+    enum file_kind kind)
 {
-	struct stat st;
+	char err[TRANSPORT_ERR_MAX];
+	BIO *b;
+	int fd;
 
-	if (stat(path, &st) != 0)
-		return tls_fail(t, "tls_key_file %s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-		return tls_fail(t, "tls_key_file %s has mode %04o; it must be a "
-		    "regular file that group and others cannot read or write "
-		    "(chmod 600)", path, (unsigned)(st.st_mode & 07777));
+	if ((fd = file_open(path, what, kind, err, sizeof(err))) < 0) {
+		tls_fail(t, "%s", err);
+		return NULL;
+	}
+	if ((b = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
+		close(fd);
+		tls_fail(t, "%s %s: %s", what, path, ssl_reason("no memory"));
+	}
+	return b;
+}
+
+/* Every certificate (and CRL) in the CA file, into the trust store. */
+static int
+load_ca_file(struct transport *t, SSL_CTX *ctx, const char *path)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	STACK_OF(X509_INFO) *infos;
+	X509_INFO *xi;
+	BIO *b;
+	int i, n = 0, ok = 1;
+
+	if ((b = open_bio(t, path, "tls_ca_file", FILE_PLAIN)) == NULL)
+		return -1;
+	infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
+	BIO_free(b);
+	for (i = 0; infos != NULL && i < sk_X509_INFO_num(infos); i++) {
+		xi = sk_X509_INFO_value(infos, i);
+		if (xi->x509 != NULL) {
+			ok &= X509_STORE_add_cert(store, xi->x509) == 1;
+			n++;
+		}
+		if (xi->crl != NULL)
+			ok &= X509_STORE_add_crl(store, xi->crl) == 1;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	if (n == 0 || !ok)
+		return tls_fail(t, "cannot load the CA certificates from %s: %s",
+		    path, ssl_reason("no certificate in it"));
+	return 0;
+}
+
+/* The client certificate, the chain after it, and its key (a secret:
+ * only its owner may read it; in the certificate file when no key file
+ * is named). */
+static int
+load_client_cert(struct transport *t, SSL_CTX *ctx, const char *cert_file,
+    const char *key_file)
+{
+	const char *kf = key_file[0] ? key_file : cert_file;
+	EVP_PKEY *key;
+	X509 *x;
+	BIO *b;
+	int ok;
+
+	if ((b = open_bio(t, cert_file, "tls_cert_file", key_file[0] ?
+	    FILE_PLAIN : FILE_SECRET)) == NULL)
+		return -1;
+	x = PEM_read_bio_X509_AUX(b, NULL, NULL, NULL);
+	ok = x != NULL && SSL_CTX_use_certificate(ctx, x) == 1;
+	X509_free(x);
+	while (ok && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
+			X509_free(x);
+			ok = 0;
+		}
+	BIO_free(b);
+	if (!ok)
+		return tls_fail(t, "tls_cert_file %s: %s", cert_file,
+		    ssl_reason("cannot load it"));
+	ERR_clear_error();	/* the end of the chain is not an error */
+	if ((b = open_bio(t, kf, "tls_key_file", FILE_SECRET)) == NULL)
+		return -1;
+	key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	BIO_free(b);
+	ok = key != NULL && SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
+	    SSL_CTX_check_private_key(ctx) == 1;
+	EVP_PKEY_free(key);
+	if (!ok)
+		return tls_fail(t, "tls_key_file %s: %s", kf, ssl_reason("cannot "
+		    "load it, or it does not match the certificate"));
 	return 0;
 }
 
@@ -91,33 +173,32 @@ verify_cb(int ok, X509_STORE_CTX *x)
 static int
 load_ctx(struct transport *t, SSL_CTX *ctx, const struct tls_settings *s)
 {
+	char err[TRANSPORT_ERR_MAX];
+	int fd;
+
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (s->ca_file[0] || s->ca_path[0]) {
-		if (SSL_CTX_load_verify_locations(ctx, s->ca_file[0] ?
-		    s->ca_file : NULL, s->ca_path[0] ? s->ca_path : NULL) != 1)
-			return tls_fail(t, "cannot load the CA certificates from "
-			    "%s%s%s: %s", s->ca_file, s->ca_file[0] &&
-			    s->ca_path[0] ? " and " : "", s->ca_path,
-			    ssl_reason("unknown error"));
-	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+	if (s->ca_file[0] && load_ca_file(t, ctx, s->ca_file) < 0)
+		return -1;
+	if (s->ca_path[0]) {
+		/* OpenSSL opens the hashed files in it by name when it needs
+		 * them; the directory itself is checked as a file would be. */
+		if ((fd = file_open(s->ca_path, "tls_ca_path", FILE_DIR, err,
+		    sizeof(err))) < 0)
+			return tls_fail(t, "%s", err);
+		close(fd);
+		if (SSL_CTX_load_verify_locations(ctx, NULL, s->ca_path) != 1)
+			return tls_fail(t, "cannot use the CA directory %s: %s",
+			    s->ca_path, ssl_reason("unknown error"));
+	}
+	if (!s->ca_file[0] && !s->ca_path[0] &&
+	    SSL_CTX_set_default_verify_paths(ctx) != 1)
 		return tls_fail(t, "cannot load the system's CA certificates: %s",
 		    ssl_reason("unknown error"));
-	}
-	if (s->cert_file[0]) {
-		if (key_file_ok(t, s->key_file[0] ? s->key_file : s->cert_file) < 0)
-			return -1;
-		if (SSL_CTX_use_certificate_chain_file(ctx, s->cert_file) != 1)
-			return tls_fail(t, "tls_cert_file %s: %s", s->cert_file,
-			    ssl_reason("cannot load it"));
-		if (SSL_CTX_use_PrivateKey_file(ctx, s->key_file[0] ?
-		    s->key_file : s->cert_file, SSL_FILETYPE_PEM) != 1 ||
-		    SSL_CTX_check_private_key(ctx) != 1)
-			return tls_fail(t, "tls_key_file %s: %s", s->key_file[0] ?
-			    s->key_file : s->cert_file, ssl_reason("cannot load "
-			    "it, or it does not match the certificate"));
-	}
+	if (s->cert_file[0] && load_client_cert(t, ctx, s->cert_file,
+	    s->key_file) < 0)
+		return -1;
 	SSL_CTX_set_verify(ctx, s->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
 	    verify_cb);
 	return 0;

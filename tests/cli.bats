@@ -344,7 +344,34 @@ config_refused() {
 	mkfifo "$MSG/fifo"
 	run timeout 5 "$LMTP_IQ" -C "$MSG/fifo" alice < "$MSG/notice"
 	assert_status 75
-	assert_output_has "config: $MSG/fifo: not a regular file; the message stays queued"
+	assert_output_has "config: $MSG/fifo is not a regular file (a FIFO or a device would hang the delivery); the message stays queued"
+}
+
+@test "config: a config file that group or others can write is refused (75), naming its mode and the fix; nothing sent" {
+	silent_server
+	for mode in 0666 0664 0646; do
+		cp "$FAKE_DIR/conf" "$MSG/c"
+		chmod "$mode" "$MSG/c"
+		run "$LMTP_IQ" -C "$MSG/c" -s "unix:$FAKE_DIR/sock" alice < "$MSG/notice"
+		assert_status 75
+		[ "$output" = "lmtp-iq: config: $MSG/c has mode $mode; group and others must not be able to write it (chmod go-w); the message stays queued" ]
+	done
+	nothing_on_the_wire
+}
+
+@test "config: a config file owned by another user (not root, not the caller) is refused" {
+	need_root "chown to another user"
+	cp "$EMPTY_CONF" "$MSG/c"
+	chmod 644 "$MSG/c"
+	chmod 755 "$MSG"
+	chown nobody "$MSG/c"
+	run "$LMTP_IQ" -C "$MSG/c" -s unix:/nonexistent alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has "config: $MSG/c is owned by uid $(id -u nobody); only root or the user lmtp-iq runs as (uid 0) may own it (chown)"
+	# The user lmtp-iq runs as may own it.
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$LMTP_IQ" -C "$MSG/c" -s unix:/nonexistent alice < "$MSG/notice"
+	assert_output_lacks 'owned by'
+	assert_output_has 'cannot connect to unix:/nonexistent'
 }
 
 @test "config: a directory as the config file is refused" {
@@ -376,7 +403,7 @@ config_refused() {
 	printf 'auth_user = cyrus\nauth_password_file = %s\n' "$MSG/secret" >> "$FAKE_DIR/conf"
 	run timeout 5 "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" alice < "$MSG/notice"
 	assert_status 75
-	assert_output_has "password file $MSG/secret has mode"
+	assert_output_has "password file $MSG/secret is not a regular file (a FIFO or a device would hang the delivery)"
 	fake_finish
 }
 

@@ -285,3 +285,42 @@ tls_server_name = lmtp.test
 	assert_output_has 'TLS handshake with 127.0.0.1'
 	fake_finish
 }
+
+# starttls_file_case KEY=VALUE EXPECTED: STARTTLS is accepted, then the
+# TLS settings name a bad file: 75 at once, the message says why.
+starttls_file_case() {
+	{ lhlo_offering PIPELINING STARTTLS
+	  echo 'expect STARTTLS'; echo 'send 220 2.0.0 go ahead'; } | tcp_fake 127.0.0.1
+	printf 'tls = require\n%s = %s\n' "${1%%=*}" "${1#*=}" >> "$FAKE_DIR/conf"
+	run timeout 10 "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	assert_status 75
+	assert_output_has "$2"
+	fake_finish
+}
+
+@test "starttls: a FIFO as tls_ca_file, tls_cert_file or tls_key_file is refused at once (75), not a hang" {
+	tls_fake_pki
+	mkfifo "$D/fifo"
+	starttls_file_case "tls_ca_file=$D/fifo" "tls_ca_file $D/fifo is not a regular file"
+	fake_teardown
+	starttls_file_case "tls_cert_file=$D/fifo" "tls_cert_file $D/fifo is not a regular file"
+	fake_teardown
+	printf 'tls_ca_file = %s/ca.pem\ntls_cert_file = %s/client.pem\n' "$PKI" "$PKI" > "$D/more"
+	{ lhlo_offering PIPELINING STARTTLS
+	  echo 'expect STARTTLS'; echo 'send 220 2.0.0 go ahead'; } | tcp_fake 127.0.0.1
+	cat "$D/more" >> "$FAKE_DIR/conf"
+	printf 'tls = require\ntls_key_file = %s/fifo\n' "$D" >> "$FAKE_DIR/conf"
+	run timeout 10 "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	assert_status 75
+	assert_output_has "tls_key_file $D/fifo is not a regular file"
+	fake_finish
+}
+
+@test "starttls: a tls_ca_file others can write, or a tls_ca_path that is not a directory, is refused (75)" {
+	tls_fake_pki
+	cp "$PKI/ca.pem" "$D/ca.pem"
+	chmod 666 "$D/ca.pem"
+	starttls_file_case "tls_ca_file=$D/ca.pem" "tls_ca_file $D/ca.pem has mode 0666; group and others must not be able to write it (chmod go-w)"
+	fake_teardown
+	starttls_file_case "tls_ca_path=$PKI/ca.pem" "tls_ca_path $PKI/ca.pem: Not a directory"
+}

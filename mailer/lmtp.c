@@ -225,8 +225,11 @@ lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
     struct reply *r)
 {
 	char what[320];
+	int rc = send_line(l, line, shown_as) < 0 || flush(l) < 0 ? -1 : 0;
 
-	if (send_line(l, line, shown_as) < 0 || flush(l) < 0)
+	if (shown_as != NULL)
+		transport_wipe(l->t);	/* a secret line leaves no copy */
+	if (rc < 0)
 		return -1;
 	return read_reply(l, r, l->timeout_ms, reply_to(what, sizeof(what),
 	    shown_as ? shown_as : line), NULL);

@@ -118,7 +118,8 @@ int lmtp_starttls(struct lmtp *l, const struct tls_settings *s,
     struct reply *r);
 
 /* Send a command line (CRLF added) and read its reply.  The trace shows
- * shown_as instead of the line when it is not NULL (for AUTH). */
+ * shown_as instead of the line when it is not NULL (for AUTH), and then
+ * the transport's write buffer is wiped once the line is out. */
 int lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
     struct reply *r);
 

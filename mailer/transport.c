@@ -6,7 +6,7 @@
  * connect can outlive its timeout: a server that stops reading or stops
  * answering must end in a no-verdict failure, never a hang.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include "transport.h"
 
 #include <errno.h>
@@ -600,4 +600,11 @@ transport_protected(const struct transport *t, char *why, size_t cap)
 	}
 	snprintf(why, cap, "TCP without TLS");
 	return 0;
+}
+
+void
+transport_wipe(struct transport *t)
+{
+	explicit_bzero(t->wbuf, sizeof(t->wbuf));
+	t->wlen = 0;
 }

@@ -71,6 +71,10 @@ int transport_write(struct transport *t, const void *buf, size_t len);
 int transport_puts(struct transport *t, const char *s);
 int transport_flush(struct transport *t);
 
+/* Zero the write buffer (and forget what is left in it): after a line
+ * that held a secret has been flushed. */
+void transport_wipe(struct transport *t);
+
 /* Milliseconds on a monotonic clock, for deadlines. */
 long long transport_now_ms(void);
 

@@ -378,6 +378,23 @@ test_replies(void)
 	CHECK(strstr(l.err, "waiting for the reply to MAIL FROM:<>") != NULL);
 	end();
 
+	begin("auth: a secret line is wiped from the write buffer once it is "
+	    "sent; an ordinary one is not");
+	{
+		static const char secret[] = "AUTH PLAIN c2VjcmV0LWluLWJ1ZmZlcg==";
+		char got[128];
+
+		CHECK(write(other, "235 ok\r\n250 ok\r\n", 16) == 16);
+		CHECK(lmtp_command(&l, secret, "AUTH PLAIN [redacted]", &r) == 0);
+		CHECK(memmem(t.wbuf, sizeof(t.wbuf), "c2VjcmV0", 8) == NULL);
+		CHECK(read(other, got, sizeof(got)) > 0);
+		CHECK(memmem(got, sizeof(got), "c2VjcmV0", 8) != NULL);
+		CHECK(lmtp_command(&l, "NOOP", NULL, &r) == 0);
+		CHECK(memmem(t.wbuf, sizeof(t.wbuf), "NOOP", 4) != NULL);
+		CHECK(read(other, got, sizeof(got)) > 0);
+	}
+	end();
+
 	begin("reply: a timeout names the command it waited for");
 	CHECK(lmtp_command(&l, "DATA", NULL, &r) < 0);
 	CHECK(l.fault == LF_TIMEOUT);

@@ -20,8 +20,11 @@ SANITIZE  ?=
 WERROR    ?=
 
 # The runtime libraries: libsasl2 (AUTH) and OpenSSL's libssl (STARTTLS).
+# libssl is not linked: mailer/ossl.c loads it with dlopen when a
+# session first starts TLS (its headers are still needed to build).
 LIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsasl2 openssl 2>/dev/null)
-LIB_LIBS   := $(shell $(PKG_CONFIG) --libs libsasl2 openssl 2>/dev/null)
+LIB_LIBS   := $(shell $(PKG_CONFIG) --libs libsasl2 2>/dev/null)
+SSL_LIBS   := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)
 LIB_FOUND  := $(shell $(PKG_CONFIG) --exists libsasl2 openssl 2>/dev/null && echo yes)
 
 WARN      = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
@@ -47,7 +50,7 @@ ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/auth.c mailer/message.c mailer/status.c mailer/log.c \
        mailer/policy.c mailer/address.c mailer/session.c mailer/lmtpd.c \
-       mailer/relay.c mailer/tls.c mailer/file.c
+       mailer/relay.c mailer/tls.c mailer/file.c mailer/ossl.c
 OBJS = $(SRCS:.c=.o)
 LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq
@@ -70,6 +73,9 @@ FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null)
 DEB_DIR    = build/deb
 DEB        = build/lmtp-iq_$(VERSION)_$(DEB_ARCH).deb
+# libssl is loaded with dlopen (mailer/ossl.c): dpkg-shlibdeps cannot see
+# it, so the package that ships its soname is named by hand.
+DEB_SSL_DEP = libssl3
 
 .PHONY: all check bench install uninstall clean demo need-libs fuzz print-version lint deb deps
 
@@ -99,7 +105,7 @@ tests/tools/%: tests/tools/%.c mailer/.flags
 
 # The fake server can speak TLS after STARTTLS (directive starttls).
 tests/tools/fakelmtp: tests/tools/fakelmtp.c mailer/.flags
-	$(CC) $(TOOLS_CFLAGS) $(LIB_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(LIB_LIBS)
+	$(CC) $(TOOLS_CFLAGS) $(LIB_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(SSL_LIBS)
 
 # Unit tests of the pure parts, linked with the program's own objects.
 $(UNIT): tests/unit/unit.c tests/unit/encoder_ref.h $(LIB_OBJS)
@@ -212,7 +218,7 @@ deb: $(PROG)
 	  echo 'Architecture: $(DEB_ARCH)'; \
 	  echo 'Maintainer: lmtp-iq maintainers <lmtp-iq@example.org>'; \
 	  echo "Installed-Size: $$(du -ks $(DEB_DIR)/root | cut -f1)"; \
-	  echo "Depends: $$(cat $(DEB_DIR)/depends)"; \
+	  echo "Depends: $$(cat $(DEB_DIR)/depends), $(DEB_SSL_DEP)"; \
 	  echo 'Recommends: sendmail-cf'; echo 'Suggests: cyrus-imapd'; \
 	  echo 'Section: mail'; echo 'Priority: optional'; \
 	  echo 'Description: Sendmail mailer that delivers over LMTP with IGNOREQUOTA'; \

@@ -347,6 +347,9 @@ check_report(const struct session *s)
 		if (l->caps_plain & CAP_AUTH)
 			printf("auth mechanisms: %s\n", l->auth_mechs_plain);
 	}
+	/* libssl is loaded only by a session that starts TLS. */
+	if (l->tls_tried && tls_library() != NULL)
+		printf("tls library: %s\n", tls_library());
 	if (s->t.is_unix)
 		printf("tls: no (a UNIX socket)\n");
 	else if (!l->tls_tried)

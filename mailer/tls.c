@@ -19,10 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#define OSSL_REDIRECT	/* OpenSSL through the table ossl_load fills */
+#include "ossl.h"
 
 #include "file.h"
 #include "transport.h"
@@ -215,7 +213,12 @@ tls_begin(struct transport *t, const struct tls_settings *s)
 	size_t len;
 	int is_ip;
 
+	char why[TRANSPORT_ERR_MAX];
+
 	memset(i, 0, sizeof(*i));
+	/* libssl is loaded only now, by the first delivery that needs it. */
+	if (ossl_load(why, sizeof(why)) < 0)
+		return tls_fail(t, "%s", why);
 	snprintf(i->name, sizeof(i->name), "%s", s->server_name[0] ?
 	    s->server_name : t->host);
 	/* "lmtp.example.org." is the same name, fully qualified; a
@@ -376,6 +379,12 @@ tls_pending(struct transport *t)
 		return 1;
 	e = SSL_get_error(t->ssl, r);
 	return e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+}
+
+const char *
+tls_library(void)
+{
+	return ossl_loaded();
 }
 
 void

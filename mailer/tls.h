@@ -51,6 +51,10 @@ ssize_t tls_write(struct transport *t, const void *buf, size_t n,
 /* 1 when application data or the end of the connection is waiting. */
 int tls_pending(struct transport *t);
 
+/* The TLS library loaded for this process ("libssl.so.3 (OpenSSL ...)"),
+ * or NULL when no session has started TLS. */
+const char *tls_library(void);
+
 /* Free the TLS state (the socket is the caller's). */
 void tls_end(struct transport *t);
 

@@ -29,6 +29,12 @@ setup() {
 	assert_output_lacks 'E: '
 }
 
+@test "deb: the package depends on libssl3 by name (loaded with dlopen, which dpkg-shlibdeps cannot see) and libsasl2" {
+	run dpkg-deb -f "$DEB" Depends
+	assert_output_has 'libssl3'
+	assert_output_has 'libsasl2-2'
+}
+
 @test "deb: dpkg installs the program, man pages, m4 files and the conffile where the docs say" {
 	run dpkg -i "$DEB"
 	assert_status 0

@@ -64,6 +64,7 @@ conf() {
 	assert_status 0
 	assert_output_has 'greeting: 220 cyrus.test'
 	echo "$output" | grep -q '^capabilities: .*STARTTLS'
+	echo "$output" | grep -q '^tls library: libssl\.so\.3 (OpenSSL 3\.'
 	echo "$output" | grep -q '^tls: TLSv1\.[23], [A-Z0-9_-]*, [0-9]* bits$'
 	assert_output_has 'certificate: subject /CN=lmtp.test'
 	assert_output_has 'certificate: issuer /CN=lmtp-iq test CA'
@@ -72,6 +73,35 @@ conf() {
 	assert_output_has 'authenticated: cyrus'
 	# Before TLS Cyrus offers no AUTH (allowplaintext: no).
 	! echo "$output" | grep -q '^auth mechanisms: '
+}
+
+@test "tls: libssl is not linked; only a delivery that starts TLS loads it" {
+	run ldd "$LMTP_IQ"
+	assert_output_lacks 'libssl'
+	assert_output_lacks 'libcrypto'
+	# A delivery over the UNIX socket (no TLS there) maps neither.
+	printf 'server = unix:%s\nsyslog = no\n' "$CYRUS_SOCK" > "$T/unix.conf"
+	LD_DEBUG=files "$LMTP_IQ" -C "$T/unix.conf" -- bob < "$T/notice" 2> "$T/ld"
+	grep -q 'file=libsasl2' "$T/ld"
+	run ! grep -q 'libssl\|libcrypto' "$T/ld"
+	# One over STARTTLS loads libssl (and so libcrypto) by dlopen.
+	LD_DEBUG=files "$LMTP_IQ" -C "$T/conf" -- bob < "$T/notice" 2> "$T/ld"
+	grep -q 'file=libssl.so.3 \[0\];  dynamically loaded by' "$T/ld"
+	grep -q 'file=libcrypto.so.3' "$T/ld"
+}
+
+@test "tls: libssl cannot be loaded: a TLS delivery is 75 naming the library; one without TLS still works" {
+	lib=$(ldconfig -p | awk '$1 == "libssl.so.3" && /x86-64|x86_64|64/ { print $NF; exit }')
+	[ -n "$lib" ]
+	printf 'server = unix:%s\nsyslog = no\n' "$CYRUS_SOCK" > "$T/unix.conf"
+	before=$(cyrus_count carol)
+	# In a mount namespace of its own, the library is an empty file.
+	run unshare -m sh -c 'mount --bind /dev/null "$1" && "$2" -C "$3/conf" -- carol < "$3/notice"; echo "tls=$?";
+		"$2" -C "$3/unix.conf" -- carol < "$3/notice"; echo "unix=$?"' sh "$lib" "$LMTP_IQ" "$T"
+	assert_output_has 'lmtp-iq: carol: cannot load libssl.so.3 for TLS:'
+	assert_output_has 'tls=75'
+	assert_output_has 'unix=0'
+	[ "$(cyrus_count carol)" -eq $((before + 1)) ]
 }
 
 @test "tls: a notice goes over STARTTLS with AUTH PLAIN into the over-quota mailbox" {

@@ -123,7 +123,7 @@ usable_mechs(const char *offered, const char *allowed, int external,
 /* Send base64(data) as one line; the trace shows only "[redacted]". */
 static int
 send_response(struct lmtp *l, const char *prefix, const char *data,
-    unsigned len, struct reply *r)
+    unsigned len, struct lmtp_reply *r)
 {
 	char b64[4 * AUTH_SECRET_MAX + 600], line[sizeof(b64) + 64];
 	char shown[128];
@@ -154,7 +154,7 @@ send_response(struct lmtp *l, const char *prefix, const char *data,
 static int
 cancel(struct lmtp *l, const char *why, const char *mech)
 {
-	struct reply r;
+	struct lmtp_reply r;
 	char what[600];
 
 	snprintf(what, sizeof(what), "%s", why);
@@ -173,7 +173,7 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 	char challenge[TRANSPORT_LINE_MAX], prefix[80], why[400];
 	const char *out = NULL, *mech = NULL, *b64;
 	unsigned outlen = 0, clen;
-	struct reply r;
+	struct lmtp_reply r;
 	int s;
 
 	s = sasl_client_start(conn, mechs, NULL, &out, &outlen, &mech);
@@ -237,10 +237,10 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	 * an unverified one must not make PLAIN look safe to it. */
 	sasl_ssf_t ssf = (sasl_ssf_t)l->t->tls.bits;
 
-	if (!(l->caps & CAP_AUTH))
+	if (!(l->caps & LMTP_CAP_AUTH))
 		return lmtp_fail(l, LF_AUTH, "%s does not offer AUTH%s, but "
 		    "auth_user is set: nothing sent", l->t->peer,
-		    l->t->tls.up ? "" : (l->caps_plain & CAP_STARTTLS) ?
+		    l->t->tls.up ? "" : (l->caps_plain & LMTP_CAP_STARTTLS) ?
 		    " without TLS" : "");
 	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, external, mechs,
 	    sizeof(mechs));

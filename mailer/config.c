@@ -30,7 +30,7 @@ config_defaults(struct config *c)
 	c->delivery_timeout = CONFIG_DEFAULT_DELIVERY_TIMEOUT;
 	c->idle_timeout = CONFIG_DEFAULT_IDLE_TIMEOUT;
 	c->syslog = 1;
-	c->tls = TLS_AUTO;
+	c->tls = CONFIG_TLS_AUTO;
 	c->tls_verify = 1;
 }
 
@@ -229,7 +229,7 @@ set_syslog(struct config *c, const char *v)
 static const char *const tls_names[] = { "auto", "require", "off" };
 
 const char *
-config_tls_name(enum tls_policy p)
+config_tls_name(enum config_tls_policy p)
 {
 	return tls_names[p];
 }
@@ -241,7 +241,7 @@ set_tls(struct config *c, const char *v)
 
 	for (i = 0; i < sizeof(tls_names) / sizeof(tls_names[0]); i++)
 		if (strcmp(v, tls_names[i]) == 0) {
-			c->tls = (enum tls_policy)i;
+			c->tls = (enum config_tls_policy)i;
 			return NULL;
 		}
 	return "expected auto, require or off";

@@ -28,7 +28,7 @@
 enum iq_policy { IQ_REQUIRE, IQ_AUTO, IQ_FORCE, IQ_OFF };
 
 /* STARTTLS over TCP: when offered, always, never (in config order). */
-enum tls_policy { TLS_AUTO, TLS_REQUIRE, TLS_OFF };
+enum config_tls_policy { CONFIG_TLS_AUTO, CONFIG_TLS_REQUIRE, CONFIG_TLS_OFF };
 
 struct config {
 	char server[CONFIG_VALUE_MAX];	/* one or more, space separated */
@@ -44,7 +44,7 @@ struct config {
 	char auth_password_file[CONFIG_VALUE_MAX];
 	char auth_mechanisms[CONFIG_VALUE_MAX];
 	int auth_plaintext;	/* PLAIN/LOGIN allowed on an unprotected link */
-	enum tls_policy tls;
+	enum config_tls_policy tls;
 	char tls_ca_file[CONFIG_VALUE_MAX];
 	char tls_ca_path[CONFIG_VALUE_MAX];
 	int tls_verify;
@@ -67,7 +67,7 @@ int config_load(struct config *c, const char *path, int required,
 int config_policy(const char *name);
 const char *config_policy_name(enum iq_policy p);
 
-const char *config_tls_name(enum tls_policy p);
+const char *config_tls_name(enum config_tls_policy p);
 
 /* The server list: servers in the order to try them, separated by
  * spaces.  config_next_server copies the first one of list into buf and

@@ -155,11 +155,11 @@ append(char *dst, size_t cap, const char *src)
  * the earlier lines in parentheses.
  */
 static int
-read_reply(struct lmtp *l, struct reply *r, int timeout_ms, const char *what,
+read_reply(struct lmtp *l, struct lmtp_reply *r, int timeout_ms, const char *what,
     void (*each)(struct lmtp *, const char *, int))
 {
 	long long deadline = transport_now_ms() + timeout_ms;
-	char line[TRANSPORT_LINE_MAX + 2], earlier[REPLY_TEXT_MAX] = "";
+	char line[TRANSPORT_LINE_MAX + 2], earlier[LMTP_REPLY_TEXT_MAX] = "";
 	int code, more = 1, n, nlines = 0;
 
 	r->code = 0;
@@ -222,7 +222,7 @@ reply_to(char *buf, size_t cap, const char *cmd)
 
 int
 lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
-    struct reply *r)
+    struct lmtp_reply *r)
 {
 	char what[320];
 	int rc = send_line(l, line, shown_as) < 0 || flush(l) < 0 ? -1 : 0;
@@ -235,34 +235,38 @@ lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
 	    shown_as ? shown_as : line), NULL);
 }
 
+/* The capabilities lmtp-iq knows, in the order -n prints them: the one
+ * table that LHLO parsing and lmtp_caps_string both read. */
+static const struct {
+	const char *name;
+	unsigned cap;
+} known_caps[] = {
+	{ "PIPELINING", LMTP_CAP_PIPELINING },
+	{ "8BITMIME", LMTP_CAP_8BITMIME },
+	{ "SIZE", LMTP_CAP_SIZE },
+	{ "IGNOREQUOTA", LMTP_CAP_IGNOREQUOTA },
+	{ "ENHANCEDSTATUSCODES", LMTP_CAP_ENHANCEDSTATUSCODES },
+	{ "AUTH", LMTP_CAP_AUTH },
+	{ "STARTTLS", LMTP_CAP_STARTTLS },
+};
+#define NKNOWN_CAPS (sizeof(known_caps) / sizeof(known_caps[0]))
+
 /* One LHLO reply line: "KEYWORD params".  The first line is the server's
  * name (RFC 5321 4.1.1.1), never a capability. */
 static void
 lhlo_line(struct lmtp *l, const char *text, int lineno)
 {
-	static const struct {
-		const char *name;
-		unsigned cap;
-	} known[] = {
-		{ "PIPELINING", CAP_PIPELINING },
-		{ "8BITMIME", CAP_8BITMIME },
-		{ "SIZE", CAP_SIZE },
-		{ "IGNOREQUOTA", CAP_IGNOREQUOTA },
-		{ "ENHANCEDSTATUSCODES", CAP_ENHANCEDSTATUSCODES },
-		{ "AUTH", CAP_AUTH },
-		{ "STARTTLS", CAP_STARTTLS },
-	};
 	size_t i, kw = strcspn(text, " ");
 	const char *params = text + kw + (text[kw] == ' ');
 
 	if (lineno == 0)
 		return;
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-		if (strlen(known[i].name) != kw ||
-		    strncasecmp(text, known[i].name, kw) != 0)
+	for (i = 0; i < NKNOWN_CAPS; i++) {
+		if (strlen(known_caps[i].name) != kw ||
+		    strncasecmp(text, known_caps[i].name, kw) != 0)
 			continue;
-		l->caps |= known[i].cap;
-		if (known[i].cap == CAP_AUTH)
+		l->caps |= known_caps[i].cap;
+		if (known_caps[i].cap == LMTP_CAP_AUTH)
 			snprintf(l->auth_mechs, sizeof(l->auth_mechs), "%s", params);
 	}
 }
@@ -270,7 +274,7 @@ lhlo_line(struct lmtp *l, const char *text, int lineno)
 static int
 lhlo(struct lmtp *l)
 {
-	struct reply r;
+	struct lmtp_reply r;
 	char cmd[300];
 
 	l->caps = 0;
@@ -291,7 +295,7 @@ lhlo(struct lmtp *l)
 int
 lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
 {
-	struct reply r;
+	struct lmtp_reply r;
 
 	l->t = t;
 	l->caps = l->caps_plain = 0;
@@ -316,7 +320,7 @@ lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
 }
 
 int
-lmtp_starttls(struct lmtp *l, const struct tls_settings *s, struct reply *r)
+lmtp_starttls(struct lmtp *l, const struct stls_settings *s, struct lmtp_reply *r)
 {
 	l->tls_tried = 1;
 	if (lmtp_command(l, "STARTTLS", NULL, r) < 0)
@@ -337,22 +341,20 @@ lmtp_starttls(struct lmtp *l, const struct tls_settings *s, struct reply *r)
 void
 lmtp_caps_string(unsigned caps, char *buf, size_t cap)
 {
-	static const char *names[] = { "PIPELINING", "8BITMIME", "SIZE",
-		"IGNOREQUOTA", "ENHANCEDSTATUSCODES", "AUTH", "STARTTLS" };
 	size_t i;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!(caps & (1u << i)))
+	for (i = 0; i < NKNOWN_CAPS; i++) {
+		if (!(caps & known_caps[i].cap))
 			continue;
 		if (buf[0])
 			append(buf, cap, " ");
-		append(buf, cap, names[i]);
+		append(buf, cap, known_caps[i].name);
 	}
 }
 
 static void
-set_verdict(struct lmtp_rcpt *rc, enum lmtp_stage stage, const struct reply *r)
+set_verdict(struct lmtp_rcpt *rc, enum lmtp_stage stage, const struct lmtp_reply *r)
 {
 	rc->have_verdict = 1;
 	rc->stage = stage;
@@ -361,7 +363,7 @@ set_verdict(struct lmtp_rcpt *rc, enum lmtp_stage stage, const struct reply *r)
 
 /* A verdict reply is 2xx, 4xx or 5xx; anything else is out of protocol. */
 static int
-read_verdict(struct lmtp *l, struct reply *r, int timeout_ms, const char *what)
+read_verdict(struct lmtp *l, struct lmtp_reply *r, int timeout_ms, const char *what)
 {
 	if (read_reply(l, r, timeout_ms, what, NULL) < 0)
 		return -1;
@@ -371,25 +373,26 @@ read_verdict(struct lmtp *l, struct reply *r, int timeout_ms, const char *what)
 	return 0;
 }
 
-/* The envelope's commands by number: 0 MAIL, 1..n each RCPT, n+1 DATA. */
-static void
+/* The envelope's commands by number: 0 MAIL, 1..n each RCPT, n+1 DATA.
+ * -1 when the command would not fit in cap (it is never sent cut). */
+static int
 envelope_command(const struct lmtp *l, const struct lmtp_txn *x, size_t k,
     char *cmd, size_t cap)
 {
 	int n;
 
-	if (k == 0) {
-		n = snprintf(cmd, cap, "MAIL FROM:<%s>", x->sender);
-		if (l->caps & CAP_8BITMIME)
-			n += snprintf(cmd + n, cap - (size_t)n, " BODY=8BITMIME");
-		if ((l->caps & CAP_SIZE) && x->size >= 0)
-			snprintf(cmd + n, cap - (size_t)n, " SIZE=%lld", x->size);
-	} else if (k <= x->nrcpts) {
-		snprintf(cmd, cap, "RCPT TO:<%s>%s%s", x->rcpts[k - 1].addr,
+	if (k == 0)
+		n = snprintf(cmd, cap, "MAIL FROM:<%s>%s", x->sender,
+		    (l->caps & LMTP_CAP_8BITMIME) ? " BODY=8BITMIME" : "");
+	else if (k <= x->nrcpts)
+		n = snprintf(cmd, cap, "RCPT TO:<%s>%s%s", x->rcpts[k - 1].addr,
 		    x->rcpt_param ? " " : "", x->rcpt_param ? x->rcpt_param : "");
-	} else {
-		snprintf(cmd, cap, "DATA");
-	}
+	else
+		n = snprintf(cmd, cap, "DATA");
+	if (n >= 0 && (size_t)n < cap && k == 0 && (l->caps & LMTP_CAP_SIZE) &&
+	    x->size >= 0)
+		n += snprintf(cmd + n, cap - (size_t)n, " SIZE=%lld", x->size);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
 /* Where the envelope stands while its replies come in. */
@@ -417,13 +420,13 @@ worth_sending(const struct lmtp_txn *x, const struct envelope_state *st,
 /* Read the reply to command k and file it. */
 static int
 take_reply(struct lmtp *l, struct lmtp_txn *x, struct envelope_state *st,
-    size_t k, struct reply *data)
+    size_t k, struct lmtp_reply *data)
 {
 	char cmd[600], what[700];
-	struct reply r;
+	struct lmtp_reply r;
 	size_t i;
 
-	envelope_command(l, x, k, cmd, sizeof(cmd));
+	(void)envelope_command(l, x, k, cmd, sizeof(cmd));	/* it was sent */
 	reply_to(what, sizeof(what), cmd);
 	if (k > x->nrcpts)	/* DATA: 354 is its good answer */
 		return read_reply(l, data, l->timeout_ms, what, NULL);
@@ -432,12 +435,12 @@ take_reply(struct lmtp *l, struct lmtp_txn *x, struct envelope_state *st,
 	if (k == 0) {
 		st->mail_ok = r.code / 100 == 2;
 		for (i = 0; !st->mail_ok && i < x->nrcpts; i++)
-			set_verdict(&x->rcpts[i], STAGE_MAIL, &r);
+			set_verdict(&x->rcpts[i], LMTP_STAGE_MAIL, &r);
 	} else if (st->mail_ok && r.code / 100 == 2) {
 		x->rcpts[k - 1].accepted = 1;
 		st->accepted++;
 	} else if (st->mail_ok) {
-		set_verdict(&x->rcpts[k - 1], STAGE_RCPT, &r);
+		set_verdict(&x->rcpts[k - 1], LMTP_STAGE_RCPT, &r);
 	}
 	return 0;
 }
@@ -450,10 +453,10 @@ take_reply(struct lmtp *l, struct lmtp_txn *x, struct envelope_state *st,
  * every recipient carries its reply.
  */
 static int
-envelope(struct lmtp *l, struct lmtp_txn *x, struct reply *data)
+envelope(struct lmtp *l, struct lmtp_txn *x, struct lmtp_reply *data)
 {
 	size_t total = x->nrcpts + 2;
-	size_t window = (l->caps & CAP_PIPELINING) ? LMTP_WINDOW : 1;
+	size_t window = (l->caps & LMTP_CAP_PIPELINING) ? LMTP_WINDOW : 1;
 	struct envelope_state st = { .mail_ok = -1 };
 	char cmd[600];
 
@@ -461,7 +464,11 @@ envelope(struct lmtp *l, struct lmtp_txn *x, struct reply *data)
 	for (;;) {
 		while (st.sent < total && st.sent - st.answered < window &&
 		    worth_sending(x, &st, st.sent)) {
-			envelope_command(l, x, st.sent, cmd, sizeof(cmd));
+			if (envelope_command(l, x, st.sent, cmd, sizeof(cmd)) < 0)
+				return lmtp_fail(l, LF_PROTOCOL, "the command for "
+				    "envelope address %zu does not fit in %zu "
+				    "bytes; nothing sent for it", st.sent,
+				    sizeof(cmd));
 			if (send_line(l, cmd, NULL) < 0)
 				return -1;
 			st.sent++;
@@ -479,9 +486,9 @@ envelope(struct lmtp *l, struct lmtp_txn *x, struct reply *data)
  * answered 354 with nobody to deliver to.  Closing mid-DATA makes the
  * server discard it; sending the dot would deliver an empty message. */
 static void
-abandon(struct lmtp *l, const struct reply *data)
+abandon(struct lmtp *l, const struct lmtp_reply *data)
 {
-	struct reply r;
+	struct lmtp_reply r;
 
 	if (data->code == 354) {
 		transport_close(l->t);
@@ -516,7 +523,7 @@ quiet_server(struct lmtp *l, const char *when)
 static int
 quit_in_step(struct lmtp *l, struct lmtp_txn *x)
 {
-	struct reply r;
+	struct lmtp_reply r;
 	size_t i;
 
 	if (!l->quit_sent && (send_line(l, "QUIT", NULL) < 0 || flush(l) < 0))
@@ -543,7 +550,7 @@ unanswered:
 int
 lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 {
-	struct reply data, r;
+	struct lmtp_reply data, r;
 	char what[400];
 	int accepted, rc;
 	size_t i;
@@ -567,7 +574,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 			    "from %s: %s", l->t->peer, data.text);
 		for (i = 0; i < x->nrcpts; i++)
 			if (x->rcpts[i].accepted)
-				set_verdict(&x->rcpts[i], STAGE_DATA, &data);
+				set_verdict(&x->rcpts[i], LMTP_STAGE_DATA, &data);
 		return LMTP_OK;
 	}
 	if (quiet_server(l, "right after its 354 reply") < 0)
@@ -588,7 +595,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 		return -1;
 	/* RFC 2920 3.1: QUIT may end a pipelined group; it saves a round
 	 * trip, and the replies to the dot still come first. */
-	if ((l->caps & CAP_PIPELINING) && !l->keep_open &&
+	if ((l->caps & LMTP_CAP_PIPELINING) && !l->keep_open &&
 	    send_line(l, "QUIT", NULL) == 0)
 		l->quit_sent = 1;
 	if (flush(l) < 0)
@@ -600,7 +607,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 		    x->rcpts[i].addr);
 		if (read_verdict(l, &r, l->data_timeout_ms, what) < 0)
 			return -1;
-		set_verdict(&x->rcpts[i], STAGE_DATAEND, &r);
+		set_verdict(&x->rcpts[i], LMTP_STAGE_DATAEND, &r);
 	}
 	return l->keep_open ? LMTP_OK : quit_in_step(l, x);
 }
@@ -608,7 +615,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 int
 lmtp_reset(struct lmtp *l)
 {
-	struct reply r;
+	struct lmtp_reply r;
 
 	l->fault = LF_NONE;
 	l->err[0] = '\0';
@@ -624,7 +631,7 @@ void
 lmtp_quit(struct lmtp *l)
 {
 	char why[sizeof(l->err)];
-	struct reply r;
+	struct lmtp_reply r;
 
 	/* The session's verdict is made; what QUIT meets must not change
 	 * the reason already recorded. */

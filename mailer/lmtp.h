@@ -12,7 +12,7 @@
 #include "transport.h"
 
 /* How much of a reply's text is kept for messages; longer is cut. */
-#define REPLY_TEXT_MAX 1024
+#define LMTP_REPLY_TEXT_MAX 1024
 #define LMTP_ERR_MAX 1024
 /* Commands written but not yet answered, at most (RFC 2920 3.1: a client
  * must not let the server's replies fill the connection while it is
@@ -34,30 +34,30 @@ enum lmtp_fault {
 };
 
 enum lmtp_cap {
-	CAP_PIPELINING = 1 << 0,
-	CAP_8BITMIME = 1 << 1,
-	CAP_SIZE = 1 << 2,
-	CAP_IGNOREQUOTA = 1 << 3,
-	CAP_ENHANCEDSTATUSCODES = 1 << 4,
-	CAP_AUTH = 1 << 5,
-	CAP_STARTTLS = 1 << 6,
+	LMTP_CAP_PIPELINING = 1 << 0,
+	LMTP_CAP_8BITMIME = 1 << 1,
+	LMTP_CAP_SIZE = 1 << 2,
+	LMTP_CAP_IGNOREQUOTA = 1 << 3,
+	LMTP_CAP_ENHANCEDSTATUSCODES = 1 << 4,
+	LMTP_CAP_AUTH = 1 << 5,
+	LMTP_CAP_STARTTLS = 1 << 6,
 };
 
-struct reply {
+struct lmtp_reply {
 	int code;		/* 200..599 */
 	char enh[16];		/* "5.1.1" from the last line, or "" */
-	char text[REPLY_TEXT_MAX];	/* one line for humans */
+	char text[LMTP_REPLY_TEXT_MAX];	/* one line for humans */
 };
 
 /* Where a recipient's verdict came from. */
-enum lmtp_stage { STAGE_MAIL, STAGE_RCPT, STAGE_DATA, STAGE_DATAEND };
+enum lmtp_stage { LMTP_STAGE_MAIL, LMTP_STAGE_RCPT, LMTP_STAGE_DATA, LMTP_STAGE_DATAEND };
 
 struct lmtp_rcpt {
 	const char *addr;
 	int accepted;		/* RCPT got 2xx: a reply follows the dot */
 	int have_verdict;	/* 0: the outcome is unknown */
 	enum lmtp_stage stage;
-	struct reply reply;
+	struct lmtp_reply reply;
 };
 
 struct lmtp {
@@ -78,7 +78,7 @@ struct lmtp {
 	int tls_tried;		/* STARTTLS was sent */
 	int tls_started;	/* ... and accepted: the handshake began */
 	char lhlo_name[256];
-	char greeting[REPLY_TEXT_MAX];
+	char greeting[LMTP_REPLY_TEXT_MAX];
 	char last_line[TRANSPORT_LINE_MAX + 1];	/* the last reply line read,
 				 * as it came (AUTH challenges) */
 	char err[LMTP_ERR_MAX];	/* why the session failed */
@@ -114,14 +114,14 @@ int lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name);
 /* STARTTLS, the handshake, and LHLO again (RFC 3207 4.2: what the
  * server said before TLS is forgotten).  0 when TLS is up; 1 when the
  * server refused STARTTLS (its reply in r); -1 on failure (l->err). */
-int lmtp_starttls(struct lmtp *l, const struct tls_settings *s,
-    struct reply *r);
+int lmtp_starttls(struct lmtp *l, const struct stls_settings *s,
+    struct lmtp_reply *r);
 
 /* Send a command line (CRLF added) and read its reply.  The trace shows
  * shown_as instead of the line when it is not NULL (for AUTH), and then
  * the transport's write buffer is wiped once the line is out. */
 int lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
-    struct reply *r);
+    struct lmtp_reply *r);
 
 /* One transaction.  Fills in each recipient's verdict; those left without
  * one have no known outcome (l->err says why).  Returns LMTP_OK, -1 when

@@ -19,7 +19,7 @@
 #include "log.h"
 
 /* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with CRLF. */
-#define REPLY_LINE_MAX 510
+#define LMTPD_REPLY_LINE_MAX 510
 
 /* Where the body decoder stands (RFC 5321 4.5.2 from the receiving end). */
 enum {
@@ -77,16 +77,16 @@ put_line(struct lmtpd *d, char *line, size_t n)
 int
 lmtpd_reply(struct lmtpd *d, int code, const char *enh, const char *text)
 {
-	char line[REPLY_LINE_MAX + 3];
+	char line[LMTPD_REPLY_LINE_MAX + 3];
 	int n;
 	size_t i;
 
-	n = snprintf(line, REPLY_LINE_MAX + 1, "%03d %s%s%s", code, enh,
+	n = snprintf(line, LMTPD_REPLY_LINE_MAX + 1, "%03d %s%s%s", code, enh,
 	    enh[0] ? " " : "", text);
 	if (n < 0)
 		n = 0;
-	if (n > REPLY_LINE_MAX)
-		n = REPLY_LINE_MAX;
+	if (n > LMTPD_REPLY_LINE_MAX)
+		n = LMTPD_REPLY_LINE_MAX;
 	for (i = 4; i < (size_t)n; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
@@ -242,7 +242,7 @@ cmd_lhlo(struct lmtpd *d, const char *arg)
 {
 	static const char *const caps[] = { "PIPELINING",
 		"ENHANCEDSTATUSCODES", "8BITMIME", "SIZE" };
-	char line[REPLY_LINE_MAX + 3];
+	char line[LMTPD_REPLY_LINE_MAX + 3];
 	size_t i;
 	int n;
 
@@ -250,11 +250,11 @@ cmd_lhlo(struct lmtpd *d, const char *arg)
 		return bad(d, 501, "5.5.4", "LHLO needs a host name");
 	lmtpd_txn_end(d);
 	d->greeted = 1;
-	n = snprintf(line, REPLY_LINE_MAX + 1, "250-%s", d->name);
-	if (put_line(d, line, (size_t)(n > REPLY_LINE_MAX ? REPLY_LINE_MAX : n)) < 0)
+	n = snprintf(line, LMTPD_REPLY_LINE_MAX + 1, "250-%s", d->name);
+	if (put_line(d, line, (size_t)(n > LMTPD_REPLY_LINE_MAX ? LMTPD_REPLY_LINE_MAX : n)) < 0)
 		return -1;
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
-		n = snprintf(line, REPLY_LINE_MAX + 1, "250%c%s",
+		n = snprintf(line, LMTPD_REPLY_LINE_MAX + 1, "250%c%s",
 		    i + 1 < sizeof(caps) / sizeof(caps[0]) ? '-' : ' ', caps[i]);
 		if (put_line(d, line, (size_t)n) < 0)
 			return -1;

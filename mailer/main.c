@@ -318,7 +318,7 @@ deliver(const struct options *o, const struct config *cfg)
 static int
 check_mail(struct lmtp *l)
 {
-	struct reply r;
+	struct lmtp_reply r;
 	int ok;
 
 	if (lmtp_command(l, "MAIL FROM:<>", NULL, &r) < 0) {
@@ -336,7 +336,7 @@ static void
 check_report(const struct session *s)
 {
 	const struct lmtp *l = &s->l;
-	const struct tls_info *ti = &s->t.tls;
+	const struct stls_info *ti = &s->t.tls;
 	char caps[200];
 
 	if (l->greeting[0])
@@ -344,17 +344,17 @@ check_report(const struct session *s)
 	if (l->caps_plain) {
 		lmtp_caps_string(l->caps_plain, caps, sizeof(caps));
 		printf("capabilities: %s\n", caps);
-		if (l->caps_plain & CAP_AUTH)
+		if (l->caps_plain & LMTP_CAP_AUTH)
 			printf("auth mechanisms: %s\n", l->auth_mechs_plain);
 	}
 	/* libssl is loaded only by a session that starts TLS. */
-	if (l->tls_tried && tls_library() != NULL)
-		printf("tls library: %s\n", tls_library());
+	if (l->tls_tried && stls_library() != NULL)
+		printf("tls library: %s\n", stls_library());
 	if (s->t.is_unix)
 		printf("tls: no (a UNIX socket)\n");
 	else if (!l->tls_tried)
 		printf("tls: no (tls = %s%s)\n", config_tls_name(s->cfg->tls),
-		    (l->caps_plain & CAP_STARTTLS) ? "" :
+		    (l->caps_plain & LMTP_CAP_STARTTLS) ? "" :
 		    "; STARTTLS not offered");
 	else if (ti->protocol[0] == '\0' && !ti->up)
 		printf("tls: STARTTLS %s\n", ti->name[0] ? "failed before the "
@@ -373,7 +373,7 @@ check_report(const struct session *s)
 	if (ti->up && l->caps) {
 		lmtp_caps_string(l->caps, caps, sizeof(caps));
 		printf("capabilities after STARTTLS: %s\n", caps);
-		if (l->caps & CAP_AUTH)
+		if (l->caps & LMTP_CAP_AUTH)
 			printf("auth mechanisms after STARTTLS: %s\n",
 			    l->auth_mechs);
 	}
@@ -412,9 +412,9 @@ check_one(const struct options *o, const struct config *cfg,
 	check_report(&s);
 	printf("authenticated: %s\n", cfg->auth_user[0] ? cfg->auth_user : "no");
 	/* What a notice from a notice sender would carry. */
-	policy_server(cfg->policy, (l->caps & CAP_IGNOREQUOTA) != 0, &pv);
+	policy_server(cfg->policy, (l->caps & LMTP_CAP_IGNOREQUOTA) != 0, &pv);
 	printf("ignorequota: %s; policy %s: %s\n",
-	    (l->caps & CAP_IGNOREQUOTA) ? "advertised" : "not advertised",
+	    (l->caps & LMTP_CAP_IGNOREQUOTA) ? "advertised" : "not advertised",
 	    config_policy_name(cfg->policy),
 	    pv.param ? "RCPT will carry IGNOREQUOTA" :
 	    !pv.refuse ? "RCPT will not carry IGNOREQUOTA" :

@@ -69,9 +69,9 @@ drain(struct lmtpd *d)
 /* An outcome as a reply to the client: the server's code, enhanced code
  * and words, without the code and enhanced code its text starts with. */
 static int
-answer(struct lmtpd *d, const struct outcome *o, int have_verdict)
+answer(struct lmtpd *d, const struct session_outcome *o, int have_verdict)
 {
-	char words[REPLY_TEXT_MAX + 16];
+	char words[LMTP_REPLY_TEXT_MAX + 16];
 	const char *p = o->text;
 
 	if (have_verdict) {
@@ -92,7 +92,7 @@ transaction(struct session *s, struct lmtpd *d)
 {
 	struct lmtp_rcpt *rcpts;
 	struct body b = { .d = d };
-	struct outcome o;
+	struct session_outcome o;
 	struct lmtp_txn x;
 	size_t i, known = 0;
 	int rc, ok = 0;

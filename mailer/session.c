@@ -47,24 +47,24 @@ static int
 secure(struct session *s)
 {
 	const struct config *cfg = s->cfg;
-	struct tls_settings ts = { .ca_file = cfg->tls_ca_file,
+	struct stls_settings ts = { .ca_file = cfg->tls_ca_file,
 		.ca_path = cfg->tls_ca_path, .verify = cfg->tls_verify,
 		.server_name = cfg->tls_server_name,
 		.cert_file = cfg->tls_cert_file, .key_file = cfg->tls_key_file };
 	struct lmtp *l = &s->l;
-	struct reply r;
+	struct lmtp_reply r;
 	int rc;
 
-	if (s->t.is_unix || cfg->tls == TLS_OFF)
+	if (s->t.is_unix || cfg->tls == CONFIG_TLS_OFF)
 		return 0;
-	if (!(l->caps & CAP_STARTTLS)) {
-		if (cfg->tls == TLS_REQUIRE)
+	if (!(l->caps & LMTP_CAP_STARTTLS)) {
+		if (cfg->tls == CONFIG_TLS_REQUIRE)
 			return lmtp_fail(l, LF_TLS, "%s does not offer STARTTLS "
 			    "and tls is require: nothing sent", s->t.peer);
 		return 0;
 	}
 	rc = lmtp_starttls(l, &ts, &r);
-	if (rc == 1 && cfg->tls == TLS_REQUIRE)
+	if (rc == 1 && cfg->tls == CONFIG_TLS_REQUIRE)
 		return lmtp_fail(l, LF_TLS, "%s refused STARTTLS and tls is "
 		    "require: %s", s->t.peer, r.text);
 	if (rc == 1 && s->verbose)
@@ -101,7 +101,7 @@ session_open_at(struct session *s, const char *spec, int need_iq,
 		return -1;
 	if (cfg->auth_user[0] && auth_login(l, cfg) < 0)
 		return -1;
-	if (need_iq && !(l->caps & CAP_IGNOREQUOTA))
+	if (need_iq && !(l->caps & LMTP_CAP_IGNOREQUOTA))
 		return lmtp_fail(l, LF_POLICY, "%s does not advertise "
 		    "IGNOREQUOTA and the policy is require: nothing "
 		    "delivered, the message stays queued", s->t.peer);
@@ -192,7 +192,7 @@ session_deliver(struct session *s, struct lmtp_txn *x)
 	memset(&s->pv, 0, sizeof(s->pv));
 	if (ready(s, need.refuse) < 0)
 		return -1;
-	policy_decide(s->cfg, x->sender, (l->caps & CAP_IGNOREQUOTA) != 0,
+	policy_decide(s->cfg, x->sender, (l->caps & LMTP_CAP_IGNOREQUOTA) != 0,
 	    &s->pv);
 	if (s->pv.refuse) {
 		s->used = 1;
@@ -212,7 +212,7 @@ session_deliver(struct session *s, struct lmtp_txn *x)
 
 void
 session_outcome(const struct session *s, const struct lmtp_rcpt *rc,
-    struct outcome *o)
+    struct session_outcome *o)
 {
 	/* The server's enhanced code, else one of the reply's class; no
 	 * verdict: the failure's own code. */
@@ -236,7 +236,7 @@ session_report(const struct session *s, const struct lmtp_rcpt *rc,
     int to_stderr)
 {
 	const struct policy_verdict *pv = &s->pv;
-	struct outcome o;
+	struct session_outcome o;
 	int st = status_for_rcpt(rc);
 
 	session_outcome(s, rc, &o);

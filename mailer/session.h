@@ -24,7 +24,7 @@ struct session {
 };
 
 /* What one recipient's outcome says, for logs and LMTP replies. */
-struct outcome {
+struct session_outcome {
 	int code;		/* the reply code; 451 for no verdict */
 	char dsn[16];		/* enhanced status code, never empty */
 	const char *text;	/* the server's reply, or why there is none */
@@ -54,7 +54,7 @@ int session_open_at(struct session *s, const char *spec, int need_iq,
 int session_deliver(struct session *s, struct lmtp_txn *x);
 
 void session_outcome(const struct session *s, const struct lmtp_rcpt *rc,
-    struct outcome *o);
+    struct session_outcome *o);
 
 /* The LOG_MAIL line for a recipient; failures also on stderr when
  * to_stderr is set (argv mode: Sendmail puts it in the bounce). */

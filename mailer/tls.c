@@ -26,11 +26,11 @@
 #include "transport.h"
 
 static int
-tls_fail(struct transport *t, const char *fmt, ...)
+stls_fail(struct transport *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
-tls_fail(struct transport *t, const char *fmt, ...)
+stls_fail(struct transport *t, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -67,12 +67,12 @@ open_bio(struct transport *t, const char *path, const char *what,
 	int fd;
 
 	if ((fd = file_open(path, what, kind, err, sizeof(err))) < 0) {
-		tls_fail(t, "%s", err);
+		stls_fail(t, "%s", err);
 		return NULL;
 	}
 	if ((b = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
 		close(fd);
-		tls_fail(t, "%s %s: %s", what, path, ssl_reason("no memory"));
+		stls_fail(t, "%s %s: %s", what, path, ssl_reason("no memory"));
 	}
 	return b;
 }
@@ -102,7 +102,7 @@ load_ca_file(struct transport *t, SSL_CTX *ctx, const char *path)
 	}
 	sk_X509_INFO_pop_free(infos, X509_INFO_free);
 	if (n == 0 || !ok)
-		return tls_fail(t, "cannot load the CA certificates from %s: %s",
+		return stls_fail(t, "cannot load the CA certificates from %s: %s",
 		    path, ssl_reason("no certificate in it"));
 	return 0;
 }
@@ -133,7 +133,7 @@ load_client_cert(struct transport *t, SSL_CTX *ctx, const char *cert_file,
 		}
 	BIO_free(b);
 	if (!ok)
-		return tls_fail(t, "tls_cert_file %s: %s", cert_file,
+		return stls_fail(t, "tls_cert_file %s: %s", cert_file,
 		    ssl_reason("cannot load it"));
 	ERR_clear_error();	/* the end of the chain is not an error */
 	if ((b = open_bio(t, kf, "tls_key_file", FILE_SECRET)) == NULL)
@@ -144,7 +144,7 @@ load_client_cert(struct transport *t, SSL_CTX *ctx, const char *cert_file,
 	    SSL_CTX_check_private_key(ctx) == 1;
 	EVP_PKEY_free(key);
 	if (!ok)
-		return tls_fail(t, "tls_key_file %s: %s", kf, ssl_reason("cannot "
+		return stls_fail(t, "tls_key_file %s: %s", kf, ssl_reason("cannot "
 		    "load it, or it does not match the certificate"));
 	return 0;
 }
@@ -169,7 +169,7 @@ verify_cb(int ok, X509_STORE_CTX *x)
 }
 
 static int
-load_ctx(struct transport *t, SSL_CTX *ctx, const struct tls_settings *s)
+load_ctx(struct transport *t, SSL_CTX *ctx, const struct stls_settings *s)
 {
 	char err[TRANSPORT_ERR_MAX];
 	int fd;
@@ -184,15 +184,15 @@ load_ctx(struct transport *t, SSL_CTX *ctx, const struct tls_settings *s)
 		 * them; the directory itself is checked as a file would be. */
 		if ((fd = file_open(s->ca_path, "tls_ca_path", FILE_DIR, err,
 		    sizeof(err))) < 0)
-			return tls_fail(t, "%s", err);
+			return stls_fail(t, "%s", err);
 		close(fd);
 		if (SSL_CTX_load_verify_locations(ctx, NULL, s->ca_path) != 1)
-			return tls_fail(t, "cannot use the CA directory %s: %s",
+			return stls_fail(t, "cannot use the CA directory %s: %s",
 			    s->ca_path, ssl_reason("unknown error"));
 	}
 	if (!s->ca_file[0] && !s->ca_path[0] &&
 	    SSL_CTX_set_default_verify_paths(ctx) != 1)
-		return tls_fail(t, "cannot load the system's CA certificates: %s",
+		return stls_fail(t, "cannot load the system's CA certificates: %s",
 		    ssl_reason("unknown error"));
 	if (s->cert_file[0] && load_client_cert(t, ctx, s->cert_file,
 	    s->key_file) < 0)
@@ -203,9 +203,9 @@ load_ctx(struct transport *t, SSL_CTX *ctx, const struct tls_settings *s)
 }
 
 int
-tls_begin(struct transport *t, const struct tls_settings *s)
+stls_begin(struct transport *t, const struct stls_settings *s)
 {
-	struct tls_info *i = &t->tls;
+	struct stls_info *i = &t->tls;
 	unsigned char addr[16];
 	const char *name;
 	SSL_CTX *ctx;
@@ -218,7 +218,7 @@ tls_begin(struct transport *t, const struct tls_settings *s)
 	memset(i, 0, sizeof(*i));
 	/* libssl is loaded only now, by the first delivery that needs it. */
 	if (ossl_load(why, sizeof(why)) < 0)
-		return tls_fail(t, "%s", why);
+		return stls_fail(t, "%s", why);
 	snprintf(i->name, sizeof(i->name), "%s", s->server_name[0] ?
 	    s->server_name : t->host);
 	/* "lmtp.example.org." is the same name, fully qualified; a
@@ -231,17 +231,17 @@ tls_begin(struct transport *t, const struct tls_settings *s)
 	/* Bytes that came after the 220 were sent before TLS: taking them
 	 * as if protected is the STARTTLS injection attack (CVE-2011-0411). */
 	if (t->rpos < t->rlen)
-		return tls_fail(t, "%s sent more after its reply to STARTTLS; "
+		return stls_fail(t, "%s sent more after its reply to STARTTLS; "
 		    "not starting TLS on it", t->peer);
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		return tls_fail(t, "cannot set up TLS: %s", ssl_reason("no memory"));
+		return stls_fail(t, "cannot set up TLS: %s", ssl_reason("no memory"));
 	t->ssl_ctx = ctx;
 	if (load_ctx(t, ctx, s) < 0)
 		return -1;
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, t->fd) != 1) {
 		SSL_free(ssl);
-		return tls_fail(t, "cannot set up TLS: %s", ssl_reason("no memory"));
+		return stls_fail(t, "cannot set up TLS: %s", ssl_reason("no memory"));
 	}
 	t->ssl = ssl;
 	SSL_set_app_data(ssl, t);
@@ -251,7 +251,7 @@ tls_begin(struct transport *t, const struct tls_settings *s)
 		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
 	else if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
 	    SSL_set1_host(ssl, name) != 1)
-		return tls_fail(t, "cannot use %s as the TLS server name", name);
+		return stls_fail(t, "cannot use %s as the TLS server name", name);
 	/* RFC 9525 6.3: "*" only as the whole left-most label. */
 	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	return 0;
@@ -261,7 +261,7 @@ tls_begin(struct transport *t, const struct tls_settings *s)
 static void
 record(struct transport *t)
 {
-	struct tls_info *i = &t->tls;
+	struct stls_info *i = &t->tls;
 	SSL *ssl = t->ssl;
 	X509 *peer = SSL_get_peer_certificate(ssl);
 	long vr = SSL_get_verify_result(ssl);
@@ -286,7 +286,7 @@ record(struct transport *t)
 }
 
 int
-tls_handshake(struct transport *t, short *events)
+stls_handshake(struct transport *t, short *events)
 {
 	long vr;
 	int r, e;
@@ -306,10 +306,10 @@ tls_handshake(struct transport *t, short *events)
 	record(t);
 	vr = SSL_get_verify_result(t->ssl);
 	if (t->tls_verify && vr != X509_V_OK)
-		return tls_fail(t, "TLS with %s: the server's certificate does "
+		return stls_fail(t, "TLS with %s: the server's certificate does "
 		    "not verify for %s: %s", t->peer, t->tls.name,
 		    X509_verify_cert_error_string(vr));
-	return tls_fail(t, "TLS handshake with %s failed: %s", t->peer,
+	return stls_fail(t, "TLS handshake with %s failed: %s", t->peer,
 	    ssl_reason(e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN ?
 	    "the connection was closed" : "unknown error"));
 }
@@ -354,19 +354,19 @@ io(struct transport *t, void *buf, size_t n, short *events, int writing)
 }
 
 ssize_t
-tls_read(struct transport *t, void *buf, size_t n, short *events)
+stls_read(struct transport *t, void *buf, size_t n, short *events)
 {
 	return io(t, buf, n, events, 0);
 }
 
 ssize_t
-tls_write(struct transport *t, const void *buf, size_t n, short *events)
+stls_write(struct transport *t, const void *buf, size_t n, short *events)
 {
 	return io(t, (void *)(uintptr_t)buf, n, events, 1);
 }
 
 int
-tls_pending(struct transport *t)
+stls_pending(struct transport *t)
 {
 	char c;
 	int r, e;
@@ -382,13 +382,13 @@ tls_pending(struct transport *t)
 }
 
 const char *
-tls_library(void)
+stls_library(void)
 {
 	return ossl_loaded();
 }
 
 void
-tls_end(struct transport *t)
+stls_end(struct transport *t)
 {
 	SSL_free(t->ssl);
 	SSL_CTX_free(t->ssl_ctx);

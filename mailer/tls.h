@@ -13,7 +13,7 @@
 struct transport;
 
 /* What the postmaster configured.  Empty strings mean "not set". */
-struct tls_settings {
+struct stls_settings {
 	const char *ca_file;	/* "" and ca_path "": the system store */
 	const char *ca_path;
 	int verify;		/* check the chain and the name */
@@ -23,7 +23,7 @@ struct tls_settings {
 };
 
 /* What the handshake showed, for -n and the log; kept after a failure. */
-struct tls_info {
+struct stls_info {
 	int up;			/* the handshake completed */
 	char protocol[16];
 	char cipher[80];
@@ -36,26 +36,26 @@ struct tls_info {
 
 /* Set up TLS on t's connection (transport_starttls drives it).  -1 with
  * t->err and t->fault set. */
-int tls_begin(struct transport *t, const struct tls_settings *s);
+int stls_begin(struct transport *t, const struct stls_settings *s);
 
 /* One step of the handshake: 1 done, 0 wait for *events, -1 failed
  * (t->err says which check failed, for which name). */
-int tls_handshake(struct transport *t, short *events);
+int stls_handshake(struct transport *t, short *events);
 
 /* As recv/send on a non-blocking socket: >0, 0 at the end (read), or
  * -1 with errno; EAGAIN sets *events to what to wait for. */
-ssize_t tls_read(struct transport *t, void *buf, size_t n, short *events);
-ssize_t tls_write(struct transport *t, const void *buf, size_t n,
+ssize_t stls_read(struct transport *t, void *buf, size_t n, short *events);
+ssize_t stls_write(struct transport *t, const void *buf, size_t n,
     short *events);
 
 /* 1 when application data or the end of the connection is waiting. */
-int tls_pending(struct transport *t);
+int stls_pending(struct transport *t);
 
 /* The TLS library loaded for this process ("libssl.so.3 (OpenSSL ...)"),
  * or NULL when no session has started TLS. */
-const char *tls_library(void);
+const char *stls_library(void);
 
 /* Free the TLS state (the socket is the caller's). */
-void tls_end(struct transport *t);
+void stls_end(struct transport *t);
 
 #endif

@@ -311,7 +311,7 @@ put(struct transport *t, size_t off, short *events)
 
 	*events = POLLOUT;
 	if (t->ssl != NULL)
-		return tls_write(t, t->wbuf + off, n, events);
+		return stls_write(t, t->wbuf + off, n, events);
 	if (!t->stdio)
 		return send(t->wfd, t->wbuf + off, n, MSG_NOSIGNAL);
 	return write(t->wfd, t->wbuf + off, n > PIPE_BUF ? PIPE_BUF : n);
@@ -417,7 +417,7 @@ fill(struct transport *t, long long until_ms)
 			return wait_failed(t, r, by_deadline);
 		events = POLLIN;
 		if (t->ssl != NULL)
-			n = tls_read(t, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen,
+			n = stls_read(t, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen,
 			    &events);
 		else
 			n = read(t->fd, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen);
@@ -477,7 +477,7 @@ transport_pending(struct transport *t)
 	if (t->rpos < t->rlen)
 		return 1;
 	if (t->ssl != NULL)
-		return tls_pending(t);
+		return stls_pending(t);
 	return t->fd >= 0 && poll(&p, 1, 0) > 0;
 }
 
@@ -490,14 +490,14 @@ transport_close(struct transport *t)
 		return;
 	}
 	if (t->ssl != NULL || t->ssl_ctx != NULL)
-		tls_end(t);
+		stls_end(t);
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = t->wfd = -1;
 }
 
 int
-transport_starttls(struct transport *t, const struct tls_settings *s)
+transport_starttls(struct transport *t, const struct stls_settings *s)
 {
 	long long until = transport_now_ms() + t->io_timeout_ms;
 	short events = POLLIN;
@@ -505,9 +505,9 @@ transport_starttls(struct transport *t, const struct tls_settings *s)
 
 	if (t->fd < 0)
 		return fail(t, TF_LOST, "connection to %s is closed", t->peer);
-	if (tls_begin(t, s) < 0)
+	if (stls_begin(t, s) < 0)
 		return -1;
-	while ((r = tls_handshake(t, &events)) == 0) {
+	while ((r = stls_handshake(t, &events)) == 0) {
 		r = wait_fd(t->fd, events, budget(t, until, &by_deadline));
 		if (r == 0 && by_deadline)
 			return deadline_fail(t);

@@ -38,7 +38,7 @@ struct transport {
 	int port;		/* TCP: the peer's port */
 	void *ssl, *ssl_ctx;	/* OpenSSL's, once STARTTLS is under way */
 	int tls_verify;		/* the peer must verify */
-	struct tls_info tls;	/* what the handshake showed */
+	struct stls_info tls;	/* what the handshake showed */
 	int io_timeout_ms;	/* longest wait for the peer to accept our bytes */
 	long long deadline_ms;	/* nothing may wait past this; 0 = none */
 	enum transport_fault fault;
@@ -88,7 +88,7 @@ int transport_read_line(struct transport *t, char *line, size_t cap,
 /* Start TLS on the connection (after the server's 220 to STARTTLS),
  * within the connection's timeout and deadline.  -1 with t->err (which
  * check failed, for which name) and TF_TLS; t->tls holds what was seen. */
-int transport_starttls(struct transport *t, const struct tls_settings *s);
+int transport_starttls(struct transport *t, const struct stls_settings *s);
 
 /* Close without ceremony; further calls fail. */
 void transport_close(struct transport *t);

@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct transport t;
 	struct lmtp l;
-	struct reply r;
+	struct lmtp_reply r;
 	int sv[2];
 
 	if (size > 200000 || fuzz_pair(data, size, &t, sv) < 0)

@@ -326,7 +326,7 @@ test_replies(void)
 {
 	struct transport t;
 	struct lmtp l;
-	struct reply r;
+	struct lmtp_reply r;
 	int other = -1;
 	static const char lhlo[] = "220 test ready\r\n250-IGNOREQUOTA\r\n"
 	    "250-pipelining\r\n250-AUTH PLAIN LOGIN\r\n250-SIZE 100\r\n"
@@ -339,9 +339,9 @@ test_replies(void)
 	CHECK(pair(&t, &other) == 0);
 	CHECK(write(other, lhlo, sizeof(lhlo) - 1) == (ssize_t)sizeof(lhlo) - 1);
 	CHECK(lmtp_open(&l, &t, "client.test") == 0);
-	CHECK(!(l.caps & CAP_IGNOREQUOTA));
-	CHECK(l.caps & CAP_PIPELINING);
-	CHECK(l.caps & CAP_SIZE);
+	CHECK(!(l.caps & LMTP_CAP_IGNOREQUOTA));
+	CHECK(l.caps & LMTP_CAP_PIPELINING);
+	CHECK(l.caps & LMTP_CAP_SIZE);
 	CHECK(strcmp(l.auth_mechs, "PLAIN LOGIN") == 0);
 	CHECK(strcmp(l.greeting, "220 test ready") == 0);
 	end();
@@ -451,20 +451,20 @@ test_status(void)
 	struct lmtp_rcpt two[2] = { { .have_verdict = 1 }, { .have_verdict = 0 } };
 
 	begin("status: the reply to exit table, row by row");
-	CHECK(exit_for(STAGE_DATAEND, 250, "2.1.5") == EX_OK);
-	CHECK(exit_for(STAGE_RCPT, 452, "4.2.2") == EX_TEMPFAIL);
-	CHECK(exit_for(STAGE_RCPT, 421, "") == EX_TEMPFAIL);
-	CHECK(exit_for(STAGE_RCPT, 550, "5.1.1") == EX_NOUSER);
-	CHECK(exit_for(STAGE_RCPT, 551, "5.1.6") == EX_NOUSER);
-	CHECK(exit_for(STAGE_RCPT, 550, "") == EX_NOUSER);
-	CHECK(exit_for(STAGE_DATAEND, 550, "") == EX_UNAVAILABLE);
-	CHECK(exit_for(STAGE_RCPT, 550, "5.1.2") == EX_NOHOST);
-	CHECK(exit_for(STAGE_MAIL, 553, "5.1.8") == EX_NOHOST);
-	CHECK(exit_for(STAGE_RCPT, 553, "5.1.3") == EX_DATAERR);
-	CHECK(exit_for(STAGE_RCPT, 501, "5.5.4") == EX_PROTOCOL);
-	CHECK(exit_for(STAGE_DATAEND, 554, "5.7.1") == EX_NOPERM);
-	CHECK(exit_for(STAGE_DATAEND, 552, "5.2.2") == EX_UNAVAILABLE);
-	CHECK(exit_for(STAGE_DATAEND, 552, "5.3.4") == EX_UNAVAILABLE);
+	CHECK(exit_for(LMTP_STAGE_DATAEND, 250, "2.1.5") == EX_OK);
+	CHECK(exit_for(LMTP_STAGE_RCPT, 452, "4.2.2") == EX_TEMPFAIL);
+	CHECK(exit_for(LMTP_STAGE_RCPT, 421, "") == EX_TEMPFAIL);
+	CHECK(exit_for(LMTP_STAGE_RCPT, 550, "5.1.1") == EX_NOUSER);
+	CHECK(exit_for(LMTP_STAGE_RCPT, 551, "5.1.6") == EX_NOUSER);
+	CHECK(exit_for(LMTP_STAGE_RCPT, 550, "") == EX_NOUSER);
+	CHECK(exit_for(LMTP_STAGE_DATAEND, 550, "") == EX_UNAVAILABLE);
+	CHECK(exit_for(LMTP_STAGE_RCPT, 550, "5.1.2") == EX_NOHOST);
+	CHECK(exit_for(LMTP_STAGE_MAIL, 553, "5.1.8") == EX_NOHOST);
+	CHECK(exit_for(LMTP_STAGE_RCPT, 553, "5.1.3") == EX_DATAERR);
+	CHECK(exit_for(LMTP_STAGE_RCPT, 501, "5.5.4") == EX_PROTOCOL);
+	CHECK(exit_for(LMTP_STAGE_DATAEND, 554, "5.7.1") == EX_NOPERM);
+	CHECK(exit_for(LMTP_STAGE_DATAEND, 552, "5.2.2") == EX_UNAVAILABLE);
+	CHECK(exit_for(LMTP_STAGE_DATAEND, 552, "5.3.4") == EX_UNAVAILABLE);
 	two[0].reply.code = 250;
 	CHECK(status_combine(two, 2) == EX_TEMPFAIL);
 	CHECK(strcmp(status_fault_dsn(LF_CONNECT), "4.4.1") == 0);

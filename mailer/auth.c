@@ -20,6 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* converse: libsasl2 found no mechanism it may use (l->err says so). */
+#define NO_MECHANISM (-2)
+
 struct creds {
 	const char *user;
 	const char *authzid;
@@ -177,10 +180,12 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 	int s;
 
 	s = sasl_client_start(conn, mechs, NULL, &out, &outlen, &mech);
-	if (s != SASL_OK && s != SASL_CONTINUE)
-		return lmtp_fail(l, LF_AUTH, "no usable SASL mechanism among "
+	if (s != SASL_OK && s != SASL_CONTINUE) {
+		(void)lmtp_fail(l, LF_AUTH, "no usable SASL mechanism among "
 		    "\"%s\" from %s: %s", mechs, l->t->peer,
 		    sasl_errdetail(conn));
+		return NO_MECHANISM;
+	}
 	snprintf(prefix, sizeof(prefix), "AUTH %s", mech);
 	if (send_response(l, prefix, out, outlen, &r) < 0)
 		return -1;
@@ -232,15 +237,16 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	char link[200];
 	int protected = transport_protected(l->t, link, sizeof(link));
 	/* EXTERNAL stands for the client certificate: only with one. */
-	int external = l->t->tls.up && cfg->tls_cert_file[0] != '\0';
+	int external = transport_tls_bits(l->t) > 0 &&
+	    cfg->tls_cert_file[0] != '\0';
 	/* libsasl2 is told of the TLS layer only when it proves the server:
 	 * an unverified one must not make PLAIN look safe to it. */
-	sasl_ssf_t ssf = (sasl_ssf_t)l->t->tls.bits;
+	sasl_ssf_t ssf = (sasl_ssf_t)transport_tls_bits(l->t);
 
 	if (!(l->caps & LMTP_CAP_AUTH))
 		return lmtp_fail(l, LF_AUTH, "%s does not offer AUTH%s, but "
 		    "auth_user is set: nothing sent", l->t->peer,
-		    l->t->tls.up ? "" : (l->caps_plain & LMTP_CAP_STARTTLS) ?
+		    transport_tls_bits(l->t) > 0 ? "" : (l->caps_plain & LMTP_CAP_STARTTLS) ?
 		    " without TLS" : "");
 	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, external, mechs,
 	    sizeof(mechs));
@@ -282,14 +288,13 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	    SASL_OK) {
 		lmtp_fail(l, LF_AUTH, "cannot start a SASL client");
 	} else if (sasl_setprop(conn, SASL_SEC_PROPS, &sec) != SASL_OK ||
-	    (protected && l->t->tls.up && sasl_setprop(conn, SASL_SSF_EXTERNAL,
+	    (protected && ssf > 0 && sasl_setprop(conn, SASL_SSF_EXTERNAL,
 	    &ssf) != SASL_OK) || (external && sasl_setprop(conn, SASL_AUTH_EXTERNAL,
 	    cfg->auth_user) != SASL_OK)) {
 		lmtp_fail(l, LF_AUTH, "cannot set SASL security properties");
 	} else {
 		rc = converse(l, conn, mechs, cfg->auth_user);
-		if (rc < 0 && !protected && !cfg->auth_plaintext &&
-		    strstr(l->err, "no usable SASL mechanism") != NULL)
+		if (rc == NO_MECHANISM && !protected && !cfg->auth_plaintext)
 			lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; mechanisms that "
 			    "send the password as it is are used only on a link "
 			    "that proves the server (TLS with a verified "
@@ -303,5 +308,5 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	sasl_client_done();
 	explicit_bzero(c.secret, sizeof(*c.secret) + plen + 1);
 	free(c.secret);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }

@@ -48,7 +48,8 @@ lmtp_fault_of(const struct transport *t)
 		return LF_TIMEOUT;
 	case TF_DEADLINE:
 		return LF_DEADLINE;
-	case TF_PROTOCOL:
+	case TF_LONG_LINE:
+	case TF_NUL:
 		return LF_PROTOCOL;
 	case TF_TLS:
 		return LF_TLS;
@@ -292,19 +293,24 @@ lhlo(struct lmtp *l)
 	return 0;
 }
 
+void
+lmtp_init(struct lmtp *l, struct transport *t, const struct lmtp_params *p)
+{
+	memset(l, 0, sizeof(*l));
+	l->t = t;
+	l->trace = p->trace;
+	l->keep_open = p->keep_open;
+	l->timeout_ms = p->timeout_ms;
+	l->data_timeout_ms = p->data_timeout_ms;
+	l->fault = LF_NONE;
+	snprintf(l->lhlo_name, sizeof(l->lhlo_name), "%s", p->lhlo_name);
+}
+
 int
-lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name)
+lmtp_open(struct lmtp *l)
 {
 	struct lmtp_reply r;
-
-	l->t = t;
-	l->caps = l->caps_plain = 0;
-	l->quit_sent = l->quit_answered = l->after_dot = l->tls_tried =
-	    l->tls_started = 0;
-	l->fault = LF_NONE;
-	l->auth_mechs[0] = l->auth_mechs_plain[0] = '\0';
-	l->greeting[0] = l->err[0] = '\0';
-	snprintf(l->lhlo_name, sizeof(l->lhlo_name), "%s", lhlo_name);
+	struct transport *t = l->t;
 
 	if (read_reply(l, &r, l->timeout_ms, "the greeting", NULL) < 0)
 		return -1;
@@ -330,10 +336,12 @@ lmtp_starttls(struct lmtp *l, const struct stls_settings *s, struct lmtp_reply *
 	l->tls_started = 1;
 	if (transport_starttls(l->t, s) < 0)
 		return lmtp_fail(l, lmtp_fault_of(l->t), "%s", l->t->err);
-	if (l->trace)
+	if (l->trace) {
+		const struct stls_info *i = transport_tls_info(l->t);
+
 		log_trace("--- TLS: %s, %s, %d bits; certificate %s",
-		    l->t->tls.protocol, l->t->tls.cipher, l->t->tls.bits,
-		    l->t->tls.verify);
+		    i->protocol, i->cipher, i->bits, i->verify);
+	}
 	/* RFC 3207 4.2: forget what the server said before. */
 	return lhlo(l);
 }
@@ -627,6 +635,14 @@ lmtp_reset(struct lmtp *l)
 	return 0;
 }
 
+int
+lmtp_in_step(const struct lmtp *l)
+{
+	return l->fault == LF_NONE || l->fault == LF_REFUSED ||
+	    l->fault == LF_AUTH || l->fault == LF_POLICY ||
+	    (l->fault == LF_TLS && !l->tls_started);
+}
+
 void
 lmtp_quit(struct lmtp *l)
 {
@@ -636,14 +652,11 @@ lmtp_quit(struct lmtp *l)
 	/* The session's verdict is made; what QUIT meets must not change
 	 * the reason already recorded. */
 	enum lmtp_fault fault = l->fault;
-
-	memcpy(why, l->err, sizeof(why));
 	/* After a timeout or garbage the dialogue is out of step: waiting
 	 * for a QUIT reply would only add to the delay. */
-	int in_step = fault == LF_NONE || fault == LF_REFUSED ||
-	    fault == LF_AUTH || fault == LF_POLICY ||
-	    (fault == LF_TLS && !l->tls_started);
+	int in_step = lmtp_in_step(l);
 
+	memcpy(why, l->err, sizeof(why));
 	if (l->t->fd >= 0 && in_step && !l->quit_answered && (l->quit_sent ||
 	    (send_line(l, "QUIT", NULL) == 0 && flush(l) == 0)))
 		(void)read_reply(l, &r, QUIT_TIMEOUT_MS, "the reply to QUIT", NULL);

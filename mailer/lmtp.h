@@ -101,6 +101,11 @@ struct lmtp_txn {
 #define LMTP_OK 0		/* every recipient may still have no verdict */
 #define LMTP_EINPUT (-2)	/* the body could not be read */
 
+/* 1 while every command has had its reply, so the session may say
+ * QUIT or go on: no failure, or one the server answered in step (a
+ * refusal, AUTH, the policy, TLS refused before the handshake). */
+int lmtp_in_step(const struct lmtp *l);
+
 /* Record why the session failed in l->err; returns -1. */
 int lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -108,8 +113,23 @@ int lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
 /* The no-verdict kind of the transport's last failure. */
 enum lmtp_fault lmtp_fault_of(const struct transport *t);
 
+/* What a session is given; lmtp.c keeps its own copy. */
+struct lmtp_params {
+	const char *lhlo_name;
+	int trace;		/* >>> / <<< lines through log_trace */
+	int keep_open;		/* more transactions follow: no QUIT behind
+				 * the dot */
+	int timeout_ms;		/* for each ordinary reply */
+	int data_timeout_ms;	/* for each reply after the final dot */
+};
+
+/* A session over t (connected or not yet), nothing sent.  Every field
+ * of l is set here and written only by lmtp.c from now on. */
+void lmtp_init(struct lmtp *l, struct transport *t,
+    const struct lmtp_params *p);
+
 /* Read the greeting and send LHLO.  -1: l->err says why. */
-int lmtp_open(struct lmtp *l, struct transport *t, const char *lhlo_name);
+int lmtp_open(struct lmtp *l);
 
 /* STARTTLS, the handshake, and LHLO again (RFC 3207 4.2: what the
  * server said before TLS is forgotten).  0 when TLS is up; 1 when the

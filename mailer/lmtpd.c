@@ -434,11 +434,11 @@ lmtpd_next(struct lmtpd *d)
 		}
 		if (transport_read_line(d->t, line, sizeof(line),
 		    transport_now_ms() + d->idle_timeout_ms) < 0) {
-			if (d->t->fault != TF_PROTOCOL)
+			if (d->t->fault != TF_LONG_LINE && d->t->fault != TF_NUL)
 				return input_failed(d);
 			if (d->trace)
 				log_trace("<-- [%s]", d->t->err);
-			if (bad(d, 500, "5.5.2", strstr(d->t->err, "NUL") ?
+			if (bad(d, 500, "5.5.2", d->t->fault == TF_NUL ?
 			    "NUL byte in command" : "line too long") < 0)
 				return LMTPD_FAIL;
 			if (transport_skip_line(d->t, transport_now_ms() +

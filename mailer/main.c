@@ -21,6 +21,7 @@
 #include "config.h"
 #include "lmtp.h"
 #include "log.h"
+#include "probe.h"
 #include "message.h"
 #include "policy.h"
 #include "relay.h"
@@ -313,142 +314,6 @@ deliver(const struct options *o, const struct config *cfg)
 	return status;
 }
 
-/* -n: MAIL FROM:<> then RSET.  A server may refuse us only at MAIL
- * (Cyrus over TCP without AUTH: 430); 1 when MAIL was accepted. */
-static int
-check_mail(struct lmtp *l)
-{
-	struct lmtp_reply r;
-	int ok;
-
-	if (lmtp_command(l, "MAIL FROM:<>", NULL, &r) < 0) {
-		printf("mail from: no answer: %s\n", l->err);
-		return 0;
-	}
-	printf("mail from: %s\n", r.text);
-	ok = r.code / 100 == 2;
-	(void)lmtp_command(l, "RSET", NULL, &r);
-	return ok;
-}
-
-/* -n: what the session showed, step by step, as far as it got. */
-static void
-check_report(const struct session *s)
-{
-	const struct lmtp *l = &s->l;
-	const struct stls_info *ti = &s->t.tls;
-	char caps[200];
-
-	if (l->greeting[0])
-		printf("greeting: %s\n", l->greeting);
-	if (l->caps_plain) {
-		lmtp_caps_string(l->caps_plain, caps, sizeof(caps));
-		printf("capabilities: %s\n", caps);
-		if (l->caps_plain & LMTP_CAP_AUTH)
-			printf("auth mechanisms: %s\n", l->auth_mechs_plain);
-	}
-	/* libssl is loaded only by a session that starts TLS. */
-	if (l->tls_tried && stls_library() != NULL)
-		printf("tls library: %s\n", stls_library());
-	if (s->t.is_unix)
-		printf("tls: no (a UNIX socket)\n");
-	else if (!l->tls_tried)
-		printf("tls: no (tls = %s%s)\n", config_tls_name(s->cfg->tls),
-		    (l->caps_plain & LMTP_CAP_STARTTLS) ? "" :
-		    "; STARTTLS not offered");
-	else if (ti->protocol[0] == '\0' && !ti->up)
-		printf("tls: STARTTLS %s\n", ti->name[0] ? "failed before the "
-		    "handshake" : "refused by the server");
-	else {
-		printf("tls: %s, %s, %d bits%s\n", ti->protocol, ti->cipher,
-		    ti->bits, ti->up ? "" : " (handshake failed)");
-		printf("certificate: subject %s\n", ti->subject[0] ?
-		    ti->subject : "(none)");
-		printf("certificate: issuer %s\n", ti->issuer[0] ?
-		    ti->issuer : "(none)");
-		printf("certificate: verification for %s: %s%s\n", ti->name,
-		    ti->verify, s->cfg->tls_verify ? "" :
-		    " (not required: tls_verify = no)");
-	}
-	if (ti->up && l->caps) {
-		lmtp_caps_string(l->caps, caps, sizeof(caps));
-		printf("capabilities after STARTTLS: %s\n", caps);
-		if (l->caps & LMTP_CAP_AUTH)
-			printf("auth mechanisms after STARTTLS: %s\n",
-			    l->auth_mechs);
-	}
-	if (l->greeting[0]) {
-		char why[200];
-		int safe = transport_protected(&s->t, why, sizeof(why));
-
-		printf("password mechanisms (PLAIN, LOGIN): %s: %s\n",
-		    safe ? "allowed" : s->cfg->auth_plaintext ?
-		    "allowed by auth_plaintext = yes (unsafe)" : "not used",
-		    why);
-	}
-}
-
-/* -n for one server: what would a delivery find there?  1 when it
- * could go ahead. */
-static int
-check_one(const struct options *o, const struct config *cfg,
-    const char *spec)
-{
-	long long deadline = transport_now_ms() +
-	    (long long)cfg->delivery_timeout * 1000;
-	struct session s;
-	struct lmtp *l = &s.l;
-	struct policy_verdict pv;
-	int ok;
-
-	session_init(&s, cfg, o->verbose, 0);
-	printf("server: %s\n", spec);
-	if (session_open_at(&s, spec, 0, deadline) < 0) {
-		check_report(&s);
-		printf("result: cannot deliver: %s\n", l->err);
-		session_close(&s);
-		return 0;
-	}
-	check_report(&s);
-	printf("authenticated: %s\n", cfg->auth_user[0] ? cfg->auth_user : "no");
-	/* What a notice from a notice sender would carry. */
-	policy_server(cfg->policy, (l->caps & LMTP_CAP_IGNOREQUOTA) != 0, &pv);
-	printf("ignorequota: %s; policy %s: %s\n",
-	    (l->caps & LMTP_CAP_IGNOREQUOTA) ? "advertised" : "not advertised",
-	    config_policy_name(cfg->policy),
-	    pv.param ? "RCPT will carry IGNOREQUOTA" :
-	    !pv.refuse ? "RCPT will not carry IGNOREQUOTA" :
-	    "nothing will be delivered (the message stays queued)");
-	printf("notice senders: %s\n", cfg->notice_senders_set ?
-	    cfg->notice_senders : "any (notice_senders is not set)");
-	ok = check_mail(l) && !pv.refuse;
-	printf("result: %s\n", ok ? "a delivery can go ahead" :
-	    "deliveries would stay queued");
-	session_close(&s);
-	return ok;
-}
-
-/* -n: every server in the list, each reported.  Exit 0 only when every
- * one of them could take a delivery: a broken fallback is worth fixing
- * before it is needed. */
-static int
-check(const struct options *o, const struct config *cfg)
-{
-	char spec[CONFIG_VALUE_MAX];
-	const char *rest = cfg->server;
-	size_t n = 0, good = 0;
-
-	while ((rest = config_next_server(rest, spec, sizeof(spec))) != NULL) {
-		if (n++ > 0)
-			printf("\n");
-		good += (size_t)check_one(o, cfg, spec);
-	}
-	if (n > 1)
-		printf("\nservers: %zu of %zu can take a delivery, tried in the "
-		    "order above\n", good, n);
-	return n > 0 && good == n ? EX_OK : EX_TEMPFAIL;
-}
-
 /* Sendmail may start us with fd 0, 1 or 2 closed; the next socket would
  * then take its number, and the -v trace (fd 2) would go into the LMTP
  * connection.  Each closed one is opened on /dev/null; *stdin_closed
@@ -513,5 +378,5 @@ main(int argc, char **argv)
 	setup_signals();
 	if (o.lmtp)
 		return relay_serve(&cfg, o.verbose);
-	return o.check ? check(&o, &cfg) : deliver(&o, &cfg);
+	return o.check ? probe_servers(&cfg, o.verbose) : deliver(&o, &cfg);
 }

@@ -16,6 +16,19 @@
 #include "log.h"
 #include "status.h"
 
+/* The LMTP client's settings, from the config; its state starts empty. */
+static void
+session_lmtp_init(struct session *s)
+{
+	char name[256];
+	struct lmtp_params p = { .lhlo_name = name, .trace = s->verbose,
+		.keep_open = s->keep, .timeout_ms = s->cfg->timeout * 1000,
+		.data_timeout_ms = s->cfg->data_timeout * 1000 };
+
+	session_local_name(s->cfg, name, sizeof(name));
+	lmtp_init(&s->l, &s->t, &p);
+}
+
 void
 session_init(struct session *s, const struct config *cfg, int verbose,
     int keep)
@@ -26,7 +39,7 @@ session_init(struct session *s, const struct config *cfg, int verbose,
 	s->keep = keep;
 	s->t.fd = s->t.wfd = -1;
 	config_next_server(cfg->server, s->t.peer, sizeof(s->t.peer));
-	s->l.t = &s->t;
+	session_lmtp_init(s);
 }
 
 void
@@ -79,23 +92,13 @@ session_open_at(struct session *s, const char *spec, int need_iq,
 {
 	const struct config *cfg = s->cfg;
 	struct lmtp *l = &s->l;
-	char name[256];
 
-	memset(l, 0, sizeof(*l));
-	l->t = &s->t;
-	l->trace = s->verbose;
-	l->keep_open = s->keep;
-	l->timeout_ms = cfg->timeout * 1000;
-	l->data_timeout_ms = cfg->data_timeout * 1000;
+	session_lmtp_init(s);
 	s->used = 0;
 	snprintf(s->t.peer, sizeof(s->t.peer), "%s", spec);
-	if (transport_connect(&s->t, spec, l->timeout_ms, deadline) < 0) {
-		l->fault = lmtp_fault_of(&s->t);
-		snprintf(l->err, sizeof(l->err), "%s", s->t.err);
-		return -1;
-	}
-	session_local_name(cfg, name, sizeof(name));
-	if (lmtp_open(l, &s->t, name) < 0)
+	if (transport_connect(&s->t, spec, cfg->timeout * 1000, deadline) < 0)
+		return lmtp_fail(l, lmtp_fault_of(&s->t), "%s", s->t.err);
+	if (lmtp_open(l) < 0)
 		return -1;
 	if (secure(s) < 0)
 		return -1;
@@ -147,14 +150,11 @@ session_open(struct session *s, int need_iq)
 		if (transport_now_ms() >= deadline)
 			break;
 	}
-	if (n > 1) {
-		s->l.fault = fault;
-		snprintf(s->l.err, sizeof(s->l.err), "no server took the "
-		    "session, %zu tried: %.960s", n, tried);
-	} else if (n == 0) {
-		s->l.fault = LF_CONNECT;
-		snprintf(s->l.err, sizeof(s->l.err), "no server configured");
-	}
+	if (n > 1)
+		return lmtp_fail(&s->l, fault, "no server took the session, %zu "
+		    "tried: %.960s", n, tried);
+	if (n == 0)
+		return lmtp_fail(&s->l, LF_CONNECT, "no server configured");
 	return -1;
 }
 
@@ -204,8 +204,7 @@ session_deliver(struct session *s, struct lmtp_txn *x)
 	s->used = 1;
 	rc = lmtp_deliver(l, x);
 	/* A session that lost step is of no more use. */
-	if (rc == -1 && l->fault != LF_POLICY && l->fault != LF_REFUSED &&
-	    l->fault != LF_AUTH)
+	if (rc == -1 && !lmtp_in_step(l))
 		transport_close(&s->t);
 	return rc;
 }
@@ -219,11 +218,7 @@ session_outcome(const struct session *s, const struct lmtp_rcpt *rc,
 	if (rc->have_verdict) {
 		o->code = rc->reply.code;
 		o->text = rc->reply.text;
-		if (rc->reply.enh[0])
-			snprintf(o->dsn, sizeof(o->dsn), "%s", rc->reply.enh);
-		else
-			snprintf(o->dsn, sizeof(o->dsn), "%d.0.0",
-			    rc->reply.code / 100);
+		status_reply_dsn(&rc->reply, o->dsn, sizeof(o->dsn));
 		return;
 	}
 	o->code = 451;
@@ -248,9 +243,59 @@ session_report(const struct session *s, const struct lmtp_rcpt *rc,
 	    pv->why, pv->why[0] ? ")" : "", o.dsn, status_word(st), o.text);
 }
 
+const char *
+session_error(const struct session *s)
+{
+	return s->l.err;
+}
+
 void
 session_close(struct session *s)
 {
 	if (s->t.fd >= 0)
 		lmtp_quit(&s->l);
+}
+
+void
+session_describe(const struct session *s, struct session_description *d)
+{
+	const struct lmtp *l = &s->l;
+	const struct stls_info *ti = transport_tls_info(&s->t);
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->greeting, sizeof(d->greeting), "%s", l->greeting);
+	lmtp_caps_string(l->caps_plain, d->caps_plain, sizeof(d->caps_plain));
+	snprintf(d->auth_mechs_plain, sizeof(d->auth_mechs_plain), "%s",
+	    l->auth_mechs_plain);
+	d->auth_plain = (l->caps_plain & LMTP_CAP_AUTH) != 0;
+	d->starttls_offered = (l->caps_plain & LMTP_CAP_STARTTLS) != 0;
+	d->is_unix = s->t.is_unix;
+	d->tls_tried = l->tls_tried;
+	d->tls_library = l->tls_tried ? stls_library() : NULL;
+	if (ti != NULL) {
+		d->tls_known = 1;
+		d->tls = *ti;
+	}
+	lmtp_caps_string(l->caps, d->caps, sizeof(d->caps));
+	snprintf(d->auth_mechs, sizeof(d->auth_mechs), "%s", l->auth_mechs);
+	d->auth = (l->caps & LMTP_CAP_AUTH) != 0;
+	d->ignorequota = (l->caps & LMTP_CAP_IGNOREQUOTA) != 0;
+	d->password_ok = transport_protected(&s->t, d->password_why,
+	    sizeof(d->password_why));
+}
+
+int
+session_try_mail(struct session *s, char *text, size_t cap)
+{
+	struct lmtp_reply r;
+	int ok;
+
+	if (lmtp_command(&s->l, "MAIL FROM:<>", NULL, &r) < 0) {
+		snprintf(text, cap, "no answer: %s", s->l.err);
+		return 0;
+	}
+	snprintf(text, cap, "%s", r.text);
+	ok = r.code / 100 == 2;
+	(void)lmtp_command(&s->l, "RSET", NULL, &r);
+	return ok;
 }

@@ -61,7 +61,38 @@ void session_outcome(const struct session *s, const struct lmtp_rcpt *rc,
 void session_report(const struct session *s, const struct lmtp_rcpt *rc,
     int to_stderr);
 
+/* Why the session failed (the last failure), for messages. */
+const char *session_error(const struct session *s);
+
 /* QUIT (when in step) and close. */
 void session_close(struct session *s);
+
+/* What a session showed, step by step, as far as it got: for -n.  The
+ * session layer fills it from the layers below it. */
+struct session_description {
+	char greeting[LMTP_REPLY_TEXT_MAX];	/* "" when none came */
+	char caps_plain[200];	/* capabilities before STARTTLS */
+	char auth_mechs_plain[512];
+	int auth_plain;		/* AUTH was offered before STARTTLS */
+	int starttls_offered;
+	int is_unix;
+	int tls_tried;		/* STARTTLS was sent */
+	const char *tls_library;	/* loaded for it, or NULL */
+	int tls_known;		/* tls holds what the handshake showed */
+	struct stls_info tls;
+	char caps[200];		/* after STARTTLS, when TLS came up */
+	char auth_mechs[512];
+	int auth;		/* AUTH offered (after STARTTLS if it came up) */
+	int ignorequota;	/* IGNOREQUOTA offered */
+	int password_ok;	/* PLAIN and LOGIN may be used on this link */
+	char password_why[200];	/* which rule said so */
+};
+
+void session_describe(const struct session *s,
+    struct session_description *d);
+
+/* MAIL FROM:<> then RSET, as a delivery would start: 1 when MAIL was
+ * accepted (text gets the reply, or why there was none). */
+int session_try_mail(struct session *s, char *text, size_t cap);
 
 #endif

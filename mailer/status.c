@@ -99,6 +99,15 @@ static const struct {
 	{ LF_TLS, "4.7.5" },		/* cryptographic failure */
 };
 
+void
+status_reply_dsn(const struct lmtp_reply *r, char *buf, size_t cap)
+{
+	if (r->enh[0])
+		snprintf(buf, cap, "%s", r->enh);
+	else
+		snprintf(buf, cap, "%d.0.0", r->code / 100);
+}
+
 const char *
 status_fault_dsn(enum lmtp_fault fault)
 {

@@ -23,18 +23,18 @@
 #include "ossl.h"
 
 #include "file.h"
-#include "transport.h"
 
+/* Record why, in the connection's own err; returns -1.  The transport
+ * reads it from there (stls.h): tls.c writes nothing of its caller's. */
 static int
-stls_fail(struct transport *t, const char *fmt, ...)
+stls_fail(struct stls *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
-stls_fail(struct transport *t, const char *fmt, ...)
+stls_fail(struct stls *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	t->fault = TF_TLS;
 	va_start(ap, fmt);
 	vsnprintf(t->err, sizeof(t->err), fmt, ap);
 	va_end(ap);
@@ -59,10 +59,10 @@ ssl_reason(const char *fallback)
  * there would hang the handshake, a file another user can write would
  * decide whom we trust.  NULL with the failure recorded. */
 static BIO *
-open_bio(struct transport *t, const char *path, const char *what,
+open_bio(struct stls *t, const char *path, const char *what,
     enum file_kind kind)
 {
-	char err[TRANSPORT_ERR_MAX];
+	char err[STLS_ERR_MAX];
 	BIO *b;
 	int fd;
 
@@ -79,7 +79,7 @@ open_bio(struct transport *t, const char *path, const char *what,
 
 /* Every certificate (and CRL) in the CA file, into the trust store. */
 static int
-load_ca_file(struct transport *t, SSL_CTX *ctx, const char *path)
+load_ca_file(struct stls *t, SSL_CTX *ctx, const char *path)
 {
 	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 	STACK_OF(X509_INFO) *infos;
@@ -111,7 +111,7 @@ load_ca_file(struct transport *t, SSL_CTX *ctx, const char *path)
  * only its owner may read it; in the certificate file when no key file
  * is named). */
 static int
-load_client_cert(struct transport *t, SSL_CTX *ctx, const char *cert_file,
+load_client_cert(struct stls *t, SSL_CTX *ctx, const char *cert_file,
     const char *key_file)
 {
 	const char *kf = key_file[0] ? key_file : cert_file;
@@ -156,22 +156,22 @@ verify_cb(int ok, X509_STORE_CTX *x)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(x,
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
-	struct transport *t = ssl ? SSL_get_app_data(ssl) : NULL;
+	struct stls *t = ssl ? SSL_get_app_data(ssl) : NULL;
 	X509 *leaf = X509_STORE_CTX_get0_cert(x);
 
-	if (t != NULL && leaf != NULL && t->tls.subject[0] == '\0') {
-		X509_NAME_oneline(X509_get_subject_name(leaf), t->tls.subject,
-		    sizeof(t->tls.subject));
-		X509_NAME_oneline(X509_get_issuer_name(leaf), t->tls.issuer,
-		    sizeof(t->tls.issuer));
+	if (t != NULL && leaf != NULL && t->info.subject[0] == '\0') {
+		X509_NAME_oneline(X509_get_subject_name(leaf), t->info.subject,
+		    sizeof(t->info.subject));
+		X509_NAME_oneline(X509_get_issuer_name(leaf), t->info.issuer,
+		    sizeof(t->info.issuer));
 	}
 	return ok;
 }
 
 static int
-load_ctx(struct transport *t, SSL_CTX *ctx, const struct stls_settings *s)
+load_ctx(struct stls *t, SSL_CTX *ctx, const struct stls_settings *s)
 {
-	char err[TRANSPORT_ERR_MAX];
+	char err[STLS_ERR_MAX];
 	int fd;
 
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -203,45 +203,43 @@ load_ctx(struct transport *t, SSL_CTX *ctx, const struct stls_settings *s)
 }
 
 int
-stls_begin(struct transport *t, const struct stls_settings *s)
+stls_begin(struct stls *t, int fd, const char *host, const char *peer,
+    const struct stls_settings *s)
 {
-	struct stls_info *i = &t->tls;
+	struct stls_info *i = &t->info;
 	unsigned char addr[16];
 	const char *name;
 	SSL_CTX *ctx;
 	SSL *ssl;
+	char why[STLS_ERR_MAX];
 	size_t len;
 	int is_ip;
 
-	char why[TRANSPORT_ERR_MAX];
-
 	memset(i, 0, sizeof(*i));
-	/* libssl is loaded only now, by the first delivery that needs it. */
-	if (ossl_load(why, sizeof(why)) < 0)
-		return stls_fail(t, "%s", why);
+	t->peer = peer;
 	snprintf(i->name, sizeof(i->name), "%s", s->server_name[0] ?
-	    s->server_name : t->host);
+	    s->server_name : host);
 	/* "lmtp.example.org." is the same name, fully qualified; a
 	 * certificate never carries the dot. */
 	len = strlen(i->name);
 	if (len > 1 && i->name[len - 1] == '.')
 		i->name[len - 1] = '\0';
 	name = i->name;
-	t->tls_verify = s->verify;
-	/* Bytes that came after the 220 were sent before TLS: taking them
-	 * as if protected is the STARTTLS injection attack (CVE-2011-0411). */
-	if (t->rpos < t->rlen)
-		return stls_fail(t, "%s sent more after its reply to STARTTLS; "
-		    "not starting TLS on it", t->peer);
+	t->verify = s->verify;
+	/* libssl is loaded only now, by the first delivery that needs it. */
+	if (ossl_load(why, sizeof(why)) < 0)
+		return stls_fail(t, "%s", why);
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		return stls_fail(t, "cannot set up TLS: %s", ssl_reason("no memory"));
-	t->ssl_ctx = ctx;
+		return stls_fail(t, "cannot set up TLS: %s",
+		    ssl_reason("no memory"));
+	t->ctx = ctx;
 	if (load_ctx(t, ctx, s) < 0)
 		return -1;
-	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, t->fd) != 1) {
+	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
 		SSL_free(ssl);
-		return stls_fail(t, "cannot set up TLS: %s", ssl_reason("no memory"));
+		return stls_fail(t, "cannot set up TLS: %s",
+		    ssl_reason("no memory"));
 	}
 	t->ssl = ssl;
 	SSL_set_app_data(ssl, t);
@@ -259,9 +257,9 @@ stls_begin(struct transport *t, const struct stls_settings *s)
 
 /* Whatever the handshake showed, even when it failed. */
 static void
-record(struct transport *t)
+record(struct stls *t)
 {
-	struct stls_info *i = &t->tls;
+	struct stls_info *i = &t->info;
 	SSL *ssl = t->ssl;
 	X509 *peer = SSL_get_peer_certificate(ssl);
 	long vr = SSL_get_verify_result(ssl);
@@ -286,7 +284,7 @@ record(struct transport *t)
 }
 
 int
-stls_handshake(struct transport *t, short *events)
+stls_handshake(struct stls *t, short *events)
 {
 	long vr;
 	int r, e;
@@ -295,7 +293,7 @@ stls_handshake(struct transport *t, short *events)
 	r = SSL_connect(t->ssl);
 	if (r == 1) {
 		record(t);
-		t->tls.up = 1;
+		t->info.up = 1;
 		return 1;
 	}
 	e = SSL_get_error(t->ssl, r);
@@ -305,9 +303,9 @@ stls_handshake(struct transport *t, short *events)
 	}
 	record(t);
 	vr = SSL_get_verify_result(t->ssl);
-	if (t->tls_verify && vr != X509_V_OK)
+	if (t->verify && vr != X509_V_OK)
 		return stls_fail(t, "TLS with %s: the server's certificate does "
-		    "not verify for %s: %s", t->peer, t->tls.name,
+		    "not verify for %s: %s", t->peer, t->info.name,
 		    X509_verify_cert_error_string(vr));
 	return stls_fail(t, "TLS handshake with %s failed: %s", t->peer,
 	    ssl_reason(e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN ?
@@ -316,7 +314,7 @@ stls_handshake(struct transport *t, short *events)
 
 /* SSL_get_error as recv/send would say it. */
 static ssize_t
-as_errno(struct transport *t, int r, short *events)
+as_errno(struct stls *t, int r, short *events)
 {
 	int e = SSL_get_error(t->ssl, r);
 
@@ -343,7 +341,7 @@ as_errno(struct transport *t, int r, short *events)
 
 /* One SSL_read or SSL_write, at most 1 GiB (its length is an int). */
 static ssize_t
-io(struct transport *t, void *buf, size_t n, short *events, int writing)
+io(struct stls *t, void *buf, size_t n, short *events, int writing)
 {
 	int len = n > 0x40000000 ? 0x40000000 : (int)n, r;
 
@@ -354,19 +352,19 @@ io(struct transport *t, void *buf, size_t n, short *events, int writing)
 }
 
 ssize_t
-stls_read(struct transport *t, void *buf, size_t n, short *events)
+stls_read(struct stls *t, void *buf, size_t n, short *events)
 {
 	return io(t, buf, n, events, 0);
 }
 
 ssize_t
-stls_write(struct transport *t, const void *buf, size_t n, short *events)
+stls_write(struct stls *t, const void *buf, size_t n, short *events)
 {
 	return io(t, (void *)(uintptr_t)buf, n, events, 1);
 }
 
 int
-stls_pending(struct transport *t)
+stls_pending(struct stls *t)
 {
 	char c;
 	int r, e;
@@ -388,10 +386,10 @@ stls_library(void)
 }
 
 void
-stls_end(struct transport *t)
+stls_end(struct stls *t)
 {
 	SSL_free(t->ssl);
-	SSL_CTX_free(t->ssl_ctx);
+	SSL_CTX_free(t->ctx);
 	t->ssl = NULL;
-	t->ssl_ctx = NULL;
+	t->ctx = NULL;
 }

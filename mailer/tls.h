@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-struct transport;
-
 /* What the postmaster configured.  Empty strings mean "not set". */
 struct stls_settings {
 	const char *ca_file;	/* "" and ca_path "": the system store */
@@ -34,28 +32,40 @@ struct stls_info {
 	char verify[200];	/* "ok", or why the peer did not verify */
 };
 
-/* Set up TLS on t's connection (transport_starttls drives it).  -1 with
- * t->err and t->fault set. */
-int stls_begin(struct transport *t, const struct stls_settings *s);
+#define STLS_ERR_MAX 512
+
+/* One TLS connection, owned by the transport that runs it. */
+struct stls {
+	void *ssl, *ctx;	/* OpenSSL's, once begun */
+	int verify;		/* the peer must verify */
+	const char *peer;	/* for messages: the transport's name for it */
+	struct stls_info info;	/* what the handshake showed */
+	char err[STLS_ERR_MAX];	/* why the last call failed */
+};
+
+/* Set up TLS on the connected socket fd to host (the name as given,
+ * checked unless s->server_name says another).  -1 with t->err. */
+int stls_begin(struct stls *t, int fd, const char *host, const char *peer,
+    const struct stls_settings *s);
 
 /* One step of the handshake: 1 done, 0 wait for *events, -1 failed
  * (t->err says which check failed, for which name). */
-int stls_handshake(struct transport *t, short *events);
+int stls_handshake(struct stls *t, short *events);
 
 /* As recv/send on a non-blocking socket: >0, 0 at the end (read), or
  * -1 with errno; EAGAIN sets *events to what to wait for. */
-ssize_t stls_read(struct transport *t, void *buf, size_t n, short *events);
-ssize_t stls_write(struct transport *t, const void *buf, size_t n,
+ssize_t stls_read(struct stls *t, void *buf, size_t n, short *events);
+ssize_t stls_write(struct stls *t, const void *buf, size_t n,
     short *events);
 
 /* 1 when application data or the end of the connection is waiting. */
-int stls_pending(struct transport *t);
+int stls_pending(struct stls *t);
 
 /* The TLS library loaded for this process ("libssl.so.3 (OpenSSL ...)"),
  * or NULL when no session has started TLS. */
 const char *stls_library(void);
 
 /* Free the TLS state (the socket is the caller's). */
-void stls_end(struct transport *t);
+void stls_end(struct stls *t);
 
 #endif

@@ -286,7 +286,6 @@ transport_connect(struct transport *t, const char *spec, int timeout_ms,
 
 	t->fd = t->wfd = -1;
 	t->stdio = t->is_unix = t->is_loopback = t->port = 0;
-	t->ssl = t->ssl_ctx = NULL;
 	memset(&t->tls, 0, sizeof(t->tls));
 	t->rpos = t->rlen = t->wlen = 0;
 	t->io_timeout_ms = timeout_ms;
@@ -310,8 +309,8 @@ put(struct transport *t, size_t off, short *events)
 	size_t n = t->wlen - off;
 
 	*events = POLLOUT;
-	if (t->ssl != NULL)
-		return stls_write(t, t->wbuf + off, n, events);
+	if (t->tls.ssl != NULL)
+		return stls_write(&t->tls, t->wbuf + off, n, events);
 	if (!t->stdio)
 		return send(t->wfd, t->wbuf + off, n, MSG_NOSIGNAL);
 	return write(t->wfd, t->wbuf + off, n > PIPE_BUF ? PIPE_BUF : n);
@@ -416,8 +415,8 @@ fill(struct transport *t, long long until_ms)
 		    &by_deadline))) <= 0)
 			return wait_failed(t, r, by_deadline);
 		events = POLLIN;
-		if (t->ssl != NULL)
-			n = stls_read(t, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen,
+		if (t->tls.ssl != NULL)
+			n = stls_read(&t->tls, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen,
 			    &events);
 		else
 			n = read(t->fd, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen);
@@ -450,7 +449,7 @@ transport_read_line(struct transport *t, char *line, size_t cap,
 		if (nl != NULL)
 			break;
 		if (t->rlen - t->rpos > TRANSPORT_LINE_MAX + 1)
-			return fail(t, TF_PROTOCOL, "line from %s longer "
+			return fail(t, TF_LONG_LINE, "line from %s longer "
 			    "than %d bytes", t->peer, TRANSPORT_LINE_MAX);
 		if (fill(t, until_ms) < 0)
 			return -1;
@@ -459,10 +458,10 @@ transport_read_line(struct transport *t, char *line, size_t cap,
 	if (len > 0 && nl[-1] == '\r')
 		len--;
 	if (len > TRANSPORT_LINE_MAX || len >= cap)
-		return fail(t, TF_PROTOCOL, "line from %s longer than %d "
+		return fail(t, TF_LONG_LINE, "line from %s longer than %d "
 		    "bytes", t->peer, TRANSPORT_LINE_MAX);
 	if (memchr(t->rbuf + t->rpos, '\0', len) != NULL)
-		return fail(t, TF_PROTOCOL, "NUL byte in a line from %s", t->peer);
+		return fail(t, TF_NUL, "NUL byte in a line from %s", t->peer);
 	memcpy(line, t->rbuf + t->rpos, len);
 	line[len] = '\0';
 	t->rpos = (size_t)(nl - t->rbuf) + 1;
@@ -476,8 +475,8 @@ transport_pending(struct transport *t)
 
 	if (t->rpos < t->rlen)
 		return 1;
-	if (t->ssl != NULL)
-		return stls_pending(t);
+	if (t->tls.ssl != NULL)
+		return stls_pending(&t->tls);
 	return t->fd >= 0 && poll(&p, 1, 0) > 0;
 }
 
@@ -489,8 +488,8 @@ transport_close(struct transport *t)
 		t->fd = t->wfd = -1;
 		return;
 	}
-	if (t->ssl != NULL || t->ssl_ctx != NULL)
-		stls_end(t);
+	if (t->tls.ssl != NULL || t->tls.ctx != NULL)
+		stls_end(&t->tls);
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = t->wfd = -1;
@@ -505,9 +504,14 @@ transport_starttls(struct transport *t, const struct stls_settings *s)
 
 	if (t->fd < 0)
 		return fail(t, TF_LOST, "connection to %s is closed", t->peer);
-	if (stls_begin(t, s) < 0)
-		return -1;
-	while ((r = stls_handshake(t, &events)) == 0) {
+	/* Bytes that came after the 220 were sent before TLS: taking them
+	 * as if protected is the STARTTLS injection attack (CVE-2011-0411). */
+	if (t->rpos < t->rlen)
+		return fail(t, TF_TLS, "%s sent more after its reply to "
+		    "STARTTLS; not starting TLS on it", t->peer);
+	if (stls_begin(&t->tls, t->fd, t->host, t->peer, s) < 0)
+		return fail(t, TF_TLS, "%s", t->tls.err);
+	while ((r = stls_handshake(&t->tls, &events)) == 0) {
 		r = wait_fd(t->fd, events, budget(t, until, &by_deadline));
 		if (r == 0 && by_deadline)
 			return deadline_fail(t);
@@ -517,7 +521,19 @@ transport_starttls(struct transport *t, const struct stls_settings *s)
 		if (r < 0)
 			return fail(t, TF_LOST, "poll: %s", strerror(errno));
 	}
-	return r < 0 ? -1 : 0;
+	return r < 0 ? fail(t, TF_TLS, "%s", t->tls.err) : 0;
+}
+
+const struct stls_info *
+transport_tls_info(const struct transport *t)
+{
+	return t->tls.ctx != NULL || t->tls.info.name[0] ? &t->tls.info : NULL;
+}
+
+int
+transport_tls_bits(const struct transport *t)
+{
+	return t->tls.info.up ? t->tls.info.bits : 0;
 }
 
 void
@@ -576,11 +592,13 @@ transport_buffered(const struct transport *t)
 int
 transport_protected(const struct transport *t, char *why, size_t cap)
 {
-	if (t->tls.up && t->tls_verify && strcmp(t->tls.verify, "ok") == 0) {
-		snprintf(why, cap, "TLS, certificate verified for %s", t->tls.name);
+	const struct stls_info *i = &t->tls.info;
+
+	if (i->up && t->tls.verify && strcmp(i->verify, "ok") == 0) {
+		snprintf(why, cap, "TLS, certificate verified for %s", i->name);
 		return 1;
 	}
-	if (t->tls.up) {
+	if (i->up) {
 		snprintf(why, cap, "TLS that proves nothing (tls_verify = no): "
 		    "any machine in the middle could have answered");
 		return 0;

@@ -25,7 +25,8 @@ enum transport_fault {
 	TF_TIMEOUT,		/* a wait outlived its timeout */
 	TF_DEADLINE,		/* the whole-delivery time limit was reached */
 	TF_LOST,		/* the peer closed, or a read or write failed */
-	TF_PROTOCOL,		/* a line too long, a NUL */
+	TF_LONG_LINE,		/* a line longer than TRANSPORT_LINE_MAX */
+	TF_NUL,			/* a NUL byte in a line */
 	TF_TLS,			/* TLS could not be set up, or did not verify */
 };
 
@@ -36,9 +37,7 @@ struct transport {
 	int is_unix;		/* a UNIX socket */
 	int is_loopback;	/* TCP to 127.0.0.0/8 or ::1 */
 	int port;		/* TCP: the peer's port */
-	void *ssl, *ssl_ctx;	/* OpenSSL's, once STARTTLS is under way */
-	int tls_verify;		/* the peer must verify */
-	struct stls_info tls;	/* what the handshake showed */
+	struct stls tls;	/* once STARTTLS is under way */
 	int io_timeout_ms;	/* longest wait for the peer to accept our bytes */
 	long long deadline_ms;	/* nothing may wait past this; 0 = none */
 	enum transport_fault fault;
@@ -117,6 +116,13 @@ int transport_skip_line(struct transport *t, long long until_ms);
  * 1024 (only root can listen there).  1 or 0; why (cap bytes) names the
  * rule that applied either way, for -n and the error. */
 int transport_protected(const struct transport *t, char *why, size_t cap);
+
+/* What the TLS handshake showed (kept after a failure), or NULL when
+ * STARTTLS was never begun on this connection. */
+const struct stls_info *transport_tls_info(const struct transport *t);
+
+/* The TLS layer's strength in bits, 0 without TLS. */
+int transport_tls_bits(const struct transport *t);
 
 /* 1 when input is buffered, not yet read by the caller. */
 int transport_buffered(const struct transport *t);

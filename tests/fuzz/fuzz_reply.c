@@ -28,11 +28,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 200000 || fuzz_pair(data, size, &t, sv) < 0)
 		return 0;
-	memset(&l, 0, sizeof(l));
 	strcpy(t.peer, "unix:fuzz");
-	l.timeout_ms = 100;
-	l.data_timeout_ms = 100;
-	if (lmtp_open(&l, &t, "fuzz.test") == 0)
+	lmtp_init(&l, &t, &(struct lmtp_params){ .lhlo_name = "fuzz.test",
+	    .timeout_ms = 100, .data_timeout_ms = 100 });
+	if (lmtp_open(&l) == 0)
 		while (lmtp_command(&l, "NOOP", NULL, &r) == 0)
 			;
 	transport_close(&t);

@@ -334,11 +334,11 @@ test_replies(void)
 
 	begin("LHLO: capabilities are read case-insensitively, the name line "
 	    "is not one");
-	memset(&l, 0, sizeof(l));
-	l.timeout_ms = 1000;
 	CHECK(pair(&t, &other) == 0);
+	lmtp_init(&l, &t, &(struct lmtp_params){ .lhlo_name = "client.test",
+	    .timeout_ms = 1000, .data_timeout_ms = 1000 });
 	CHECK(write(other, lhlo, sizeof(lhlo) - 1) == (ssize_t)sizeof(lhlo) - 1);
-	CHECK(lmtp_open(&l, &t, "client.test") == 0);
+	CHECK(lmtp_open(&l) == 0);
 	CHECK(!(l.caps & LMTP_CAP_IGNOREQUOTA));
 	CHECK(l.caps & LMTP_CAP_PIPELINING);
 	CHECK(l.caps & LMTP_CAP_SIZE);

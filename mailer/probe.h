@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * probe.h - lmtp-iq -n: what a delivery would find at each server in the
+ * list, step by step, without delivering anything.
+ */
+#ifndef LMTPIQ_PROBE_H
+#define LMTPIQ_PROBE_H
+
+#include "config.h"
+
+/* Report every server on stdout.  EX_OK only when each one could take a
+ * delivery (a broken fallback is worth fixing before it is needed),
+ * else EX_TEMPFAIL. */
+int probe_servers(const struct config *cfg, int verbose);
+
+#endif

@@ -51,7 +51,7 @@ SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/auth.c mailer/message.c mailer/status.c mailer/log.c \
        mailer/policy.c mailer/address.c mailer/session.c mailer/lmtpd.c \
        mailer/relay.c mailer/tls.c mailer/file.c mailer/ossl.c \
-       mailer/probe.c
+       mailer/probe.c mailer/deliver.c
 OBJS = $(SRCS:.c=.o)
 LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq

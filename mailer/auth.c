@@ -216,68 +216,87 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 	return 0;
 }
 
-int
-auth_login(struct lmtp *l, const struct config *cfg)
-{
-	char password[AUTH_SECRET_MAX], mechs[512], err[600], host[256];
-	struct creds c = { .user = cfg->auth_user,
-		.authzid = cfg->auth_authzid[0] ? cfg->auth_authzid : "" };
-	sasl_callback_t cbs[] = {
-		{ SASL_CB_USER, (int (*)(void))(void (*)(void))cb_simple, &c },
-		{ SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))cb_simple, &c },
-		{ SASL_CB_PASS, (int (*)(void))(void (*)(void))cb_pass, &c },
-		{ SASL_CB_LIST_END, NULL, NULL },
-	};
-	sasl_security_properties_t sec = { .min_ssf = 0, .max_ssf = 0,
-		.maxbufsize = 0, .security_flags = 0 };
-	sasl_conn_t *conn = NULL;
-	size_t plen;
-	int rc = -1;
+/* What this link and this server allow, decided before anything is
+ * read or sent. */
+struct plan {
+	int protected;		/* PLAIN and LOGIN may be used */
+	char link[200];		/* which rule said so */
+	int external;		/* EXTERNAL stands for a client certificate */
+	sasl_ssf_t ssf;		/* the TLS layer, told to libsasl2 */
+	char mechs[512];	/* offered and allowed */
+};
 
-	char link[200];
-	int protected = transport_protected(l->t, link, sizeof(link));
+static int
+make_plan(struct lmtp *l, const struct config *cfg, struct plan *p)
+{
+	int tls_bits = transport_tls_bits(l->t);
+
+	p->protected = transport_protected(l->t, p->link, sizeof(p->link));
 	/* EXTERNAL stands for the client certificate: only with one. */
-	int external = transport_tls_bits(l->t) > 0 &&
-	    cfg->tls_cert_file[0] != '\0';
+	p->external = tls_bits > 0 && cfg->tls_cert_file[0] != '\0';
 	/* libsasl2 is told of the TLS layer only when it proves the server:
 	 * an unverified one must not make PLAIN look safe to it. */
-	sasl_ssf_t ssf = (sasl_ssf_t)transport_tls_bits(l->t);
-
+	p->ssf = p->protected ? (sasl_ssf_t)tls_bits : 0;
 	if (!(l->caps & LMTP_CAP_AUTH))
 		return lmtp_fail(l, LF_AUTH, "%s does not offer AUTH%s, but "
-		    "auth_user is set: nothing sent", l->t->peer,
-		    transport_tls_bits(l->t) > 0 ? "" : (l->caps_plain & LMTP_CAP_STARTTLS) ?
-		    " without TLS" : "");
-	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, external, mechs,
-	    sizeof(mechs));
-	if (mechs[0] == '\0')
+		    "auth_user is set: nothing sent", l->t->peer, tls_bits > 0 ?
+		    "" : (l->caps_plain & LMTP_CAP_STARTTLS) ? " without TLS" : "");
+	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, p->external,
+	    p->mechs, sizeof(p->mechs));
+	if (p->mechs[0] == '\0')
 		return lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; none of it is "
 		    "allowed by auth_mechanisms (%s)%s", l->t->peer,
 		    l->auth_mechs, cfg->auth_mechanisms[0] ?
-		    cfg->auth_mechanisms : "any", external ? "" :
+		    cfg->auth_mechanisms : "any", p->external ? "" :
 		    "; EXTERNAL needs a client certificate (tls_cert_file)");
-	/* Mechanisms that hand the secret over as it is need a protected
-	 * link, unless the postmaster says otherwise; ANONYMOUS never. */
-	sec.security_flags = SASL_SEC_NOANONYMOUS;
-	if (!protected && !cfg->auth_plaintext)
-		sec.security_flags |= SASL_SEC_NOPLAINTEXT;
-	if (cfg->auth_password_file[0] == '\0' && !external)
+	if (cfg->auth_password_file[0] == '\0' && !p->external)
 		return lmtp_fail(l, LF_AUTH, "auth_user is set but "
 		    "auth_password_file is not");
+	return 0;
+}
+
+/* The password file's secret into c->secret (empty without a file:
+ * EXTERNAL).  The stack copy is wiped. */
+static int
+load_secret(struct lmtp *l, const struct config *cfg, struct creds *c)
+{
+	char password[AUTH_SECRET_MAX], err[600];
+	size_t plen;
+
 	password[0] = '\0';
 	if (cfg->auth_password_file[0] && auth_read_secret(
 	    cfg->auth_password_file, password, sizeof(password), err,
 	    sizeof(err)) < 0)
 		return lmtp_fail(l, LF_AUTH, "%s", err);
 	plen = strlen(password);
-	c.secret = calloc(1, sizeof(*c.secret) + plen + 1);
-	if (c.secret == NULL) {
-		explicit_bzero(password, sizeof(password));
-		return lmtp_fail(l, LF_AUTH, "out of memory");
+	c->secret = calloc(1, sizeof(*c->secret) + plen + 1);
+	if (c->secret != NULL) {
+		c->secret->len = plen;
+		memcpy(c->secret->data, password, plen);
 	}
-	c.secret->len = plen;
-	memcpy(c.secret->data, password, plen);
 	explicit_bzero(password, sizeof(password));
+	return c->secret == NULL ? lmtp_fail(l, LF_AUTH, "out of memory") : 0;
+}
+
+/* libsasl2's client, set up as the plan says, through the exchange. */
+static int
+run_sasl(struct lmtp *l, const struct config *cfg, const struct plan *p,
+    struct creds *c)
+{
+	sasl_callback_t cbs[] = {
+		{ SASL_CB_USER, (int (*)(void))(void (*)(void))cb_simple, c },
+		{ SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))cb_simple, c },
+		{ SASL_CB_PASS, (int (*)(void))(void (*)(void))cb_pass, c },
+		{ SASL_CB_LIST_END, NULL, NULL },
+	};
+	/* Mechanisms that hand the secret over as it is need a protected
+	 * link, unless the postmaster says otherwise; ANONYMOUS never. */
+	sasl_security_properties_t sec = { .min_ssf = 0, .max_ssf = 0,
+		.maxbufsize = 0, .security_flags = SASL_SEC_NOANONYMOUS |
+		(!p->protected && !cfg->auth_plaintext ? SASL_SEC_NOPLAINTEXT : 0) };
+	sasl_conn_t *conn = NULL;
+	char host[256];
+	int rc = -1;
 
 	/* The service name and host go into digests (DIGEST-MD5 digest-uri). */
 	snprintf(host, sizeof(host), "%s", l->t->host[0] ? l->t->host :
@@ -288,25 +307,39 @@ auth_login(struct lmtp *l, const struct config *cfg)
 	    SASL_OK) {
 		lmtp_fail(l, LF_AUTH, "cannot start a SASL client");
 	} else if (sasl_setprop(conn, SASL_SEC_PROPS, &sec) != SASL_OK ||
-	    (protected && ssf > 0 && sasl_setprop(conn, SASL_SSF_EXTERNAL,
-	    &ssf) != SASL_OK) || (external && sasl_setprop(conn, SASL_AUTH_EXTERNAL,
+	    (p->ssf > 0 && sasl_setprop(conn, SASL_SSF_EXTERNAL, &p->ssf) !=
+	    SASL_OK) || (p->external && sasl_setprop(conn, SASL_AUTH_EXTERNAL,
 	    cfg->auth_user) != SASL_OK)) {
 		lmtp_fail(l, LF_AUTH, "cannot set SASL security properties");
 	} else {
-		rc = converse(l, conn, mechs, cfg->auth_user);
-		if (rc == NO_MECHANISM && !protected && !cfg->auth_plaintext)
+		rc = converse(l, conn, p->mechs, cfg->auth_user);
+		if (rc == NO_MECHANISM && !p->protected && !cfg->auth_plaintext)
 			lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; mechanisms that "
 			    "send the password as it is are used only on a link "
 			    "that proves the server (TLS with a verified "
 			    "certificate, a UNIX socket, loopback to a port below "
 			    "1024), and this is %s (auth_plaintext = yes would "
 			    "allow it, unsafely): nothing sent", l->t->peer,
-			    l->auth_mechs, link);
+			    l->auth_mechs, p->link);
 	}
 	if (conn)
 		sasl_dispose(&conn);
 	sasl_client_done();
-	explicit_bzero(c.secret, sizeof(*c.secret) + plen + 1);
-	free(c.secret);
 	return rc < 0 ? -1 : 0;
+}
+
+int
+auth_login(struct lmtp *l, const struct config *cfg)
+{
+	struct creds c = { .user = cfg->auth_user,
+		.authzid = cfg->auth_authzid[0] ? cfg->auth_authzid : "" };
+	struct plan p;
+	int rc;
+
+	if (make_plan(l, cfg, &p) < 0 || load_secret(l, cfg, &c) < 0)
+		return -1;
+	rc = run_sasl(l, cfg, &p, &c);
+	explicit_bzero(c.secret, sizeof(*c.secret) + c.secret->len + 1);
+	free(c.secret);
+	return rc;
 }

@@ -6,28 +6,18 @@
  * reads: 0 only when every recipient got a 2xx after the final dot.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <syslog.h>
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "address.h"
+#include "deliver.h"
 #include "config.h"
-#include "lmtp.h"
 #include "log.h"
 #include "probe.h"
-#include "message.h"
-#include "policy.h"
 #include "relay.h"
-#include "session.h"
-#include "status.h"
-#include "transport.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -118,85 +108,68 @@ has_control(const char *s)
 	return 0;
 }
 
-/* 0, or an exit status for main to return (-V and -h return EX_OK). */
+/* -s may be repeated: the servers in the order given, each checked as
+ * the config's server key checks it. */
 static int
-parse_args(int argc, char **argv, struct options *o, int *done)
+add_server(struct options *o, const char *spec)
 {
+	size_t n = strlen(o->servers);
 	const char *bad;
-	size_t n;
-	int c;
 
-	memset(o, 0, sizeof(*o));
-	o->config_file = CONFIG_DEFAULT_FILE;
-	o->policy = -1;
-	o->check = wants_check(argc, argv);
-	*done = 0;
-	opterr = 0;
-	/* '+': stop at the first recipient, as POSIX getopt does. */
-	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnlVh")) != -1) {
-		switch (c) {
-		case 'C':
-			if (has_control(optarg))
-				return usage_error(o, "-C takes a file name without "
-				    "control characters, not", optarg);
-			o->config_file = optarg;
-			o->config_required = 1;
-			break;
-		case 's':
-			/* -s may be repeated: the servers in the order given,
-			 * each checked as the config's server key checks it. */
-			n = strlen(o->servers);
-			if ((bad = config_server_problem(optarg)) != NULL)
-				return usage_error(o, bad, optarg);
-			if (n + strlen(optarg) + 2 > sizeof(o->servers) ||
-			    config_count_servers(o->servers) >= CONFIG_SERVERS_MAX)
-				return usage_error(o, "-s takes one server each, up to "
-				    "16 in all, not", optarg);
-			snprintf(o->servers + n, sizeof(o->servers) - n, "%s%s",
-			    n ? " " : "", optarg);
-			break;
-		case 'f':
-			o->sender = optarg;
-			break;
-		case 'q':
-			o->policy = config_policy(optarg);
-			if (o->policy < 0)
-				return usage_error(o, "-q takes require, auto, "
-				    "force or off, not", optarg);
-			break;
-		case 't':
-			o->timeout = config_timeout(optarg);
-			if (o->timeout < 0)
-				return usage_error(o, "-t takes whole seconds from "
-				    "1 to 86400, not", optarg);
-			break;
-		case 'v':
-			o->verbose = 1;
-			break;
-		case 'n':
-			o->check = 1;
-			break;
-		case 'l':
-			o->lmtp = 1;
-			break;
-		case 'V':
-			printf("lmtp-iq %s\n", VERSION);
-			*done = 1;
-			return EX_OK;
-		case 'h':
-			usage(stdout);
-			*done = 1;
-			return EX_OK;
-		default:
-			if (optopt == 0 || strchr("CsfqtvnlVh", optopt) == NULL)
-				return usage_error(o, "unknown option",
-				    argv[optind - 1]);
-			return usage_error(o, "option needs a value",
-			    argv[optind - 1]);
-		}
+	if ((bad = config_server_problem(spec)) != NULL)
+		return usage_error(o, bad, spec);
+	if (n + strlen(spec) + 2 > sizeof(o->servers) ||
+	    config_count_servers(o->servers) >= CONFIG_SERVERS_MAX)
+		return usage_error(o, "-s takes one server each, up to 16 in "
+		    "all, not", spec);
+	snprintf(o->servers + n, sizeof(o->servers) - n, "%s%s", n ? " " : "",
+	    spec);
+	return 0;
+}
+
+/* One option with its value: 0, or an exit status for main. */
+static int
+take_option(struct options *o, int c, char *arg)
+{
+	switch (c) {
+	case 'C':
+		if (has_control(arg))
+			return usage_error(o, "-C takes a file name without "
+			    "control characters, not", arg);
+		o->config_file = arg;
+		o->config_required = 1;
+		return 0;
+	case 's':
+		return add_server(o, arg);
+	case 'f':
+		o->sender = arg;
+		return 0;
+	case 'q':
+		if ((o->policy = config_policy(arg)) < 0)
+			return usage_error(o, "-q takes require, auto, force or "
+			    "off, not", arg);
+		return 0;
+	case 't':
+		if ((o->timeout = config_timeout(arg)) < 0)
+			return usage_error(o, "-t takes whole seconds from 1 to "
+			    "86400, not", arg);
+		return 0;
+	case 'v':
+		o->verbose = 1;
+		return 0;
+	case 'n':
+		o->check = 1;
+		return 0;
+	default:	/* 'l' */
+		o->lmtp = 1;
+		return 0;
 	}
-	o->rcpts = argv + optind;
-	o->nrcpts = argc - optind;
+}
+
+/* The options that exclude each other, and the recipients. */
+static int
+check_combination(const struct options *o)
+{
 	if (o->check && o->lmtp)
 		return usage_error(o, "-n and -l do not go together", NULL);
 	if (o->check && o->nrcpts > 0)
@@ -209,34 +182,41 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 	return 0;
 }
 
-/* The null sender for notices: -f missing, empty or "<>". */
-static const char *
-envelope_sender(const char *s)
-{
-	return (s == NULL || strcmp(s, "<>") == 0) ? "" : s;
-}
-
+/* 0, or an exit status for main to return (-V and -h return EX_OK). */
 static int
-check_envelope(const struct options *o)
+parse_args(int argc, char **argv, struct options *o, int *done)
 {
-	const char *bad;
-	int i;
+	int c, rc;
 
-	if ((bad = address_problem(envelope_sender(o->sender))) != NULL) {
-		log_fail("sender: %s; nothing sent", bad);
-		return EX_DATAERR;
-	}
-	for (i = 0; i < o->nrcpts; i++) {
-		if (o->rcpts[i][0] == '\0')
-			bad = "empty recipient";
-		else
-			bad = address_problem(o->rcpts[i]);
-		if (bad != NULL) {
-			log_fail("recipient %d: %s; nothing sent", i + 1, bad);
-			return EX_DATAERR;
+	memset(o, 0, sizeof(*o));
+	o->config_file = CONFIG_DEFAULT_FILE;
+	o->policy = -1;
+	o->check = wants_check(argc, argv);
+	*done = 0;
+	opterr = 0;
+	/* '+': stop at the first recipient, as POSIX getopt does. */
+	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnlVh")) != -1) {
+		if (c == 'V' || c == 'h') {
+			if (c == 'V')
+				printf("lmtp-iq %s\n", VERSION);
+			else
+				usage(stdout);
+			*done = 1;
+			return EX_OK;
 		}
+		if (c == '?') {
+			if (optopt == 0 || strchr("CsfqtvnlVh", optopt) == NULL)
+				return usage_error(o, "unknown option",
+				    argv[optind - 1]);
+			return usage_error(o, "option needs a value",
+			    argv[optind - 1]);
+		}
+		if ((rc = take_option(o, c, optarg)) != 0)
+			return rc;
 	}
-	return 0;
+	o->rcpts = argv + optind;
+	o->nrcpts = argc - optind;
+	return check_combination(o);
 }
 
 static void
@@ -263,55 +243,6 @@ setup_signals(void)
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-}
-
-/* -1 when the size is unknown (a pipe, as from Sendmail). */
-static long long
-input_size(int fd)
-{
-	struct stat st;
-	off_t pos;
-
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		return -1;
-	pos = lseek(fd, 0, SEEK_CUR);
-	return pos < 0 || pos > st.st_size ? -1 : (long long)(st.st_size - pos);
-}
-
-static int
-deliver(const struct options *o, const struct config *cfg)
-{
-	struct session s;
-	struct message_src src = { .fd = STDIN_FILENO };
-	struct lmtp_rcpt *rcpts;
-	struct lmtp_txn x;
-	int i, rc, status;
-
-	rcpts = calloc((size_t)o->nrcpts, sizeof(*rcpts));
-	if (rcpts == NULL) {
-		log_fail("out of memory; the message stays queued");
-		return EX_TEMPFAIL;
-	}
-	for (i = 0; i < o->nrcpts; i++)
-		rcpts[i].addr = o->rcpts[i];
-	session_init(&s, cfg, o->verbose, 0);
-	x = (struct lmtp_txn){ .sender = envelope_sender(o->sender),
-		.size = input_size(STDIN_FILENO), .rcpts = rcpts,
-		.nrcpts = (size_t)o->nrcpts, .body = message_send,
-		.body_ctx = &src };
-	rc = session_deliver(&s, &x);
-	if (rc == LMTP_EINPUT) {
-		log_fail("reading the message from standard input: %s; "
-		    "nothing delivered", src.err);
-		free(rcpts);
-		return EX_IOERR;
-	}
-	session_close(&s);
-	for (i = 0; i < o->nrcpts; i++)
-		session_report(&s, &rcpts[i], 1);
-	status = status_combine(rcpts, (size_t)o->nrcpts);
-	free(rcpts);
-	return status;
 }
 
 /* Sendmail may start us with fd 0, 1 or 2 closed; the next socket would
@@ -373,10 +304,12 @@ main(int argc, char **argv)
 		    "message stays queued");
 		return EX_TEMPFAIL;
 	}
-	if (!o.check && !o.lmtp && (rc = check_envelope(&o)) != 0)
+	if (!o.check && !o.lmtp &&
+	    (rc = deliver_check(o.sender, o.rcpts, o.nrcpts)) != 0)
 		return rc;
 	setup_signals();
 	if (o.lmtp)
 		return relay_serve(&cfg, o.verbose);
-	return o.check ? probe_servers(&cfg, o.verbose) : deliver(&o, &cfg);
+	return o.check ? probe_servers(&cfg, o.verbose) :
+	    deliver_argv(&cfg, o.sender, o.rcpts, o.nrcpts, o.verbose);
 }

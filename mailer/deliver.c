@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * deliver.c - argv mode: the envelope from the command line, the message
+ * from stdin, one transaction, and the exit status that tells Sendmail
+ * what happened to it.
+ */
+#define _DEFAULT_SOURCE
+#include "deliver.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "log.h"
+#include "message.h"
+#include "session.h"
+#include "status.h"
+
+/* The null sender for notices: -f missing, empty or "<>". */
+static const char *
+envelope_sender(const char *s)
+{
+	return (s == NULL || strcmp(s, "<>") == 0) ? "" : s;
+}
+
+int
+deliver_check(const char *sender, char **rcpts, int nrcpts)
+{
+	const char *bad;
+	int i;
+
+	if ((bad = address_problem(envelope_sender(sender))) != NULL) {
+		log_fail("sender: %s; nothing sent", bad);
+		return EX_DATAERR;
+	}
+	for (i = 0; i < nrcpts; i++) {
+		if (rcpts[i][0] == '\0')
+			bad = "empty recipient";
+		else
+			bad = address_problem(rcpts[i]);
+		if (bad != NULL) {
+			log_fail("recipient %d: %s; nothing sent", i + 1, bad);
+			return EX_DATAERR;
+		}
+	}
+	return 0;
+}
+
+/* -1 when the size is unknown (a pipe, as from Sendmail). */
+static long long
+input_size(int fd)
+{
+	struct stat st;
+	off_t pos;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	pos = lseek(fd, 0, SEEK_CUR);
+	return pos < 0 || pos > st.st_size ? -1 : (long long)(st.st_size - pos);
+}
+
+int
+deliver_argv(const struct config *cfg, const char *sender, char **addrs,
+    int nrcpts, int verbose)
+{
+	struct session s;
+	struct message_src src = { .fd = STDIN_FILENO };
+	struct lmtp_rcpt *rcpts;
+	struct lmtp_txn x;
+	int i, rc, status;
+
+	rcpts = calloc((size_t)nrcpts, sizeof(*rcpts));
+	if (rcpts == NULL) {
+		log_fail("out of memory; the message stays queued");
+		return EX_TEMPFAIL;
+	}
+	for (i = 0; i < nrcpts; i++)
+		rcpts[i].addr = addrs[i];
+	session_init(&s, cfg, verbose, 0);
+	x = (struct lmtp_txn){ .sender = envelope_sender(sender),
+		.size = input_size(STDIN_FILENO), .rcpts = rcpts,
+		.nrcpts = (size_t)nrcpts, .body = message_send,
+		.body_ctx = &src };
+	rc = session_deliver(&s, &x);
+	if (rc == LMTP_EINPUT) {
+		log_fail("reading the message from standard input: %s; "
+		    "nothing delivered", src.err);
+		free(rcpts);
+		return EX_IOERR;
+	}
+	session_close(&s);
+	for (i = 0; i < nrcpts; i++)
+		session_report(&s, &rcpts[i], 1);
+	status = status_combine(rcpts, (size_t)nrcpts);
+	free(rcpts);
+	return status;
+}
+

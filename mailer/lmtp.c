@@ -635,6 +635,19 @@ lmtp_reset(struct lmtp *l)
 	return 0;
 }
 
+const char *
+lmtp_reply_words(const struct lmtp_reply *r)
+{
+	const char *p = r->text;
+	size_t n = strlen(r->enh);
+
+	p += strspn(p, "0123456789");
+	p += strspn(p, " -");
+	if (n > 0 && strncmp(p, r->enh, n) == 0)
+		p += n;
+	return p + strspn(p, " ");
+}
+
 int
 lmtp_in_step(const struct lmtp *l)
 {

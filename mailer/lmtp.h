@@ -113,6 +113,10 @@ int lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
 /* The no-verdict kind of the transport's last failure. */
 enum lmtp_fault lmtp_fault_of(const struct transport *t);
 
+/* A reply's words: its text without the code and enhanced code it
+ * starts with (a pointer into r->text). */
+const char *lmtp_reply_words(const struct lmtp_reply *r);
+
 /* What a session is given; lmtp.c keeps its own copy. */
 struct lmtp_params {
 	const char *lhlo_name;

@@ -141,30 +141,44 @@ message_encode_finish(struct message_encoder *e, char *out)
 }
 
 int
+message_stream(struct message_buf *b, message_reader read_fn, void *ctx,
+    struct transport *t)
+{
+	struct message_encoder e;
+	size_t o;
+	int n;
+
+	message_encoder_init(&e);
+	while ((n = read_fn(ctx, b->in, sizeof(b->in))) > 0) {
+		o = message_encode(&e, b->in, (size_t)n, b->out);
+		if (transport_write(t, b->out, o) < 0)
+			return -1;
+	}
+	if (n < 0)
+		return -2;
+	o = message_encode_finish(&e, b->out);
+	return transport_write(t, b->out, o) < 0 ? -1 : 0;
+}
+
+/* read(2), EINTR retried, the reason kept. */
+static int
+read_fd(void *ctx, unsigned char *buf, size_t cap)
+{
+	struct message_src *src = ctx;
+	ssize_t n;
+
+	do
+		n = read(src->fd, buf, cap);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		snprintf(src->err, sizeof(src->err), "%s", strerror(errno));
+	return (int)n;
+}
+
+int
 message_send(void *ctx, struct transport *t)
 {
 	struct message_src *src = ctx;
-	struct message_encoder s;
-	unsigned char in[MESSAGE_CHUNK];
-	char out[MESSAGE_OUT_MAX(MESSAGE_CHUNK)];
-	ssize_t n;
-	size_t o;
 
-	message_encoder_init(&s);
-	for (;;) {
-		n = read(src->fd, in, sizeof(in));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(src->err, sizeof(src->err), "%s", strerror(errno));
-			return -2;
-		}
-		if (n == 0)
-			break;
-		o = message_encode(&s, in, (size_t)n, out);
-		if (transport_write(t, out, o) < 0)
-			return -1;
-	}
-	o = message_encode_finish(&s, out);
-	return transport_write(t, out, o) < 0 ? -1 : 0;
+	return message_stream(&src->buf, read_fd, src, t);
 }

@@ -21,10 +21,6 @@
 /* What message_encode may write for n bytes in. */
 #define MESSAGE_OUT_MAX(n) (2 * (n) + 2)
 
-struct message_src {
-	int fd;
-	char err[256];		/* why reading failed */
-};
 
 /* The encoder alone, for tests and fuzzing: feed any pieces, then
  * finish. */
@@ -41,8 +37,30 @@ size_t message_encode(struct message_encoder *e, const unsigned char *in,
 /* out must hold MESSAGE_OUT_MAX(0) bytes. */
 size_t message_encode_finish(struct message_encoder *e, char *out);
 
-/* The lmtp_txn body callback: 0, -1 transport failure (t->err), -2 input
- * failure (src->err). */
+/* Where a body comes from: read fills buf with up to cap bytes of the
+ * message as it is (not stuffed) and returns how many, 0 at its end, or
+ * -1 (then the reader knows why). */
+typedef int (*message_reader)(void *ctx, unsigned char *buf, size_t cap);
+
+/* The fixed buffers one body passes through, owned by the caller. */
+struct message_buf {
+	unsigned char in[MESSAGE_CHUNK];
+	char out[MESSAGE_OUT_MAX(MESSAGE_CHUNK)];
+};
+
+/* The one body loop, for argv mode and LMTP mode alike: read, encode,
+ * write, finish.  0, -1 transport failure (t->err), -2 input failure. */
+int message_stream(struct message_buf *b, message_reader read, void *ctx,
+    struct transport *t);
+
+/* argv mode's body: a file descriptor (stdin). */
+struct message_src {
+	int fd;
+	struct message_buf buf;
+	char err[256];		/* why reading failed */
+};
+
+/* The lmtp_txn body callback for a message_src: as message_stream. */
 int message_send(void *src, struct transport *t);
 
 #endif

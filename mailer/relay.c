@@ -24,44 +24,39 @@
 
 struct body {
 	struct lmtpd *d;
+	struct message_buf *buf;	/* relay_serve's, for every body */
 	int started;		/* 354 sent to the client */
 };
 
+/* The client's body with its dot-stuffing undone. */
+static int
+client_read(void *ctx, unsigned char *buf, size_t cap)
+{
+	return lmtpd_body_read(ctx, (char *)buf, cap);
+}
+
 /* Client body -> upstream body: undo the client's dot-stuffing, then
- * encode afresh, so what arrives is stuffed exactly once and every line
- * ends in CRLF whatever the client sent. */
+ * encode afresh (the body loop argv mode uses), so what arrives is
+ * stuffed exactly once and every line ends in CRLF whatever the client
+ * sent. */
 static int
 relay_body(void *ctx, struct transport *up)
 {
-	static char in[MESSAGE_CHUNK], out[MESSAGE_OUT_MAX(MESSAGE_CHUNK)];
 	struct body *b = ctx;
-	struct message_encoder e;
-	size_t o;
-	int n;
 
 	if (lmtpd_data_start(b->d) < 0)
 		return -2;
 	b->started = 1;
-	message_encoder_init(&e);
-	while ((n = lmtpd_body_read(b->d, in, sizeof(in))) > 0) {
-		o = message_encode(&e, (unsigned char *)in, (size_t)n, out);
-		if (transport_write(up, out, o) < 0)
-			return -1;
-	}
-	if (n < 0)
-		return -2;
-	o = message_encode_finish(&e, out);
-	return transport_write(up, out, o) < 0 ? -1 : 0;
+	return message_stream(b->buf, client_read, b->d, up);
 }
 
 /* The rest of the body, when the upstream side gave up on it. */
 static int
-drain(struct lmtpd *d)
+drain(struct lmtpd *d, struct message_buf *b)
 {
-	static char buf[MESSAGE_CHUNK];
 	int n;
 
-	while ((n = lmtpd_body_read(d, buf, sizeof(buf))) > 0)
+	while ((n = client_read(d, b->in, sizeof(b->in))) > 0)
 		;
 	return n;
 }
@@ -69,29 +64,22 @@ drain(struct lmtpd *d)
 /* An outcome as a reply to the client: the server's code, enhanced code
  * and words, without the code and enhanced code its text starts with. */
 static int
-answer(struct lmtpd *d, const struct session_outcome *o, int have_verdict)
+answer(struct lmtpd *d, const struct session_outcome *o)
 {
 	char words[LMTP_REPLY_TEXT_MAX + 16];
-	const char *p = o->text;
 
-	if (have_verdict) {
-		p += strspn(p, "0123456789");
-		p += strspn(p, " -");
-		if (strncmp(p, o->dsn, strlen(o->dsn)) == 0)
-			p += strlen(o->dsn);
-		p += strspn(p, " ");
-		return lmtpd_reply(d, o->code, o->dsn, p);
-	}
-	snprintf(words, sizeof(words), "lmtp-iq: %s", p);
+	if (o->words != NULL)
+		return lmtpd_reply(d, o->code, o->dsn, o->words);
+	snprintf(words, sizeof(words), "lmtp-iq: %s", o->text);
 	return lmtpd_reply(d, o->code, o->dsn, words);
 }
 
 /* One transaction.  -1 when the client is gone or out of step. */
 static int
-transaction(struct session *s, struct lmtpd *d)
+transaction(struct session *s, struct lmtpd *d, struct message_buf *buf)
 {
 	struct lmtp_rcpt *rcpts;
-	struct body b = { .d = d };
+	struct body b = { .d = d, .buf = buf };
 	struct session_outcome o;
 	struct lmtp_txn x;
 	size_t i, known = 0;
@@ -118,17 +106,17 @@ transaction(struct session *s, struct lmtpd *d)
 	if (!b.started && known == 0) {
 		/* Nothing reached a recipient: refuse DATA, no body comes. */
 		session_outcome(s, &rcpts[0], &o);
-		ok = answer(d, &o, 0) == 0;
+		ok = answer(d, &o) == 0;
 		for (i = 0; i < d->nrcpts; i++)
 			session_report(s, &rcpts[i], 0);
 		goto out;
 	}
-	if ((!b.started && lmtpd_data_start(d) < 0) || drain(d) < 0)
+	if ((!b.started && lmtpd_data_start(d) < 0) || drain(d, buf) < 0)
 		goto out;
 	ok = 1;
 	for (i = 0; i < d->nrcpts && ok; i++) {
 		session_outcome(s, &rcpts[i], &o);
-		ok = answer(d, &o, rcpts[i].have_verdict) == 0;
+		ok = answer(d, &o) == 0;
 		session_report(s, &rcpts[i], 0);
 	}
 out:
@@ -168,11 +156,17 @@ relay_serve(const struct config *cfg, int verbose)
 	struct session s;
 	struct lmtpd d;
 	enum lmtpd_event ev = LMTPD_FAIL;
+	struct message_buf *buf;
 	char name[256];
 
 	if (quiet_stderr() < 0) {
 		log_mail(LOG_ERR, "LMTP mode: cannot move stderr off the LMTP "
 		    "stream; nothing served");
+		return EX_TEMPFAIL;
+	}
+	/* One set of body buffers for the whole session. */
+	if ((buf = malloc(sizeof(*buf))) == NULL) {
+		log_fail("LMTP mode: out of memory; nothing served");
 		return EX_TEMPFAIL;
 	}
 	session_local_name(cfg, name, sizeof(name));
@@ -183,7 +177,7 @@ relay_serve(const struct config *cfg, int verbose)
 	session_init(&s, cfg, verbose, 1);
 	if (lmtpd_greet(&d) == 0) {
 		while ((ev = lmtpd_next(&d)) == LMTPD_DATA) {
-			if (transaction(&s, &d) < 0) {
+			if (transaction(&s, &d, buf) < 0) {
 				ev = LMTPD_FAIL;
 				break;
 			}
@@ -197,5 +191,6 @@ relay_serve(const struct config *cfg, int verbose)
 		log_fail("LMTP mode: %s; what was not answered stays queued",
 		    d.err);
 	lmtpd_free(&d);
+	free(buf);
 	return ev == LMTPD_END ? EX_OK : EX_TEMPFAIL;
 }

@@ -218,11 +218,13 @@ session_outcome(const struct session *s, const struct lmtp_rcpt *rc,
 	if (rc->have_verdict) {
 		o->code = rc->reply.code;
 		o->text = rc->reply.text;
+		o->words = lmtp_reply_words(&rc->reply);
 		status_reply_dsn(&rc->reply, o->dsn, sizeof(o->dsn));
 		return;
 	}
 	o->code = 451;
 	o->text = s->l.err;
+	o->words = NULL;
 	snprintf(o->dsn, sizeof(o->dsn), "%s", status_fault_dsn(s->l.fault));
 }
 

@@ -28,6 +28,8 @@ struct session_outcome {
 	int code;		/* the reply code; 451 for no verdict */
 	char dsn[16];		/* enhanced status code, never empty */
 	const char *text;	/* the server's reply, or why there is none */
+	const char *words;	/* the reply without its codes; NULL when
+				 * there was no reply */
 };
 
 void session_init(struct session *s, const struct config *cfg, int verbose,

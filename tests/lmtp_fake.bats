@@ -165,14 +165,8 @@ mail_verdict() {
 
 @test "-s host without a port uses port 24 over TCP" {
 	need_root "binding port 24"
-	FAKE_DIR=$(make_tmp fake)
 	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; bye; } > "$FAKE_DIR/script"
-	printf 'lhlo_name = client.test\nsyslog = no\n' > "$FAKE_DIR/conf"
-	"$TOOLS/fakelmtp" -l tcp:127.0.0.1:24 -s "$FAKE_DIR/script" -r "$FAKE_DIR/record" \
-		-p "$FAKE_DIR/ready" 2>"$FAKE_DIR/err" 3>&- &
-	FAKE_PID=$!
-	wait_file "$FAKE_DIR/ready"
+	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start tcp:127.0.0.1:24
 	[ "$(cat "$FAKE_DIR/ready")" = 24 ]
 	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s 127.0.0.1 alice < "$MSG/notice"
 	assert_status 0

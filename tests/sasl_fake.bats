@@ -42,16 +42,9 @@ secret_on_wire() {
 # when none; script on stdin), run inside the network namespace $NS_PID
 # when set; FAKE_PORT is its port.
 tcp_fake() {
-	FAKE_DIR=$(make_tmp fake)
-	cat > "$FAKE_DIR/script"
-	printf 'lhlo_name = client.test\nsyslog = no\ntimeout = 5\n' > "$FAKE_DIR/conf"
-	local ns=()
-	[ -z "$NS_PID" ] || ns=(nsenter -t "$NS_PID" -n)
-	"${ns[@]}" "$TOOLS/fakelmtp" -l "tcp:$1:${2:-0}" -s "$FAKE_DIR/script" \
-		-r "$FAKE_DIR/record" -p "$FAKE_DIR/port" 2>"$FAKE_DIR/err" 3>&- &
-	FAKE_PID=$!
-	wait_file "$FAKE_DIR/port"
-	FAKE_PORT=$(cat "$FAKE_DIR/port")
+	FAKE_NETNS=$NS_PID fake_start "tcp:$1:${2:-0}"
+	printf 'timeout = 5\n' >> "$FAKE_DIR/conf"
+	FAKE_PORT=$(cat "$FAKE_DIR/ready")
 }
 
 # A network namespace of our own whose lo also carries 192.0.2.20: a

@@ -25,11 +25,9 @@ teardown() {
 # on stdin, recording into $MSG/NAME.rec.
 server() {
 	cat > "$MSG/$1.script"
-	rm -f "$MSG/$1.ready"
-	"$TOOLS/fakelmtp" -l "unix:$MSG/$1.sock" -s "$MSG/$1.script" \
-		-r "$MSG/$1.rec" -p "$MSG/$1.ready" 2>"$MSG/$1.err" 3>&- &
-	PIDS+=($!)
-	wait_file "$MSG/$1.ready"
+	fake_run "unix:$MSG/$1.sock" "$MSG/$1.script" "$MSG/$1.rec" "$MSG/$1.ready" \
+		"$MSG/$1.err"
+	PIDS+=("$FAKE_RUN_PID")
 }
 
 # A server that delivers one message to alice.
@@ -147,10 +145,9 @@ iq() {
 		'send 250-fake.test' 'send 250-STARTTLS' 'send 250 IGNOREQUOTA' \
 		'expect STARTTLS' 'send 454 4.7.0 TLS not available' \
 		'expect QUIT' 'send 221 bye' > "$MSG/tls.script"
-	"$TOOLS/fakelmtp" -l tcp:127.0.0.1:0 -s "$MSG/tls.script" -r "$MSG/tls.rec" \
-		-p "$MSG/tls.port" 2>"$MSG/tls.err" 3>&- &
-	PIDS+=($!)
-	wait_file "$MSG/tls.port"
+	fake_run tcp:127.0.0.1:0 "$MSG/tls.script" "$MSG/tls.rec" "$MSG/tls.port" \
+		"$MSG/tls.err"
+	PIDS+=("$FAKE_RUN_PID")
 	delivers | server good
 	printf 'syslog = no\ntls = require\nserver = 127.0.0.1:%s unix:%s/good.sock\n' \
 		"$(cat "$MSG/tls.port")" "$MSG" >> "$MSG/conf"

@@ -7,14 +7,28 @@
 # Scripts are piped in: run fake_start in this shell, not a subshell.
 shopt -s lastpipe
 
+# fake_run LISTEN SCRIPT RECORD READY ERR: the one place a fake server
+# is started: listening on LISTEN (unix:PATH or tcp:HOST:PORT, port 0 for
+# any), inside the network namespace $FAKE_NETNS when set.  READY gets
+# the bound port (or "ready"); the PID is in FAKE_RUN_PID.
+fake_run() {
+	local ns=()
+	[ -z "${FAKE_NETNS:-}" ] || ns=(nsenter -t "$FAKE_NETNS" -n)
+	rm -f "$4"
+	"${ns[@]}" "$TOOLS/fakelmtp" -l "$1" -s "$2" -r "$3" -p "$4" 2>"$5" 3>&- &
+	FAKE_RUN_PID=$!
+	wait_file "$4"
+}
+
+# fake_start [LISTEN]: a fake server for one test, in $FAKE_DIR, on a
+# UNIX socket there unless LISTEN says otherwise.
 fake_start() {
 	FAKE_DIR=$(make_tmp fake)
 	cat > "$FAKE_DIR/script"
 	printf 'lhlo_name = client.test\nsyslog = no\n' > "$FAKE_DIR/conf"
-	"$TOOLS/fakelmtp" -l "unix:$FAKE_DIR/sock" -s "$FAKE_DIR/script" \
-		-r "$FAKE_DIR/record" -p "$FAKE_DIR/ready" 2>"$FAKE_DIR/err" 3>&- &
-	FAKE_PID=$!
-	wait_file "$FAKE_DIR/ready"
+	fake_run "${1:-unix:$FAKE_DIR/sock}" "$FAKE_DIR/script" "$FAKE_DIR/record" \
+		"$FAKE_DIR/ready" "$FAKE_DIR/err"
+	FAKE_PID=$FAKE_RUN_PID
 }
 
 lmtp_iq() {

@@ -166,7 +166,14 @@ print-version:
 # The man pages, as mandoc and groff read them: no warnings; no bats
 # assertion that cannot fail (tests/lint-negation).
 MANPAGES = docs/lmtp-iq.8 docs/lmtp-iq.conf.5
+# The shell scripts the project ships and runs, through shellcheck; the
+# helpers set variables that the suites read (SC2034 there is expected).
+SHELL_SCRIPTS = .ci/run tests/deps tests/run-suites tests/lint-negation \
+                tests/demo tests/bench/run docs/examples/quota-warn
 lint:
+	@command -v shellcheck >/dev/null || { echo "shellcheck is missing: apt-get install shellcheck" >&2; exit 1; }
+	shellcheck -S warning -x $(SHELL_SCRIPTS)
+	shellcheck -S warning -s bash -e SC2034 tests/helpers/*.bash
 	tests/lint-negation
 	@command -v mandoc >/dev/null || { echo "mandoc is missing: apt-get install mandoc" >&2; exit 1; }
 	mandoc -Tlint -W warning $(MANPAGES)

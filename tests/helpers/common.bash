@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: ISC
 # Shared by every suite: where things are, and small assertions.
+# bats sets $status and $output for the assertions.
+# shellcheck disable=SC2154
 
 # "run ! cmd" (the way to assert that a command fails) needs bats 1.5.
 # (tests/bench/run and tests/demo source this file outside bats.)
@@ -117,6 +119,7 @@ memcheck_prefix() {
 		CHECK=()
 	else
 		need_package valgrind /usr/bin/valgrind
+		# shellcheck disable=SC2054 # commas inside option values
 		CHECK=(valgrind -q --leak-check=full
 			--show-leak-kinds=definite,indirect,possible
 			--errors-for-leak-kinds=definite,indirect,possible

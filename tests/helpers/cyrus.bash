@@ -160,7 +160,7 @@ filler() {
 cyrus_newest() {
 	local dir
 	dir=$(cyrus_tool mbpath "user/$1") || return 1
-	echo "$dir/$(ls "$dir" | grep -E '^[0-9]+\.$' | sort -n | tail -1)"
+	echo "$dir/$(find "$dir" -maxdepth 1 -name '[0-9]*.' -printf '%f\n' | sort -n | tail -1)"
 }
 
 # Take user/$1 over its 10 KiB quota with one 12 KiB message, delivered

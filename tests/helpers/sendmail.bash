@@ -166,6 +166,7 @@ smtp_from() {
 		printf '%s\r\n' "$line" >&"${SMTP[1]}"
 		smtp_reply || return 1
 	done
+	# shellcheck disable=SC1083,SC2093 # closes the coprocess's input
 	exec {SMTP[1]}>&-
 	wait "$SMTP_PID" 2>/dev/null || true
 }

@@ -33,12 +33,14 @@ void
 session_init(struct session *s, const struct config *cfg, int verbose,
     int keep)
 {
+	char first[CONFIG_VALUE_MAX] = "";
+
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->verbose = verbose;
 	s->keep = keep;
-	s->t.fd = s->t.wfd = -1;
-	config_next_server(cfg->server, s->t.peer, sizeof(s->t.peer));
+	config_next_server(cfg->server, first, sizeof(first));
+	transport_init(&s->t, first);
 	session_lmtp_init(s);
 }
 
@@ -95,7 +97,6 @@ session_open_at(struct session *s, const char *spec, int need_iq,
 
 	session_lmtp_init(s);
 	s->used = 0;
-	snprintf(s->t.peer, sizeof(s->t.peer), "%s", spec);
 	if (transport_connect(&s->t, spec, cfg->timeout * 1000, deadline) < 0)
 		return lmtp_fail(l, lmtp_fault_of(&s->t), "%s", s->t.err);
 	if (lmtp_open(l) < 0)

@@ -292,6 +292,8 @@ transport_connect(struct transport *t, const char *spec, int timeout_ms,
 	t->deadline_ms = deadline_ms;
 	t->fault = TF_NONE;
 	t->err[0] = t->host[0] = '\0';
+	/* Named as given until the connect names it more precisely. */
+	snprintf(t->peer, sizeof(t->peer), "%s", spec);
 	if (strncmp(spec, "unix:", 5) == 0)
 		return connect_unix(t, spec + 5, until);
 	if (spec[0] == '/')
@@ -625,4 +627,12 @@ transport_wipe(struct transport *t)
 {
 	explicit_bzero(t->wbuf, sizeof(t->wbuf));
 	t->wlen = 0;
+}
+
+void
+transport_init(struct transport *t, const char *name)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd = t->wfd = -1;
+	snprintf(t->peer, sizeof(t->peer), "%s", name);
 }

@@ -49,6 +49,9 @@ struct transport {
 	char err[TRANSPORT_ERR_MAX];	/* why the last call failed */
 };
 
+/* A transport not yet connected, named name in messages. */
+void transport_init(struct transport *t, const char *name);
+
 /* A server spec is "/path", "unix:/path", "host", "host:port" or
  * "[v6addr]:port".  Returns 0 or -1 with t->err set.  deadline_ms (on
  * transport_now_ms's clock, 0 for none) bounds every wait from now on,

@@ -170,13 +170,7 @@ dsn_of() {
 @test "sendmail LMTP mode: an outside SMTP client, an alias into the notice domain, a line of 8189 bytes then '.': nothing smuggled into over-quota alice, carol's copy whole" {
 	export SMUGGLE_TO=alice
 	a=$(cyrus_count alice) c=$(cyrus_count carol)
-	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' \
-		'MAIL FROM:<outsider@capture.test>' 'RCPT TO:<smug@localhost>' \
-		'DATA' "$(smuggle_message long smug@localhost)"$'\n.' 'QUIT'
-	assert_output_has 'Message accepted for delivery'
-	run sm_queue_run
-	run sm -bp
-	assert_output_has 'queue is empty'
+	smuggle_through_sendmail
 	[ "$(cyrus_count alice)" -eq "$a" ]
 	[ "$(cyrus_count carol)" -eq $((c + 1)) ]
 	assert_stored_whole "$(cyrus_newest carol)" long

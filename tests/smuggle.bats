@@ -93,14 +93,7 @@ lmtp_mode() {	# lmtp_mode FORM: Sendmail's side of the dialogue from a file
 
 @test "smuggle: an outside SMTP client through a real Sendmail, an alias into the notice domain, the 8189-byte form: nothing reaches bob, the copy is whole" {
 	before=$(cyrus_count erin)
-	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' \
-		'MAIL FROM:<outsider@capture.test>' 'RCPT TO:<smug@localhost>' \
-		'DATA' "$(smuggle_message long smug@localhost)"$'\n.' 'QUIT'
-	assert_output_has '250 2.1.5 <smug@localhost>... Recipient ok'
-	assert_output_has 'Message accepted for delivery'
-	run sm_queue_run
-	run sm -bp
-	assert_output_has 'queue is empty'
+	smuggle_through_sendmail
 	assert_not_smuggled erin "$before" long
 }
 

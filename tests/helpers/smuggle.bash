@@ -58,3 +58,17 @@ assert_stored_whole() {
 	fi
 	rm -f "$got"
 }
+
+# smuggle_through_sendmail: an outside client (sendmail.bash's daemon)
+# sends the long form to the alias smug@localhost; the queue is run and
+# must end empty: Sendmail took the delivery as done.
+smuggle_through_sendmail() {
+	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' \
+		'MAIL FROM:<outsider@capture.test>' 'RCPT TO:<smug@localhost>' \
+		'DATA' "$(smuggle_message long smug@localhost)"$'\n.' 'QUIT'
+	assert_output_has '250 2.1.5 <smug@localhost>... Recipient ok'
+	assert_output_has 'Message accepted for delivery'
+	run sm_queue_run
+	run sm -bp
+	assert_output_has 'queue is empty'
+}

@@ -67,7 +67,8 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
     int nrcpts, int verbose)
 {
 	struct session s;
-	struct message_src src = { .fd = STDIN_FILENO };
+	struct message_buf buf;	/* not zeroed: a small message touches little */
+	struct message_src src = { .fd = STDIN_FILENO, .buf = &buf };
 	struct lmtp_rcpt *rcpts;
 	struct lmtp_txn x;
 	int i, rc, status;

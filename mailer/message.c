@@ -180,5 +180,5 @@ message_send(void *ctx, struct transport *t)
 {
 	struct message_src *src = ctx;
 
-	return message_stream(&src->buf, read_fd, src, t);
+	return message_stream(src->buf, read_fd, src, t);
 }

@@ -53,10 +53,11 @@ struct message_buf {
 int message_stream(struct message_buf *b, message_reader read, void *ctx,
     struct transport *t);
 
-/* argv mode's body: a file descriptor (stdin). */
+/* argv mode's body: a file descriptor (stdin).  buf is the caller's,
+ * left uninitialised: only the pages a message reaches are touched. */
 struct message_src {
 	int fd;
-	struct message_buf buf;
+	struct message_buf *buf;
 	char err[256];		/* why reading failed */
 };
 

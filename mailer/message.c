@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 void
 message_encoder_init(struct message_encoder *e)
@@ -47,13 +50,96 @@ line_break(struct message_encoder *e, char *out)
 	return 3;
 }
 
-/* Where c next occurs in in[from..n), or n. */
+/* Copy in[0..max) to out up to the first CR or LF; returns how many
+ * bytes were copied. */
 static size_t
-next(const unsigned char *in, size_t n, size_t from, int c)
+copy_plain(const unsigned char *in, size_t max, char *out)
 {
-	const unsigned char *p = memchr(in + from, c, n - from);
+	const unsigned char *lf = memchr(in, '\n', max), *cr;
+	size_t n = lf != NULL ? (size_t)(lf - in) : max;
 
-	return p != NULL ? (size_t)(p - in) : n;
+	if ((cr = memchr(in, '\r', n)) != NULL)
+		n = (size_t)(cr - in);
+	memcpy(out, in, n);
+	return n;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_COPY_AVX2 1
+/*
+ * The same in one pass, 32 bytes at a time: looking for two bytes with
+ * memchr reads each line twice, which cost 10-20% here.  Each 32 bytes
+ * are stored before they are looked at: past a CR or LF they are
+ * scratch that the next write covers, never beyond out + max.  The
+ * last, partial 32 are taken as the 32 that end at max, overlapping
+ * bytes already copied (stored again, the same).
+ */
+__attribute__((target("avx2"))) static size_t
+copy_avx2(const unsigned char *in, size_t max, char *out)
+{
+	const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n');
+	__m256i v;
+	unsigned m;
+	size_t i = 0;
+
+	if (max < 32) {
+		while (i < max && in[i] != '\r' && in[i] != '\n') {
+			out[i] = (char)in[i];
+			i++;
+		}
+		return i;
+	}
+	/* 64 bytes a round while they fit: one test for both halves. */
+	for (; i + 64 <= max; i += 64) {
+		__m256i w = _mm256_loadu_si256((const __m256i *)(const void *)
+		    (in + i + 32));
+		__m256i hv, hw;
+
+		v = _mm256_loadu_si256((const __m256i *)(const void *)(in + i));
+		_mm256_storeu_si256((__m256i *)(void *)(out + i), v);
+		_mm256_storeu_si256((__m256i *)(void *)(out + i + 32), w);
+		hv = _mm256_or_si256(_mm256_cmpeq_epi8(v, cr),
+		    _mm256_cmpeq_epi8(v, lf));
+		hw = _mm256_or_si256(_mm256_cmpeq_epi8(w, cr),
+		    _mm256_cmpeq_epi8(w, lf));
+		if (_mm256_testz_si256(_mm256_or_si256(hv, hw),
+		    _mm256_or_si256(hv, hw)))
+			continue;
+		if ((m = (unsigned)_mm256_movemask_epi8(hv)) != 0)
+			return i + (size_t)__builtin_ctz(m);
+		return i + 32 + (size_t)__builtin_ctz((unsigned)
+		    _mm256_movemask_epi8(hw));
+	}
+	if (i == max)
+		return max;
+	for (;;) {
+		if (i + 32 > max)
+			i = max - 32;	/* the last 32: no CR or LF before i */
+		v = _mm256_loadu_si256((const __m256i *)(const void *)(in + i));
+		_mm256_storeu_si256((__m256i *)(void *)(out + i), v);
+		m = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(
+		    _mm256_cmpeq_epi8(v, cr), _mm256_cmpeq_epi8(v, lf)));
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+		if (i + 32 == max)
+			return max;
+		i += 32;
+	}
+}
+#endif
+
+static size_t
+copy_text(const unsigned char *in, size_t max, char *out)
+{
+#ifdef HAVE_COPY_AVX2
+	static int avx2 = -1;
+
+	if (avx2 < 0)
+		avx2 = __builtin_cpu_supports("avx2") != 0;
+	if (avx2)
+		return copy_avx2(in, max, out);
+#endif
+	return copy_plain(in, max, out);
 }
 
 /*
@@ -67,17 +153,14 @@ next(const unsigned char *in, size_t n, size_t from, int c)
  * no bare LF, no line longer than MESSAGE_LINE_MAX.  Then every reader
  * finds the same lines, and dot-stuffing each of them is enough.
  *
- * The text between line ends is copied in runs (memchr for the next LF
- * and the next CR, each remembered until it is passed, then memcpy): a
- * byte needs a decision only at a line end, a CR, a leading dot or a
- * break.  A single loop that looks for both bytes while it copies was
- * slower here than glibc's vectorised memchr twice.
+ * A byte needs a decision only at a CR or LF, a leading dot or a break;
+ * the text between is copied in runs (copy_text).
  */
 size_t
 message_encode(struct message_encoder *e, const unsigned char *in, size_t n,
     char *out)
 {
-	size_t i = 0, o = 0, nl = 0, cr = 0, stop;
+	size_t i = 0, o = 0, run;
 
 	if (n == 0)
 		return 0;
@@ -88,19 +171,13 @@ message_encode(struct message_encoder *e, const unsigned char *in, size_t n,
 			i = 1;
 		}		/* else the CR was a lone one: dropped */
 	}
-	nl = next(in, n, i, '\n');
-	cr = next(in, n, i, '\r');
 	while (i < n) {
-		if (nl < i)
-			nl = next(in, n, i, '\n');
-		if (cr < i)
-			cr = next(in, n, i, '\r');
-		if (i == nl) {
+		if (in[i] == '\n') {
 			o += line_end(e, out + o);
 			i++;
 			continue;
 		}
-		if (i == cr) {
+		if (in[i] == '\r') {
 			if (i + 1 == n)
 				e->pending_cr = 1;
 			else if (in[i + 1] == '\n') {
@@ -114,15 +191,13 @@ message_encode(struct message_encoder *e, const unsigned char *in, size_t n,
 			o += line_break(e, out + o);
 		if (e->col == 0 && in[i] == '.')
 			out[o++] = '.';
-		stop = i + (MESSAGE_LINE_MAX - e->col);
-		if (stop > nl)
-			stop = nl;
-		if (stop > cr)
-			stop = cr;
-		memcpy(out + o, in + i, stop - i);
-		o += stop - i;
-		e->col += stop - i;
-		i = stop;
+		run = MESSAGE_LINE_MAX - e->col;
+		if (run > n - i)
+			run = n - i;
+		run = copy_text(in + i, run, out + o);
+		o += run;
+		e->col += run;
+		i += run;
 	}
 	return o;
 }

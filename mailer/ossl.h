@@ -85,7 +85,7 @@
 	X(X509_get_issuer_name) \
 	X(X509_get_subject_name) \
 	X(X509_verify_cert_error_string) \
-	X(OpenSSL_version) \
+	X(OpenSSL_version)
 
 struct ossl_table {
 #define OSSL_MEMBER(f) __typeof__(f) *p_##f;

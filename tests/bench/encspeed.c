@@ -111,6 +111,31 @@ timed(size_t (*encode)(const unsigned char *, size_t, char *),
 	return now() - t0;
 }
 
+/* Untimed: both encoders' whole output, compared byte for byte (the
+ * timed digest depends on where the 64 KiB reads fall). */
+static int
+same_stream(const unsigned char *in, size_t n)
+{
+	char *a = malloc(2 * n + 64), *b = malloc(2 * n + 64);
+	size_t off, len, la = 0, lb = 0;
+	int same;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	message_encoder_init(&enc);
+	bf.at_bol = 1;
+	bf.last_cr = 0;
+	for (off = 0; off < n; off += len) {
+		len = n - off < MESSAGE_CHUNK ? n - off : MESSAGE_CHUNK;
+		la += message_encode(&enc, in + off, len, a + la);
+		lb += before_encode(&bf, in + off, len, b + lb);
+	}
+	same = la == lb && memcmp(a, b, la) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -142,7 +167,7 @@ main(int argc, char **argv)
 	tb = timed(encode_before, in, n, &total_b, &hb);
 	printf("now %.0f\nbefore %.0f\nratio %.2f\nidentical %s\n",
 	    (double)n / ta / 1e6, (double)n / tb / 1e6, tb / ta,
-	    total_a == total_b && ha == hb ? "yes" : "no");
+	    total_a == total_b && same_stream(in, n) ? "yes" : "no");
 	free(in);
 	close(fd);
 	return 0;

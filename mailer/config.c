@@ -102,7 +102,7 @@ config_server_problem(const char *spec)
 	for (p = (const unsigned char *)spec; *p; p++) {
 		if (*p == ' ' || *p == '\t')
 			return "a space or tab inside one server";
-		if (iscntrl(*p) || *p == 0x7f)
+		if (iscntrl(*p))
 			return "a control character in a server";
 	}
 	return strlen(spec) >= CONFIG_VALUE_MAX ? "server too long" : NULL;

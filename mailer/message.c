@@ -82,13 +82,8 @@ copy_avx2(const unsigned char *in, size_t max, char *out)
 	unsigned m;
 	size_t i = 0;
 
-	if (max < 32) {
-		while (i < max && in[i] != '\r' && in[i] != '\n') {
-			out[i] = (char)in[i];
-			i++;
-		}
-		return i;
-	}
+	if (max < 32)
+		return copy_plain(in, max, out);
 	/* 64 bytes a round while they fit: one test for both halves. */
 	for (; i + 64 <= max; i += 64) {
 		__m256i w = _mm256_loadu_si256((const __m256i *)(const void *)

@@ -14,29 +14,28 @@
 #include "policy.h"
 #include "session.h"
 
-/* What the session showed, as far as it got. */
+/* What the session showed (d, from session_describe), as far as it
+ * got. */
 static void
-report(const struct session *s)
+report(const struct config *cfg, const struct session_description *d)
 {
-	struct session_description d;
-	const struct stls_info *ti = &d.tls;
+	const struct stls_info *ti = &d->tls;
 
-	session_describe(s, &d);
-	if (d.greeting[0])
-		printf("greeting: %s\n", d.greeting);
-	if (d.caps_plain[0]) {
-		printf("capabilities: %s\n", d.caps_plain);
-		if (d.auth_plain)
-			printf("auth mechanisms: %s\n", d.auth_mechs_plain);
+	if (d->greeting[0])
+		printf("greeting: %s\n", d->greeting);
+	if (d->caps_plain[0]) {
+		printf("capabilities: %s\n", d->caps_plain);
+		if (d->auth_plain)
+			printf("auth mechanisms: %s\n", d->auth_mechs_plain);
 	}
 	/* libssl is loaded only by a session that starts TLS. */
-	if (d.tls_library != NULL)
-		printf("tls library: %s\n", d.tls_library);
-	if (d.is_unix)
+	if (d->tls_library != NULL)
+		printf("tls library: %s\n", d->tls_library);
+	if (d->is_unix)
 		printf("tls: no (a UNIX socket)\n");
-	else if (!d.tls_tried)
-		printf("tls: no (tls = %s%s)\n", config_tls_name(s->cfg->tls),
-		    d.starttls_offered ? "" : "; STARTTLS not offered");
+	else if (!d->tls_tried)
+		printf("tls: no (tls = %s%s)\n", config_tls_name(cfg->tls),
+		    d->starttls_offered ? "" : "; STARTTLS not offered");
 	else if (ti->protocol[0] == '\0' && !ti->up)
 		printf("tls: STARTTLS %s\n", ti->name[0] ? "failed before the "
 		    "handshake" : "refused by the server");
@@ -48,20 +47,20 @@ report(const struct session *s)
 		printf("certificate: issuer %s\n", ti->issuer[0] ?
 		    ti->issuer : "(none)");
 		printf("certificate: verification for %s: %s%s\n", ti->name,
-		    ti->verify, s->cfg->tls_verify ? "" :
+		    ti->verify, cfg->tls_verify ? "" :
 		    " (not required: tls_verify = no)");
 	}
-	if (ti->up && d.caps[0]) {
-		printf("capabilities after STARTTLS: %s\n", d.caps);
-		if (d.auth)
+	if (ti->up && d->caps[0]) {
+		printf("capabilities after STARTTLS: %s\n", d->caps);
+		if (d->auth)
 			printf("auth mechanisms after STARTTLS: %s\n",
-			    d.auth_mechs);
+			    d->auth_mechs);
 	}
-	if (d.greeting[0])
+	if (d->greeting[0])
 		printf("password mechanisms (PLAIN, LOGIN): %s: %s\n",
-		    d.password_ok ? "allowed" : s->cfg->auth_plaintext ?
+		    d->password_ok ? "allowed" : cfg->auth_plaintext ?
 		    "allowed by auth_plaintext = yes (unsafe)" : "not used",
-		    d.password_why);
+		    d->password_why);
 }
 
 /* One server: what would a delivery find there?  1 when it could go
@@ -79,14 +78,14 @@ probe_one(const struct config *cfg, int verbose, const char *spec)
 
 	session_init(&s, cfg, verbose, 0);
 	printf("server: %s\n", spec);
-	if (session_open_at(&s, spec, 0, deadline) < 0) {
-		report(&s);
+	ok = session_open_at(&s, spec, 0, deadline) == 0;
+	session_describe(&s, &d);
+	report(cfg, &d);
+	if (!ok) {
 		printf("result: cannot deliver: %s\n", session_error(&s));
 		session_close(&s);
 		return 0;
 	}
-	report(&s);
-	session_describe(&s, &d);
 	printf("authenticated: %s\n", cfg->auth_user[0] ? cfg->auth_user : "no");
 	/* What a notice from a notice sender would carry. */
 	policy_server(cfg->policy, d.ignorequota, &pv);

@@ -20,12 +20,11 @@
 static void
 session_lmtp_init(struct session *s)
 {
-	char name[256];
-	struct lmtp_params p = { .lhlo_name = name, .trace = s->verbose,
-		.keep_open = s->keep, .timeout_ms = s->cfg->timeout * 1000,
+	struct lmtp_params p = { .lhlo_name = s->lhlo_name,
+		.trace = s->verbose, .keep_open = s->keep,
+		.timeout_ms = s->cfg->timeout * 1000,
 		.data_timeout_ms = s->cfg->data_timeout * 1000 };
 
-	session_local_name(s->cfg, name, sizeof(name));
 	lmtp_init(&s->l, &s->t, &p);
 }
 
@@ -41,6 +40,7 @@ session_init(struct session *s, const struct config *cfg, int verbose,
 	s->keep = keep;
 	config_next_server(cfg->server, first, sizeof(first));
 	transport_init(&s->t, first);
+	session_local_name(cfg, s->lhlo_name, sizeof(s->lhlo_name));
 	session_lmtp_init(s);
 }
 
@@ -275,10 +275,8 @@ session_describe(const struct session *s, struct session_description *d)
 	d->is_unix = s->t.is_unix;
 	d->tls_tried = l->tls_tried;
 	d->tls_library = l->tls_tried ? stls_library() : NULL;
-	if (ti != NULL) {
-		d->tls_known = 1;
+	if (ti != NULL)
 		d->tls = *ti;
-	}
 	lmtp_caps_string(l->caps, d->caps, sizeof(d->caps));
 	snprintf(d->auth_mechs, sizeof(d->auth_mechs), "%s", l->auth_mechs);
 	d->auth = (l->caps & LMTP_CAP_AUTH) != 0;

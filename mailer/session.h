@@ -21,6 +21,7 @@ struct session {
 	struct lmtp l;
 	int used;		/* a transaction ran on this connection */
 	struct policy_verdict pv;	/* the last transaction's */
+	char lhlo_name[256];	/* session_local_name, found once */
 };
 
 /* What one recipient's outcome says, for logs and LMTP replies. */
@@ -80,8 +81,8 @@ struct session_description {
 	int is_unix;
 	int tls_tried;		/* STARTTLS was sent */
 	const char *tls_library;	/* loaded for it, or NULL */
-	int tls_known;		/* tls holds what the handshake showed */
-	struct stls_info tls;
+	struct stls_info tls;	/* what the handshake showed; zeroes
+				 * when STARTTLS was never begun */
 	char caps[200];		/* after STARTTLS, when TLS came up */
 	char auth_mechs[512];
 	int auth;		/* AUTH offered (after STARTTLS if it came up) */

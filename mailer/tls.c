@@ -25,7 +25,7 @@
 #include "file.h"
 
 /* Record why, in the connection's own err; returns -1.  The transport
- * reads it from there (stls.h): tls.c writes nothing of its caller's. */
+ * reads it from there (tls.h): tls.c writes nothing of its caller's. */
 static int
 stls_fail(struct stls *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

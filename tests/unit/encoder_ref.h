@@ -110,6 +110,25 @@ ref_wire_ok(const char *in, size_t n)
  * stream and give back the same data.
  */
 
+/* One line's text (its end taken off) as a reader of the DATA stream
+ * takes it: 1 when it is "." (the end of the data); else one leading
+ * dot is removed and the text goes to out[*o] with CRLF. */
+static int
+ref_take_line(const char *text, size_t len, char *out, size_t *o)
+{
+	if (len == 1 && text[0] == '.')
+		return 1;
+	if (len > 0 && text[0] == '.') {
+		text++;
+		len--;
+	}
+	memcpy(out + *o, text, len);
+	*o += len;
+	out[(*o)++] = '\r';
+	out[(*o)++] = '\n';
+	return 0;
+}
+
 /* RFC 5321 4.5.2: lines end at CRLF; "." ends the data; one leading dot
  * of any other line is removed. */
 static long
@@ -123,16 +142,10 @@ ref_read_rfc5321(const char *in, size_t n, char *out, size_t *len)
 				break;
 		if (end + 1 >= n)
 			break;	/* no CRLF: no complete line */
-		if (end - i == 1 && in[i] == '.') {
+		if (ref_take_line(in + i, end - i, out, &o)) {
 			*len = o;
 			return (long)(end + 2);
 		}
-		if (in[i] == '.')
-			i++;
-		memcpy(out + o, in + i, end - i);
-		o += end - i;
-		out[o++] = '\r';
-		out[o++] = '\n';
 		i = end + 2;
 	}
 	*len = o;
@@ -198,20 +211,23 @@ ref_read_lf(const char *in, size_t n, char *out, size_t *len)
 			break;
 		end = (size_t)(nl - in);
 		stop = end > i && in[end - 1] == '\r' ? end - 1 : end;
-		if (stop - i == 1 && in[i] == '.') {
+		if (ref_take_line(in + i, stop - i, out, &o)) {
 			*len = o;
 			return (long)(end + 1);
 		}
-		if (stop > i && in[i] == '.')
-			i++;
-		memcpy(out + o, in + i, stop - i);
-		o += stop - i;
-		out[o++] = '\r';
-		out[o++] = '\n';
 		i = end + 1;
 	}
 	*len = o;
 	return -1;
+}
+
+/* A reader's result: it ended exactly at the end of the stream (n
+ * bytes) and gave back want. */
+static int
+ref_read_back(long end, size_t n, const char *out, size_t len,
+    const char *want, size_t wlen)
+{
+	return end == (long)n && len == wlen && memcmp(out, want, len) == 0;
 }
 
 /* The whole check: body (the encoder's output, n bytes) kept the wire
@@ -231,22 +247,22 @@ ref_readers_check(const char *body, size_t n, const char *want, size_t wlen)
 		bad = "a lone CR, a bare LF or a long line on the wire";
 	if (bad == NULL) {
 		end = ref_read_rfc5321(in, n + 3, out, &len);
-		if (end != (long)(n + 3) || len != wlen || memcmp(out, want, len))
+		if (!ref_read_back(end, n + 3, out, len, want, wlen))
 			bad = "the RFC 5321 reader";
 	}
 	if (bad == NULL) {
 		end = ref_read_cyrus(in, n + 3, 8189, out, &len);
-		if (end != (long)(n + 3) || len != wlen || memcmp(out, want, len))
+		if (!ref_read_back(end, n + 3, out, len, want, wlen))
 			bad = "Cyrus's reader (8189)";
 	}
 	if (bad == NULL) {	/* the smallest read the line limit allows */
 		end = ref_read_cyrus(in, n + 3, REF_LINE_MAX + 3, out, &len);
-		if (end != (long)(n + 3) || len != wlen || memcmp(out, want, len))
+		if (!ref_read_back(end, n + 3, out, len, want, wlen))
 			bad = "Cyrus's reader (1001)";
 	}
 	if (bad == NULL) {
 		end = ref_read_lf(in, n + 3, out, &len);
-		if (end != (long)(n + 3) || len != wlen || memcmp(out, want, len))
+		if (!ref_read_back(end, n + 3, out, len, want, wlen))
 			bad = "the bare-LF reader";
 	}
 	free(in);

@@ -19,9 +19,7 @@ setup_file() {
 }
 
 teardown_file() {
-	[ -z "${SUITE_SKIP:-}" ] || return 0
-	sendmail_teardown
-	cyrus_stop
+	sendmail_suite_stop
 }
 
 setup() {

@@ -27,16 +27,13 @@ setup_file() {
 	printf '#!/bin/sh\necho $$ >> %s/starts\nexec %s/bin/lmtp-iq.real "$@"\n' \
 		"$SM_DIR" "$SM_DIR" > "$SM_DIR/bin/lmtp-iq"
 	chmod 755 "$SM_DIR/bin/lmtp-iq"
-	printf 'smug: carol@notices.example.test\n' >> "$SM_DIR/aliases"
-	sm -bi >/dev/null
+	sm_alias smug carol@notices.example.test
 	sm_daemon_start
 	export SM_DIR SM_NS_PID SM_NOTICE_SENDERS
 }
 
 teardown_file() {
-	[ -z "${SUITE_SKIP:-}" ] || return 0
-	sendmail_teardown
-	cyrus_stop
+	sendmail_suite_stop
 }
 
 setup() {

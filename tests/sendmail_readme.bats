@@ -32,10 +32,8 @@ setup_file() {
 }
 
 teardown_file() {
-	[ -z "${SUITE_SKIP:-}" ] || return 0
-	sendmail_teardown
-	cyrus_stop
-	rm -rf "$README_LINES"
+	sendmail_suite_stop
+	rm -rf "${README_LINES:-}"
 }
 
 setup() {

@@ -19,16 +19,13 @@ setup_file() {
 	cyrus_suite_start
 	cyrus_fill bob
 	sendmail_setup
-	printf 'smug: erin@notices.example.test\n' >> "$SM_DIR/aliases"
-	sm -bi >/dev/null
+	sm_alias smug erin@notices.example.test
 	sm_daemon_start
 	export SM_DIR SM_NS_PID
 }
 
 teardown_file() {
-	[ -z "${SUITE_SKIP:-}" ] || return 0
-	sendmail_teardown
-	cyrus_stop
+	sendmail_suite_stop
 }
 
 setup() {

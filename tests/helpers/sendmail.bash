@@ -223,3 +223,16 @@ sm_queue_run() {
 		sleep 0.1
 	done
 }
+
+# teardown_file for a suite that started a Cyrus and a test Sendmail.
+sendmail_suite_stop() {
+	[ -z "${SUITE_SKIP:-}" ] || return 0
+	sendmail_teardown
+	cyrus_stop
+}
+
+# sm_alias NAME TARGET: one more alias in the test Sendmail, rebuilt.
+sm_alias() {
+	printf '%s: %s\n' "$1" "$2" >> "$SM_DIR/aliases"
+	sm -bi >/dev/null
+}

@@ -24,6 +24,21 @@ dnl				socket and read lmtp-iq.conf (cyrus:mail)
 dnl	LMTP_IQ_MAILER_MAX	M=, largest message in bytes (none)
 dnl	LMTP_IQ_MAILER_QGRP	Q=, queue group (none)
 dnl	LMTP_IQ_MAILER_CHARSET	C=, charset for 8-bit headers (none)
+dnl	LMTP_IQ_MAILER_MAXMSGS	m=, messages per connection (none)
+dnl	LMTP_IQ_MAILER_MAXRCPTS	r=, recipients per message (none)
+dnl
+dnl As Sendmail's local mailer, in place of cyrusv2:
+dnl
+dnl	define(`confLOCAL_MAILER', `lmtp_iq')
+dnl
+dnl before the MAILER lines.  Then the mode is lmtp (argv is an error),
+dnl the flags add cyrusv2's A@/:| (aliases, the user database, files,
+dnl :include: and programs from aliases), and A= gets -L: lmtp-iq then
+dnl refuses to start unless notice_senders keeps IGNOREQUOTA to a list
+dnl without <>.  The list must be FEATURE(`lmtp_iq_notices')'s third
+dnl argument, whose MAIL check refuses outsiders who forge it; without
+dnl that feature A= also gets -q off, and no local delivery ever
+dnl carries IGNOREQUOTA.
 dnl
 dnl Default flags, lsDFMnq (docs/sendmail.md says why, flag by flag):
 dnl	l local final delivery	s strip quotes	D F M need Date, From,
@@ -42,6 +57,10 @@ dnl EnvFromSMTP needs MAILER(smtp).  Sendmail's own DSNs come with the
 dnl sender $n (MAILER-DAEMON); an SMTP or LMTP mailer sends them as <>,
 dnl and so does this one.  Other senders are qualified as EnvFromL does.
 dnl
+ifelse(defn(`confLOCAL_MAILER'), `lmtp_iq', `define(`_LMTP_IQ_LOCAL_', `1')')
+ifdef(`_LMTP_IQ_LOCAL_', `ifelse(defn(`LMTP_IQ_MAILER_MODE'), `argv',
+`errprint(`*** ERROR: lmtp_iq as the local mailer runs in LMTP mode: leave LMTP_IQ_MAILER_MODE out or set it to lmtp
+')')define(`LMTP_IQ_MAILER_MODE', `lmtp')')
 ifdef(`LMTP_IQ_MAILER_MODE',, `define(`LMTP_IQ_MAILER_MODE', `argv')')
 ifelse(LMTP_IQ_MAILER_MODE, `argv',, LMTP_IQ_MAILER_MODE, `lmtp',,
 `errprint(`*** ERROR: LMTP_IQ_MAILER_MODE must be argv or lmtp
@@ -49,7 +68,7 @@ ifelse(LMTP_IQ_MAILER_MODE, `argv',, LMTP_IQ_MAILER_MODE, `lmtp',,
 ifdef(`LMTP_IQ_MAILER_PATH',, `define(`LMTP_IQ_MAILER_PATH', `/usr/libexec/lmtp-iq')')
 ifelse(LMTP_IQ_MAILER_MODE, `lmtp',
 `ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -l')')
-_DEFIFNOT(`_DEF_LMTP_IQ_MAILER_FLAGS', `lsDFMnqmzX')
+_DEFIFNOT(`_DEF_LMTP_IQ_MAILER_FLAGS', ifdef(`_LMTP_IQ_LOCAL_', `lsDFMnqmzXA@/:|', `lsDFMnqmzX'))
 define(`_LMTP_IQ_DIAG', `SMTP')',
 `ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -f $g -- $u')')
 _DEFIFNOT(`_DEF_LMTP_IQ_MAILER_FLAGS', `lsDFMnq')
@@ -61,6 +80,14 @@ ifelse(LMTP_IQ_MAILER_MODE, `argv', `ifelse(index(LMTP_IQ_MAILER_FLAGS, `m'), `-
 ')')')
 ifdef(`_LMTP_IQ_NOTICES_NO_ACCESS_', `ifdef(`_ACCESS_TABLE_', `errprint(`*** ERROR: FEATURE(`access_db') must come before FEATURE(`lmtp_iq_notices'), or LmtpIq: access entries are not read
 ')')')
+ifdef(`_LMTP_IQ_LOCAL_', `ifdef(`_LMTP_IQ_NOTICES_',
+`ifelse(defn(`_LMTP_IQ_SENDERS_'), `', `errprint(`*** ERROR: lmtp_iq as the local mailer carries IGNOREQUOTA only for notice senders: name them in the third argument of FEATURE(`lmtp_iq_notices'), and lmtp-iq.conf notice_senders
+')')dnl
+ifdef(`_LMTP_IQ_SENDERS_NULL_', `errprint(`*** ERROR: lmtp_iq as the local mailer: <> among the notice senders would let any bounce pass the quota
+')')dnl
+define(`_LMTP_IQ_LOCAL_ARGS', ` -L')',
+`define(`_LMTP_IQ_LOCAL_ARGS', ` -L -q off')')',
+`define(`_LMTP_IQ_LOCAL_ARGS', `')')
 define(`_LMTP_IQ_QGRP', `ifelse(defn(`LMTP_IQ_MAILER_QGRP'),`',`', ` Q=LMTP_IQ_MAILER_QGRP,')')dnl
 
 POPDIVERT
@@ -79,6 +106,6 @@ R$+			$: $>AddDomain $1	add local domain if needed
 ifdef(`_LOCAL_NO_MASQUERADE_', `dnl', `dnl
 R$*			$: $>MasqEnv $1		do masquerading')
 
-Mlmtp_iq,	P=LMTP_IQ_MAILER_PATH, F=_MODMF_(CONCAT(_DEF_LMTP_IQ_MAILER_FLAGS, LMTP_IQ_MAILER_FLAGS), `LMTP_IQ'), S=EnvFromLmtpIq, R=EnvToL/HdrToL,
-		_OPTINS(`LMTP_IQ_MAILER_MAX', `M=', `, ')_OPTINS(`LMTP_IQ_MAILER_CHARSET', `C=', `, ')U=LMTP_IQ_MAILER_USER, T=DNS/RFC822/_LMTP_IQ_DIAG,_LMTP_IQ_QGRP
-		A=LMTP_IQ_MAILER_ARGS
+Mlmtp_iq,	P=LMTP_IQ_MAILER_PATH, F=_MODMF_(CONCAT(_DEF_LMTP_IQ_MAILER_FLAGS, LMTP_IQ_MAILER_FLAGS), `LMTP_IQ'), S=EnvFromLmtpIq/HdrFromL, R=EnvToL/HdrToL,
+		_OPTINS(`LMTP_IQ_MAILER_MAX', `M=', `, ')_OPTINS(`LMTP_IQ_MAILER_MAXMSGS', `m=', `, ')_OPTINS(`LMTP_IQ_MAILER_MAXRCPTS', `r=', `, ')_OPTINS(`LMTP_IQ_MAILER_CHARSET', `C=', `, ')U=LMTP_IQ_MAILER_USER, T=DNS/RFC822/_LMTP_IQ_DIAG,_LMTP_IQ_QGRP
+		A=LMTP_IQ_MAILER_ARGS`'_LMTP_IQ_LOCAL_ARGS

@@ -8,9 +8,11 @@ dnl
 dnl	FEATURE(`lmtp_iq_notices', `notices.example.org')
 dnl	FEATURE(`lmtp_iq_notices', `notices.example.org', `/etc/mail/lmtp-iq.trusted')
 dnl	FEATURE(`lmtp_iq_notices', `notices.example.org', `', `quota-warn@example.org <>')
+dnl	FEATURE(`lmtp_iq_notices', `', `', `quota-warn@example.org')
 dnl
 dnl The first argument lists the notice domains (space separated; they are
-dnl also routed to lmtp_iq: in the mailertable).  The optional second one
+dnl also routed to lmtp_iq: in the mailertable); it may be empty when
+dnl lmtp_iq is the local mailer and notices go to users' own addresses.  The optional second one
 dnl is a file of trusted SMTP client addresses or prefixes, one a line
 dnl ("192.0.2.10", "10.1"); LOCAL_CONFIG may add C{LmtpIqTrusted} lines.
 dnl The optional third one lists the notice senders (lmtp-iq.conf's
@@ -37,8 +39,10 @@ divert(0)
 VERSIONID(`$Id: lmtp_iq_notices.m4,v @VERSION@ $')
 divert(-1)
 
-ifelse(_ARG_, `', `errprint(`*** ERROR: FEATURE(lmtp_iq_notices) needs the notice domain
-')')
+define(`_LMTP_IQ_SENDERS_', patsubst(patsubst(_ARG3_, `<>', `'), `^ *\(.*[^ ]\)? *$', `\1'))
+ifelse(index(_ARG3_, `<>'), `-1', `', `define(`_LMTP_IQ_SENDERS_NULL_', `1')')
+ifelse(_ARG_, `', `ifelse(defn(`_LMTP_IQ_SENDERS_'), `', `errprint(`*** ERROR: FEATURE(lmtp_iq_notices) needs a notice domain, notice senders (third argument), or both
+')')')
 
 define(`_LMTP_IQ_NOTICES_', `1')
 dnl Read by MAILER(lmtp_iq): FEATURE(access_db) after this one would

@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "deliver.h"
 #include "config.h"
 #include "log.h"
+#include "policy.h"
 #include "probe.h"
 #include "relay.h"
 
@@ -33,6 +35,7 @@ struct options {
 	int verbose;
 	int check;
 	int lmtp;		/* -l: speak LMTP on stdin and stdout */
+	int local;		/* -L: Sendmail's local mailer */
 	char **rcpts;
 	int nrcpts;
 };
@@ -42,10 +45,10 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: lmtp-iq [-C config] [-s server] [-f sender] [-q policy] "
-	    "[-t seconds] [-v] [--] recipient...\n"
+	    "[-t seconds] [-v] [-L] [--] recipient...\n"
 	    "       lmtp-iq -l [-C config] [-s server] [-q policy] "
-	    "[-t seconds] [-v]\n"
-	    "       lmtp-iq -n [-C config] [-s server] [-v]\n"
+	    "[-t seconds] [-v] [-L]\n"
+	    "       lmtp-iq -n [-C config] [-s server] [-q policy] [-v] [-L]\n"
 	    "       lmtp-iq -V | -h\n"
 	    "  -C config   config file (default " CONFIG_DEFAULT_FILE ")\n"
 	    "  -s server   /path, unix:/path, host, host:port or [v6addr]:port\n"
@@ -57,6 +60,8 @@ usage(FILE *f)
 	    "  -v          trace the LMTP dialogue on stderr\n"
 	    "  -l          LMTP mode: Sendmail speaks LMTP on stdin/stdout "
 	    "(F=mz)\n"
+	    "  -L          the local mailer: IGNOREQUOTA for notice_senders "
+	    "only\n"
 	    "  -n          check: connect, LHLO, report what the server offers\n"
 	    "  -V          print the version\n",
 	    CONFIG_DEFAULT_TIMEOUT, CONFIG_DEFAULT_DATA_TIMEOUT);
@@ -160,6 +165,9 @@ take_option(struct options *o, int c, char *arg)
 	case 'n':
 		o->check = 1;
 		return 0;
+	case 'L':
+		o->local = 1;
+		return 0;
 	default:	/* 'l' */
 		o->lmtp = 1;
 		return 0;
@@ -195,7 +203,7 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 	*done = 0;
 	opterr = 0;
 	/* '+': stop at the first recipient, as POSIX getopt does. */
-	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnlVh")) != -1) {
+	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnlLVh")) != -1) {
 		if (c == 'V' || c == 'h') {
 			if (c == 'V')
 				printf("lmtp-iq %s\n", VERSION);
@@ -205,7 +213,7 @@ parse_args(int argc, char **argv, struct options *o, int *done)
 			return EX_OK;
 		}
 		if (c == '?') {
-			if (optopt == 0 || strchr("CsfqtvnlVh", optopt) == NULL)
+			if (optopt == 0 || strchr("CsfqtvnlLVh", optopt) == NULL)
 				return usage_error(o, "unknown option",
 				    argv[optind - 1]);
 			return usage_error(o, "option needs a value",
@@ -267,12 +275,34 @@ std_fds_open(int *stdin_closed)
 	return 0;
 }
 
+/* A configuration that cannot be used.  Sendmail bounces EX_CONFIG: a
+ * broken config must keep the mail queued until the postmaster fixes
+ * it.  In LMTP mode Sendmail is greeted with 421 and the reason, which
+ * its own log then shows. */
+static int
+config_failed(const struct options *o, const struct config *cfg,
+    const char *why)
+{
+	char text[CONFIG_ERR_MAX + 32];
+
+	if (o->lmtp) {
+		log_mail(LOG_ERR, "config: %s; nothing served, the mail stays "
+		    "queued", why);
+		snprintf(text, sizeof(text), "lmtp-iq: config: %s", why);
+		return relay_refuse(cfg, text);
+	}
+	log_fail("config: %s%s", why, o->check ? "" :
+	    "; the message stays queued");
+	return o->check ? EX_CONFIG : EX_TEMPFAIL;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct options o;
 	struct config cfg;
 	char err[CONFIG_ERR_MAX];
+	const char *why;
 	int done, rc, stdin_closed;
 
 	if (std_fds_open(&stdin_closed) < 0)
@@ -284,19 +314,16 @@ main(int argc, char **argv)
 		return rc;
 	config_defaults(&cfg);
 	if (config_load(&cfg, o.config_file, o.config_required, err,
-	    sizeof(err)) < 0) {
-		/* Sendmail bounces EX_CONFIG; a broken config must keep the
-		 * mail queued until the postmaster fixes it. */
-		log_fail("config: %s%s", err, o.check ? "" :
-		    "; the message stays queued");
-		return o.check ? EX_CONFIG : EX_TEMPFAIL;
-	}
+	    sizeof(err)) < 0)
+		return config_failed(&o, &cfg, err);
 	if (o.servers[0])
 		snprintf(cfg.server, sizeof(cfg.server), "%s", o.servers);
 	if (o.policy >= 0)
 		cfg.policy = (enum iq_policy)o.policy;
 	if (o.timeout > 0)
 		cfg.timeout = cfg.data_timeout = o.timeout;
+	if (o.local && (why = policy_local_problem(&cfg)) != NULL)
+		return config_failed(&o, &cfg, why);
 	log_init(cfg.syslog && !o.check);
 	if (stdin_closed && !o.check) {
 		/* Not an empty message: no message at all.  Keep it queued. */

@@ -62,3 +62,21 @@ policy_decide(const struct config *cfg, const char *sender, int offered,
 	snprintf(v->why, sizeof(v->why), "sender <%s> is not in notice_senders",
 	    sender);
 }
+
+const char *
+policy_local_problem(const struct config *cfg)
+{
+	/* Every local delivery passes here: with no list, or with the null
+	 * sender on it (anyone may send a bounce), IGNOREQUOTA would go to
+	 * mail from anybody. */
+	if (cfg->policy == IQ_OFF)
+		return NULL;
+	if (!cfg->notice_senders_set)
+		return "as the local mailer (-L) lmtp-iq needs notice_senders, "
+		    "or ignorequota = off: without it every sender's mail "
+		    "would pass the quota";
+	if (policy_notice_sender(cfg, ""))
+		return "as the local mailer (-L) notice_senders must not list "
+		    "<>: any bounce, from anywhere, would pass the quota";
+	return NULL;
+}

@@ -32,4 +32,9 @@ void policy_server(enum iq_policy policy, int offered,
  * class lookups do. */
 int policy_notice_sender(const struct config *cfg, const char *sender);
 
+/* As the local mailer (-L) every local delivery comes through lmtp-iq:
+ * NULL when its configuration keeps IGNOREQUOTA to the listed notice
+ * senders, else why it does not. */
+const char *policy_local_problem(const struct config *cfg);
+
 #endif

@@ -150,6 +150,27 @@ quiet_stderr(void)
 }
 
 int
+relay_refuse(const struct config *cfg, const char *why)
+{
+	struct transport client;
+	struct lmtpd d;
+	char name[256];
+
+	if (quiet_stderr() < 0)
+		return EX_TEMPFAIL;
+	session_local_name(cfg, name, sizeof(name));
+	transport_attach(&client, STDIN_FILENO, STDOUT_FILENO, "the client",
+	    cfg->timeout * 1000);
+	lmtpd_init(&d, &client, name, cfg->idle_timeout * 1000,
+	    cfg->timeout * 1000, 0);
+	/* RFC 5321 3.8: a server that cannot serve says 421 at once. */
+	if (lmtpd_reply(&d, 421, "4.3.5", why) == 0)
+		(void)lmtpd_flush(&d);
+	lmtpd_free(&d);
+	return EX_TEMPFAIL;
+}
+
+int
 relay_serve(const struct config *cfg, int verbose)
 {
 	struct transport client;

@@ -14,4 +14,9 @@
  * EX_TEMPFAIL when the session ended abnormally. */
 int relay_serve(const struct config *cfg, int verbose);
 
+/* Lmtp-iq cannot serve (its configuration is wrong): greet the client
+ * with 421 and why, so that Sendmail logs the reason and keeps the mail
+ * queued.  Returns EX_TEMPFAIL. */
+int relay_refuse(const struct config *cfg, const char *why);
+
 #endif

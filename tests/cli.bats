@@ -445,3 +445,57 @@ config_refused() {
 	assert_status 75
 	grep -q 'to=<alice>, relay=unix:/nonexistent/lmtp, ignorequota=no, dsn=4.4.1, stat=Deferred (cannot connect to unix:/nonexistent/lmtp' "$MSG/syslog"
 }
+
+@test "-L (the local mailer): without notice_senders, or with <> on it, nothing is sent: 75, -n 78, LMTP mode greets 421" {
+	local need='as the local mailer (-L) lmtp-iq needs notice_senders, or ignorequota = off: without it every sender'"'"'s mail would pass the quota'
+	silent_server
+	run "$LMTP_IQ" -L -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = "lmtp-iq: config: $need; the message stays queued" ]
+	run "$LMTP_IQ" -L -n -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
+	assert_status 78
+	[ "$output" = "lmtp-iq: config: $need" ]
+	# LMTP mode: the reason in a 421 greeting, nothing else on stdout.
+	run sh -c '"$@" 2>/dev/null' sh "$LMTP_IQ" -l -L -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" < /dev/null
+	assert_status 75
+	[ "$output" = "421 4.3.5 lmtp-iq: config: $need"$'\r' ]
+	printf 'notice_senders = quota@example.org <>\n' >> "$FAKE_DIR/conf"
+	run "$LMTP_IQ" -L -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = 'lmtp-iq: config: as the local mailer (-L) notice_senders must not list <>: any bounce, from anywhere, would pass the quota; the message stays queued' ]
+	nothing_on_the_wire
+}
+
+@test "-L: with notice_senders, or with -q off, mail flows and only the listed sender gets IGNOREQUOTA" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<someone@example.org>'; echo 'expect RCPT TO:<alice>'
+	  echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 stored'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'notice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
+	run lmtp_iq -L -f someone@example.org alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+	fake_teardown
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<quota@example.org>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
+	  echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 stored'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'notice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
+	run lmtp_iq -L -f quota@example.org alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+	# No list, but the policy off: no IGNOREQUOTA for anyone.
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<quota@example.org>'; echo 'expect RCPT TO:<alice>'
+	  echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 stored'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	run lmtp_iq -L -q off -f quota@example.org alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+}

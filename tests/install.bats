@@ -66,7 +66,7 @@ teardown() {
 	cp "$TOP/m4/lmtp_iq_notices.m4" "$DEST/cf/feature/"
 	printf "OSTYPE(\`linux')dnl\nFEATURE(\`lmtp_iq_notices', \`notices.example.org')dnl\nMAILER(\`local')dnl\nMAILER(\`smtp')dnl\nMAILER(\`lmtp_iq')dnl\n" > "$DEST/t.mc"
 	m4 -D_CF_DIR_="$DEST/cf/" "$DEST/cf/m4/cf.m4" "$DEST/t.mc" > "$DEST/t.cf"
-	grep -q '^Mlmtp_iq,	P=/usr/libexec/lmtp-iq, F=lsDFMnq, S=EnvFromLmtpIq, R=EnvToL/HdrToL,$' "$DEST/t.cf"
+	grep -q '^Mlmtp_iq,	P=/usr/libexec/lmtp-iq, F=lsDFMnq, S=EnvFromLmtpIq/HdrFromL, R=EnvToL/HdrToL,$' "$DEST/t.cf"
 	grep -q '^SEnvFromLmtpIq$' "$DEST/t.cf"
 	grep -q '^C{LmtpIqSenders}$' "$DEST/t.cf"
 	run ! grep -q 'dnl' "$DEST/t.cf"
@@ -152,7 +152,7 @@ mc_build() {
 	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
 	mc_build lmtp "define(\`LMTP_IQ_MAILER_MODE', \`lmtp')dnl"
 	[ -z "$output" ]
-	grep -q '^Mlmtp_iq,	P=/usr/libexec/lmtp-iq, F=lsDFMnqmzX, S=EnvFromLmtpIq, R=EnvToL/HdrToL,$' "$DEST/lmtp.cf"
+	grep -q '^Mlmtp_iq,	P=/usr/libexec/lmtp-iq, F=lsDFMnqmzX, S=EnvFromLmtpIq/HdrFromL, R=EnvToL/HdrToL,$' "$DEST/lmtp.cf"
 	grep -q '^		U=cyrus:mail, T=DNS/RFC822/SMTP,$' "$DEST/lmtp.cf"
 	grep -q '^		A=lmtp-iq -l$' "$DEST/lmtp.cf"
 	# The knobs still apply.

@@ -13,7 +13,9 @@
 # access map out.  SM_NOTICE_SENDERS is the notice sender list, given to
 # the feature and to lmtp-iq.conf (notices@capture.test by default).
 # SM_MC names another .mc in tests/fixtures, SM_MC_LINES a file of lines
-# it takes in.
+# it takes in.  SM_LOCAL_MAILER=lmtp_iq makes lmtp_iq (LMTP mode) the
+# local mailer in place of cyrusv2.  sm runs SM_CF (test.cf unless set),
+# and with a $SM_DIR/passwd file it sees that file as /etc/passwd.
 #
 # Addresses in the test world: capture.test (a capturing mailer), alias
 # fwd@localhost and virtual user fwd@virt.test both point into the notice
@@ -60,14 +62,15 @@ sendmail_setup() {
 	# The capture mailer appends each message it gets, then a separator.
 	printf '#!/bin/sh\ncat >> %s/captured\necho ===== >> %s/captured\n' "$d" "$d" > "$d/bin/capture"
 	chmod 755 "$d/bin/capture"
-	local mode=${SM_IQ_MODE:-argv} args
+	local mode=${SM_IQ_MODE:-argv} args local=${SM_LOCAL_MAILER:-cyrusv2}
+	[ "$local" = lmtp_iq ] && mode=lmtp
 	args='lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u'
 	[ "$mode" = lmtp ] && args='lmtp-iq -l -C DIR/lmtp-iq.conf'
 	args=${SM_IQ_ARGS:-$args}
 	local access="FEATURE(\`access_db', \`hash -T<TMPF> $d/access')"
 	[ "${SM_ACCESS_DB:-yes}" = no ] && access=
 	sed -e "s|@IQ_ARGS@|${args//DIR/$d}|" -e "s|@IQ_MODE@|$mode|" -e "s|@DIR@|$d|g" -e "s|@CYRUS_SOCK@|$CYRUS_SOCK|g" \
-		-e "s|@ACCESS_DB@|$access|" -e "s|@NOTICE_SENDERS@|$SM_NOTICE_SENDERS|" \
+		-e "s|@ACCESS_DB@|$access|" -e "s|@NOTICE_SENDERS@|$SM_NOTICE_SENDERS|" -e "s|@LOCAL_MAILER@|$local|" \
 		"$TOP/tests/fixtures/${SM_MC:-test.mc}" > "$d/test.mc"
 	# SM_MC_LINES: a file of .mc lines for the @MC_LINES@ marker.
 	[ -z "${SM_MC_LINES:-}" ] || sed -i -e "/^@MC_LINES@\$/r $SM_MC_LINES" "$d/test.mc"
@@ -180,7 +183,8 @@ smtp_message() {	# smtp_message SUBJECT
 # sm ARGS...: run the test Sendmail with its own /etc/hosts.
 sm() {
 	unshare -m sh -c 'mount --bind "$1" /etc/hosts && cf=$2 && shift 2 &&
-		exec "$0" -C "$cf" "$@"' "$SM_BIN" "$SM_DIR/hosts" "$SM_DIR/test.cf" "$@"
+		{ [ ! -f "${cf%/*}/passwd" ] || mount --bind "${cf%/*}/passwd" /etc/passwd; } &&
+		exec "$0" -C "$cf" "$@"' "$SM_BIN" "$SM_DIR/hosts" "${SM_CF:-$SM_DIR/test.cf}" "$@"
 }
 
 # -bt output for one address through ruleset 3,0 (resolution).

@@ -60,13 +60,14 @@ assert_stored_whole() {
 }
 
 # smuggle_through_sendmail: an outside client (sendmail.bash's daemon)
-# sends the long form to the alias smug@localhost; the queue is run and
-# must end empty: Sendmail took the delivery as done.
-smuggle_through_sendmail() {
+# sends the long form to RCPT (the alias smug@localhost unless given);
+# the queue is run and must end empty: Sendmail took the delivery as done.
+smuggle_through_sendmail() {	# smuggle_through_sendmail [RCPT]
+	local to=${1:-smug@localhost}
 	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' \
-		'MAIL FROM:<outsider@capture.test>' 'RCPT TO:<smug@localhost>' \
-		'DATA' "$(smuggle_message long smug@localhost)"$'\n.' 'QUIT'
-	assert_output_has '250 2.1.5 <smug@localhost>... Recipient ok'
+		'MAIL FROM:<outsider@capture.test>' "RCPT TO:<$to>" \
+		'DATA' "$(smuggle_message long "$to")"$'\n.' 'QUIT'
+	assert_output_has "250 2.1.5 <$to>... Recipient ok"
 	assert_output_has 'Message accepted for delivery'
 	run sm_queue_run
 	run sm -bp

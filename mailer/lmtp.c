@@ -453,12 +453,31 @@ take_reply(struct lmtp *l, struct lmtp_txn *x, struct envelope_state *st,
 	return 0;
 }
 
+/* The reply to the RSET written ahead of MAIL.  Any failure here (the
+ * server closed the kept session, a timeout, not 250) comes before any
+ * reply of this transaction: nothing can be stored without a final dot,
+ * so the caller may open a new session and start again. */
+static int
+reset_reply(struct lmtp *l)
+{
+	struct lmtp_reply r;
+
+	if (flush(l) < 0 ||
+	    read_reply(l, &r, l->timeout_ms, "the reply to RSET", NULL) < 0)
+		return -1;
+	if (r.code != 250)
+		return lmtp_fail(l, LF_PROTOCOL, "%s answered RSET with: %s",
+		    l->t->peer, r.text);
+	return 0;
+}
+
 /*
- * MAIL, every RCPT and DATA.  With PIPELINING up to LMTP_WINDOW commands
- * are written ahead of their replies (RFC 2920); without it, one at a
- * time.  Returns the number of accepted recipients and the DATA reply in
- * *data (code 0 when DATA was not sent), or -1.  After a refused MAIL
- * every recipient carries its reply.
+ * RSET when x->reset says so, then MAIL, every RCPT and DATA.  With
+ * PIPELINING up to LMTP_WINDOW commands are written ahead of their
+ * replies (RFC 2920); without it, one at a time.  Returns the number of
+ * accepted recipients and the DATA reply in *data (code 0 when DATA was
+ * not sent), -1, or LMTP_ESTALE when the RSET failed.  After a refused
+ * MAIL every recipient carries its reply.
  */
 static int
 envelope(struct lmtp *l, struct lmtp_txn *x, struct lmtp_reply *data)
@@ -469,6 +488,8 @@ envelope(struct lmtp *l, struct lmtp_txn *x, struct lmtp_reply *data)
 	char cmd[600];
 
 	data->code = 0;
+	if (x->reset && send_line(l, "RSET", NULL) < 0)
+		return LMTP_ESTALE;
 	for (;;) {
 		while (st.sent < total && st.sent - st.answered < window &&
 		    worth_sending(x, &st, st.sent)) {
@@ -483,6 +504,9 @@ envelope(struct lmtp *l, struct lmtp_txn *x, struct lmtp_reply *data)
 		}
 		if (st.answered == st.sent)
 			break;
+		if (x->reset && reset_reply(l) < 0)
+			return LMTP_ESTALE;
+		x->reset = 0;
 		if (flush(l) < 0 || take_reply(l, x, &st, st.answered, data) < 0)
 			return -1;
 		st.answered++;
@@ -571,7 +595,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 		x->rcpts[i].have_verdict = x->rcpts[i].accepted = 0;
 	accepted = envelope(l, x, &data);
 	if (accepted < 0)
-		return -1;
+		return accepted == LMTP_ESTALE ? LMTP_ESTALE : -1;
 	if (accepted == 0) {
 		abandon(l, &data);
 		return LMTP_OK;

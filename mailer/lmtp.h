@@ -95,11 +95,16 @@ struct lmtp_txn {
 	 * -1 on a transport failure, -2 when the input could not be read. */
 	int (*body)(void *ctx, struct transport *t);
 	void *body_ctx;
+	/* A kept session that served a transaction: RSET first, in the
+	 * same pipelined group as MAIL (the server must offer PIPELINING). */
+	int reset;
 };
 
 /* lmtp_deliver results */
 #define LMTP_OK 0		/* every recipient may still have no verdict */
 #define LMTP_EINPUT (-2)	/* the body could not be read */
+#define LMTP_ESTALE (-3)	/* x->reset: the RSET failed, nothing was
+				 * delivered; open a new session and retry */
 
 /* 1 while every command has had its reply, so the session may say
  * QUIT or go on: no failure, or one the server answered in step (a

@@ -159,6 +159,63 @@ no_upstream() {	# a config whose server nobody listens on
 	replies | grep -q '^250 2.1.5 second$'
 }
 
+@test "lmtp mode: on a kept session RSET goes in one pipelined group with MAIL, RCPT and DATA (no round trip of its own)" {
+	# The server reads the whole group before it answers the RSET: a
+	# client that waited for the RSET reply would never send MAIL.
+	{ upstream_envelope alice
+	  takes_one '250 2.1.5 first'
+	  echo 'expect RSET'; echo 'expect MAIL FROM:<n@example.test>'
+	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 2.0.0 ok'
+	  takes_one '250 2.1.5 second'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'timeout = 3\n' >> "$FAKE_DIR/conf"
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
+		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	replies | grep -q '^250 2.1.5 second$'
+}
+
+@test "lmtp mode: a kept session that answers the pipelined RSET with 421 is opened again; the transaction goes through the new one" {
+	{ upstream_envelope alice
+	  takes_one '250 2.1.5 first'
+	  echo 'expect RSET'; echo 'send 421 4.3.2 shutting down'; echo 'close'
+	  echo 'accept'
+	  upstream_envelope bob
+	  takes_one '250 2.1.5 second'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
+		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	replies | grep -q '^250 2.1.5 second$'
+	[ "$(grep -c '^LHLO' "$FAKE_DIR/record")" -eq 2 ]
+	# The second MAIL went to both connections, the body only to the new one.
+	[ "$(grep -c '^MAIL' "$FAKE_DIR/record")" -eq 3 ]
+	[ "$(grep -c $'^two\r$' "$FAKE_DIR/record")" -eq 1 ]
+}
+
+@test "lmtp mode: without PIPELINING upstream, RSET is answered before MAIL is sent" {
+	{ lhlo_offering IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<n@example.test>'; echo 'send 250 2.1.0 ok'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'send 250 2.1.5 ok'
+	  echo 'expect DATA'; echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 first'
+	  echo 'expect RSET'; echo 'quiet 300'; echo 'send 250 2.0.0 ok'
+	  echo 'expect MAIL FROM:<n@example.test>'; echo 'send 250 2.1.0 ok'
+	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'send 250 2.1.5 ok'
+	  echo 'expect DATA'; echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 second'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
+		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	replies | grep -q '^250 2.1.5 second$'
+}
+
 @test "lmtp mode: upstream down refuses DATA with 451 4.4.1 and takes no body; the session goes on" {
 	no_upstream
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'RSET' 'NOOP' 'QUIT'

@@ -640,6 +640,8 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 		if (read_verdict(l, &r, l->data_timeout_ms, what) < 0)
 			return -1;
 		set_verdict(&x->rcpts[i], LMTP_STAGE_DATAEND, &r);
+		if (x->verdict != NULL)
+			x->verdict(x->body_ctx, i);
 	}
 	return l->keep_open ? LMTP_OK : quit_in_step(l, x);
 }

@@ -95,6 +95,9 @@ struct lmtp_txn {
 	 * -1 on a transport failure, -2 when the input could not be read. */
 	int (*body)(void *ctx, struct transport *t);
 	void *body_ctx;
+	/* When set, called as each recipient's reply to the final dot
+	 * comes in (i: its index), so that it can be passed on at once. */
+	void (*verdict)(void *ctx, size_t i);
 	/* A kept session that served a transaction: RSET first, in the
 	 * same pipelined group as MAIL (the server must offer PIPELINING). */
 	int reset;

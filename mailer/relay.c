@@ -22,10 +22,16 @@
 #include "message.h"
 #include "session.h"
 
+/* One transaction's state, shared with the callbacks session.c runs. */
 struct body {
 	struct lmtpd *d;
+	struct session *s;
+	struct lmtp_rcpt *rcpts;
+	size_t nrcpts;
 	struct message_buf *buf;	/* relay_serve's, for every body */
 	int started;		/* 354 sent to the client */
+	size_t answered;	/* recipients answered after the dot */
+	int client_ok;		/* 0 once a reply could not be written */
 };
 
 /* The client's body with its dot-stuffing undone. */
@@ -74,12 +80,39 @@ answer(struct lmtpd *d, const struct session_outcome *o)
 	return lmtpd_reply(d, o->code, o->dsn, words);
 }
 
+/* The next recipient's reply after the dot, and its log line. */
+static void
+answer_next(struct body *b)
+{
+	struct session_outcome o;
+	struct lmtp_rcpt *rc = &b->rcpts[b->answered++];
+
+	session_outcome(b->s, rc, &o);
+	if (b->client_ok && answer(b->d, &o) < 0)
+		b->client_ok = 0;
+	session_report(b->s, rc, 0);
+}
+
+/* Recipient i has its verdict: answer it, and those before it, now.
+ * Sendmail then records each one while the server works on the next,
+ * instead of after the last. */
+static void
+verdict_in(void *ctx, size_t i)
+{
+	struct body *b = ctx;
+
+	while (b->answered <= i)
+		answer_next(b);
+	if (b->client_ok && lmtpd_flush(b->d) < 0)
+		b->client_ok = 0;
+}
+
 /* One transaction.  -1 when the client is gone or out of step. */
 static int
 transaction(struct session *s, struct lmtpd *d, struct message_buf *buf)
 {
 	struct lmtp_rcpt *rcpts;
-	struct body b = { .d = d, .buf = buf };
+	struct body b = { .d = d, .s = s, .buf = buf, .client_ok = 1 };
 	struct session_outcome o;
 	struct lmtp_txn x;
 	size_t i, known = 0;
@@ -95,9 +128,11 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf)
 	}
 	for (i = 0; i < d->nrcpts; i++)
 		rcpts[i].addr = d->rcpts[i];
+	b.rcpts = rcpts;
+	b.nrcpts = d->nrcpts;
 	x = (struct lmtp_txn){ .sender = d->sender, .size = d->size,
 		.rcpts = rcpts, .nrcpts = d->nrcpts, .body = relay_body,
-		.body_ctx = &b };
+		.body_ctx = &b, .verdict = verdict_in };
 	rc = session_deliver(s, &x);
 	if (rc == LMTP_EINPUT)
 		goto out;	/* the client is gone: relay_serve says so */
@@ -113,12 +148,9 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf)
 	}
 	if ((!b.started && lmtpd_data_start(d) < 0) || drain(d, buf) < 0)
 		goto out;
-	ok = 1;
-	for (i = 0; i < d->nrcpts && ok; i++) {
-		session_outcome(s, &rcpts[i], &o);
-		ok = answer(d, &o) == 0;
-		session_report(s, &rcpts[i], 0);
-	}
+	while (b.answered < b.nrcpts)
+		answer_next(&b);
+	ok = b.client_ok;
 out:
 	free(rcpts);
 	return ok ? 0 : -1;

@@ -216,6 +216,24 @@ no_upstream() {	# a config whose server nobody listens on
 	replies | grep -q '^250 2.1.5 second$'
 }
 
+@test "lmtp mode: each recipient's reply after the dot is passed on as it comes, not after the last one" {
+	{ upstream_envelope alice bob
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'
+	  echo 'send 250 2.1.5 alice done'; echo 'sleep 1500'; echo 'send 250 2.1.5 bob done'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'RCPT TO:<bob>' 'DATA' 'x' '.' 'QUIT'
+	# Each reply line with the time it reached the client (ms).
+	"$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" < "$IN/in" 2> "$IN/err" |
+		while IFS= read -r line; do echo "$(($(date +%s%N) / 1000000)) ${line%$'\r'}"; done > "$IN/timed"
+	fake_finish
+	a=$(awk '/ 250 2.1.5 alice done$/ { print $1 }' "$IN/timed")
+	b=$(awk '/ 250 2.1.5 bob done$/ { print $1 }' "$IN/timed")
+	[ -n "$a" ] && [ -n "$b" ]
+	echo "# alice's reply $((b - a)) ms before bob's" >&3
+	[ $((b - a)) -ge 1000 ]
+}
+
 @test "lmtp mode: upstream down refuses DATA with 451 4.4.1 and takes no body; the session goes on" {
 	no_upstream
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'RSET' 'NOOP' 'QUIT'

@@ -7,6 +7,7 @@ PREFIX    ?= /usr
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR    ?= $(PREFIX)/share/man
 SENDMAIL_CF ?= $(PREFIX)/share/sendmail/cf
+DATADIR   ?= $(PREFIX)/share/lmtp-iq
 DESTDIR   ?=
 
 CC        ?= cc
@@ -44,14 +45,16 @@ WARN     += -Werror
 endif
 
 ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) $(HARDEN) $(LIB_CFLAGS) \
-              -DVERSION='"$(VERSION)"' $(CFLAGS)
+              -DVERSION='"$(VERSION)"' \
+              -DCONFIG_DEFAULT_REFUSAL_TEMPLATE='"$(DATADIR)/refusal-notice"' \
+              $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/auth.c mailer/message.c mailer/status.c mailer/log.c \
        mailer/policy.c mailer/address.c mailer/session.c mailer/lmtpd.c \
        mailer/relay.c mailer/tls.c mailer/file.c mailer/ossl.c \
-       mailer/probe.c mailer/deliver.c
+       mailer/probe.c mailer/deliver.c mailer/refusal.c
 OBJS = $(SRCS:.c=.o)
 LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq
@@ -185,9 +188,10 @@ lint:
 
 install: $(PROG)
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR) \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer $(DESTDIR)$(SENDMAIL_CF)/feature
 	install -m 0755 $(PROG) $(DESTDIR)$(LIBEXECDIR)/lmtp-iq
+	install -m 0644 docs/examples/refusal-notice $(DESTDIR)$(DATADIR)/refusal-notice
 	$(SUBST_VERSION) docs/lmtp-iq.8 > $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8
 	$(SUBST_VERSION) docs/lmtp-iq.conf.5 \
 	    > $(DESTDIR)$(MANDIR)/man5/lmtp-iq.conf.5
@@ -197,7 +201,9 @@ install: $(PROG)
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8 \
 	    $(DESTDIR)$(MANDIR)/man5/lmtp-iq.conf.5 \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
-	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
+	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4 \
+	    $(DESTDIR)$(DATADIR)/refusal-notice
+	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 deb: $(PROG)
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/root/DEBIAN $(DEB_DIR)/debian
@@ -244,7 +250,9 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/lmtp-iq $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8 \
 	    $(DESTDIR)$(MANDIR)/man5/lmtp-iq.conf.5 \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
-	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
+	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4 \
+	    $(DESTDIR)$(DATADIR)/refusal-notice
+	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
 	rm -f $(OBJS) $(PROG) $(TOOLS) $(UNIT) $(ENCSPEED) mailer/.flags

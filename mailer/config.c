@@ -32,6 +32,11 @@ config_defaults(struct config *c)
 	c->syslog = 1;
 	c->tls = CONFIG_TLS_AUTO;
 	c->tls_verify = 1;
+	snprintf(c->refusal_notice_template, sizeof(c->refusal_notice_template),
+	    "%s", CONFIG_DEFAULT_REFUSAL_TEMPLATE);
+	snprintf(c->refusal_notice_dir, sizeof(c->refusal_notice_dir), "%s",
+	    CONFIG_DEFAULT_REFUSAL_DIR);
+	c->refusal_notice_interval = CONFIG_DEFAULT_REFUSAL_INTERVAL;
 }
 
 int
@@ -355,6 +360,54 @@ set_notice_senders(struct config *c, const char *v)
 	return copy(c->notice_senders, sizeof(c->notice_senders), v);
 }
 
+static const char *
+set_refusal_notice(struct config *c, const char *v)
+{
+	return set_bool(&c->refusal_notice, v);
+}
+
+/* The notice's envelope sender and From: one address, as on argv. */
+static const char *
+set_refusal_notice_from(struct config *c, const char *v)
+{
+	if (strcmp(v, "<>") == 0 || strpbrk(v, "<>") != NULL)
+		return "expected one address, without angle brackets (the "
+		    "notice needs a sender a user can see)";
+	return copy_word(c->refusal_notice_from, sizeof(c->refusal_notice_from),
+	    v, "expected one address, without spaces or control characters");
+}
+
+static const char *
+set_refusal_notice_template(struct config *c, const char *v)
+{
+	return copy_word(c->refusal_notice_template,
+	    sizeof(c->refusal_notice_template), v,
+	    "expected a file name without spaces or control characters");
+}
+
+static const char *
+set_refusal_notice_dir(struct config *c, const char *v)
+{
+	return copy_word(c->refusal_notice_dir, sizeof(c->refusal_notice_dir),
+	    v, "expected a directory name without spaces or control "
+	    "characters");
+}
+
+static const char *
+set_refusal_notice_interval(struct config *c, const char *v)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end != '\0' || n < 1 ||
+	    n > CONFIG_REFUSAL_INTERVAL_MAX)
+		return "expected whole seconds from 1 to 31536000";
+	c->refusal_notice_interval = (int)n;
+	return NULL;
+}
+
 static const struct {
 	const char *key;
 	setter set;
@@ -380,6 +433,11 @@ static const struct {
 	{ "tls_server_name", set_tls_server_name },
 	{ "tls_cert_file", set_tls_cert_file },
 	{ "tls_key_file", set_tls_key_file },
+	{ "refusal_notice", set_refusal_notice },
+	{ "refusal_notice_from", set_refusal_notice_from },
+	{ "refusal_notice_template", set_refusal_notice_template },
+	{ "refusal_notice_dir", set_refusal_notice_dir },
+	{ "refusal_notice_interval", set_refusal_notice_interval },
 };
 
 static char *
@@ -517,6 +575,11 @@ config_load(struct config *c, const char *path, int required, char *err,
 	 * says otherwise, wherever it stands. */
 	if (seen[key_index("timeout")] && !seen[key_index("data_timeout")])
 		c->data_timeout = c->timeout;
+	if (rc == 0 && c->refusal_notice && !c->refusal_notice_from[0]) {
+		snprintf(err, errcap, "%s: refusal_notice = yes needs "
+		    "refusal_notice_from (the notice's sender)", path);
+		rc = -1;
+	}
 	free(line);
 	fclose(f);
 	return rc;

@@ -21,6 +21,14 @@
  * as its own SMTP server waits (Timeout.command). */
 #define CONFIG_DEFAULT_IDLE_TIMEOUT 3600
 #define CONFIG_TIMEOUT_MAX 86400
+/* Refusal notices (refusal.c): the sample template make install puts
+ * here, the state directory, at most one notice a day per user. */
+#ifndef CONFIG_DEFAULT_REFUSAL_TEMPLATE	/* the Makefile's DATADIR */
+#define CONFIG_DEFAULT_REFUSAL_TEMPLATE "/usr/share/lmtp-iq/refusal-notice"
+#endif
+#define CONFIG_DEFAULT_REFUSAL_DIR "/var/lib/lmtp-iq"
+#define CONFIG_DEFAULT_REFUSAL_INTERVAL 86400
+#define CONFIG_REFUSAL_INTERVAL_MAX 31536000
 #define CONFIG_LINE_MAX 1024
 #define CONFIG_VALUE_MAX 512
 #define CONFIG_ERR_MAX 1200
@@ -53,6 +61,11 @@ struct config {
 	char tls_key_file[CONFIG_VALUE_MAX];
 	int notice_senders_set;	/* 0: every sender's mail is a notice */
 	char notice_senders[CONFIG_VALUE_MAX];	/* addresses and "<>" */
+	int refusal_notice;	/* notify users whose mail the quota refused */
+	char refusal_notice_from[256];
+	char refusal_notice_template[CONFIG_VALUE_MAX];
+	char refusal_notice_dir[CONFIG_VALUE_MAX];
+	int refusal_notice_interval;	/* seconds */
 };
 
 void config_defaults(struct config *c);

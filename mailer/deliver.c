@@ -7,15 +7,19 @@
 #define _DEFAULT_SOURCE
 #include "deliver.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "address.h"
 #include "log.h"
 #include "message.h"
+#include "refusal.h"
 #include "session.h"
 #include "status.h"
 
@@ -62,6 +66,56 @@ input_size(int fd)
 	return pos < 0 || pos > st.st_size ? -1 : (long long)(st.st_size - pos);
 }
 
+/* The body through the refusal capture: its Subject and size, should a
+ * recipient be refused for quota. */
+struct captured {
+	struct message_src *src;
+	struct refusal_capture *cap;
+};
+
+static int
+send_captured(void *ctx, struct transport *t)
+{
+	struct captured *c = ctx;
+
+	return message_stream(c->src->buf, refusal_capture_read, c->cap, t);
+}
+
+/* The exit status is the reply to Sendmail, and nothing may delay it:
+ * the notices go from a child of our own, with stdout and stderr on
+ * /dev/null so that Sendmail is not left waiting on them.  It reads the
+ * rest of the message (for its Subject and size) and opens its own
+ * session. */
+static void
+notify_later(const struct config *cfg, int verbose, const char *sender,
+    struct refusal_capture *cap, const struct lmtp_rcpt *rcpts, size_t n)
+{
+	struct session s;
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) != 0) {
+		if (pid < 0)
+			log_mail(LOG_ERR, "refusal notice: not sent: fork: %s",
+			    strerror(errno));
+		return;
+	}
+	(void)setsid();
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (refusal_capture_finish(cap) < 0)
+		log_mail(LOG_NOTICE, "refusal notice: the rest of the message "
+		    "could not be read; its size is not known");
+	session_init(&s, cfg, verbose, 0);
+	refusal_send(&s, cfg, sender, cap, rcpts, n);
+	session_close(&s);
+	_exit(0);
+}
+
 int
 deliver_argv(const struct config *cfg, const char *sender, char **addrs,
     int nrcpts, int verbose)
@@ -69,6 +123,8 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
 	struct session s;
 	struct message_buf buf;	/* not zeroed: a small message touches little */
 	struct message_src src = { .fd = STDIN_FILENO, .buf = &buf };
+	struct refusal_capture cap;
+	struct captured body = { .src = &src, .cap = &cap };
 	struct lmtp_rcpt *rcpts;
 	struct lmtp_txn x;
 	int i, rc, status;
@@ -81,10 +137,11 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
 	for (i = 0; i < nrcpts; i++)
 		rcpts[i].addr = addrs[i];
 	session_init(&s, cfg, verbose, 0);
+	refusal_capture_init(&cap, message_read_fd, &src);
 	x = (struct lmtp_txn){ .sender = envelope_sender(sender),
 		.size = input_size(STDIN_FILENO), .rcpts = rcpts,
-		.nrcpts = (size_t)nrcpts, .body = message_send,
-		.body_ctx = &src };
+		.nrcpts = (size_t)nrcpts, .body = send_captured,
+		.body_ctx = &body };
 	rc = session_deliver(&s, &x);
 	if (rc == LMTP_EINPUT) {
 		log_fail("reading the message from standard input: %s; "
@@ -96,6 +153,9 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
 	for (i = 0; i < nrcpts; i++)
 		session_report(&s, &rcpts[i], 1);
 	status = status_combine(rcpts, (size_t)nrcpts);
+	if (refusal_due(cfg, x.sender, rcpts, (size_t)nrcpts))
+		notify_later(cfg, verbose, x.sender, &cap, rcpts,
+		    (size_t)nrcpts);
 	free(rcpts);
 	return status;
 }

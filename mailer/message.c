@@ -230,9 +230,8 @@ message_stream(struct message_buf *b, message_reader read_fn, void *ctx,
 	return transport_write(t, b->out, o) < 0 ? -1 : 0;
 }
 
-/* read(2), EINTR retried, the reason kept. */
-static int
-read_fd(void *ctx, unsigned char *buf, size_t cap)
+int
+message_read_fd(void *ctx, unsigned char *buf, size_t cap)
 {
 	struct message_src *src = ctx;
 	ssize_t n;
@@ -250,5 +249,5 @@ message_send(void *ctx, struct transport *t)
 {
 	struct message_src *src = ctx;
 
-	return message_stream(src->buf, read_fd, src, t);
+	return message_stream(src->buf, message_read_fd, src, t);
 }

@@ -61,6 +61,10 @@ struct message_src {
 	char err[256];		/* why reading failed */
 };
 
+/* A message_reader for a message_src: read(2), EINTR retried, the
+ * reason kept in src->err. */
+int message_read_fd(void *src, unsigned char *buf, size_t cap);
+
 /* The lmtp_txn body callback for a message_src: as message_stream. */
 int message_send(void *src, struct transport *t);
 

@@ -12,6 +12,7 @@
 #include <sysexits.h>
 
 #include "policy.h"
+#include "refusal.h"
 #include "session.h"
 
 /* What the session showed (d, from session_describe), as far as it
@@ -111,7 +112,7 @@ probe_one(const struct config *cfg, int verbose, const char *spec)
 int
 probe_servers(const struct config *cfg, int verbose)
 {
-	char spec[CONFIG_VALUE_MAX];
+	char spec[CONFIG_VALUE_MAX], line[2048];
 	const char *rest = cfg->server;
 	size_t n = 0, good = 0;
 
@@ -123,5 +124,7 @@ probe_servers(const struct config *cfg, int verbose)
 	if (n > 1)
 		printf("\nservers: %zu of %zu can take a delivery, tried in the "
 		    "order above\n", good, n);
+	refusal_describe(cfg, line, sizeof(line));
+	printf("refusal notices: %s\n", line);
 	return n > 0 && good == n ? EX_OK : EX_TEMPFAIL;
 }

@@ -20,6 +20,7 @@
 #include "lmtpd.h"
 #include "log.h"
 #include "message.h"
+#include "refusal.h"
 #include "session.h"
 
 /* One transaction's state, shared with the callbacks session.c runs. */
@@ -29,6 +30,7 @@ struct body {
 	struct lmtp_rcpt *rcpts;
 	size_t nrcpts;
 	struct message_buf *buf;	/* relay_serve's, for every body */
+	struct refusal_capture *cap;	/* the body's head and size */
 	int started;		/* 354 sent to the client */
 	size_t answered;	/* recipients answered after the dot */
 	int client_ok;		/* 0 once a reply could not be written */
@@ -53,18 +55,14 @@ relay_body(void *ctx, struct transport *up)
 	if (lmtpd_data_start(b->d) < 0)
 		return -2;
 	b->started = 1;
-	return message_stream(b->buf, client_read, b->d, up);
+	return message_stream(b->buf, refusal_capture_read, b->cap, up);
 }
 
 /* The rest of the body, when the upstream side gave up on it. */
 static int
-drain(struct lmtpd *d, struct message_buf *b)
+drain(struct body *b)
 {
-	int n;
-
-	while ((n = client_read(d, b->in, sizeof(b->in))) > 0)
-		;
-	return n;
+	return refusal_capture_finish(b->cap);
 }
 
 /* An outcome as a reply to the client: the server's code, enhanced code
@@ -109,10 +107,12 @@ verdict_in(void *ctx, size_t i)
 
 /* One transaction.  -1 when the client is gone or out of step. */
 static int
-transaction(struct session *s, struct lmtpd *d, struct message_buf *buf)
+transaction(struct session *s, struct lmtpd *d, struct message_buf *buf,
+    struct refusal_capture *cap)
 {
 	struct lmtp_rcpt *rcpts;
-	struct body b = { .d = d, .s = s, .buf = buf, .client_ok = 1 };
+	struct body b = { .d = d, .s = s, .buf = buf, .cap = cap,
+		.client_ok = 1 };
 	struct session_outcome o;
 	struct lmtp_txn x;
 	size_t i, known = 0;
@@ -130,6 +130,7 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf)
 		rcpts[i].addr = d->rcpts[i];
 	b.rcpts = rcpts;
 	b.nrcpts = d->nrcpts;
+	refusal_capture_init(cap, client_read, d);
 	x = (struct lmtp_txn){ .sender = d->sender, .size = d->size,
 		.rcpts = rcpts, .nrcpts = d->nrcpts, .body = relay_body,
 		.body_ctx = &b, .verdict = verdict_in };
@@ -146,11 +147,14 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf)
 			session_report(s, &rcpts[i], 0);
 		goto out;
 	}
-	if ((!b.started && lmtpd_data_start(d) < 0) || drain(d, buf) < 0)
+	if ((!b.started && lmtpd_data_start(d) < 0) || drain(&b) < 0)
 		goto out;
 	while (b.answered < b.nrcpts)
 		answer_next(&b);
-	ok = b.client_ok;
+	ok = b.client_ok && lmtpd_flush(d) == 0;
+	/* The replies are out: a notice now delays none of them. */
+	if (ok && refusal_due(s->cfg, d->sender, rcpts, d->nrcpts))
+		refusal_send(s, s->cfg, d->sender, cap, rcpts, d->nrcpts);
 out:
 	free(rcpts);
 	return ok ? 0 : -1;
@@ -210,6 +214,7 @@ relay_serve(const struct config *cfg, int verbose)
 	struct lmtpd d;
 	enum lmtpd_event ev = LMTPD_FAIL;
 	struct message_buf *buf;
+	struct refusal_capture *cap;
 	char name[256];
 
 	if (quiet_stderr() < 0) {
@@ -218,7 +223,11 @@ relay_serve(const struct config *cfg, int verbose)
 		return EX_TEMPFAIL;
 	}
 	/* One set of body buffers for the whole session. */
-	if ((buf = malloc(sizeof(*buf))) == NULL) {
+	buf = malloc(sizeof(*buf));
+	cap = malloc(sizeof(*cap));
+	if (buf == NULL || cap == NULL) {
+		free(buf);
+		free(cap);
 		log_fail("LMTP mode: out of memory; nothing served");
 		return EX_TEMPFAIL;
 	}
@@ -230,7 +239,7 @@ relay_serve(const struct config *cfg, int verbose)
 	session_init(&s, cfg, verbose, 1);
 	if (lmtpd_greet(&d) == 0) {
 		while ((ev = lmtpd_next(&d)) == LMTPD_DATA) {
-			if (transaction(&s, &d, buf) < 0) {
+			if (transaction(&s, &d, buf, cap) < 0) {
 				ev = LMTPD_FAIL;
 				break;
 			}
@@ -245,5 +254,6 @@ relay_serve(const struct config *cfg, int verbose)
 		    d.err);
 	lmtpd_free(&d);
 	free(buf);
+	free(cap);
 	return ev == LMTPD_END ? EX_OK : EX_TEMPFAIL;
 }

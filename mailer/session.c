@@ -187,14 +187,18 @@ ready(struct session *s, int need_iq, int *reset)
 	return session_open(s, need_iq);
 }
 
-/* The policy for this server, then the transaction. */
+/* The policy for this server, then the transaction.  A notice of
+ * lmtp-iq's own needs IGNOREQUOTA whatever the policy says. */
 static int
-deliver_here(struct session *s, struct lmtp_txn *x)
+deliver_here(struct session *s, struct lmtp_txn *x, int own_notice)
 {
 	struct lmtp *l = &s->l;
+	int offered = (l->caps & LMTP_CAP_IGNOREQUOTA) != 0;
 
-	policy_decide(s->cfg, x->sender, (l->caps & LMTP_CAP_IGNOREQUOTA) != 0,
-	    &s->pv);
+	if (own_notice)
+		policy_server(IQ_REQUIRE, offered, &s->pv);
+	else
+		policy_decide(s->cfg, x->sender, offered, &s->pv);
 	if (s->pv.refuse) {
 		s->used = 1;
 		return lmtp_fail(l, LF_POLICY, "%s does not advertise "
@@ -206,19 +210,22 @@ deliver_here(struct session *s, struct lmtp_txn *x)
 	return lmtp_deliver(l, x);
 }
 
-int
-session_deliver(struct session *s, struct lmtp_txn *x)
+static int
+deliver(struct session *s, struct lmtp_txn *x, int own_notice)
 {
 	struct policy_verdict need;
 	int rc;
 
 	/* Whether this transaction needs IGNOREQUOTA whatever the server:
 	 * a server without it is then left for the next in the list. */
-	policy_decide(s->cfg, x->sender, 0, &need);
+	if (own_notice)
+		policy_server(IQ_REQUIRE, 0, &need);
+	else
+		policy_decide(s->cfg, x->sender, 0, &need);
 	memset(&s->pv, 0, sizeof(s->pv));
 	if (ready(s, need.refuse, &x->reset) < 0)
 		return -1;
-	rc = deliver_here(s, x);
+	rc = deliver_here(s, x, own_notice);
 	if (rc == LMTP_ESTALE) {
 		/* The kept session failed its RSET: nothing of this
 		 * transaction was answered, none of it can be stored. */
@@ -228,12 +235,24 @@ session_deliver(struct session *s, struct lmtp_txn *x)
 		x->reset = 0;
 		if (session_open(s, need.refuse) < 0)
 			return -1;
-		rc = deliver_here(s, x);
+		rc = deliver_here(s, x, own_notice);
 	}
 	/* A session that lost step is of no more use. */
 	if (rc == -1 && !lmtp_in_step(&s->l))
 		transport_close(&s->t);
 	return rc;
+}
+
+int
+session_deliver(struct session *s, struct lmtp_txn *x)
+{
+	return deliver(s, x, 0);
+}
+
+int
+session_deliver_notice(struct session *s, struct lmtp_txn *x)
+{
+	return deliver(s, x, 1);
 }
 
 void

@@ -56,6 +56,10 @@ int session_open_at(struct session *s, const char *spec, int need_iq,
  * is -1 with LF_POLICY. */
 int session_deliver(struct session *s, struct lmtp_txn *x);
 
+/* The same for a notice lmtp-iq writes itself (refusal.c): IGNOREQUOTA
+ * required, whatever the policy and notice_senders say. */
+int session_deliver_notice(struct session *s, struct lmtp_txn *x);
+
 void session_outcome(const struct session *s, const struct lmtp_rcpt *rc,
     struct session_outcome *o);
 

@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * refusal.c - the notice at the moment of refusal.  lmtp-iq is already
+ * connected to the store and knows how to store past the quota, so when
+ * the server refuses alice for her quota it can tell her, once a day,
+ * which message is waiting.  The notice never touches the refused
+ * message's own outcome: it is sent after that reply was given, and
+ * whatever becomes of it is only logged.
+ */
+#define _DEFAULT_SOURCE
+#include "refusal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "log.h"
+
+#define TEMPLATE_MAX 16384
+#define NOTICE_MAX (TEMPLATE_MAX + 8192)
+#define SUBJECT_SHOWN 200	/* characters of the refused Subject */
+#define SENDER_SHOWN 256
+#define REPLY_SHOWN 300
+#define USER_MAX 256
+
+/* Once a set-up problem disabled the feature, this process stays quiet
+ * about it: one syslog line, and mail flows. */
+static int disabled;
+
+void
+refusal_capture_init(struct refusal_capture *c, message_reader inner,
+    void *inner_ctx)
+{
+	c->inner = inner;
+	c->inner_ctx = inner_ctx;
+	c->headlen = 0;
+	c->size = 0;
+	c->ended = 0;
+}
+
+int
+refusal_capture_read(void *ctx, unsigned char *buf, size_t cap)
+{
+	struct refusal_capture *c = ctx;
+	int n = c->inner(c->inner_ctx, buf, cap);
+	size_t take;
+
+	if (n == 0)
+		c->ended = 1;
+	if (n <= 0)
+		return n;
+	take = sizeof(c->head) - c->headlen;
+	if (take > (size_t)n)
+		take = (size_t)n;
+	memcpy(c->head + c->headlen, buf, take);
+	c->headlen += take;
+	c->size += n;
+	return n;
+}
+
+int
+refusal_capture_finish(struct refusal_capture *c)
+{
+	unsigned char buf[8192];
+	int n;
+
+	while (!c->ended && (n = refusal_capture_read(c, buf, sizeof(buf))) != 0)
+		if (n < 0)
+			return -1;
+	return 0;
+}
+
+/* Over quota, by the enhanced code: RFC 3463 X.2.2 "mailbox full".
+ * Cyrus says 452 4.2.2, or 552 5.2.2 with lmtp_over_quota_perm_failure. */
+static int
+over_quota(const struct lmtp_rcpt *rc)
+{
+	const struct lmtp_reply *r = &rc->reply;
+
+	return rc->have_verdict && ((r->code == 452 &&
+	    strcmp(r->enh, "4.2.2") == 0) || (r->code == 552 &&
+	    strcmp(r->enh, "5.2.2") == 0));
+}
+
+int
+refusal_due(const struct config *cfg, const char *sender,
+    const struct lmtp_rcpt *rcpts, size_t n)
+{
+	size_t i;
+
+	/* Never a notice about a notice. */
+	if (!cfg->refusal_notice || disabled ||
+	    strcasecmp(sender, cfg->refusal_notice_from) == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (over_quota(&rcpts[i]))
+			return 1;
+	return 0;
+}
+
+/* The mailbox owner a recipient names: lower case, without +detail, the
+ * domain kept (Cyrus virtdomains).  So alice, Alice and alice+x share
+ * one notice.  0, or -1 when it does not fit. */
+static int
+user_of(const char *addr, char *user, size_t cap)
+{
+	const char *at = strrchr(addr, '@');
+	size_t local = at ? (size_t)(at - addr) : strlen(addr), plus, i, o = 0;
+
+	plus = strcspn(addr, "+");
+	if (plus < local)
+		local = plus;
+	if (local + (at ? strlen(at) : 0) + 1 > cap || local == 0)
+		return -1;
+	for (i = 0; i < local; i++)
+		user[o++] = (char)tolower((unsigned char)addr[i]);
+	for (i = 0; at && at[i]; i++)
+		user[o++] = (char)tolower((unsigned char)at[i]);
+	user[o] = '\0';
+	return 0;
+}
+
+/* The state file's name for a user: "u." and the name with anything but
+ * letters, digits, ".", "-", "_" and "@" as %XX, so that no user can name
+ * another path.  -1 when it would be too long. */
+static int
+state_name(const char *user, char *name, size_t cap)
+{
+	size_t o = 2;
+
+	memcpy(name, "u.", 3);
+	for (; *user; user++) {
+		unsigned char ch = (unsigned char)*user;
+
+		if (o + 4 > cap)
+			return -1;
+		if (isalnum(ch) || strchr(".-_@", ch) != NULL)
+			name[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(name + o, cap - o, "%%%02X", ch);
+	}
+	name[o] = '\0';
+	return 0;
+}
+
+/* A set-up problem: notices stop for this process, with one line. */
+static void
+disable(const char *why)
+{
+	disabled = 1;
+	log_mail(LOG_ERR, "refusal notices off: %s; mail still flows", why);
+}
+
+/* The state directory, checked as the password file is.  -1: why. */
+static int
+open_dir(const struct config *cfg, char *why, size_t cap)
+{
+	return file_open(cfg->refusal_notice_dir, "refusal_notice_dir",
+	    FILE_DIR, why, cap);
+}
+
+enum claim { CLAIM_OK, CLAIM_RECENT, CLAIM_BUSY, CLAIM_FAIL };
+
+/* The user's slot: a file locked while its notice is on its way, holding
+ * when the last one was stored.  CLAIM_OK leaves *fd open and locked. */
+static enum claim
+claim(const struct config *cfg, int dirfd, const char *user, int *fd,
+    long long *last)
+{
+	char name[USER_MAX * 3 + 8], text[32];
+	struct stat st;
+	ssize_t n;
+
+	*last = 0;
+	if (state_name(user, name, sizeof(name)) < 0)
+		return CLAIM_FAIL;
+	*fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK, 0600);
+	if (*fd < 0) {
+		char why[CONFIG_VALUE_MAX + 64];
+
+		if (errno == EACCES || errno == EROFS || errno == EPERM) {
+			snprintf(why, sizeof(why), "refusal_notice_dir %s is "
+			    "not writable by this user",
+			    cfg->refusal_notice_dir);
+			disable(why);
+		}
+		return CLAIM_FAIL;
+	}
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		int busy = errno == EWOULDBLOCK;
+
+		close(*fd);
+		return busy ? CLAIM_BUSY : CLAIM_FAIL;
+	}
+	n = pread(*fd, text, sizeof(text) - 1, 0);
+	text[n > 0 ? n : 0] = '\0';
+	*last = strtoll(text, NULL, 10);
+	if (*last > 0 && (long long)time(NULL) - *last <
+	    cfg->refusal_notice_interval) {
+		close(*fd);
+		return CLAIM_RECENT;
+	}
+	return CLAIM_OK;
+}
+
+/* The interval starts now: a notice was stored. */
+static void
+stamp(int fd)
+{
+	char text[32];
+	int len = snprintf(text, sizeof(text), "%lld\n", (long long)time(NULL));
+
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len ||
+	    fdatasync(fd) != 0)
+		log_mail(LOG_ERR, "refusal notice: cannot record the notice "
+		    "just stored: %s", strerror(errno));
+}
+
+/* The refused message's Subject from its captured header, unfolded,
+ * escaped and cut; "(none)" without one. */
+static void
+subject_of(const struct refusal_capture *c, char *out, size_t cap)
+{
+	char raw[SUBJECT_SHOWN * 4 + 1];
+	const char *p = c->head, *end = c->head + c->headlen, *eol;
+	size_t o = 0;
+	int in = 0;
+
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if (eol == p || (eol == p + 1 && *p == '\r'))
+			break;	/* the end of the header */
+		if (in && (*p == ' ' || *p == '\t')) {
+			/* a continuation line: folded whitespace is one space */
+		} else {
+			in = 0;
+			if ((size_t)(eol - p) >= 8 &&
+			    strncasecmp(p, "subject:", 8) == 0) {
+				in = 1;
+				p += 8;
+			} else if (o > 0) {
+				break;	/* the one Subject has ended */
+			}
+		}
+		for (; in && p < eol && o + 1 < sizeof(raw); p++) {
+			if (*p == '\r')
+				continue;
+			if ((*p == ' ' || *p == '\t') &&
+			    (o == 0 || raw[o - 1] == ' '))
+				continue;
+			raw[o++] = *p == '\t' ? ' ' : *p;
+		}
+		p = eol + 1;
+	}
+	while (o > 0 && raw[o - 1] == ' ')
+		o--;
+	raw[o] = '\0';
+	if (o == 0) {
+		snprintf(out, cap, "(none)");
+		return;
+	}
+	if (o > SUBJECT_SHOWN)
+		memcpy(raw + SUBJECT_SHOWN - 3, "...", 4);
+	log_escape(raw, out, cap);
+}
+
+/* What a notice may say: the refused message's envelope sender, size
+ * and Subject, the user, and the server's reply; nothing from the body. */
+struct facts {
+	const char *user;
+	char sender[SENDER_SHOWN * 4 + 8];
+	char size[32];
+	char subject[SUBJECT_SHOWN * 4 + 8];
+	char reply[REPLY_SHOWN * 4 + 8];
+};
+
+static const char *
+fact(const struct facts *f, const char *name, size_t len)
+{
+	static const char *const names[] = { "user", "sender", "size",
+		"subject", "reply" };
+	const char *values[] = { f->user, f->sender, f->size, f->subject,
+		f->reply };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && strncmp(name, names[i], len) == 0)
+			return values[i];
+	return NULL;
+}
+
+/* Header fields lmtp-iq writes itself: a template must not repeat them. */
+static const char *const own_fields[] = { "From:", "To:", "Date:",
+	"Message-ID:", "Auto-Submitted:", "MIME-Version:", "Content-Type:",
+	"Content-Transfer-Encoding:" };
+
+/* Check a template: header lines with a Subject, an empty line, a body.
+ * NULL, or what is wrong. */
+static const char *
+template_problem(const char *t, size_t len)
+{
+	const char *p = t, *end = t + len, *eol;
+	int subject = 0;
+	size_t i;
+
+	if (memchr(t, '\0', len) != NULL)
+		return "a NUL byte";
+	for (;;) {
+		if (p >= end)
+			return "no empty line after the header";
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if (eol == p || (eol == p + 1 && *p == '\r'))
+			break;
+		if (strncasecmp(p, "Subject:", 8) == 0)
+			subject = 1;
+		for (i = 0; i < sizeof(own_fields) / sizeof(own_fields[0]); i++)
+			if (strncasecmp(p, own_fields[i],
+			    strlen(own_fields[i])) == 0)
+				return "a header field lmtp-iq writes itself "
+				    "(From, To, Date, Message-ID, "
+				    "Auto-Submitted, MIME-Version, "
+				    "Content-Type, Content-Transfer-Encoding)";
+		p = eol + 1;
+	}
+	return subject ? NULL : "no Subject: line in the header";
+}
+
+/* The template into *out with %{name} filled in.  -1 if it is too long. */
+static int
+render(const char *t, size_t len, const struct facts *f, char *out,
+    size_t cap, size_t *outlen)
+{
+	size_t i = 0, o = 0, n;
+	const char *close, *v;
+
+	while (i < len) {
+		v = NULL;
+		if (t[i] == '%' && i + 1 < len && t[i + 1] == '{' &&
+		    (close = memchr(t + i + 2, '}', len - i - 2)) != NULL)
+			v = fact(f, t + i + 2, (size_t)(close - t - i - 2));
+		if (v != NULL) {
+			n = strlen(v);
+			i = (size_t)(close - t) + 1;
+		} else {
+			v = t + i;
+			n = 1;
+			i++;
+		}
+		if (o + n >= cap)
+			return -1;
+		memcpy(out + o, v, n);
+		o += n;
+	}
+	*outlen = o;
+	return 0;
+}
+
+/* The template file, read whole (it is small).  -1: why. */
+static int
+load_template(const struct config *cfg, char *buf, size_t cap, size_t *len,
+    char *why, size_t whycap)
+{
+	const char *bad = NULL;
+	ssize_t n;
+	int fd;
+
+	fd = file_open(cfg->refusal_notice_template, "refusal_notice_template",
+	    FILE_PLAIN, why, whycap);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, cap);
+	close(fd);
+	if (n < 0)
+		bad = strerror(errno);
+	else if ((size_t)n >= cap)
+		bad = "over 16 KiB";
+	else
+		bad = template_problem(buf, (size_t)n);
+	if (bad != NULL) {
+		snprintf(why, whycap, "refusal_notice_template %s: %s",
+		    cfg->refusal_notice_template, bad);
+		return -1;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+/* The notice as the message body reader gives it. */
+struct notice_src {
+	const char *p;
+	size_t left;
+};
+
+static int
+notice_read(void *ctx, unsigned char *buf, size_t cap)
+{
+	struct notice_src *src = ctx;
+	size_t n = src->left < cap ? src->left : cap;
+
+	memcpy(buf, src->p, n);
+	src->p += n;
+	src->left -= n;
+	return (int)n;
+}
+
+struct notice_body {
+	struct notice_src src;
+	struct message_buf *buf;
+};
+
+static int
+notice_body(void *ctx, struct transport *t)
+{
+	struct notice_body *b = ctx;
+
+	return message_stream(b->buf, notice_read, &b->src, t);
+}
+
+/* Our own header fields, then the rendered template. */
+static int
+compose(const struct config *cfg, const char *user, const char *rendered,
+    size_t rlen, char *out, size_t cap, size_t *len)
+{
+	char date[64], host[256];
+	unsigned char rnd[8] = { 0 };
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	if (getentropy(rnd, sizeof(rnd)) != 0)
+		memset(rnd, 0, sizeof(rnd));	/* the time and pid still differ */
+	session_local_name(cfg, host, sizeof(host));
+	n = snprintf(out, cap, "From: %s\nTo: %s\nDate: %s\n"
+	    "Message-ID: <%lld.%ld.%02x%02x%02x%02x%02x%02x%02x%02x."
+	    "refusal@%s>\nAuto-Submitted: auto-generated\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: 8bit\n", cfg->refusal_notice_from, user,
+	    date, (long long)now, (long)getpid(), rnd[0], rnd[1], rnd[2],
+	    rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], host);
+	if (n < 0 || (size_t)n + rlen >= cap)
+		return -1;
+	memcpy(out + n, rendered, rlen);
+	*len = (size_t)n + rlen;
+	return 0;
+}
+
+/* Deliver one composed notice to user.  Returns 1 when stored. */
+static int
+deliver_notice(struct session *s, const struct config *cfg, const char *user,
+    const char *text, size_t len, const char *refused_from)
+{
+	struct notice_body b = { .src = { text, len } };
+	struct lmtp_rcpt rc = { .addr = user };
+	struct session_outcome o;
+	struct lmtp_txn x;
+	int stored;
+
+	if ((b.buf = malloc(sizeof(*b.buf))) == NULL) {
+		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: out of "
+		    "memory", user);
+		return 0;
+	}
+	x = (struct lmtp_txn){ .sender = cfg->refusal_notice_from,
+		.size = (long long)len, .rcpts = &rc, .nrcpts = 1,
+		.body = notice_body, .body_ctx = &b };
+	(void)session_deliver_notice(s, &x);
+	free(b.buf);
+	session_outcome(s, &rc, &o);
+	stored = rc.have_verdict && rc.reply.code / 100 == 2;
+	log_mail(stored ? LOG_INFO : LOG_NOTICE, "refusal notice: to=<%s>, "
+	    "about a message from %s, dsn=%s, stat=%s (%s)", user,
+	    refused_from, o.dsn, stored ? "Sent" : "not stored", o.text);
+	return stored;
+}
+
+/* One user's notice, if none was stored within the interval. */
+static void
+notify(struct session *s, const struct config *cfg, int dirfd,
+    const struct lmtp_rcpt *rc, const struct facts *base, const char *tmpl,
+    size_t tlen)
+{
+	static char rendered[NOTICE_MAX], text[NOTICE_MAX + 1024];
+	char user[USER_MAX];
+	struct facts f = *base;
+	size_t rlen, len;
+	long long last;
+	int fd = -1;
+
+	if (user_of(rc->addr, user, sizeof(user)) < 0)
+		return;
+	switch (claim(cfg, dirfd, user, &fd, &last)) {
+	case CLAIM_RECENT:
+		log_mail(LOG_INFO, "refusal notice: to=<%s>, not sent: one was "
+		    "stored %lld s ago (refusal_notice_interval %d s)", user,
+		    (long long)time(NULL) - last, cfg->refusal_notice_interval);
+		return;
+	case CLAIM_BUSY:
+		log_mail(LOG_INFO, "refusal notice: to=<%s>, not sent: another "
+		    "lmtp-iq is sending one now", user);
+		return;
+	case CLAIM_FAIL:
+		if (!disabled)
+			log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: "
+			    "its state file in %s cannot be used", user,
+			    cfg->refusal_notice_dir);
+		return;
+	case CLAIM_OK:
+		break;
+	}
+	f.user = user;
+	log_escape(rc->reply.text, f.reply, sizeof(f.reply) < REPLY_SHOWN ?
+	    sizeof(f.reply) : REPLY_SHOWN);
+	if (render(tmpl, tlen, &f, rendered, sizeof(rendered), &rlen) < 0 ||
+	    compose(cfg, user, rendered, rlen, text, sizeof(text), &len) < 0)
+		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: the "
+		    "notice would be over %d bytes", user, NOTICE_MAX);
+	else if (deliver_notice(s, cfg, user, text, len, f.sender))
+		stamp(fd);
+	close(fd);
+}
+
+void
+refusal_send(struct session *s, const struct config *cfg, const char *sender,
+    struct refusal_capture *cap, const struct lmtp_rcpt *rcpts, size_t n)
+{
+	static char tmpl[TEMPLATE_MAX];
+	char why[1300];
+	struct facts f = { 0 };
+	size_t tlen, i;
+	int dirfd;
+
+	if (!refusal_due(cfg, sender, rcpts, n))
+		return;
+	if (load_template(cfg, tmpl, sizeof(tmpl), &tlen, why,
+	    sizeof(why)) < 0 || (dirfd = open_dir(cfg, why, sizeof(why))) < 0) {
+		disable(why);
+		return;
+	}
+	log_escape(sender[0] ? sender : "<>", f.sender, SENDER_SHOWN);
+	if (cap->ended)
+		snprintf(f.size, sizeof(f.size), "%lld", cap->size);
+	else
+		snprintf(f.size, sizeof(f.size), "(unknown)");
+	subject_of(cap, f.subject, sizeof(f.subject));
+	for (i = 0; i < n && !disabled; i++) {
+		size_t j;
+		int seen = 0;
+
+		if (!over_quota(&rcpts[i]))
+			continue;
+		/* alice and alice+x in one message: one notice. */
+		for (j = 0; j < i && !seen; j++) {
+			char a[USER_MAX], b[USER_MAX];
+
+			seen = over_quota(&rcpts[j]) &&
+			    user_of(rcpts[i].addr, a, sizeof(a)) == 0 &&
+			    user_of(rcpts[j].addr, b, sizeof(b)) == 0 &&
+			    strcmp(a, b) == 0;
+		}
+		if (!seen)
+			notify(s, cfg, dirfd, &rcpts[i], &f, tmpl, tlen);
+	}
+	close(dirfd);
+}
+
+void
+refusal_describe(const struct config *cfg, char *buf, size_t cap)
+{
+	static char tmpl[TEMPLATE_MAX];
+	char why[1300];
+	size_t tlen;
+	int fd;
+
+	if (!cfg->refusal_notice) {
+		snprintf(buf, cap, "off");
+		return;
+	}
+	if (load_template(cfg, tmpl, sizeof(tmpl), &tlen, why,
+	    sizeof(why)) < 0 || (fd = open_dir(cfg, why, sizeof(why))) < 0) {
+		snprintf(buf, cap, "on, but none can be sent: %s", why);
+		return;
+	}
+	close(fd);
+	snprintf(buf, cap, "on: from %s, template %s, state %s, at most one "
+	    "per user every %d s", cfg->refusal_notice_from,
+	    cfg->refusal_notice_template, cfg->refusal_notice_dir,
+	    cfg->refusal_notice_interval);
+}

@@ -1,0 +1,201 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# Refusal notices where a real server cannot be made to fail: the notice
+# refused, the server gone in the middle of it, no IGNOREQUOTA, a state
+# directory that cannot be written.  Each time the refused message's own
+# verdict is unchanged and the notice's fate has its own syslog line.
+# The wire: argv mode sends the notice on a connection of its own (a
+# child, after the exit status), LMTP mode on its kept session after the
+# replies.
+
+load helpers/common
+load helpers/fake
+
+setup() {
+	need_root "reads syslog through a private mount namespace"
+	need_package socat /usr/bin/socat
+	MSG=$(make_tmp msg)
+	printf 'From: bob@example.org\nSubject: Lunch\n\nbody words\n' > "$MSG/notice"
+	printf 'Subject: Full: %%{subject}\n\nFrom %%{sender}, %%{size} bytes.\n' > "$MSG/template"
+	mkdir -m 700 "$MSG/state"
+}
+
+teardown() {
+	stop_pid "${SOCAT_PID:-}"
+	fake_teardown
+	rm -rf "$MSG"
+}
+
+refusal_conf() {
+	printf 'refusal_notice = yes\nrefusal_notice_from = quota-notice@example.org\n' >> "$FAKE_DIR/conf"
+	# bob's mail is ordinary mail: no IGNOREQUOTA for it.
+	printf 'notice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
+	printf 'refusal_notice_template = %s\nrefusal_notice_dir = %s\nsyslog = yes\n' \
+		"$MSG/template" "$MSG/state" >> "$FAKE_DIR/conf"
+	sed -i '/^syslog = no$/d' "$FAKE_DIR/conf"
+}
+
+# The first connection: alice refused for her quota.
+refused_alice() {
+	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	echo 'expect MAIL FROM:<bob@example.org>'; echo 'expect RCPT TO:<alice>'
+	echo 'expect DATA'
+	echo 'send 250 2.1.0 ok'; echo 'send 452 4.2.2 Over quota'
+	echo 'send 503 5.5.1 No recipients'
+	echo 'expect RSET'; echo 'send 250 2.0.0 ok'
+	echo 'expect QUIT'; echo 'send 221 bye'
+}
+
+# The notice's envelope, on a connection of its own.
+notice_envelope() {
+	echo 'accept'
+	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	echo 'expect MAIL FROM:<quota-notice@example.org>'
+	echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+}
+
+# argv mode with a private /dev/log read into $MSG/syslog; the log is
+# read until the fake server has ended (the notice's child is done).
+logged_until_done() {
+	mkdir -p "$MSG/dev"; touch "$MSG/dev/null"
+	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
+	SOCAT_PID=$!
+	for _ in $(seq 1 50); do [ -S "$MSG/dev/log" ] && break; sleep 0.02; done
+	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
+		d=$1 && shift && exec "$@" < "$d/../notice"' sh "$MSG/dev" \
+		"$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@"
+	local st=$status out=$output
+	fake_finish
+	sleep 0.2
+	stop_pid "$SOCAT_PID"
+	SOCAT_PID=
+	status=$st output=$out
+}
+
+@test "refusal fake: argv mode: the notice goes on a connection of its own after exit 75, with the generated header; stored: the state file is stamped" {
+	{ refused_alice; notice_envelope
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 stored'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	[ "$output" = 'lmtp-iq: alice: 452 4.2.2 Over quota' ]
+	grep -q $'^Auto-Submitted: auto-generated\r$' "$FAKE_DIR/record"
+	grep -q $'^From: quota-notice@example.org\r$' "$FAKE_DIR/record"
+	grep -q $'^To: alice\r$' "$FAKE_DIR/record"
+	grep -q $'^Subject: Full: Lunch\r$' "$FAKE_DIR/record"
+	grep -q $'^From bob@example.org, 49 bytes.\r$' "$FAKE_DIR/record"
+	run ! grep -q 'body words' "$FAKE_DIR/record"
+	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=2.1.5, stat=Sent (250 2.1.5 stored)' "$MSG/syslog"
+	[ -s "$MSG/state/u.alice" ]
+}
+
+@test "refusal fake: the notice refused: exit 75 unchanged, one log line, no stamp (the next refusal tries again)" {
+	{ refused_alice; notice_envelope
+	  echo 'send 250 2.1.0 ok'; echo 'send 550 5.1.1 no such user'
+	  echo 'send 503 5.5.1 No recipients'
+	  echo 'expect RSET'; echo 'send 250 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	[ "$(grep -c 'refusal notice: ' "$MSG/syslog")" -eq 1 ]
+	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=5.1.1, stat=not stored (550 5.1.1 no such user)' "$MSG/syslog"
+	[ ! -s "$MSG/state/u.alice" ]
+}
+
+@test "refusal fake: the server drops during the notice: exit 75 unchanged, the log says so, no stamp" {
+	{ refused_alice; notice_envelope
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'
+	  echo 'close'; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=4\.[0-9.]*, stat=not stored (' "$MSG/syslog"
+	[ ! -s "$MSG/state/u.alice" ]
+}
+
+@test "refusal fake: a server without IGNOREQUOTA gets no notice (it would meet the quota in turn)" {
+	{ refused_alice
+	  echo 'accept'
+	  lhlo_offering PIPELINING ENHANCEDSTATUSCODES
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=4.3.5, stat=not stored (.*does not advertise IGNOREQUOTA' "$MSG/syslog"
+}
+
+@test "refusal fake: a state directory that cannot be written turns notices off with one line; the verdict is unchanged" {
+	{ refused_alice; } | fake_start
+	refusal_conf
+	# Read-only even for root: the state directory bind-mounted
+	# read-only in a mount namespace of the test's own.
+	mkdir -p "$MSG/dev"; touch "$MSG/dev/null"
+	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
+	SOCAT_PID=$!
+	for _ in $(seq 1 50); do [ -S "$MSG/dev/log" ] && break; sleep 0.02; done
+	run unshare -m sh -c 'mount --bind "$2" "$2" && mount -o remount,ro,bind "$2" "$2" &&
+		mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
+		d=$1 && shift 2 && exec "$@" < "$d/../notice"' sh "$MSG/dev" "$MSG/state" \
+		"$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f bob@example.org alice
+	assert_status 75
+	fake_finish
+	for _ in $(seq 1 50); do grep -q 'refusal notices off' "$MSG/syslog" 2>/dev/null && break; sleep 0.05; done
+	stop_pid "$SOCAT_PID"
+	SOCAT_PID=
+	[ "$(grep -c 'refusal notice' "$MSG/syslog")" -eq 1 ]
+	grep -q "refusal notices off: refusal_notice_dir $MSG/state is not writable by this user; mail still flows" "$MSG/syslog"
+}
+
+@test "refusal fake: a state directory group or others can write, or a bad template, turns notices off; -n says why" {
+	{ refused_alice; } | fake_start
+	refusal_conf
+	chmod 770 "$MSG/state"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f bob@example.org alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_dir $MSG/state has mode 0770; group and others must not be able to write it (chmod go-w)"
+	chmod 700 "$MSG/state"
+	printf 'Subject: x\nFrom: forged@example.org\n\nbody\n' > "$MSG/template"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template: a header field lmtp-iq writes itself"
+	printf 'no header here\n' > "$MSG/template"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has 'no empty line after the header'
+	printf 'Subject: %%{subject}\n\nbody\n' > "$MSG/template"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has "refusal notices: on: from quota-notice@example.org, template $MSG/template, state $MSG/state, at most one per user every 86400 s"
+}
+
+@test "refusal fake: LMTP mode: the replies go out first, then the notice on the kept session (RSET ahead of it)" {
+	{ refused_alice | sed '/^expect QUIT$/,$d'
+	  echo 'expect RSET'; echo 'expect MAIL FROM:<quota-notice@example.org>'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 2.0.0 ok'; echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 stored'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	refusal_conf
+	sed -i '/^syslog = yes$/d' "$FAKE_DIR/conf"
+	printf 'LHLO s\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice>\r\nDATA\r\nSubject: Lunch\r\n\r\nx\r\n.\r\nQUIT\r\n' > "$MSG/in"
+	run sh -c '"$@" < "$0" 2>/dev/null' "$MSG/in" "$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
+	assert_status 0
+	assert_output_has '452 4.2.2 Over quota'
+	fake_finish
+	grep -q $'^Subject: Full: Lunch\r$' "$FAKE_DIR/record"
+	[ -s "$MSG/state/u.alice" ]
+}
+
+@test "refusal fake: refusal_notice = yes without refusal_notice_from is a config error" {
+	FAKE_DIR=$(make_tmp fake)
+	printf 'refusal_notice = yes\n' > "$FAKE_DIR/conf"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s unix:/nonexistent -f bob@example.org alice < "$MSG/notice"
+	assert_status 75
+	[ "$output" = "lmtp-iq: config: $FAKE_DIR/conf: refusal_notice = yes needs refusal_notice_from (the notice's sender); the message stays queued" ]
+	printf 'refusal_notice_from = <>\n' > "$FAKE_DIR/conf"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s unix:/nonexistent -f bob@example.org alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has 'refusal_notice_from: expected one address, without angle brackets'
+}

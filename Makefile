@@ -7,6 +7,8 @@ PREFIX    ?= /usr
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR    ?= $(PREFIX)/share/man
 SENDMAIL_CF ?= $(PREFIX)/share/sendmail/cf
+# The sample refusal-notice template.  lmtp-iq looks for it in
+# /usr/share/lmtp-iq unless refusal_notice_template says otherwise.
 DATADIR   ?= $(PREFIX)/share/lmtp-iq
 DESTDIR   ?=
 
@@ -45,9 +47,7 @@ WARN     += -Werror
 endif
 
 ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) $(HARDEN) $(LIB_CFLAGS) \
-              -DVERSION='"$(VERSION)"' \
-              -DCONFIG_DEFAULT_REFUSAL_TEMPLATE='"$(DATADIR)/refusal-notice"' \
-              $(CFLAGS)
+              -DVERSION='"$(VERSION)"' $(CFLAGS)
 ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
@@ -201,9 +201,7 @@ install: $(PROG)
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8 \
 	    $(DESTDIR)$(MANDIR)/man5/lmtp-iq.conf.5 \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
-	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4 \
-	    $(DESTDIR)$(DATADIR)/refusal-notice
-	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
+	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
 
 deb: $(PROG)
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/root/DEBIAN $(DEB_DIR)/debian

@@ -21,11 +21,10 @@
  * as its own SMTP server waits (Timeout.command). */
 #define CONFIG_DEFAULT_IDLE_TIMEOUT 3600
 #define CONFIG_TIMEOUT_MAX 86400
-/* Refusal notices (refusal.c): the sample template make install puts
- * here, the state directory, at most one notice a day per user. */
-#ifndef CONFIG_DEFAULT_REFUSAL_TEMPLATE	/* the Makefile's DATADIR */
+/* Refusal notices (refusal.c): the sample template (make install puts
+ * it here with the default PREFIX), the state directory, at most one
+ * notice a day per user. */
 #define CONFIG_DEFAULT_REFUSAL_TEMPLATE "/usr/share/lmtp-iq/refusal-notice"
-#endif
 #define CONFIG_DEFAULT_REFUSAL_DIR "/var/lib/lmtp-iq"
 #define CONFIG_DEFAULT_REFUSAL_INTERVAL 86400
 #define CONFIG_REFUSAL_INTERVAL_MAX 31536000

@@ -27,11 +27,17 @@ teardown() {
 	[ -f "$DEST/usr/share/man/man5/lmtp-iq.conf.5" ]
 	[ -f "$DEST/usr/share/sendmail/cf/mailer/lmtp_iq.m4" ]
 	[ -f "$DEST/usr/share/sendmail/cf/feature/lmtp_iq_notices.m4" ]
+	cmp "$TOP/docs/examples/refusal-notice" "$DEST/usr/share/lmtp-iq/refusal-notice"
+	# The binary looks for the sample template where it is installed.
+	printf 'refusal_notice = yes\nrefusal_notice_from = q@example.org\n' > "$DEST/conf"
+	run "$LMTP_IQ" -n -C "$DEST/conf" -s unix:/nonexistent
+	assert_output_has 'template /usr/share/lmtp-iq/refusal-notice'
 	"$DEST/usr/libexec/lmtp-iq" -V
 	run make -C "$TOP" uninstall DESTDIR="$DEST"
 	assert_status 0
 	[ ! -e "$DEST/usr/libexec/lmtp-iq" ]
 	[ ! -e "$DEST/usr/share/sendmail/cf/mailer/lmtp_iq.m4" ]
+	[ ! -e "$DEST/usr/share/lmtp-iq" ]
 }
 
 @test "version: the Makefile's VERSION is the binary's, the man page's and both m4 VERSIONIDs'" {

@@ -113,3 +113,50 @@ checked() {
 	assert_status 75
 	fake_finish
 }
+
+@test "memcheck: a refusal notice, from argv mode's child and on LMTP mode's kept session" {
+	printf 'Subject: Full\n\n%%{sender} %%{subject}\n' > "$MSG/template"
+	mkdir -m 700 "$MSG/state"
+	notice_script() {
+		echo 'expect MAIL FROM:<quota-notice@example.org>'
+		echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+		echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'; echo 'data'
+		echo 'send 250 2.1.5 stored'
+	}
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<bob@example.org>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 452 4.2.2 Over quota'; echo 'send 503 5.5.1 No recipients'
+	  echo 'expect RSET'; echo 'send 250 ok'; echo 'expect QUIT'; echo 'send 221 bye'
+	  echo accept; lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  notice_script; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	printf 'refusal_notice = yes\nrefusal_notice_from = quota-notice@example.org\nnotice_senders = q@example.org\nrefusal_notice_template = %s\nrefusal_notice_dir = %s\n' \
+		"$MSG/template" "$MSG/state" >> "$FAKE_DIR/conf"
+	# valgrind follows the child; each process writes its own log.
+	[ "${#CHECK[@]}" -eq 0 ] || CHECK+=("--log-file=$MSG/vg.%p")
+	run checked -f bob@example.org alice < "$MSG/notice"
+	assert_status 75
+	fake_finish
+	[ -s "$MSG/state/u.alice" ]
+	rm -f "$MSG/state/u.alice"
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<bob@example.org>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 452 4.2.2 Over quota'; echo 'send 503 5.5.1 No recipients'
+	  echo 'expect RSET'; echo 'send 250 ok'
+	  echo 'expect RSET'; echo 'send 250 ok'; notice_script
+	  echo 'expect QUIT'; echo 'send 221 bye'; } > "$MSG/script"
+	conf=$(cat "$FAKE_DIR/conf")
+	fake_teardown
+	fake_start < "$MSG/script"
+	printf '%s\n' "$conf" > "$FAKE_DIR/conf"
+	printf 'LHLO s\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice>\r\nDATA\r\nSubject: x\r\n\r\ny\r\n.\r\nQUIT\r\n' > "$MSG/in"
+	run sh -c '"$@" < "$0" 2>/dev/null' "$MSG/in" "${CHECK[@]}" "$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
+	assert_status 0
+	fake_finish
+	[ -s "$MSG/state/u.alice" ]
+	# Three processes: argv mode, its notice child, LMTP mode.
+	[ "${#CHECK[@]}" -eq 0 ] || [ "$(find "$MSG" -maxdepth 1 -name 'vg.*' | wc -l)" -eq 3 ]
+	for f in "$MSG"/vg.*; do
+		[ -e "$f" ] || continue
+		if [ -s "$f" ]; then cat "$f"; false; fi
+	done
+}

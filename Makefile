@@ -67,7 +67,7 @@ TOOLS_CFLAGS = -std=c11 $(WARN) $(OPT) $(HARDEN) $(CFLAGS)
 # make fuzz: each libFuzzer target for FUZZ_SECONDS (clang, tests only).
 FUZZ_SECONDS ?= 60
 FUZZ_CC     ?= clang
-FUZZ_TARGETS = reply config encoder lmtpd
+FUZZ_TARGETS = reply config encoder lmtpd refusal
 FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/bin/fuzz_%)
 FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all $(LIB_CFLAGS) -DVERSION='"fuzz"'

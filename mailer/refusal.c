@@ -229,13 +229,20 @@ stamp(int fd)
 		    "just stored: %s", strerror(errno));
 }
 
-/* The refused message's Subject from its captured header, unfolded,
- * escaped and cut; "(none)" without one. */
-static void
-subject_of(const struct refusal_capture *c, char *out, size_t cap)
+/* Whether the line p..eol starts with word, case ignored. */
+static int
+line_starts(const char *p, const char *eol, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(eol - p) >= n && strncasecmp(p, word, n) == 0;
+}
+
+void
+refusal_subject(const char *head, size_t len, char *out, size_t cap)
 {
 	char raw[SUBJECT_SHOWN * 4 + 1];
-	const char *p = c->head, *end = c->head + c->headlen, *eol;
+	const char *p = head, *end = head + len, *eol;
 	size_t o = 0;
 	int in = 0;
 
@@ -249,8 +256,7 @@ subject_of(const struct refusal_capture *c, char *out, size_t cap)
 			/* a continuation line: folded whitespace is one space */
 		} else {
 			in = 0;
-			if ((size_t)(eol - p) >= 8 &&
-			    strncasecmp(p, "subject:", 8) == 0) {
+			if (line_starts(p, eol, "subject:")) {
 				in = 1;
 				p += 8;
 			} else if (o > 0) {
@@ -279,18 +285,8 @@ subject_of(const struct refusal_capture *c, char *out, size_t cap)
 	log_escape(raw, out, cap);
 }
 
-/* What a notice may say: the refused message's envelope sender, size
- * and Subject, the user, and the server's reply; nothing from the body. */
-struct facts {
-	const char *user;
-	char sender[SENDER_SHOWN * 4 + 8];
-	char size[32];
-	char subject[SUBJECT_SHOWN * 4 + 8];
-	char reply[REPLY_SHOWN * 4 + 8];
-};
-
 static const char *
-fact(const struct facts *f, const char *name, size_t len)
+fact(const struct refusal_facts *f, const char *name, size_t len)
 {
 	static const char *const names[] = { "user", "sender", "size",
 		"subject", "reply" };
@@ -309,10 +305,8 @@ static const char *const own_fields[] = { "From:", "To:", "Date:",
 	"Message-ID:", "Auto-Submitted:", "MIME-Version:", "Content-Type:",
 	"Content-Transfer-Encoding:" };
 
-/* Check a template: header lines with a Subject, an empty line, a body.
- * NULL, or what is wrong. */
-static const char *
-template_problem(const char *t, size_t len)
+const char *
+refusal_template_problem(const char *t, size_t len)
 {
 	const char *p = t, *end = t + len, *eol;
 	int subject = 0;
@@ -328,11 +322,10 @@ template_problem(const char *t, size_t len)
 			eol = end;
 		if (eol == p || (eol == p + 1 && *p == '\r'))
 			break;
-		if (strncasecmp(p, "Subject:", 8) == 0)
+		if (line_starts(p, eol, "Subject:"))
 			subject = 1;
 		for (i = 0; i < sizeof(own_fields) / sizeof(own_fields[0]); i++)
-			if (strncasecmp(p, own_fields[i],
-			    strlen(own_fields[i])) == 0)
+			if (line_starts(p, eol, own_fields[i]))
 				return "a header field lmtp-iq writes itself "
 				    "(From, To, Date, Message-ID, "
 				    "Auto-Submitted, MIME-Version, "
@@ -342,10 +335,9 @@ template_problem(const char *t, size_t len)
 	return subject ? NULL : "no Subject: line in the header";
 }
 
-/* The template into *out with %{name} filled in.  -1 if it is too long. */
-static int
-render(const char *t, size_t len, const struct facts *f, char *out,
-    size_t cap, size_t *outlen)
+int
+refusal_render(const char *t, size_t len, const struct refusal_facts *f,
+    char *out, size_t cap, size_t *outlen)
 {
 	size_t i = 0, o = 0, n;
 	const char *close, *v;
@@ -392,7 +384,7 @@ load_template(const struct config *cfg, char *buf, size_t cap, size_t *len,
 	else if ((size_t)n >= cap)
 		bad = "over 16 KiB";
 	else
-		bad = template_problem(buf, (size_t)n);
+		bad = refusal_template_problem(buf, (size_t)n);
 	if (bad != NULL) {
 		snprintf(why, whycap, "refusal_notice_template %s: %s",
 		    cfg->refusal_notice_template, bad);
@@ -495,12 +487,12 @@ deliver_notice(struct session *s, const struct config *cfg, const char *user,
 /* One user's notice, if none was stored within the interval. */
 static void
 notify(struct session *s, const struct config *cfg, int dirfd,
-    const struct lmtp_rcpt *rc, const struct facts *base, const char *tmpl,
+    const struct lmtp_rcpt *rc, const struct refusal_facts *base, const char *tmpl,
     size_t tlen)
 {
 	static char rendered[NOTICE_MAX], text[NOTICE_MAX + 1024];
 	char user[USER_MAX];
-	struct facts f = *base;
+	struct refusal_facts f = *base;
 	size_t rlen, len;
 	long long last;
 	int fd = -1;
@@ -529,7 +521,7 @@ notify(struct session *s, const struct config *cfg, int dirfd,
 	f.user = user;
 	log_escape(rc->reply.text, f.reply, sizeof(f.reply) < REPLY_SHOWN ?
 	    sizeof(f.reply) : REPLY_SHOWN);
-	if (render(tmpl, tlen, &f, rendered, sizeof(rendered), &rlen) < 0 ||
+	if (refusal_render(tmpl, tlen, &f, rendered, sizeof(rendered), &rlen) < 0 ||
 	    compose(cfg, user, rendered, rlen, text, sizeof(text), &len) < 0)
 		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: the "
 		    "notice would be over %d bytes", user, NOTICE_MAX);
@@ -544,7 +536,7 @@ refusal_send(struct session *s, const struct config *cfg, const char *sender,
 {
 	static char tmpl[TEMPLATE_MAX];
 	char why[1300];
-	struct facts f = { 0 };
+	struct refusal_facts f = { 0 };
 	size_t tlen, i;
 	int dirfd;
 
@@ -560,7 +552,7 @@ refusal_send(struct session *s, const struct config *cfg, const char *sender,
 		snprintf(f.size, sizeof(f.size), "%lld", cap->size);
 	else
 		snprintf(f.size, sizeof(f.size), "(unknown)");
-	subject_of(cap, f.subject, sizeof(f.subject));
+	refusal_subject(cap->head, cap->headlen, f.subject, sizeof(f.subject));
 	for (i = 0; i < n && !disabled; i++) {
 		size_t j;
 		int seen = 0;

@@ -55,6 +55,34 @@ void refusal_send(struct session *s, const struct config *cfg,
     const char *sender, struct refusal_capture *cap,
     const struct lmtp_rcpt *rcpts, size_t n);
 
+/* The pieces, for tests and fuzzing. */
+
+/* What a notice may say: the refused message's envelope sender, size
+ * and Subject, the user, and the server's reply; nothing from the
+ * body.  Every value is escaped (log_escape): no control byte. */
+#define REFUSAL_SHOWN_MAX 1232
+struct refusal_facts {
+	const char *user;
+	char sender[REFUSAL_SHOWN_MAX];
+	char size[32];
+	char subject[REFUSAL_SHOWN_MAX];
+	char reply[REFUSAL_SHOWN_MAX];
+};
+
+/* The Subject in the first len bytes of a message: unfolded, cut at 200
+ * characters, escaped; "(none)" without one. */
+void refusal_subject(const char *head, size_t len, char *out, size_t cap);
+
+/* A template: header lines with a Subject, an empty line, a body.  NULL,
+ * or what is wrong with it. */
+const char *refusal_template_problem(const char *t, size_t len);
+
+/* The template into out with %{user}, %{sender}, %{size}, %{subject} and
+ * %{reply} filled in (other %{...} stay as they are).  -1 when it does
+ * not fit in cap. */
+int refusal_render(const char *t, size_t len, const struct refusal_facts *f,
+    char *out, size_t cap, size_t *outlen);
+
 /* For -n: whether notices are on and would work, in one line. */
 void refusal_describe(const struct config *cfg, char *buf, size_t cap);
 

@@ -18,6 +18,7 @@
 #include "../../mailer/lmtp.h"
 #include "../../mailer/message.h"
 #include "../../mailer/policy.h"
+#include "../../mailer/refusal.h"
 #include "../../mailer/status.h"
 #include "../../mailer/transport.h"
 #include "encoder_ref.h"
@@ -493,6 +494,78 @@ test_policy(void)
 	end();
 }
 
+/* A copy of s in a buffer of exactly its length: ASan sees any read
+ * past the end. */
+static char *
+exact(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = malloc(n ? n : 1);
+
+	memcpy(p, s, n);
+	return p;
+}
+
+static void
+test_refusal(void)
+{
+	static const char *const bad[] = { "Subject: x\n", "S", "Sub",
+		"Subject: x\nFrom: me\n\nbody", "To: x\nSubject: y\n\n",
+		"X: y\n\nbody", "Subject: x\r\nmime-version: 1.0\r\n\r\n" };
+	char out[512], *t;
+	struct refusal_facts f = { .user = "alice" };
+	size_t i, n;
+
+	begin("refusal notices: the Subject is unfolded, escaped and cut; "
+	    "none is (none)");
+	t = exact("From: a\r\nsubject:  Lunch\r\n\t on\x1b Friday \r\n"
+	    "X: y\r\n\r\nSubject: body");
+	refusal_subject(t, strlen("From: a\r\nsubject:  Lunch\r\n\t on\x1b "
+	    "Friday \r\nX: y\r\n\r\nSubject: body"), out, sizeof(out));
+	free(t);
+	CHECK(strcmp(out, "Lunch on\\x1b Friday") == 0);
+	refusal_subject("From: a\n\nSubject: in the body\n",
+	    strlen("From: a\n\nSubject: in the body\n"), out, sizeof(out));
+	CHECK(strcmp(out, "(none)") == 0);
+	t = malloc(300);
+	memcpy(t, "Subject: ", 9);
+	memset(t + 9, 'x', 291);
+	refusal_subject(t, 300, out, sizeof(out));
+	CHECK(strlen(out) == 200 && strcmp(out + 197, "...") == 0);
+	free(t);
+	end();
+
+	begin("refusal notices: a template needs a header with a Subject, "
+	    "none of lmtp-iq's own fields, an empty line; short lines are "
+	    "read within bounds");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = exact(bad[i]);
+		CHECK(refusal_template_problem(t, strlen(bad[i])) != NULL);
+		free(t);
+	}
+	t = exact("X-Note: a\nSubject: %{subject}\n\nbody\n");
+	CHECK(refusal_template_problem(t,
+	    strlen("X-Note: a\nSubject: %{subject}\n\nbody\n")) == NULL);
+	free(t);
+	end();
+
+	begin("refusal notices: placeholders filled, unknown ones kept, "
+	    "too long refused");
+	snprintf(f.sender, sizeof(f.sender), "bob@example.org");
+	snprintf(f.size, sizeof(f.size), "12");
+	snprintf(f.subject, sizeof(f.subject), "Hi");
+	snprintf(f.reply, sizeof(f.reply), "452 4.2.2 Over quota");
+	t = exact("%{user} %{sender} %{size} %{subject} %{reply} %{x} %{user");
+	i = strlen("%{user} %{sender} %{size} %{subject} %{reply} %{x} %{user");
+	CHECK(refusal_render(t, i, &f, out, sizeof(out), &n) == 0);
+	CHECK(n == strlen("alice bob@example.org 12 Hi 452 4.2.2 Over quota "
+	    "%{x} %{user") && memcmp(out, "alice bob@example.org 12 Hi 452 "
+	    "4.2.2 Over quota %{x} %{user", n) == 0);
+	CHECK(refusal_render(t, i, &f, out, 20, &n) < 0);
+	free(t);
+	end();
+}
+
 int
 main(void)
 {
@@ -501,6 +574,7 @@ main(void)
 	test_hostport();
 	test_status();
 	test_policy();
+	test_refusal();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -466,36 +466,35 @@ config_refused() {
 	nothing_on_the_wire
 }
 
+# A server that stores one message from SENDER to alice, whose RCPT
+# must be exactly RCPT.
+stores_one() {	# stores_one SENDER RCPT
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo "expect MAIL FROM:<$1>"; echo "expect $2"; echo 'expect DATA'
+	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 stored'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+}
+
 @test "-L: with notice_senders, or with -q off, mail flows and only the listed sender gets IGNOREQUOTA" {
-	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	  echo 'expect MAIL FROM:<someone@example.org>'; echo 'expect RCPT TO:<alice>'
-	  echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 stored'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'notice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
-	run lmtp_iq -L -f someone@example.org alice < "$MSG/notice"
-	assert_status 0
-	fake_finish
-	fake_teardown
-	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	  echo 'expect MAIL FROM:<quota@example.org>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
-	  echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 stored'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'notice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
-	run lmtp_iq -L -f quota@example.org alice < "$MSG/notice"
-	assert_status 0
-	fake_finish
-	# No list, but the policy off: no IGNOREQUOTA for anyone.
-	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	  echo 'expect MAIL FROM:<quota@example.org>'; echo 'expect RCPT TO:<alice>'
-	  echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 stored'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	run lmtp_iq -L -q off -f quota@example.org alice < "$MSG/notice"
-	assert_status 0
-	fake_finish
+	local sender rcpt how
+	# sender | the RCPT the server must see | notice_senders listed, or
+	# no list and -q off
+	while IFS='|' read -r sender rcpt how; do
+		stores_one "$sender" "$rcpt"
+		set --
+		if [ "$how" = off ]; then
+			set -- -q off
+		else
+			printf 'notice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
+		fi
+		run lmtp_iq -L "$@" -f "$sender" alice < "$MSG/notice"
+		assert_status 0
+		fake_finish
+		fake_teardown
+	done <<-EOF
+	someone@example.org|RCPT TO:<alice>|listed
+	quota@example.org|RCPT TO:<alice> IGNOREQUOTA|listed
+	quota@example.org|RCPT TO:<alice>|off
+	EOF
 }

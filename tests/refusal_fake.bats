@@ -57,18 +57,11 @@ notice_envelope() {
 # argv mode with a private /dev/log read into $MSG/syslog; the log is
 # read until the fake server has ended (the notice's child is done).
 logged_until_done() {
-	mkdir -p "$MSG/dev"; touch "$MSG/dev/null"
-	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
-	SOCAT_PID=$!
-	for _ in $(seq 1 50); do [ -S "$MSG/dev/log" ] && break; sleep 0.02; done
-	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
-		d=$1 && shift && exec "$@" < "$d/../notice"' sh "$MSG/dev" \
-		"$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@"
+	syslog_listen
+	run syslog_run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@"
 	local st=$status out=$output
 	fake_finish
-	sleep 0.2
-	stop_pid "$SOCAT_PID"
-	SOCAT_PID=
+	syslog_stop
 	status=$st output=$out
 }
 
@@ -132,19 +125,13 @@ logged_until_done() {
 	refusal_conf
 	# Read-only even for root: the state directory bind-mounted
 	# read-only in a mount namespace of the test's own.
-	mkdir -p "$MSG/dev"; touch "$MSG/dev/null"
-	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
-	SOCAT_PID=$!
-	for _ in $(seq 1 50); do [ -S "$MSG/dev/log" ] && break; sleep 0.02; done
-	run unshare -m sh -c 'mount --bind "$2" "$2" && mount -o remount,ro,bind "$2" "$2" &&
-		mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
-		d=$1 && shift 2 && exec "$@" < "$d/../notice"' sh "$MSG/dev" "$MSG/state" \
-		"$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f bob@example.org alice
+	syslog_listen
+	SYSLOG_RO=$MSG/state run syslog_run "$LMTP_IQ" -C "$FAKE_DIR/conf" \
+		-s "unix:$FAKE_DIR/sock" -f bob@example.org alice
 	assert_status 75
 	fake_finish
 	for _ in $(seq 1 50); do grep -q 'refusal notices off' "$MSG/syslog" 2>/dev/null && break; sleep 0.05; done
-	stop_pid "$SOCAT_PID"
-	SOCAT_PID=
+	syslog_stop
 	[ "$(grep -c 'refusal notice' "$MSG/syslog")" -eq 1 ]
 	grep -q "refusal notices off: refusal_notice_dir $MSG/state is not writable by this user; mail still flows" "$MSG/syslog"
 }

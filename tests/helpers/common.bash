@@ -127,18 +127,36 @@ memcheck_prefix() {
 	fi
 }
 
-# run_logged ARGS...: run lmtp-iq with $MSG/notice on stdin and a
-# private /dev/log read into $MSG/syslog (needs root for the mount
-# namespace).
-run_logged() {
+# syslog_listen: $MSG/dev, a /dev with null and a log socket whose
+# datagrams go to $MSG/syslog; syslog_run CMD... runs CMD with it as its
+# /dev and $MSG/notice on stdin (needs root for the mount namespace;
+# SYSLOG_RO names a directory CMD sees read-only); syslog_stop ends the
+# listener.
+syslog_listen() {
 	mkdir -p "$MSG/dev"; touch "$MSG/dev/null"
 	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
 	SOCAT_PID=$!
 	for _ in $(seq 1 50); do [ -S "$MSG/dev/log" ] && break; sleep 0.02; done
-	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
-		d=$1 && shift && exec "$@" < "$d/../notice"' sh "$MSG/dev" "$LMTP_IQ" "$@"
+}
+
+syslog_run() {
+	unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
+		{ [ -z "$2" ] || { mount --bind "$2" "$2" && mount -o remount,ro,bind "$2" "$2"; }; } &&
+		d=$1 && shift 2 && exec "$@" < "$d/../notice"' sh "$MSG/dev" "${SYSLOG_RO:-}" "$@"
+}
+
+syslog_stop() {
 	sleep 0.2
 	stop_pid "$SOCAT_PID"
+	SOCAT_PID=
+}
+
+# run_logged ARGS...: run lmtp-iq under syslog_run, its log in
+# $MSG/syslog.
+run_logged() {
+	syslog_listen
+	run syslog_run "$LMTP_IQ" "$@"
+	syslog_stop
 }
 
 # A loopback port nobody answers on (good enough between test runs);

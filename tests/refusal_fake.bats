@@ -35,12 +35,12 @@ refusal_conf() {
 	sed -i '/^syslog = no$/d' "$FAKE_DIR/conf"
 }
 
-# The first connection: alice refused for her quota.
-refused_alice() {
+# The first connection: alice refused for her quota (or with REPLY).
+refused_alice() {	# refused_alice [REPLY]
 	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
 	echo 'expect MAIL FROM:<bob@example.org>'; echo 'expect RCPT TO:<alice>'
 	echo 'expect DATA'
-	echo 'send 250 2.1.0 ok'; echo 'send 452 4.2.2 Over quota'
+	echo 'send 250 2.1.0 ok'; echo "send ${1:-452 4.2.2 Over quota}"
 	echo 'send 503 5.5.1 No recipients'
 	echo 'expect RSET'; echo 'send 250 2.0.0 ok'
 	echo 'expect QUIT'; echo 'send 221 bye'
@@ -82,6 +82,30 @@ logged_until_done() {
 	run ! grep -q 'body words' "$FAKE_DIR/record"
 	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=2.1.5, stat=Sent (250 2.1.5 stored)' "$MSG/syslog"
 	[ -s "$MSG/state/u.alice" ]
+}
+
+@test "refusal fake: 552 5.2.2 (lmtp_over_quota_perm_failure) counts as over quota: exit 69 unchanged, a notice" {
+	{ refused_alice '552 5.2.2 Over quota'; notice_envelope
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 stored'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 69
+	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=2.1.5, stat=Sent' "$MSG/syslog"
+}
+
+@test "refusal fake: other refusals bring no notice (unknown user, too large, 4.2.1, a 452 without 4.2.2)" {
+	local reply
+	for reply in '550 5.1.1 User unknown' '552 5.2.3 Message too large' \
+		'452 4.2.1 Mailbox disabled' '452 Over quota'; do
+		refused_alice "$reply" | fake_start
+		refusal_conf
+		logged_until_done -f bob@example.org alice
+		[ "$status" -ne 0 ]
+		run ! grep -q 'refusal notice' "$MSG/syslog"
+		fake_teardown
+	done
 }
 
 @test "refusal fake: the notice refused: exit 75 unchanged, one log line, no stamp (the next refusal tries again)" {

@@ -180,6 +180,7 @@ claim(const struct config *cfg, int dirfd, const char *user, int *fd,
 {
 	char name[USER_MAX * 3 + 8], text[32];
 	struct stat st;
+	long long now;
 	ssize_t n;
 
 	*last = 0;
@@ -199,7 +200,11 @@ claim(const struct config *cfg, int dirfd, const char *user, int *fd,
 		return CLAIM_FAIL;
 	}
 	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+	    st.st_uid != geteuid()) {
+		close(*fd);
+		return CLAIM_FAIL;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
 		int busy = errno == EWOULDBLOCK;
 
 		close(*fd);
@@ -208,8 +213,10 @@ claim(const struct config *cfg, int dirfd, const char *user, int *fd,
 	n = pread(*fd, text, sizeof(text) - 1, 0);
 	text[n > 0 ? n : 0] = '\0';
 	*last = strtoll(text, NULL, 10);
-	if (*last > 0 && (long long)time(NULL) - *last <
-	    cfg->refusal_notice_interval) {
+	now = (long long)time(NULL);
+	/* A stamp from the future (the clock was set back) starts nothing. */
+	if (*last > 0 && *last <= now &&
+	    now - *last < cfg->refusal_notice_interval) {
 		close(*fd);
 		return CLAIM_RECENT;
 	}

@@ -210,3 +210,23 @@ logged_until_done() {
 	assert_status 75
 	assert_output_has 'refusal_notice_from: expected one address, without angle brackets'
 }
+
+@test "refusal fake: a stamp within the interval holds the notice back (logged); one from the future (the clock set back) does not" {
+	date +%s > "$MSG/state/u.alice"
+	{ refused_alice; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	grep -q 'refusal notice: to=<alice>, not sent: one was stored [0-9]* s ago (refusal_notice_interval 86400 s)' "$MSG/syslog"
+	fake_teardown
+	echo $(( $(date +%s) + 100000 )) > "$MSG/state/u.alice"
+	{ refused_alice; notice_envelope
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 stored'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	# Stamped anew, with now.
+	[ "$(cat "$MSG/state/u.alice")" -le "$(date +%s)" ]
+}

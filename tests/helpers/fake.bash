@@ -23,6 +23,8 @@ fake_run() {
 # fake_start [LISTEN]: a fake server for one test, in $FAKE_DIR, on a
 # UNIX socket there unless LISTEN says otherwise.
 fake_start() {
+	# A test's second server replaces its first: nothing of it is left.
+	fake_teardown
 	FAKE_DIR=$(make_tmp fake)
 	cat > "$FAKE_DIR/script"
 	printf 'lhlo_name = client.test\nsyslog = no\n' > "$FAKE_DIR/conf"

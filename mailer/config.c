@@ -56,17 +56,24 @@ config_policy_name(enum iq_policy p)
 	return policy_names[p];
 }
 
-int
-config_timeout(const char *s)
+/* Whole seconds from 1 to max, else -1. */
+static int
+seconds(const char *s, long max)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || *end != '\0' || v < 1 || v > CONFIG_TIMEOUT_MAX)
+	if (errno || end == s || *end != '\0' || v < 1 || v > max)
 		return -1;
 	return (int)v;
+}
+
+int
+config_timeout(const char *s)
+{
+	return seconds(s, CONFIG_TIMEOUT_MAX);
 }
 
 static int
@@ -370,7 +377,7 @@ set_refusal_notice(struct config *c, const char *v)
 static const char *
 set_refusal_notice_from(struct config *c, const char *v)
 {
-	if (strcmp(v, "<>") == 0 || strpbrk(v, "<>") != NULL)
+	if (strpbrk(v, "<>") != NULL)
 		return "expected one address, without angle brackets (the "
 		    "notice needs a sender a user can see)";
 	return copy_word(c->refusal_notice_from, sizeof(c->refusal_notice_from),
@@ -396,15 +403,11 @@ set_refusal_notice_dir(struct config *c, const char *v)
 static const char *
 set_refusal_notice_interval(struct config *c, const char *v)
 {
-	char *end;
-	long n;
+	int n = seconds(v, CONFIG_REFUSAL_INTERVAL_MAX);
 
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end != '\0' || n < 1 ||
-	    n > CONFIG_REFUSAL_INTERVAL_MAX)
+	if (n < 0)
 		return "expected whole seconds from 1 to 31536000";
-	c->refusal_notice_interval = (int)n;
+	c->refusal_notice_interval = n;
 	return NULL;
 }
 

@@ -243,11 +243,3 @@ message_read_fd(void *ctx, unsigned char *buf, size_t cap)
 		snprintf(src->err, sizeof(src->err), "%s", strerror(errno));
 	return (int)n;
 }
-
-int
-message_send(void *ctx, struct transport *t)
-{
-	struct message_src *src = ctx;
-
-	return message_stream(src->buf, message_read_fd, src, t);
-}

@@ -65,7 +65,4 @@ struct message_src {
  * reason kept in src->err. */
 int message_read_fd(void *src, unsigned char *buf, size_t cap);
 
-/* The lmtp_txn body callback for a message_src: as message_stream. */
-int message_send(void *src, struct transport *t);
-
 #endif

@@ -38,6 +38,9 @@
  * about it: one syslog line, and mail flows. */
 static int disabled;
 
+/* The template, read once per refusal_send (it is small). */
+static char template_text[TEMPLATE_MAX];
+
 void
 refusal_capture_init(struct refusal_capture *c, message_reader inner,
     void *inner_ctx)
@@ -432,10 +435,9 @@ notice_body(void *ctx, struct transport *t)
 	return message_stream(b->buf, notice_read, &b->src, t);
 }
 
-/* Our own header fields, then the rendered template. */
+/* Our own header fields into out; their length, or -1. */
 static int
-compose(const struct config *cfg, const char *user, const char *rendered,
-    size_t rlen, char *out, size_t cap, size_t *len)
+header(const struct config *cfg, const char *user, char *out, size_t cap)
 {
 	char date[64], host[256];
 	unsigned char rnd[8] = { 0 };
@@ -455,11 +457,7 @@ compose(const struct config *cfg, const char *user, const char *rendered,
 	    "Content-Transfer-Encoding: 8bit\n", cfg->refusal_notice_from, user,
 	    date, (long long)now, (long)getpid(), rnd[0], rnd[1], rnd[2],
 	    rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], host);
-	if (n < 0 || (size_t)n + rlen >= cap)
-		return -1;
-	memcpy(out + n, rendered, rlen);
-	*len = (size_t)n + rlen;
-	return 0;
+	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
 /* Deliver one composed notice to user.  Returns 1 when stored. */
@@ -494,18 +492,15 @@ deliver_notice(struct session *s, const struct config *cfg, const char *user,
 /* One user's notice, if none was stored within the interval. */
 static void
 notify(struct session *s, const struct config *cfg, int dirfd,
-    const struct lmtp_rcpt *rc, const struct refusal_facts *base, const char *tmpl,
-    size_t tlen)
+    const char *user, const struct lmtp_rcpt *rc,
+    const struct refusal_facts *base, size_t tlen)
 {
-	static char rendered[NOTICE_MAX], text[NOTICE_MAX + 1024];
-	char user[USER_MAX];
+	static char text[NOTICE_MAX + 1024];
 	struct refusal_facts f = *base;
-	size_t rlen, len;
+	size_t rlen, room;
 	long long last;
-	int fd = -1;
+	int fd = -1, n;
 
-	if (user_of(rc->addr, user, sizeof(user)) < 0)
-		return;
 	switch (claim(cfg, dirfd, user, &fd, &last)) {
 	case CLAIM_RECENT:
 		log_mail(LOG_INFO, "refusal notice: to=<%s>, not sent: one was "
@@ -526,31 +521,47 @@ notify(struct session *s, const struct config *cfg, int dirfd,
 		break;
 	}
 	f.user = user;
-	log_escape(rc->reply.text, f.reply, sizeof(f.reply) < REPLY_SHOWN ?
-	    sizeof(f.reply) : REPLY_SHOWN);
-	if (refusal_render(tmpl, tlen, &f, rendered, sizeof(rendered), &rlen) < 0 ||
-	    compose(cfg, user, rendered, rlen, text, sizeof(text), &len) < 0)
+	log_escape(rc->reply.text, f.reply, REPLY_SHOWN);
+	/* The filled-in template goes right after the header, and stays
+	 * under NOTICE_MAX as well as within the buffer. */
+	n = header(cfg, user, text, sizeof(text));
+	room = n < 0 ? 0 : sizeof(text) - (size_t)n;
+	if (room > NOTICE_MAX)
+		room = NOTICE_MAX;
+	if (n < 0 || refusal_render(template_text, tlen, &f, text + n, room,
+	    &rlen) < 0)
 		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: the "
 		    "notice would be over %d bytes", user, NOTICE_MAX);
-	else if (deliver_notice(s, cfg, user, text, len, f.sender))
+	else if (deliver_notice(s, cfg, user, text, (size_t)n + rlen, f.sender))
 		stamp(fd);
 	close(fd);
+}
+
+/* The template read and the state directory open, as every notice
+ * needs them.  0, or -1 and why. */
+static int
+prepare(const struct config *cfg, size_t *tlen, int *dirfd, char *why,
+    size_t cap)
+{
+	if (load_template(cfg, template_text, sizeof(template_text), tlen, why,
+	    cap) < 0)
+		return -1;
+	*dirfd = open_dir(cfg, why, cap);
+	return *dirfd < 0 ? -1 : 0;
 }
 
 void
 refusal_send(struct session *s, const struct config *cfg, const char *sender,
     struct refusal_capture *cap, const struct lmtp_rcpt *rcpts, size_t n)
 {
-	static char tmpl[TEMPLATE_MAX];
-	char why[1300];
+	char why[1300], user[USER_MAX], other[USER_MAX];
 	struct refusal_facts f = { 0 };
-	size_t tlen, i;
-	int dirfd;
+	size_t tlen, i, j;
+	int dirfd, seen;
 
 	if (!refusal_due(cfg, sender, rcpts, n))
 		return;
-	if (load_template(cfg, tmpl, sizeof(tmpl), &tlen, why,
-	    sizeof(why)) < 0 || (dirfd = open_dir(cfg, why, sizeof(why))) < 0) {
+	if (prepare(cfg, &tlen, &dirfd, why, sizeof(why)) < 0) {
 		disable(why);
 		return;
 	}
@@ -561,22 +572,16 @@ refusal_send(struct session *s, const struct config *cfg, const char *sender,
 		snprintf(f.size, sizeof(f.size), "(unknown)");
 	refusal_subject(cap->head, cap->headlen, f.subject, sizeof(f.subject));
 	for (i = 0; i < n && !disabled; i++) {
-		size_t j;
-		int seen = 0;
-
-		if (!over_quota(&rcpts[i]))
+		if (!over_quota(&rcpts[i]) ||
+		    user_of(rcpts[i].addr, user, sizeof(user)) < 0)
 			continue;
 		/* alice and alice+x in one message: one notice. */
-		for (j = 0; j < i && !seen; j++) {
-			char a[USER_MAX], b[USER_MAX];
-
+		for (j = 0, seen = 0; j < i && !seen; j++)
 			seen = over_quota(&rcpts[j]) &&
-			    user_of(rcpts[i].addr, a, sizeof(a)) == 0 &&
-			    user_of(rcpts[j].addr, b, sizeof(b)) == 0 &&
-			    strcmp(a, b) == 0;
-		}
+			    user_of(rcpts[j].addr, other, sizeof(other)) == 0 &&
+			    strcmp(user, other) == 0;
 		if (!seen)
-			notify(s, cfg, dirfd, &rcpts[i], &f, tmpl, tlen);
+			notify(s, cfg, dirfd, user, &rcpts[i], &f, tlen);
 	}
 	close(dirfd);
 }
@@ -584,7 +589,6 @@ refusal_send(struct session *s, const struct config *cfg, const char *sender,
 void
 refusal_describe(const struct config *cfg, char *buf, size_t cap)
 {
-	static char tmpl[TEMPLATE_MAX];
 	char why[1300];
 	size_t tlen;
 	int fd;
@@ -593,8 +597,7 @@ refusal_describe(const struct config *cfg, char *buf, size_t cap)
 		snprintf(buf, cap, "off");
 		return;
 	}
-	if (load_template(cfg, tmpl, sizeof(tmpl), &tlen, why,
-	    sizeof(why)) < 0 || (fd = open_dir(cfg, why, sizeof(why))) < 0) {
+	if (prepare(cfg, &tlen, &fd, why, sizeof(why)) < 0) {
 		snprintf(buf, cap, "on, but none can be sent: %s", why);
 		return;
 	}

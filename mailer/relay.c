@@ -58,13 +58,6 @@ relay_body(void *ctx, struct transport *up)
 	return message_stream(b->buf, refusal_capture_read, b->cap, up);
 }
 
-/* The rest of the body, when the upstream side gave up on it. */
-static int
-drain(struct body *b)
-{
-	return refusal_capture_finish(b->cap);
-}
-
 /* An outcome as a reply to the client: the server's code, enhanced code
  * and words, without the code and enhanced code its text starts with. */
 static int
@@ -147,7 +140,9 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf,
 			session_report(s, &rcpts[i], 0);
 		goto out;
 	}
-	if ((!b.started && lmtpd_data_start(d) < 0) || drain(&b) < 0)
+	/* The rest of the body, when the upstream side gave up on it. */
+	if ((!b.started && lmtpd_data_start(d) < 0) ||
+	    refusal_capture_finish(cap) < 0)
 		goto out;
 	while (b.answered < b.nrcpts)
 		answer_next(&b);
@@ -185,20 +180,29 @@ quiet_stderr(void)
 	return 0;
 }
 
+/* Sendmail on stdin and stdout, as the client of d. */
+static void
+client_init(const struct config *cfg, struct transport *client,
+    struct lmtpd *d, int verbose)
+{
+	char name[256];
+
+	session_local_name(cfg, name, sizeof(name));
+	transport_attach(client, STDIN_FILENO, STDOUT_FILENO, "the client",
+	    cfg->timeout * 1000);
+	lmtpd_init(d, client, name, cfg->idle_timeout * 1000,
+	    cfg->timeout * 1000, verbose);
+}
+
 int
 relay_refuse(const struct config *cfg, const char *why)
 {
 	struct transport client;
 	struct lmtpd d;
-	char name[256];
 
 	if (quiet_stderr() < 0)
 		return EX_TEMPFAIL;
-	session_local_name(cfg, name, sizeof(name));
-	transport_attach(&client, STDIN_FILENO, STDOUT_FILENO, "the client",
-	    cfg->timeout * 1000);
-	lmtpd_init(&d, &client, name, cfg->idle_timeout * 1000,
-	    cfg->timeout * 1000, 0);
+	client_init(cfg, &client, &d, 0);
 	/* RFC 5321 3.8: a server that cannot serve says 421 at once. */
 	if (lmtpd_reply(&d, 421, "4.3.5", why) == 0)
 		(void)lmtpd_flush(&d);
@@ -215,7 +219,6 @@ relay_serve(const struct config *cfg, int verbose)
 	enum lmtpd_event ev = LMTPD_FAIL;
 	struct message_buf *buf;
 	struct refusal_capture *cap;
-	char name[256];
 
 	if (quiet_stderr() < 0) {
 		log_mail(LOG_ERR, "LMTP mode: cannot move stderr off the LMTP "
@@ -231,11 +234,7 @@ relay_serve(const struct config *cfg, int verbose)
 		log_fail("LMTP mode: out of memory; nothing served");
 		return EX_TEMPFAIL;
 	}
-	session_local_name(cfg, name, sizeof(name));
-	transport_attach(&client, STDIN_FILENO, STDOUT_FILENO, "the client",
-	    cfg->timeout * 1000);
-	lmtpd_init(&d, &client, name, cfg->idle_timeout * 1000,
-	    cfg->timeout * 1000, verbose);
+	client_init(cfg, &client, &d, verbose);
 	session_init(&s, cfg, verbose, 1);
 	if (lmtpd_greet(&d) == 0) {
 		while ((ev = lmtpd_next(&d)) == LMTPD_DATA) {

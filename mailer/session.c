@@ -187,18 +187,25 @@ ready(struct session *s, int need_iq, int *reset)
 	return session_open(s, need_iq);
 }
 
-/* The policy for this server, then the transaction.  A notice of
- * lmtp-iq's own needs IGNOREQUOTA whatever the policy says. */
+/* The policy for x: a notice of lmtp-iq's own needs IGNOREQUOTA
+ * whatever the policy and notice_senders say. */
+static void
+decide(const struct session *s, const struct lmtp_txn *x, int own_notice,
+    int offered, struct policy_verdict *v)
+{
+	if (own_notice)
+		policy_server(IQ_REQUIRE, offered, v);
+	else
+		policy_decide(s->cfg, x->sender, offered, v);
+}
+
+/* The policy for this server, then the transaction. */
 static int
 deliver_here(struct session *s, struct lmtp_txn *x, int own_notice)
 {
 	struct lmtp *l = &s->l;
-	int offered = (l->caps & LMTP_CAP_IGNOREQUOTA) != 0;
 
-	if (own_notice)
-		policy_server(IQ_REQUIRE, offered, &s->pv);
-	else
-		policy_decide(s->cfg, x->sender, offered, &s->pv);
+	decide(s, x, own_notice, (l->caps & LMTP_CAP_IGNOREQUOTA) != 0, &s->pv);
 	if (s->pv.refuse) {
 		s->used = 1;
 		return lmtp_fail(l, LF_POLICY, "%s does not advertise "
@@ -218,10 +225,7 @@ deliver(struct session *s, struct lmtp_txn *x, int own_notice)
 
 	/* Whether this transaction needs IGNOREQUOTA whatever the server:
 	 * a server without it is then left for the next in the list. */
-	if (own_notice)
-		policy_server(IQ_REQUIRE, 0, &need);
-	else
-		policy_decide(s->cfg, x->sender, 0, &need);
+	decide(s, x, own_notice, 0, &need);
 	memset(&s->pv, 0, sizeof(s->pv));
 	if (ready(s, need.refuse, &x->reset) < 0)
 		return -1;

@@ -54,6 +54,14 @@ notice_envelope() {
 	echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
 }
 
+# The notice stored on its own connection, and the goodbye.
+notice_stored() {
+	notice_envelope
+	echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'
+	echo 'data'; echo 'send 250 2.1.5 stored'
+	echo 'expect QUIT'; echo 'send 221 bye'
+}
+
 # argv mode with a private /dev/log read into $MSG/syslog; the log is
 # read until the fake server has ended (the notice's child is done).
 logged_until_done() {
@@ -66,10 +74,7 @@ logged_until_done() {
 }
 
 @test "refusal fake: argv mode: the notice goes on a connection of its own after exit 75, with the generated header; stored: the state file is stamped" {
-	{ refused_alice; notice_envelope
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 stored'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	{ refused_alice; notice_stored; } | fake_start
 	refusal_conf
 	logged_until_done -f bob@example.org alice
 	assert_status 75
@@ -85,10 +90,7 @@ logged_until_done() {
 }
 
 @test "refusal fake: 552 5.2.2 (lmtp_over_quota_perm_failure) counts as over quota: exit 69 unchanged, a notice" {
-	{ refused_alice '552 5.2.2 Over quota'; notice_envelope
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 stored'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	{ refused_alice '552 5.2.2 Over quota'; notice_stored; } | fake_start
 	refusal_conf
 	logged_until_done -f bob@example.org alice
 	assert_status 69
@@ -220,10 +222,7 @@ logged_until_done() {
 	grep -q 'refusal notice: to=<alice>, not sent: one was stored [0-9]* s ago (refusal_notice_interval 86400 s)' "$MSG/syslog"
 	fake_teardown
 	echo $(( $(date +%s) + 100000 )) > "$MSG/state/u.alice"
-	{ refused_alice; notice_envelope
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 stored'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	{ refused_alice; notice_stored; } | fake_start
 	refusal_conf
 	logged_until_done -f bob@example.org alice
 	assert_status 75

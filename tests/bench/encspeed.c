@@ -2,7 +2,7 @@
 /*
  * encspeed.c - the body encoder's throughput against the encoder before
  * the wire rules (which let lone CRs and long lines through), on the
- * same input fed in MESSAGE_CHUNK reads as message_send does.  Usage:
+ * same input fed in MESSAGE_CHUNK reads as message_stream does.  Usage:
  * encspeed FILE.  Prints one line each: "now MB/s", "before MB/s",
  * "ratio" (now / before: 1.00 is as fast) and whether both outputs were
  * identical (they are for input without lone CRs or long lines).

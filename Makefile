@@ -23,10 +23,10 @@ SANITIZE  ?=
 WERROR    ?=
 
 # The runtime libraries: libsasl2 (AUTH) and OpenSSL's libssl (STARTTLS).
-# libssl is not linked: mailer/ossl.c loads it with dlopen when a
-# session first starts TLS (its headers are still needed to build).
+# Neither is linked: mailer/sasl2.c and mailer/ossl.c load them with
+# dlopen when a session first authenticates or starts TLS (their headers
+# are still needed to build).  The program links libc alone.
 LIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsasl2 openssl 2>/dev/null)
-LIB_LIBS   := $(shell $(PKG_CONFIG) --libs libsasl2 2>/dev/null)
 SSL_LIBS   := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)
 LIB_FOUND  := $(shell $(PKG_CONFIG) --exists libsasl2 openssl 2>/dev/null && echo yes)
 
@@ -54,7 +54,8 @@ SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/auth.c mailer/message.c mailer/status.c mailer/log.c \
        mailer/policy.c mailer/address.c mailer/session.c mailer/lmtpd.c \
        mailer/relay.c mailer/tls.c mailer/file.c mailer/ossl.c \
-       mailer/probe.c mailer/deliver.c mailer/refusal.c
+       mailer/probe.c mailer/deliver.c mailer/refusal.c mailer/dynlib.c \
+       mailer/sasl2.c
 OBJS = $(SRCS:.c=.o)
 LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq
@@ -77,9 +78,11 @@ FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null)
 DEB_DIR    = build/deb
 DEB        = build/lmtp-iq_$(VERSION)_$(DEB_ARCH).deb
-# libssl is loaded with dlopen (mailer/ossl.c): dpkg-shlibdeps cannot see
-# it, so the package that ships its soname is named by hand.
-DEB_SSL_DEP = libssl3
+# libssl and libsasl2 are loaded with dlopen (mailer/ossl.c, sasl2.c):
+# dpkg-shlibdeps cannot see them, so for each soname (name:version) the
+# dependency that its package's shlibs file declares is taken from the
+# build machine: libssl3 on Debian 12, libssl3t64 on Debian 13.
+DEB_DLOPEN = libssl:3 libsasl2:2
 
 .PHONY: all check bench install uninstall clean demo need-libs fuzz print-version lint deb deps
 
@@ -102,7 +105,7 @@ mailer/%.o: mailer/%.c mailer/*.h mailer/.flags | need-libs
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(PROG): $(OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(ALL_LDFLAGS) $(LIB_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(ALL_LDFLAGS)
 
 tests/tools/%: tests/tools/%.c mailer/.flags
 	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
@@ -114,7 +117,7 @@ tests/tools/fakelmtp: tests/tools/fakelmtp.c mailer/.flags
 # Unit tests of the pure parts, linked with the program's own objects.
 $(UNIT): tests/unit/unit.c tests/unit/encoder_ref.h $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ tests/unit/unit.c $(LIB_OBJS) $(ALL_LDFLAGS) \
-	    $(LIB_LIBS)
+	   
 
 # Both install what they lack first (as root; see tests/deps), then build
 # in a fresh make, which sees the newly installed libsasl2.
@@ -127,7 +130,7 @@ tests/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out mailer/main.c,$(SRCS)) \
     mailer/*.h tests/unit/encoder_ref.h tests/fuzz/pair.h | need-libs
 	@mkdir -p tests/fuzz/bin
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(filter-out mailer/main.c,$(SRCS)) \
-	    $(LIB_LIBS)
+	   
 
 fuzz: $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do \
@@ -146,13 +149,13 @@ fuzz: $(FUZZ_BINS)
 ENCSPEED = tests/bench/encspeed
 $(ENCSPEED): tests/bench/encspeed.c $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ tests/bench/encspeed.c $(LIB_OBJS) \
-	    $(ALL_LDFLAGS) $(LIB_LIBS)
+	    $(ALL_LDFLAGS)
 
 bench: $(PROG) $(TOOLS) $(ENCSPEED)
 	tests/bench/run
 
 demo:
-	@tests/deps --need
+	@tests/deps --need demo
 	$(MAKE) $(PROG) $(TOOLS)
 	tests/demo
 
@@ -226,11 +229,20 @@ deb: $(PROG)
 	printf 'Source: lmtp-iq\nPackage: lmtp-iq\n' > $(DEB_DIR)/debian/control
 	cd $(DEB_DIR) && dpkg-shlibdeps -O root/usr/libexec/lmtp-iq \
 	    | sed -n 's/^shlibs:Depends=//p' > depends
+	for l in $(DEB_DLOPEN); do n=$${l%:*}; v=$${l#*:}; \
+	    p=$$(dpkg-query -S "*/$$n.so.$$v" | sed -n '1s/: .*//p'); \
+	    d=$$(dpkg-query --control-show "$$p" shlibs 2>/dev/null | awk -v n=$$n \
+	        -v v=$$v '$$1 == n && $$2 == v && NF > 2 { $$1 = $$2 = ""; \
+	        sub(/^ +/, ""); print; exit }'); \
+	    [ -n "$$d" ] || { echo "make deb: no package declares $$n.so.$$v" >&2; \
+	        exit 1; }; \
+	    printf ', %s' "$$d" >> $(DEB_DIR)/depends; \
+	done
 	{ echo 'Package: lmtp-iq'; echo 'Version: $(VERSION)'; \
 	  echo 'Architecture: $(DEB_ARCH)'; \
 	  echo 'Maintainer: lmtp-iq maintainers <lmtp-iq@example.org>'; \
 	  echo "Installed-Size: $$(du -ks $(DEB_DIR)/root | cut -f1)"; \
-	  echo "Depends: $$(cat $(DEB_DIR)/depends), $(DEB_SSL_DEP)"; \
+	  echo "Depends: $$(tr -d '\n' < $(DEB_DIR)/depends)"; \
 	  echo 'Recommends: sendmail-cf'; echo 'Suggests: cyrus-imapd'; \
 	  echo 'Section: mail'; echo 'Priority: optional'; \
 	  echo 'Description: Sendmail mailer that delivers over LMTP with IGNOREQUOTA'; \

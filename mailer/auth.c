@@ -7,13 +7,13 @@
  * Secrets never reach the trace or the log, and are wiped after use.
  */
 #define _DEFAULT_SOURCE
+#define SASL2_REDIRECT
 #include "auth.h"
 #include "file.h"
+#include "sasl2.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sasl/sasl.h>
-#include <sasl/saslutil.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,8 +295,12 @@ run_sasl(struct lmtp *l, const struct config *cfg, const struct plan *p,
 		.maxbufsize = 0, .security_flags = SASL_SEC_NOANONYMOUS |
 		(!p->protected && !cfg->auth_plaintext ? SASL_SEC_NOPLAINTEXT : 0) };
 	sasl_conn_t *conn = NULL;
-	char host[256];
+	char host[256], why[300];
 	int rc = -1;
+
+	/* libsasl2 is loaded only now, by the first delivery that needs it. */
+	if (sasl2_load(why, sizeof(why)) < 0)
+		return lmtp_fail(l, LF_AUTH, "%s", why);
 
 	/* The service name and host go into digests (DIGEST-MD5 digest-uri). */
 	snprintf(host, sizeof(host), "%s", l->t->host[0] ? l->t->host :
@@ -326,6 +330,12 @@ run_sasl(struct lmtp *l, const struct config *cfg, const struct plan *p,
 		sasl_dispose(&conn);
 	sasl_client_done();
 	return rc < 0 ? -1 : 0;
+}
+
+const char *
+auth_library(void)
+{
+	return sasl2_loaded();
 }
 
 int

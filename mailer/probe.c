@@ -57,6 +57,9 @@ report(const struct config *cfg, const struct session_description *d)
 			printf("auth mechanisms after STARTTLS: %s\n",
 			    d->auth_mechs);
 	}
+	/* libsasl2, like libssl, only once a session authenticated. */
+	if (d->sasl_library != NULL)
+		printf("sasl library: %s\n", d->sasl_library);
 	if (d->greeting[0])
 		printf("password mechanisms (PLAIN, LOGIN): %s: %s\n",
 		    d->password_ok ? "allowed" : cfg->auth_plaintext ?

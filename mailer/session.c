@@ -324,6 +324,7 @@ session_describe(const struct session *s, struct session_description *d)
 	d->is_unix = s->t.is_unix;
 	d->tls_tried = l->tls_tried;
 	d->tls_library = l->tls_tried ? stls_library() : NULL;
+	d->sasl_library = auth_library();
 	if (ti != NULL)
 		d->tls = *ti;
 	lmtp_caps_string(l->caps, d->caps, sizeof(d->caps));

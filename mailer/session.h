@@ -85,6 +85,7 @@ struct session_description {
 	int is_unix;
 	int tls_tried;		/* STARTTLS was sent */
 	const char *tls_library;	/* loaded for it, or NULL */
+	const char *sasl_library;	/* loaded for AUTH, or NULL */
 	struct stls_info tls;	/* what the handshake showed; zeroes
 				 * when STARTTLS was never begun */
 	char caps[200];		/* after STARTTLS, when TLS came up */

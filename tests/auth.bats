@@ -166,6 +166,8 @@ mech_delivers() {
 @test "auth: -n authenticates and says so" {
 	run lmtp_iq -n
 	assert_status 0
+	# libsasl2 is named as libssl is, once it was loaded for AUTH.
+	echo "$output" | grep -q '^sasl library: libsasl2\.so\.2 (Cyrus SASL 2\.[0-9.]*)$'
 	assert_output_has 'authenticated: cyrus'
 	assert_output_has 'ignorequota: advertised'
 }
@@ -174,6 +176,7 @@ mech_delivers() {
 	printf 'server = 127.0.0.1:%s\nsyslog = no\n' "$CYRUS_PORT" > "$MSG/conf"
 	run lmtp_iq -n
 	assert_status 75
+	assert_output_lacks 'sasl library:'
 	assert_output_has 'mail from: 430 Authentication required'
 	assert_output_has 'result: deliveries would stay queued'
 }
@@ -193,4 +196,38 @@ mech_delivers() {
 	run lmtp_iq -s "localhost:$CYRUS_PORT" alice < "$MSG/notice"
 	assert_status 0
 	notice_is_stored "$before"
+}
+
+@test "auth: libsasl2 is not linked; only a delivery that authenticates loads it (and what it brings)" {
+	run ldd "$LMTP_IQ"
+	assert_output_lacks 'libsasl2'
+	assert_output_lacks 'libcrypto'
+	# Over the UNIX socket (no AUTH) neither libsasl2 nor anything it
+	# links (libcrypto, libz, libzstd on Debian 13) is mapped.
+	printf 'server = unix:%s\nsyslog = no\n' "$CYRUS_SOCK" > "$MSG/unix.conf"
+	LD_DEBUG=files "$LMTP_IQ" -C "$MSG/unix.conf" -- bob < "$MSG/notice" 2> "$MSG/ld"
+	grep -q 'file=libc.so.6' "$MSG/ld"
+	run ! grep -q 'libsasl2\|libcrypto\|libz\|libssl' "$MSG/ld"
+	# One that authenticates loads libsasl2 by dlopen, and its plugins.
+	LD_DEBUG=files lmtp_iq -- bob < "$MSG/notice" 2> "$MSG/ld"
+	grep -q 'file=libsasl2.so.2 \[0\];  dynamically loaded by' "$MSG/ld"
+	grep -q 'file=.*/sasl2/lib[a-z0-9]*\.so.*dynamically loaded by' "$MSG/ld"
+}
+
+@test "auth: libsasl2 cannot be loaded: a delivery with AUTH is 75 naming the library and the stage; one without AUTH still works" {
+	lib=$(ldconfig -p | awk '$1 == "libsasl2.so.2" && /x86-64|x86_64|64/ { print $NF; exit }')
+	[ -n "$lib" ]
+	printf 'server = unix:%s\nsyslog = no\n' "$CYRUS_SOCK" > "$MSG/unix.conf"
+	before=$(cyrus_count carol)
+	# In a mount namespace of its own, the library is an empty file.
+	run unshare -m sh -c 'mount --bind /dev/null "$1" && "$2" -C "$3/conf" -- carol < "$3/notice"; echo "auth=$?";
+		"$2" -C "$3/unix.conf" -- carol < "$3/notice"; echo "unix=$?";
+		"$2" -n -C "$3/conf"; echo "probe=$?"' sh "$lib" "$LMTP_IQ" "$MSG"
+	assert_output_has 'lmtp-iq: carol: cannot load libsasl2.so.2 for AUTH:'
+	assert_output_has 'auth=75'
+	assert_output_has 'unix=0'
+	assert_output_has 'result: cannot deliver: cannot load libsasl2.so.2 for AUTH:'
+	assert_output_has 'probe=75'
+	assert_output_lacks 'sasl library:'
+	[ "$(cyrus_count carol)" -eq $((before + 1)) ]
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
 # STARTTLS against a real Cyrus lmtpd that offers it (tls_server_cert,
-# tls_server_key) and refuses plaintext AUTH (allowplaintext: no, so AUTH
+# tls_server_key, and allowstarttls from 3.10.2 on) and refuses plaintext AUTH (allowplaintext: no, so AUTH
 # only appears after STARTTLS), with a throwaway CA made by the test.
 
 load helpers/common
@@ -21,8 +21,7 @@ setup_file() {
 	# and EXTERNAL only to a client that showed a certificate (so the
 	# EXTERNAL-without-certificate case is in sasl_fake.bats).
 	CYRUS_MECHS="PLAIN LOGIN EXTERNAL"
-	CYRUS_EXTRA_CONF="tls_server_cert: $PKI/cert.pem
-tls_server_key: $PKI/server.key
+	CYRUS_EXTRA_CONF="$(cyrus_starttls_conf "$PKI/cert.pem" "$PKI/server.key")
 tls_client_ca_file: $PKI/ca.pem
 tls_client_certs: optional"
 	cyrus_suite_start

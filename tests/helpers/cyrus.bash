@@ -14,6 +14,24 @@ CYRUS_LIB=/usr/lib/cyrus/bin
 CYRUS_ADMIN_PASSWORD=cyrus-admin-pw
 CYRUS_MECHS="PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-256"
 
+# The Cyrus installed, as "3.10.2" (master -V: "cyrus-imapd 3.10.2-...").
+cyrus_version() {
+	"$CYRUS_LIB/master" -V 2>&1 | sed -n 's/^cyrus-imapd \([0-9][0-9.]*[0-9]\).*/\1/p'
+}
+
+# The imapd.conf lines that make lmtpd offer STARTTLS on TCP, given a
+# certificate and key.  Cyrus 3.10.2 offers it only with allowstarttls
+# (new there, off by default: RFC 8314 prefers implicit TLS); 3.6 has
+# no such switch and offers STARTTLS whenever the two files are set.
+cyrus_starttls_conf() {
+	echo "tls_server_cert: $1"
+	echo "tls_server_key: $2"
+	if printf '%s\n3.10.2\n' "$(cyrus_version)" | sort -V -C -u; then
+		return 0	# older than 3.10.2
+	fi
+	echo "allowstarttls: yes"
+}
+
 have_ipv6_loopback() {
 	ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'
 }

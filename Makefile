@@ -84,7 +84,7 @@ DEB        = build/lmtp-iq_$(VERSION)_$(DEB_ARCH).deb
 # build machine: libssl3 on Debian 12, libssl3t64 on Debian 13.
 DEB_DLOPEN = libssl:3 libsasl2:2
 
-.PHONY: all check bench install uninstall clean demo need-libs fuzz print-version lint deb deps
+.PHONY: all check check-in bench install uninstall clean demo need-libs fuzz print-version lint deb deps
 
 all: $(PROG)
 
@@ -154,6 +154,18 @@ $(ENCSPEED): tests/bench/encspeed.c $(LIB_OBJS)
 bench: $(PROG) $(TOOLS) $(ENCSPEED)
 	tests/bench/run
 
+# make check-in RELEASE=trixie: the same make check (warnings as errors)
+# in a Debian RELEASE root of its own, built once with debootstrap and
+# the packages tests/packages lists, then cached (tests/roots/mkroot);
+# each run works in a throwaway overlay of it (tests/roots/inroot).
+# As root.  CHECK_IN overrides the command run there.
+RELEASE   ?= trixie
+CHECK_IN  ?= make check WERROR=1 SUITES="$(SUITES)"
+check-in:
+	@command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install debootstrap" >&2; exit 1; }
+	root=$$(tests/roots/mkroot $(RELEASE) $$(tests/deps --list check)) && \
+	    tests/roots/inroot "$$root" sh -c '$(CHECK_IN)'
+
 demo:
 	@tests/deps --need demo
 	$(MAKE) $(PROG) $(TOOLS)
@@ -175,7 +187,8 @@ MANPAGES = docs/lmtp-iq.8 docs/lmtp-iq.conf.5
 # The shell scripts the project ships and runs, through shellcheck; the
 # helpers set variables that the suites read (SC2034 there is expected).
 SHELL_SCRIPTS = .ci/run tests/deps tests/run-suites tests/lint-negation \
-                tests/demo tests/bench/run docs/examples/quota-warn
+                tests/roots/mkroot tests/roots/inroot tests/demo tests/bench/run \
+                docs/examples/quota-warn
 lint:
 	@command -v shellcheck >/dev/null || { echo "shellcheck is missing: apt-get install shellcheck" >&2; exit 1; }
 	shellcheck -S warning -x $(SHELL_SCRIPTS)

@@ -159,6 +159,16 @@ run_logged() {
 	syslog_stop
 }
 
+# without_lib SONAME SCRIPT [ARG...]: sh -c SCRIPT, with the ARGs as $1
+# and on, in a mount namespace of its own where the file the loader
+# finds for SONAME is empty, so that it cannot be loaded (needs root).
+without_lib() {
+	local lib
+	lib=$(ldconfig -p | awk -v n="$1" '$1 == n && /x86-64|x86_64|64/ { print $NF; exit }')
+	[ -n "$lib" ] || { echo "ldconfig knows no $1" >&2; return 1; }
+	unshare -m sh -c "mount --bind /dev/null '$lib' && $2" sh "${@:3}"
+}
+
 # A loopback port nobody answers on (good enough between test runs);
 # free_port LOW HIGH picks one in that range.
 free_port() {

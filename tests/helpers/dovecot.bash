@@ -31,18 +31,13 @@ dovecot_start() {
 # quota checked at RCPT.  The quota is counted by the maildir driver in
 # 2.3 and the count driver in 2.4.
 dovecot_conf() {
-	local d=$1 v
+	local d=$1 v listen
 	v=$(dovecot --version | awk '{ print $1 }')
 	case $v in
 	2.[0-3].*)
+		listen=address
 		cat <<-EOF
 		protocols = lmtp
-		ssl = no
-		base_dir = $d/run
-		state_dir = $d/run
-		log_path = $d/dovecot.log
-		first_valid_uid = 8
-		first_valid_gid = 8
 		mail_location = maildir:~/Maildir
 		passdb {
 		  driver = passwd-file
@@ -57,31 +52,14 @@ dovecot_conf() {
 		  quota = maildir:User quota
 		  quota_rule = *:storage=10K
 		}
-		protocol lmtp {
-		  lmtp_rcpt_check_quota = yes
-		}
-		service lmtp {
-		  inet_listener lmtp {
-		    address = 127.0.0.1
-		    port = $DOVECOT_PORT
-		  }
-		  unix_listener lmtp {
-		    mode = 0666
-		  }
-		}
 		EOF
 		;;
 	*)
+		listen=listen
 		cat <<-EOF
 		dovecot_config_version = ${v%%-*}
 		dovecot_storage_version = ${v%%-*}
 		protocols = lmtp
-		ssl = no
-		base_dir = $d/run
-		state_dir = $d/run
-		log_path = $d/dovecot.log
-		first_valid_uid = 8
-		first_valid_gid = 8
 		mail_driver = maildir
 		mail_path = ~/Maildir
 		passdb passwd-file {
@@ -97,21 +75,29 @@ dovecot_conf() {
 		  driver = count
 		  storage_size = 10K
 		}
-		protocol lmtp {
-		  lmtp_rcpt_check_quota = yes
-		}
-		service lmtp {
-		  inet_listener lmtp {
-		    listen = 127.0.0.1
-		    port = $DOVECOT_PORT
-		  }
-		  unix_listener lmtp {
-		    mode = 0666
-		  }
-		}
 		EOF
 		;;
 	esac
+	cat <<-EOF
+	ssl = no
+	base_dir = $d/run
+	state_dir = $d/run
+	log_path = $d/dovecot.log
+	first_valid_uid = 8
+	first_valid_gid = 8
+	protocol lmtp {
+	  lmtp_rcpt_check_quota = yes
+	}
+	service lmtp {
+	  inet_listener lmtp {
+	    $listen = 127.0.0.1
+	    port = $DOVECOT_PORT
+	  }
+	  unix_listener lmtp {
+	    mode = 0666
+	  }
+	}
+	EOF
 }
 
 dovecot_stop() {

@@ -35,10 +35,11 @@ refusal_conf() {
 	sed -i '/^syslog = no$/d' "$FAKE_DIR/conf"
 }
 
-# The first connection: alice refused for her quota (or with REPLY).
+# The first connection: alice (or RCPT_AS) refused for her quota (or
+# with REPLY).
 refused_alice() {	# refused_alice [REPLY]
 	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	echo 'expect MAIL FROM:<bob@example.org>'; echo 'expect RCPT TO:<alice>'
+	echo 'expect MAIL FROM:<bob@example.org>'; echo "expect RCPT TO:<${RCPT_AS:-alice}>"
 	echo 'expect DATA'
 	echo 'send 250 2.1.0 ok'; echo "send ${1:-452 4.2.2 Over quota}"
 	echo 'send 503 5.5.1 No recipients'
@@ -51,7 +52,7 @@ notice_envelope() {
 	echo 'accept'
 	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
 	echo 'expect MAIL FROM:<quota-notice@example.org>'
-	echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	echo "expect RCPT TO:<${NOTICE_TO:-alice}> IGNOREQUOTA"; echo 'expect DATA'
 }
 
 # The notice stored on its own connection, and the goodbye.
@@ -228,4 +229,61 @@ logged_until_done() {
 	assert_status 75
 	# Stamped anew, with now.
 	[ "$(cat "$MSG/state/u.alice")" -le "$(date +%s)" ]
+}
+
+@test "refusal fake: quoted local parts: the notice goes to the same mailbox with its quotes whole; \"alice\" and alice share one interval" {
+	# The + inside the quotes is the mailbox's +detail all the same.
+	RCPT_AS='"c+d"@example.org' NOTICE_TO='c@example.org'
+	{ refused_alice; notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org '"c+d"@example.org'
+	assert_status 75
+	grep -q $'^To: c@example.org\r$' "$FAKE_DIR/record"
+	[ -s "$MSG/state/u.c@example.org" ]
+	fake_teardown
+	# A local part that needs its quotes keeps them.
+	RCPT_AS='"al ice"@example.org' NOTICE_TO='"al ice"@example.org'
+	{ refused_alice; notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org '"al ice"@example.org'
+	assert_status 75
+	grep -q $'^To: "al ice"@example.org\r$' "$FAKE_DIR/record"
+	[ -s "$MSG/state/u.al%20ice@example.org" ]
+	fake_teardown
+	# "alice" is alice (RFC 5321 4.1.2): one state file, one interval.
+	RCPT_AS='"alice"' NOTICE_TO=alice
+	{ refused_alice; notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org '"alice"'
+	assert_status 75
+	[ -s "$MSG/state/u.alice" ]
+	fake_teardown
+	RCPT_AS=alice
+	{ refused_alice; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	grep -q 'refusal notice: to=<alice>, not sent: one was stored [0-9]* s ago' "$MSG/syslog"
+	# No second file for the quoted spelling.
+	[ "$(ls "$MSG/state" | grep -c alice)" -eq 1 ]
+}
+
+@test "refusal fake: a user name too long for a file name still gets its notice: the state file's name is a fixed-length hash" {
+	# 90 "%": each would be "%25" in the name, over NAME_MAX.
+	long=$(printf '%%%.0s' $(seq 1 90))
+	RCPT_AS="$long" NOTICE_TO="$long"
+	{ refused_alice; notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org "$long"
+	assert_status 75
+	grep -q "refusal notice: to=<$long>, about a message from bob@example.org, dsn=2.1.5, stat=Sent" "$MSG/syslog"
+	run ls "$MSG/state"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" =~ ^h\.[0-9a-f]{64}$ ]]
+	fake_teardown
+	# The same user again: the same file, within the interval.
+	{ refused_alice; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org "$long"
+	grep -q "refusal notice: to=<$long>, not sent: one was stored" "$MSG/syslog"
 }

@@ -19,6 +19,7 @@
 #include "../../mailer/message.h"
 #include "../../mailer/policy.h"
 #include "../../mailer/refusal.h"
+#include "../../mailer/sha256.h"
 #include "../../mailer/status.h"
 #include "../../mailer/transport.h"
 #include "encoder_ref.h"
@@ -566,9 +567,42 @@ test_refusal(void)
 	end();
 }
 
+/* FIPS 180-4's own examples (and the empty string). */
+static void
+test_sha256(void)
+{
+	static const struct { const char *in; const char *hex; } v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	unsigned char d[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1], *m;
+	size_t i, j;
+
+	begin("sha256: FIPS 180-4 examples, one and two padding blocks, a "
+	    "million bytes");
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sha256(v[i].in, strlen(v[i].in), d);
+		for (j = 0; j < SHA256_LEN; j++)
+			snprintf(hex + 2 * j, 3, "%02x", d[j]);
+		CHECK(strcmp(hex, v[i].hex) == 0);
+	}
+	m = malloc(1000000);
+	memset(m, 'a', 1000000);
+	sha256(m, 1000000, d);
+	free(m);
+	for (j = 0; j < SHA256_LEN; j++)
+		snprintf(hex + 2 * j, 3, "%02x", d[j]);
+	CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
+	end();
+}
+
 int
 main(void)
 {
+	test_sha256();
 	test_encoder();
 	test_replies();
 	test_hostport();

@@ -381,6 +381,20 @@ fact(const struct refusal_facts *f, const char *name, size_t len)
 	return NULL;
 }
 
+/* Whether p..eol holds "%{". */
+static int
+has_placeholder(const char *p, const char *eol)
+{
+	const char *pc;
+
+	while ((pc = memchr(p, '%', (size_t)(eol - p))) != NULL) {
+		if (pc + 1 < eol && pc[1] == '{')
+			return 1;
+		p = pc + 1;
+	}
+	return 0;
+}
+
 /* Header fields lmtp-iq writes itself: a template must not repeat them. */
 static const char *const own_fields[] = { "From:", "To:", "Date:",
 	"Message-ID:", "Auto-Submitted:", "MIME-Version:", "Content-Type:",
@@ -405,6 +419,11 @@ refusal_template_problem(const char *t, size_t len)
 			break;
 		if (line_starts(p, eol, "Subject:"))
 			subject = 1;
+		/* A value is one line, but a header line it starts could
+		 * be any field (a Subject "Content-Type: text/html"). */
+		else if (has_placeholder(p, eol))
+			return "a placeholder in the header outside the Subject "
+			    "line (values go in the Subject and the body)";
 		for (i = 0; i < sizeof(own_fields) / sizeof(own_fields[0]); i++)
 			if (line_starts(p, eol, own_fields[i]))
 				return "a header field lmtp-iq writes itself "

@@ -287,3 +287,22 @@ logged_until_done() {
 	logged_until_done -f bob@example.org "$long"
 	grep -q "refusal notice: to=<$long>, not sent: one was stored" "$MSG/syslog"
 }
+
+@test "refusal fake: a placeholder in a header line other than Subject is a template error: the refused Subject cannot add a header field" {
+	# The template's own header has no Content-Type, and a line that is
+	# only %{subject}: a Subject "Content-Type: text/html" would add one.
+	printf 'Subject: Full\n%%{subject}\n\nbody\n' > "$MSG/template"
+	printf 'From: bob@example.org\nSubject: Content-Type: text/html\n\n<b>x</b>\n' > "$MSG/notice"
+	{ refused_alice; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	run ! grep -qi 'content-type: text/html' "$FAKE_DIR/record"
+	grep -q 'refusal notices off: refusal_notice_template .*: a placeholder in the header outside the Subject' "$MSG/syslog"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template: a placeholder in the header outside the Subject"
+	# In the Subject, and in the body, placeholders are fine.
+	printf 'Subject: Full: %%{subject}\n\n%%{subject}\n' > "$MSG/template"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has 'refusal notices: on: from quota-notice@example.org'
+}

@@ -512,7 +512,8 @@ test_refusal(void)
 {
 	static const char *const bad[] = { "Subject: x\n", "S", "Sub",
 		"Subject: x\nFrom: me\n\nbody", "To: x\nSubject: y\n\n",
-		"X: y\n\nbody", "Subject: x\r\nmime-version: 1.0\r\n\r\n" };
+		"X: y\n\nbody", "Subject: x\r\nmime-version: 1.0\r\n\r\n",
+		"Subject: x\n%{subject}\n\nbody", "X-A: %{user}\nSubject: x\n\n" };
 	char out[512], *t;
 	struct refusal_facts f = { .user = "alice" };
 	size_t i, n;

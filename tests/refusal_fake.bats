@@ -63,6 +63,17 @@ notice_stored() {
 	echo 'expect QUIT'; echo 'send 221 bye'
 }
 
+# refused_rcpt RCPT [NOTICE_TO]: argv mode, RCPT refused for its quota
+# (exit 75); with NOTICE_TO, a notice to that address is stored, without
+# it none is expected.  Each call a fake server of its own.
+refused_rcpt() {
+	RCPT_AS=$1 NOTICE_TO=${2:-}
+	{ refused_alice; [ -z "$NOTICE_TO" ] || notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org "$1"
+	assert_status 75
+}
+
 # argv mode with a private /dev/log read into $MSG/syslog; the log is
 # read until the fake server has ended (the notice's child is done).
 logged_until_done() {
@@ -233,36 +244,17 @@ logged_until_done() {
 
 @test "refusal fake: quoted local parts: the notice goes to the same mailbox with its quotes whole; \"alice\" and alice share one interval" {
 	# The + inside the quotes is the mailbox's +detail all the same.
-	RCPT_AS='"c+d"@example.org' NOTICE_TO='c@example.org'
-	{ refused_alice; notice_stored; } | fake_start
-	refusal_conf
-	logged_until_done -f bob@example.org '"c+d"@example.org'
-	assert_status 75
+	refused_rcpt '"c+d"@example.org' c@example.org
 	grep -q $'^To: c@example.org\r$' "$FAKE_DIR/record"
 	[ -s "$MSG/state/u.c@example.org" ]
-	fake_teardown
 	# A local part that needs its quotes keeps them.
-	RCPT_AS='"al ice"@example.org' NOTICE_TO='"al ice"@example.org'
-	{ refused_alice; notice_stored; } | fake_start
-	refusal_conf
-	logged_until_done -f bob@example.org '"al ice"@example.org'
-	assert_status 75
+	refused_rcpt '"al ice"@example.org' '"al ice"@example.org'
 	grep -q $'^To: "al ice"@example.org\r$' "$FAKE_DIR/record"
 	[ -s "$MSG/state/u.al%20ice@example.org" ]
-	fake_teardown
 	# "alice" is alice (RFC 5321 4.1.2): one state file, one interval.
-	RCPT_AS='"alice"' NOTICE_TO=alice
-	{ refused_alice; notice_stored; } | fake_start
-	refusal_conf
-	logged_until_done -f bob@example.org '"alice"'
-	assert_status 75
+	refused_rcpt '"alice"' alice
 	[ -s "$MSG/state/u.alice" ]
-	fake_teardown
-	RCPT_AS=alice
-	{ refused_alice; } | fake_start
-	refusal_conf
-	logged_until_done -f bob@example.org alice
-	assert_status 75
+	refused_rcpt alice
 	grep -q 'refusal notice: to=<alice>, not sent: one was stored [0-9]* s ago' "$MSG/syslog"
 	# No second file for the quoted spelling.
 	[ "$(ls "$MSG/state" | grep -c alice)" -eq 1 ]
@@ -271,20 +263,13 @@ logged_until_done() {
 @test "refusal fake: a user name too long for a file name still gets its notice: the state file's name is a fixed-length hash" {
 	# 90 "%": each would be "%25" in the name, over NAME_MAX.
 	long=$(printf '%%%.0s' $(seq 1 90))
-	RCPT_AS="$long" NOTICE_TO="$long"
-	{ refused_alice; notice_stored; } | fake_start
-	refusal_conf
-	logged_until_done -f bob@example.org "$long"
-	assert_status 75
+	refused_rcpt "$long" "$long"
 	grep -q "refusal notice: to=<$long>, about a message from bob@example.org, dsn=2.1.5, stat=Sent" "$MSG/syslog"
 	run ls "$MSG/state"
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "${lines[0]}" =~ ^h\.[0-9a-f]{64}$ ]]
-	fake_teardown
 	# The same user again: the same file, within the interval.
-	{ refused_alice; } | fake_start
-	refusal_conf
-	logged_until_done -f bob@example.org "$long"
+	refused_rcpt "$long"
 	grep -q "refusal notice: to=<$long>, not sent: one was stored" "$MSG/syslog"
 }
 

@@ -55,7 +55,7 @@ SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/policy.c mailer/address.c mailer/session.c mailer/lmtpd.c \
        mailer/relay.c mailer/tls.c mailer/file.c mailer/ossl.c \
        mailer/probe.c mailer/deliver.c mailer/refusal.c mailer/dynlib.c \
-       mailer/sasl2.c
+       mailer/sasl2.c mailer/sha256.c
 OBJS = $(SRCS:.c=.o)
 LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq
@@ -71,7 +71,8 @@ FUZZ_CC     ?= clang
 FUZZ_TARGETS = reply config encoder lmtpd refusal
 FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/bin/fuzz_%)
 FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-               -fno-sanitize-recover=all $(LIB_CFLAGS) -DVERSION='"fuzz"'
+               -fno-sanitize-recover=all $(LIB_CFLAGS) -DVERSION='"fuzz"' \
+               -DLMTPIQ_TEST_HOOKS
 
 # make deb: a Debian package from a "make install DESTDIR=" staging tree,
 # built with dpkg-deb.  Dependencies come from dpkg-shlibdeps.
@@ -114,10 +115,17 @@ tests/tools/%: tests/tools/%.c mailer/.flags
 tests/tools/fakelmtp: tests/tools/fakelmtp.c mailer/.flags
 	$(CC) $(TOOLS_CFLAGS) $(LIB_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(SSL_LIBS)
 
-# Unit tests of the pure parts, linked with the program's own objects.
-$(UNIT): tests/unit/unit.c tests/unit/encoder_ref.h $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ tests/unit/unit.c $(LIB_OBJS) $(ALL_LDFLAGS) \
-	   
+# Unit tests of the pure parts, linked with the program's own objects,
+# but for message.c, built again with the test hooks (LMTPIQ_TEST_HOOKS:
+# the switch that forces the encoder's plain copy path), which the
+# shipped binary never has.
+UNIT_OBJS = $(filter-out mailer/message.o,$(LIB_OBJS)) tests/unit/message_hooks.o
+tests/unit/message_hooks.o: mailer/message.c mailer/*.h mailer/.flags | need-libs
+	$(CC) $(ALL_CFLAGS) -DLMTPIQ_TEST_HOOKS -c -o $@ mailer/message.c
+
+$(UNIT): tests/unit/unit.c tests/unit/encoder_ref.h $(UNIT_OBJS)
+	$(CC) $(ALL_CFLAGS) -DLMTPIQ_TEST_HOOKS -o $@ tests/unit/unit.c \
+	    $(UNIT_OBJS) $(ALL_LDFLAGS)
 
 # Both install what they lack first (as root; see tests/deps), then build
 # in a fresh make, which sees the newly installed libsasl2.
@@ -129,8 +137,7 @@ check:
 tests/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out mailer/main.c,$(SRCS)) \
     mailer/*.h tests/unit/encoder_ref.h tests/fuzz/pair.h | need-libs
 	@mkdir -p tests/fuzz/bin
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(filter-out mailer/main.c,$(SRCS)) \
-	   
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(filter-out mailer/main.c,$(SRCS))
 
 fuzz: $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do \
@@ -278,5 +285,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
-	rm -f $(OBJS) $(PROG) $(TOOLS) $(UNIT) $(ENCSPEED) mailer/.flags
+	rm -f $(OBJS) $(PROG) $(TOOLS) $(UNIT) tests/unit/message_hooks.o \
+	    $(ENCSPEED) mailer/.flags
 	rm -rf tests/fuzz/bin build

@@ -24,8 +24,9 @@
 /* Where the body decoder stands (RFC 5321 4.5.2 from the receiving end). */
 enum {
 	BODY_NONE,		/* not in DATA */
-	BODY_BOL,		/* at the start of a line */
+	BODY_BOL,		/* at the start of a line: after CRLF */
 	BODY_MID,		/* inside a line */
+	BODY_CR,		/* inside a line, after a CR */
 	BODY_DOT,		/* a line started with '.' */
 	BODY_DOTCR,		/* ... and a CR followed */
 	BODY_DONE,		/* the final dot was read */
@@ -475,7 +476,7 @@ lmtpd_body_read(struct lmtpd *d, char *out, size_t cap)
 {
 	const char *p;
 	size_t o = 0, i, n;
-	int avail;
+	int avail, after_cr;
 	char c;
 
 	if (d->body == BODY_DONE)
@@ -491,6 +492,11 @@ lmtpd_body_read(struct lmtpd *d, char *out, size_t cap)
 		n = (size_t)avail;
 		for (i = 0; i < n && o + 2 <= cap && d->body != BODY_DONE; i++) {
 			c = p[i];
+			/* RFC 5321 2.3.8: only CRLF ends a line, so only
+			 * CRLF "." CRLF ends the data.  A bare LF is data
+			 * within a line (the encoder sends it on as a line
+			 * end, stuffing whatever dot follows). */
+			after_cr = d->body == BODY_CR || d->body == BODY_DOTCR;
 			switch (d->body) {
 			case BODY_BOL:
 				if (c == '.') {
@@ -499,15 +505,11 @@ lmtpd_body_read(struct lmtpd *d, char *out, size_t cap)
 				}
 				break;
 			case BODY_DOT:
-				if (c == '\n') {
-					d->body = BODY_DONE;
-					continue;
-				}
 				if (c == '\r') {
 					d->body = BODY_DOTCR;
 					continue;
 				}
-				break;	/* the stuffed dot goes */
+				break;	/* the stuffed dot goes (4.5.2) */
 			case BODY_DOTCR:
 				if (c == '\n') {
 					d->body = BODY_DONE;
@@ -515,9 +517,12 @@ lmtpd_body_read(struct lmtpd *d, char *out, size_t cap)
 				}
 				out[o++] = '\r';	/* ".\r" then data */
 				break;
+			default:
+				break;
 			}
 			out[o++] = c;
-			d->body = c == '\n' ? BODY_BOL : BODY_MID;
+			d->body = c == '\r' ? BODY_CR : c == '\n' && after_cr ?
+			    BODY_BOL : BODY_MID;
 		}
 		transport_consume(d->t, i);
 	}

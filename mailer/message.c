@@ -123,6 +123,10 @@ copy_avx2(const unsigned char *in, size_t max, char *out)
 }
 #endif
 
+#ifdef LMTPIQ_TEST_HOOKS
+int message_force_plain;
+#endif
+
 static size_t
 copy_text(const unsigned char *in, size_t max, char *out)
 {
@@ -131,6 +135,10 @@ copy_text(const unsigned char *in, size_t max, char *out)
 
 	if (avx2 < 0)
 		avx2 = __builtin_cpu_supports("avx2") != 0;
+#ifdef LMTPIQ_TEST_HOOKS
+	if (message_force_plain)
+		return copy_plain(in, max, out);
+#endif
 	if (avx2)
 		return copy_avx2(in, max, out);
 #endif

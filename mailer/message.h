@@ -31,6 +31,13 @@ struct message_encoder {
 };
 
 void message_encoder_init(struct message_encoder *e);
+
+#ifdef LMTPIQ_TEST_HOOKS
+/* Test and fuzz builds only (never the shipped binary): non-zero makes
+ * the encoder copy text with the plain memchr path even where the CPU
+ * has AVX2, so that the two paths can be compared. */
+extern int message_force_plain;
+#endif
 /* out must hold MESSAGE_OUT_MAX(n) bytes.  Returns the output length. */
 size_t message_encode(struct message_encoder *e, const unsigned char *in,
     size_t n, char *out);

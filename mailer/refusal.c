@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 
 #include "file.h"
 #include "log.h"
+#include "sha256.h"
 
 #define TEMPLATE_MAX 16384
 #define NOTICE_MAX (TEMPLATE_MAX + 8192)
@@ -112,49 +114,119 @@ refusal_due(const struct config *cfg, const char *sender,
 	return 0;
 }
 
-/* The mailbox owner a recipient names: lower case, without +detail, the
- * domain kept (Cyrus virtdomains).  So alice, Alice and alice+x share
- * one notice.  0, or -1 when it does not fit. */
+/* Whether s (n bytes) is a dot-string (RFC 5321 4.1.2): atoms of atext
+ * joined by single dots.  Anything else needs quotes in an address. */
 static int
-user_of(const char *addr, char *user, size_t cap)
+dot_string(const char *s, size_t n)
 {
-	const char *at = strrchr(addr, '@');
-	size_t local = at ? (size_t)(at - addr) : strlen(addr), plus, i, o = 0;
+	size_t i;
 
-	plus = strcspn(addr, "+");
-	if (plus < local)
-		local = plus;
-	if (local + (at ? strlen(at) : 0) + 1 > cap || local == 0)
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '.' ? s[i + 1] == '.' : !isalnum(ch) &&
+		    strchr("!#$%&'*+-/=?^_`{|}~", ch) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* The mailbox a recipient names, as a key and as an address.  RFC 5321
+ * 4.1.2: "alice" and alice are one mailbox, so the local part is taken
+ * out of its quotes first; then +detail goes (in or out of quotes: the
+ * same mailbox to Cyrus) and the domain stays (virtdomains).  The key is
+ * that, lower case: alice, Alice, "alice" and alice+x share one notice.
+ * The address is the same mailbox to send the notice to, its local part
+ * quoted again when it is not a dot-string.  0, or -1 when it does not
+ * fit or is no address. */
+static int
+mailbox_of(const char *addr, char *key, size_t keycap, char *to,
+    size_t tocap)
+{
+	char local[USER_MAX];
+	const char *p = addr, *domain;
+	size_t n = 0, i, o = 0;
+
+	if (*p == '"') {
+		for (p++; *p && *p != '"'; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			if (n + 1 >= sizeof(local))
+				return -1;
+			local[n++] = *p;
+		}
+		if (*p++ != '"' || (*p != '\0' && *p != '@'))
+			return -1;
+		domain = p;
+	} else {
+		domain = strrchr(p, '@');
+		if (domain == NULL)
+			domain = p + strlen(p);
+		n = (size_t)(domain - p);
+		if (n >= sizeof(local))
+			return -1;
+		memcpy(local, p, n);
+	}
+	local[n] = '\0';
+	n = strcspn(local, "+");
+	local[n] = '\0';
+	if (n == 0 || n + strlen(domain) + 1 > keycap)
 		return -1;
-	for (i = 0; i < local; i++)
-		user[o++] = (char)tolower((unsigned char)addr[i]);
-	for (i = 0; at && at[i]; i++)
-		user[o++] = (char)tolower((unsigned char)at[i]);
-	user[o] = '\0';
+	for (i = 0; i < n; i++)
+		key[o++] = (char)tolower((unsigned char)local[i]);
+	for (i = 0; domain[i]; i++)
+		key[o++] = (char)tolower((unsigned char)domain[i]);
+	key[o] = '\0';
+	o = 0;
+	if (dot_string(local, n)) {
+		o = (size_t)snprintf(to, tocap, "%s", local);
+	} else {
+		to[o++] = '"';
+		for (i = 0; i < n && o + 3 < tocap; i++) {
+			if (local[i] == '"' || local[i] == '\\')
+				to[o++] = '\\';
+			to[o++] = local[i];
+		}
+		if (i < n)
+			return -1;
+		to[o++] = '"';
+		to[o] = '\0';
+	}
+	if (o + strlen(domain) >= tocap)
+		return -1;
+	memcpy(to + o, domain, strlen(domain) + 1);
 	return 0;
 }
 
 /* The state file's name for a user: "u." and the name with anything but
  * letters, digits, ".", "-", "_" and "@" as %XX, so that no user can name
- * another path.  -1 when it would be too long. */
-static int
+ * another path; a name that would not fit in a file name (NAME_MAX) is
+ * "h." and the SHA-256 of the key in hex, so that it has a file too. */
+static void
 state_name(const char *user, char *name, size_t cap)
 {
-	size_t o = 2;
+	unsigned char d[SHA256_LEN];
+	const char *p;
+	size_t o = 2, i;
 
 	memcpy(name, "u.", 3);
-	for (; *user; user++) {
-		unsigned char ch = (unsigned char)*user;
+	for (p = user; *p && o + 4 <= cap && o + 3 <= NAME_MAX; p++) {
+		unsigned char ch = (unsigned char)*p;
 
-		if (o + 4 > cap)
-			return -1;
 		if (isalnum(ch) || strchr(".-_@", ch) != NULL)
 			name[o++] = (char)ch;
 		else
 			o += (size_t)snprintf(name + o, cap - o, "%%%02X", ch);
 	}
 	name[o] = '\0';
-	return 0;
+	if (*p == '\0')
+		return;
+	sha256(user, strlen(user), d);
+	memcpy(name, "h.", 3);
+	for (i = 0; i < SHA256_LEN; i++)
+		snprintf(name + 2 + 2 * i, cap - 2 - 2 * i, "%02x", d[i]);
 }
 
 /* A set-up problem: notices stop for this process, with one line. */
@@ -187,8 +259,7 @@ claim(const struct config *cfg, int dirfd, const char *user, int *fd,
 	ssize_t n;
 
 	*last = 0;
-	if (state_name(user, name, sizeof(name)) < 0)
-		return CLAIM_FAIL;
+	state_name(user, name, sizeof(name));
 	*fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK, 0600);
 	if (*fd < 0) {
@@ -310,6 +381,20 @@ fact(const struct refusal_facts *f, const char *name, size_t len)
 	return NULL;
 }
 
+/* Whether p..eol holds "%{". */
+static int
+has_placeholder(const char *p, const char *eol)
+{
+	const char *pc;
+
+	while ((pc = memchr(p, '%', (size_t)(eol - p))) != NULL) {
+		if (pc + 1 < eol && pc[1] == '{')
+			return 1;
+		p = pc + 1;
+	}
+	return 0;
+}
+
 /* Header fields lmtp-iq writes itself: a template must not repeat them. */
 static const char *const own_fields[] = { "From:", "To:", "Date:",
 	"Message-ID:", "Auto-Submitted:", "MIME-Version:", "Content-Type:",
@@ -334,6 +419,11 @@ refusal_template_problem(const char *t, size_t len)
 			break;
 		if (line_starts(p, eol, "Subject:"))
 			subject = 1;
+		/* A value is one line, but a header line it starts could
+		 * be any field (a Subject "Content-Type: text/html"). */
+		else if (has_placeholder(p, eol))
+			return "a placeholder in the header outside the Subject "
+			    "line (values go in the Subject and the body)";
 		for (i = 0; i < sizeof(own_fields) / sizeof(own_fields[0]); i++)
 			if (line_starts(p, eol, own_fields[i]))
 				return "a header field lmtp-iq writes itself "
@@ -489,10 +579,11 @@ deliver_notice(struct session *s, const struct config *cfg, const char *user,
 	return stored;
 }
 
-/* One user's notice, if none was stored within the interval. */
+/* One user's notice, if none was stored within the interval: key names
+ * the user's state (mailbox_of), user is the address to send it to. */
 static void
 notify(struct session *s, const struct config *cfg, int dirfd,
-    const char *user, const struct lmtp_rcpt *rc,
+    const char *key, const char *user, const struct lmtp_rcpt *rc,
     const struct refusal_facts *base, size_t tlen)
 {
 	static char text[NOTICE_MAX + 1024];
@@ -501,7 +592,7 @@ notify(struct session *s, const struct config *cfg, int dirfd,
 	long long last;
 	int fd = -1, n;
 
-	switch (claim(cfg, dirfd, user, &fd, &last)) {
+	switch (claim(cfg, dirfd, key, &fd, &last)) {
 	case CLAIM_RECENT:
 		log_mail(LOG_INFO, "refusal notice: to=<%s>, not sent: one was "
 		    "stored %lld s ago (refusal_notice_interval %d s)", user,
@@ -554,7 +645,8 @@ void
 refusal_send(struct session *s, const struct config *cfg, const char *sender,
     struct refusal_capture *cap, const struct lmtp_rcpt *rcpts, size_t n)
 {
-	char why[1300], user[USER_MAX], other[USER_MAX];
+	char why[1300], key[USER_MAX], other[USER_MAX], to[USER_MAX + 64];
+	char to_other[USER_MAX + 64];
 	struct refusal_facts f = { 0 };
 	size_t tlen, i, j;
 	int dirfd, seen;
@@ -572,16 +664,17 @@ refusal_send(struct session *s, const struct config *cfg, const char *sender,
 		snprintf(f.size, sizeof(f.size), "(unknown)");
 	refusal_subject(cap->head, cap->headlen, f.subject, sizeof(f.subject));
 	for (i = 0; i < n && !disabled; i++) {
-		if (!over_quota(&rcpts[i]) ||
-		    user_of(rcpts[i].addr, user, sizeof(user)) < 0)
+		if (!over_quota(&rcpts[i]) || mailbox_of(rcpts[i].addr, key,
+		    sizeof(key), to, sizeof(to)) < 0)
 			continue;
 		/* alice and alice+x in one message: one notice. */
 		for (j = 0, seen = 0; j < i && !seen; j++)
 			seen = over_quota(&rcpts[j]) &&
-			    user_of(rcpts[j].addr, other, sizeof(other)) == 0 &&
-			    strcmp(user, other) == 0;
+			    mailbox_of(rcpts[j].addr, other, sizeof(other),
+			    to_other, sizeof(to_other)) == 0 &&
+			    strcmp(key, other) == 0;
 		if (!seen)
-			notify(s, cfg, dirfd, user, &rcpts[i], &f, tlen);
+			notify(s, cfg, dirfd, key, to, &rcpts[i], &f, tlen);
 	}
 	close(dirfd);
 }

@@ -123,6 +123,28 @@ no_upstream() {	# a config whose server nobody listens on
 	[ "$(grep -c $'^\\.\r$' "$FAKE_DIR/record")" -eq 1 ]
 }
 
+@test "lmtp mode: DATA ends only at CRLF . CRLF: a dot line ended by a bare LF is data, and what follows stays in the body" {
+	{ upstream_envelope alice
+	  takes_one '250 2.1.5 ok'
+	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	# RFC 5321 2.3.8: a line ends at CRLF only.  "a\n.\nMAIL ..." is one
+	# line with a dot inside; after a CRLF, ".\nRCPT ..." is a line that
+	# starts with a dot and has more on it: the dot is the stuffing (4.5.2).
+	printf 'LHLO s\r\nMAIL FROM:<n@example.test>\r\nRCPT TO:<alice>\r\nDATA\r\na\n.\nMAIL FROM:<x@evil.test>\r\n.\nRCPT TO:<bob>\r\nb\r\n.\r\nQUIT\r\n' > "$IN/in"
+	serve
+	assert_status 0
+	fake_finish
+	# One reply after the dot, for alice; nothing of the body was taken
+	# as a command.
+	[ "$(replies)" = "250 2.1.0 sender ok
+250 2.1.5 recipient ok
+354 go ahead; end with <CRLF>.<CRLF>
+250 2.1.5 ok
+221 2.0.0 bye" ]
+	body=$(sed -n '/^DATA\r$/,$p' "$FAKE_DIR/record" | tail -n +2 | od -An -c | tr -s ' ')
+	[ "$body" = "$(printf 'a\r\n..\r\nMAIL FROM:<x@evil.test>\r\n\r\nRCPT TO:<bob>\r\nb\r\n.\r\nQUIT\r\n' | od -An -c | tr -s ' ')" ]
+}
+
 @test "lmtp mode: two transactions share one upstream session, RSET between them" {
 	{ upstream_envelope alice
 	  takes_one '250 2.1.5 first'

@@ -35,10 +35,11 @@ refusal_conf() {
 	sed -i '/^syslog = no$/d' "$FAKE_DIR/conf"
 }
 
-# The first connection: alice refused for her quota (or with REPLY).
+# The first connection: alice (or RCPT_AS) refused for her quota (or
+# with REPLY).
 refused_alice() {	# refused_alice [REPLY]
 	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	echo 'expect MAIL FROM:<bob@example.org>'; echo 'expect RCPT TO:<alice>'
+	echo 'expect MAIL FROM:<bob@example.org>'; echo "expect RCPT TO:<${RCPT_AS:-alice}>"
 	echo 'expect DATA'
 	echo 'send 250 2.1.0 ok'; echo "send ${1:-452 4.2.2 Over quota}"
 	echo 'send 503 5.5.1 No recipients'
@@ -51,7 +52,7 @@ notice_envelope() {
 	echo 'accept'
 	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
 	echo 'expect MAIL FROM:<quota-notice@example.org>'
-	echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	echo "expect RCPT TO:<${NOTICE_TO:-alice}> IGNOREQUOTA"; echo 'expect DATA'
 }
 
 # The notice stored on its own connection, and the goodbye.
@@ -60,6 +61,17 @@ notice_stored() {
 	echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'
 	echo 'data'; echo 'send 250 2.1.5 stored'
 	echo 'expect QUIT'; echo 'send 221 bye'
+}
+
+# refused_rcpt RCPT [NOTICE_TO]: argv mode, RCPT refused for its quota
+# (exit 75); with NOTICE_TO, a notice to that address is stored, without
+# it none is expected.  Each call a fake server of its own.
+refused_rcpt() {
+	RCPT_AS=$1 NOTICE_TO=${2:-}
+	{ refused_alice; [ -z "$NOTICE_TO" ] || notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org "$1"
+	assert_status 75
 }
 
 # argv mode with a private /dev/log read into $MSG/syslog; the log is
@@ -228,4 +240,54 @@ logged_until_done() {
 	assert_status 75
 	# Stamped anew, with now.
 	[ "$(cat "$MSG/state/u.alice")" -le "$(date +%s)" ]
+}
+
+@test "refusal fake: quoted local parts: the notice goes to the same mailbox with its quotes whole; \"alice\" and alice share one interval" {
+	# The + inside the quotes is the mailbox's +detail all the same.
+	refused_rcpt '"c+d"@example.org' c@example.org
+	grep -q $'^To: c@example.org\r$' "$FAKE_DIR/record"
+	[ -s "$MSG/state/u.c@example.org" ]
+	# A local part that needs its quotes keeps them.
+	refused_rcpt '"al ice"@example.org' '"al ice"@example.org'
+	grep -q $'^To: "al ice"@example.org\r$' "$FAKE_DIR/record"
+	[ -s "$MSG/state/u.al%20ice@example.org" ]
+	# "alice" is alice (RFC 5321 4.1.2): one state file, one interval.
+	refused_rcpt '"alice"' alice
+	[ -s "$MSG/state/u.alice" ]
+	refused_rcpt alice
+	grep -q 'refusal notice: to=<alice>, not sent: one was stored [0-9]* s ago' "$MSG/syslog"
+	# No second file for the quoted spelling.
+	[ "$(ls "$MSG/state" | grep -c alice)" -eq 1 ]
+}
+
+@test "refusal fake: a user name too long for a file name still gets its notice: the state file's name is a fixed-length hash" {
+	# 90 "%": each would be "%25" in the name, over NAME_MAX.
+	long=$(printf '%%%.0s' $(seq 1 90))
+	refused_rcpt "$long" "$long"
+	grep -q "refusal notice: to=<$long>, about a message from bob@example.org, dsn=2.1.5, stat=Sent" "$MSG/syslog"
+	run ls "$MSG/state"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" =~ ^h\.[0-9a-f]{64}$ ]]
+	# The same user again: the same file, within the interval.
+	refused_rcpt "$long"
+	grep -q "refusal notice: to=<$long>, not sent: one was stored" "$MSG/syslog"
+}
+
+@test "refusal fake: a placeholder in a header line other than Subject is a template error: the refused Subject cannot add a header field" {
+	# The template's own header has no Content-Type, and a line that is
+	# only %{subject}: a Subject "Content-Type: text/html" would add one.
+	printf 'Subject: Full\n%%{subject}\n\nbody\n' > "$MSG/template"
+	printf 'From: bob@example.org\nSubject: Content-Type: text/html\n\n<b>x</b>\n' > "$MSG/notice"
+	{ refused_alice; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	run ! grep -qi 'content-type: text/html' "$FAKE_DIR/record"
+	grep -q 'refusal notices off: refusal_notice_template .*: a placeholder in the header outside the Subject' "$MSG/syslog"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template: a placeholder in the header outside the Subject"
+	# In the Subject, and in the body, placeholders are fine.
+	printf 'Subject: Full: %%{subject}\n\n%%{subject}\n' > "$MSG/template"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has 'refusal notices: on: from quota-notice@example.org'
 }

@@ -19,6 +19,7 @@
 #include "../../mailer/message.h"
 #include "../../mailer/policy.h"
 #include "../../mailer/refusal.h"
+#include "../../mailer/sha256.h"
 #include "../../mailer/status.h"
 #include "../../mailer/transport.h"
 #include "encoder_ref.h"
@@ -36,8 +37,8 @@ begin(const char *name)
 static void
 end(void)
 {
-	printf("%sok %d - %s\n", current_ok ? "" : "not ", passed + failed + 1,
-	    current);
+	printf("%sok %d - %s%s\n", current_ok ? "" : "not ", passed + failed + 1,
+	    current, message_force_plain ? " (plain copy path)" : "");
 	if (current_ok)
 		passed++;
 	else
@@ -511,7 +512,8 @@ test_refusal(void)
 {
 	static const char *const bad[] = { "Subject: x\n", "S", "Sub",
 		"Subject: x\nFrom: me\n\nbody", "To: x\nSubject: y\n\n",
-		"X: y\n\nbody", "Subject: x\r\nmime-version: 1.0\r\n\r\n" };
+		"X: y\n\nbody", "Subject: x\r\nmime-version: 1.0\r\n\r\n",
+		"Subject: x\n%{subject}\n\nbody", "X-A: %{user}\nSubject: x\n\n" };
 	char out[512], *t;
 	struct refusal_facts f = { .user = "alice" };
 	size_t i, n;
@@ -566,10 +568,90 @@ test_refusal(void)
 	end();
 }
 
+/* The encoder's two ways of copying text (AVX2 where the CPU has it,
+ * memchr elsewhere) give the same bytes for the same input, whatever
+ * the runs between line ends: random text, CR, LF and dots, runs from
+ * 0 to 300 bytes, cut at a random place.  Where the CPU has no AVX2
+ * both runs take the plain path and agree trivially. */
+static void
+test_copy_paths(void)
+{
+	static unsigned char in[6000];
+	static char a[MESSAGE_OUT_MAX(sizeof(in)) + 4];
+	static char b[MESSAGE_OUT_MAX(sizeof(in)) + 4];
+	unsigned seed = 12345;
+	size_t k, i, n, run, la, lb, cuts[1];
+	int same = 1;
+
+	begin("encoder: the AVX2 and the plain copy paths give the same bytes "
+	    "(3,000 random inputs)");
+	for (k = 0; k < 3000 && same; k++) {
+		seed = seed * 1103515245 + 12345;
+		n = (seed >> 8) % sizeof(in);
+		for (i = 0; i < n; i += run + 1) {
+			seed = seed * 1103515245 + 12345;
+			run = (seed >> 8) % 301;
+			if (i + run > n)
+				run = n - i;
+			memset(in + i, 'a' + (int)(k % 26), run);
+			if (i + run < n)
+				in[i + run] = "\r\n.\n\r"[(seed >> 20) % 5];
+		}
+		seed = seed * 1103515245 + 12345;
+		cuts[0] = n ? (seed >> 8) % n : 0;
+		message_force_plain = 0;
+		la = stream_encode(in, n, cuts, 1, a);
+		message_force_plain = 1;
+		lb = stream_encode(in, n, cuts, 1, b);
+		message_force_plain = 0;
+		same = la == lb && memcmp(a, b, la) == 0;
+	}
+	CHECK(same);
+	end();
+}
+
+/* FIPS 180-4's own examples (and the empty string). */
+static void
+test_sha256(void)
+{
+	static const struct { const char *in; const char *hex; } v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	unsigned char d[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1], *m;
+	size_t i, j;
+
+	begin("sha256: FIPS 180-4 examples, one and two padding blocks, a "
+	    "million bytes");
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sha256(v[i].in, strlen(v[i].in), d);
+		for (j = 0; j < SHA256_LEN; j++)
+			snprintf(hex + 2 * j, 3, "%02x", d[j]);
+		CHECK(strcmp(hex, v[i].hex) == 0);
+	}
+	m = malloc(1000000);
+	memset(m, 'a', 1000000);
+	sha256(m, 1000000, d);
+	free(m);
+	for (j = 0; j < SHA256_LEN; j++)
+		snprintf(hex + 2 * j, 3, "%02x", d[j]);
+	CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
+	end();
+}
+
 int
 main(void)
 {
+	test_sha256();
 	test_encoder();
+	/* Every encoder case again through the plain copy path. */
+	message_force_plain = 1;
+	test_encoder();
+	message_force_plain = 0;
+	test_copy_paths();
 	test_replies();
 	test_hostport();
 	test_status();

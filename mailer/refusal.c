@@ -366,13 +366,34 @@ refusal_subject(const char *head, size_t len, char *out, size_t cap)
 	log_escape(raw, out, cap);
 }
 
+void
+refusal_size_text(long long n, char *out, size_t cap)
+{
+	static const char *const unit[] = { "kB", "MB", "GB" };
+	long long tenth = 100, tenths;	/* bytes in a tenth of the unit */
+	size_t u;
+
+	if (n < 1000) {
+		snprintf(out, cap, "%lld byte%s", n, n == 1 ? "" : "s");
+		return;
+	}
+	/* The first unit in which n rounds to less than 1000.0; each from
+	 * the byte count, so that rounding happens once. */
+	for (u = 0;; u++, tenth *= 1000) {
+		tenths = (n + tenth / 2) / tenth;
+		if (tenths < 10000 || u + 1 == sizeof(unit) / sizeof(unit[0]))
+			break;
+	}
+	snprintf(out, cap, "%lld.%lld %s", tenths / 10, tenths % 10, unit[u]);
+}
+
 static const char *
 fact(const struct refusal_facts *f, const char *name, size_t len)
 {
 	static const char *const names[] = { "user", "sender", "size",
-		"subject", "reply" };
-	const char *values[] = { f->user, f->sender, f->size, f->subject,
-		f->reply };
+		"bytes", "subject", "reply" };
+	const char *values[] = { f->user, f->sender, f->size, f->bytes,
+		f->subject, f->reply };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -658,10 +679,13 @@ refusal_send(struct session *s, const struct config *cfg, const char *sender,
 		return;
 	}
 	log_escape(sender[0] ? sender : "<>", f.sender, SENDER_SHOWN);
-	if (cap->ended)
-		snprintf(f.size, sizeof(f.size), "%lld", cap->size);
-	else
+	if (cap->ended) {
+		refusal_size_text(cap->size, f.size, sizeof(f.size));
+		snprintf(f.bytes, sizeof(f.bytes), "%lld", cap->size);
+	} else {
 		snprintf(f.size, sizeof(f.size), "(unknown)");
+		snprintf(f.bytes, sizeof(f.bytes), "(unknown)");
+	}
 	refusal_subject(cap->head, cap->headlen, f.subject, sizeof(f.subject));
 	for (i = 0; i < n && !disabled; i++) {
 		if (!over_quota(&rcpts[i]) || mailbox_of(rcpts[i].addr, key,

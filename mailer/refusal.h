@@ -64,10 +64,15 @@ void refusal_send(struct session *s, const struct config *cfg,
 struct refusal_facts {
 	const char *user;
 	char sender[REFUSAL_SHOWN_MAX];
-	char size[32];
+	char size[32];		/* as a person reads it: "2.3 MB" */
+	char bytes[32];		/* the byte count: "2345678" */
 	char subject[REFUSAL_SHOWN_MAX];
 	char reply[REFUSAL_SHOWN_MAX];
 };
+
+/* n bytes as a person reads them: "1 byte", "999 bytes", then "1.0 kB",
+ * "2.3 MB", "1.0 GB" (powers of 1000, one decimal, rounded). */
+void refusal_size_text(long long n, char *out, size_t cap);
 
 /* The Subject in the first len bytes of a message: unfolded, cut at 200
  * characters, escaped; "(none)" without one. */
@@ -77,7 +82,8 @@ void refusal_subject(const char *head, size_t len, char *out, size_t cap);
  * or what is wrong with it. */
 const char *refusal_template_problem(const char *t, size_t len);
 
-/* The template into out with %{user}, %{sender}, %{size}, %{subject} and
+/* The template into out with %{user}, %{sender}, %{size}, %{bytes},
+ * %{subject} and
  * %{reply} filled in (other %{...} stay as they are).  -1 when it does
  * not fit in cap. */
 int refusal_render(const char *t, size_t len, const struct refusal_facts *f,

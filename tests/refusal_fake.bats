@@ -16,7 +16,7 @@ setup() {
 	need_package socat /usr/bin/socat
 	MSG=$(make_tmp msg)
 	printf 'From: bob@example.org\nSubject: Lunch\n\nbody words\n' > "$MSG/notice"
-	printf 'Subject: Full: %%{subject}\n\nFrom %%{sender}, %%{size} bytes.\n' > "$MSG/template"
+	printf 'Subject: Full: %%{subject}\n\nFrom %%{sender}, %%{size} (%%{bytes}).\n' > "$MSG/template"
 	mkdir -m 700 "$MSG/state"
 }
 
@@ -95,7 +95,7 @@ logged_until_done() {
 	grep -q $'^From: quota-notice@example.org\r$' "$FAKE_DIR/record"
 	grep -q $'^To: alice\r$' "$FAKE_DIR/record"
 	grep -q $'^Subject: Full: Lunch\r$' "$FAKE_DIR/record"
-	grep -q $'^From bob@example.org, 49 bytes.\r$' "$FAKE_DIR/record"
+	grep -q $'^From bob@example.org, 49 bytes (49).\r$' "$FAKE_DIR/record"
 	run ! grep -q 'body words' "$FAKE_DIR/record"
 	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=2.1.5, stat=Sent (250 2.1.5 stored)' "$MSG/syslog"
 	[ -s "$MSG/state/u.alice" ]

@@ -79,10 +79,14 @@ refused_one() {	# refused_one SUBJECT [BODY]
 	grep -q '^Subject: Your mailbox is full: a message to you is waiting' "$f"
 	grep -q '^  from:    bob@capture.test' "$f"
 	grep -q '^  subject: Lunch on Friday?' "$f"
-	# The size Sendmail passed on: the message plus its Received: header.
-	size=$(sed -n 's/^  size:    \([0-9]*\) bytes.*/\1/p' "$f")
+	# The size Sendmail passed on (the message plus its Received:
+	# header), as a person reads it: under 1000 bytes it is in bytes.
+	size=$(sed -n 's/^  size:    \([0-9]*\) bytes$/\1/p' "$f")
 	[ "$size" -gt "$(wc -c < "$MSG/m")" ]
-	grep -q '^The mail server said: 452 4.2.2 Over quota' "$f"
+	[ "$size" -lt 1000 ]
+	# The server's own words are for the administrator, on their own line.
+	grep -q '^For the administrator: the mail server said 452 4.2.2 Over quota' "$f"
+	run ! grep -q 'said: 452' "$f"
 	# Nothing from the body.
 	run ! grep -q 'SECRET-BODY-WORDS' "$f"
 	[ -s "$SM_DIR/refusal/u.alice" ]

@@ -551,18 +551,41 @@ test_refusal(void)
 	free(t);
 	end();
 
+	begin("refusal notices: a size as a person reads it: bytes below "
+	    "1000, then kB, MB, GB in powers of 1000 with one decimal");
+	{
+		static const struct { long long n; const char *s; } sz[] = {
+			{ 0, "0 bytes" }, { 1, "1 byte" }, { 999, "999 bytes" },
+			{ 1000, "1.0 kB" }, { 1049, "1.0 kB" }, { 1050, "1.1 kB" },
+			{ 2345678, "2.3 MB" }, { 999949, "999.9 kB" },
+			{ 999950, "1.0 MB" }, { 1049999, "1.0 MB" },
+			{ 1000000000, "1.0 GB" },
+			{ 12345678901234LL, "12345.7 GB" } };
+
+		for (i = 0; i < sizeof(sz) / sizeof(sz[0]); i++) {
+			refusal_size_text(sz[i].n, out, sizeof(out));
+			if (strcmp(out, sz[i].s) != 0)
+				printf("#   %lld: %s, not %s\n", sz[i].n, out, sz[i].s);
+			CHECK(strcmp(out, sz[i].s) == 0);
+		}
+	}
+	end();
+
 	begin("refusal notices: placeholders filled, unknown ones kept, "
 	    "too long refused");
 	snprintf(f.sender, sizeof(f.sender), "bob@example.org");
-	snprintf(f.size, sizeof(f.size), "12");
+	snprintf(f.size, sizeof(f.size), "12 bytes");
+	snprintf(f.bytes, sizeof(f.bytes), "12");
 	snprintf(f.subject, sizeof(f.subject), "Hi");
 	snprintf(f.reply, sizeof(f.reply), "452 4.2.2 Over quota");
-	t = exact("%{user} %{sender} %{size} %{subject} %{reply} %{x} %{user");
-	i = strlen("%{user} %{sender} %{size} %{subject} %{reply} %{x} %{user");
+	t = exact("%{user} %{sender} %{size} %{bytes} %{subject} %{reply} "
+	    "%{x} %{user");
+	i = strlen("%{user} %{sender} %{size} %{bytes} %{subject} %{reply} "
+	    "%{x} %{user");
 	CHECK(refusal_render(t, i, &f, out, sizeof(out), &n) == 0);
-	CHECK(n == strlen("alice bob@example.org 12 Hi 452 4.2.2 Over quota "
-	    "%{x} %{user") && memcmp(out, "alice bob@example.org 12 Hi 452 "
-	    "4.2.2 Over quota %{x} %{user", n) == 0);
+	CHECK(n == strlen("alice bob@example.org 12 bytes 12 Hi 452 4.2.2 Over "
+	    "quota %{x} %{user") && memcmp(out, "alice bob@example.org 12 "
+	    "bytes 12 Hi 452 4.2.2 Over quota %{x} %{user", n) == 0);
 	CHECK(refusal_render(t, i, &f, out, 20, &n) < 0);
 	free(t);
 	end();

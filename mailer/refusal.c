@@ -27,6 +27,7 @@
 
 #include "file.h"
 #include "log.h"
+#include "mimeword.h"
 #include "sha256.h"
 
 #define TEMPLATE_MAX 16384
@@ -319,51 +320,51 @@ line_starts(const char *p, const char *eol, const char *word)
 	return (size_t)(eol - p) >= n && strncasecmp(p, word, n) == 0;
 }
 
+/* A field of the refused message's header as its reader sees it
+ * (mimeword.c), or NULL when there is none or it is empty.  From keeps
+ * its display name out of its quotes: "Muller, Andre" <a@example.org>
+ * reads Muller, Andre <a@example.org>. */
+static const char *
+shown_field(const char *head, size_t len, const char *name, char *out,
+    size_t cap)
+{
+	static char raw[MIMEWORD_RAW_MAX], text[4 * MIMEWORD_RAW_MAX];
+	long n = mimeword_field(head, len, name, raw, sizeof(raw));
+	size_t i, o = 0, tlen;
+	int quoted = 0;
+
+	if (n <= 0)
+		return NULL;
+	if (strcasecmp(name, "From") == 0) {
+		for (i = 0; i < (size_t)n; i++) {
+			if (raw[i] == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (quoted && raw[i] == '\\' && i + 1 < (size_t)n)
+				i++;
+			raw[o++] = raw[i];
+		}
+		n = (long)o;
+	}
+	tlen = mimeword_decode(raw, (size_t)n, text, sizeof(text));
+	mimeword_display(text, tlen, SUBJECT_SHOWN, out, cap);
+	return out;
+}
+
 void
 refusal_subject(const char *head, size_t len, char *out, size_t cap)
 {
-	char raw[SUBJECT_SHOWN * 4 + 1];
-	const char *p = head, *end = head + len, *eol;
-	size_t o = 0;
-	int in = 0;
-
-	while (p < end) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if (eol == p || (eol == p + 1 && *p == '\r'))
-			break;	/* the end of the header */
-		if (in && (*p == ' ' || *p == '\t')) {
-			/* a continuation line: folded whitespace is one space */
-		} else {
-			in = 0;
-			if (line_starts(p, eol, "subject:")) {
-				in = 1;
-				p += 8;
-			} else if (o > 0) {
-				break;	/* the one Subject has ended */
-			}
-		}
-		for (; in && p < eol && o + 1 < sizeof(raw); p++) {
-			if (*p == '\r')
-				continue;
-			if ((*p == ' ' || *p == '\t') &&
-			    (o == 0 || raw[o - 1] == ' '))
-				continue;
-			raw[o++] = *p == '\t' ? ' ' : *p;
-		}
-		p = eol + 1;
-	}
-	while (o > 0 && raw[o - 1] == ' ')
-		o--;
-	raw[o] = '\0';
-	if (o == 0) {
+	if (shown_field(head, len, "Subject", out, cap) == NULL)
 		snprintf(out, cap, "(none)");
-		return;
-	}
-	if (o > SUBJECT_SHOWN)
-		memcpy(raw + SUBJECT_SHOWN - 3, "...", 4);
-	log_escape(raw, out, cap);
+}
+
+void
+refusal_from(const char *head, size_t len, const char *sender, char *out,
+    size_t cap)
+{
+	if (shown_field(head, len, "From", out, cap) == NULL)
+		snprintf(out, cap, "%s", sender);
 }
 
 void
@@ -390,16 +391,28 @@ refusal_size_text(long long n, char *out, size_t cap)
 static const char *
 fact(const struct refusal_facts *f, const char *name, size_t len)
 {
-	static const char *const names[] = { "user", "sender", "size",
+	static const char *const names[] = { "user", "sender", "from", "size",
 		"bytes", "subject", "reply" };
-	const char *values[] = { f->user, f->sender, f->size, f->bytes,
-		f->subject, f->reply };
+	const char *values[] = { f->user, f->sender, f->from, f->size,
+		f->bytes, f->subject, f->reply };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i]) == len && strncmp(name, names[i], len) == 0)
 			return values[i];
 	return NULL;
+}
+
+/* Whether p..eol starts a header field: a name of printable ASCII
+ * other than ":", then ":" (RFC 5322 2.2). */
+static int
+field_line(const char *p, const char *eol)
+{
+	const char *q = p;
+
+	while (q < eol && *q > ' ' && *q < 0x7f && *q != ':')
+		q++;
+	return q > p && q < eol && *q == ':';
 }
 
 /* Whether p..eol holds "%{". */
@@ -445,6 +458,9 @@ refusal_template_problem(const char *t, size_t len)
 		else if (has_placeholder(p, eol))
 			return "a placeholder in the header outside the Subject "
 			    "line (values go in the Subject and the body)";
+		if (!field_line(p, eol) && *p != ' ' && *p != '\t')
+			return "a header line that is neither a field "
+			    "(Name: value) nor its continuation";
 		for (i = 0; i < sizeof(own_fields) / sizeof(own_fields[0]); i++)
 			if (line_starts(p, eol, own_fields[i]))
 				return "a header field lmtp-iq writes itself "
@@ -607,9 +623,9 @@ notify(struct session *s, const struct config *cfg, int dirfd,
     const char *key, const char *user, const struct lmtp_rcpt *rc,
     const struct refusal_facts *base, size_t tlen)
 {
-	static char text[NOTICE_MAX + 1024];
+	static char text[NOTICE_MAX + 1024], sent[2 * NOTICE_MAX];
 	struct refusal_facts f = *base;
-	size_t rlen, room;
+	size_t rlen, room, slen;
 	long long last;
 	int fd = -1, n;
 
@@ -640,11 +656,15 @@ notify(struct session *s, const struct config *cfg, int dirfd,
 	room = n < 0 ? 0 : sizeof(text) - (size_t)n;
 	if (room > NOTICE_MAX)
 		room = NOTICE_MAX;
+	/* Then its 8-bit header fields (a Subject with a value, a template
+	 * in another language) as RFC 2047 words: Cyrus masks 8-bit bytes
+	 * in a header. */
 	if (n < 0 || refusal_render(template_text, tlen, &f, text + n, room,
-	    &rlen) < 0)
+	    &rlen) < 0 || mimeword_encode_header(text, (size_t)n + rlen, sent,
+	    sizeof(sent), &slen) < 0)
 		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: the "
 		    "notice would be over %d bytes", user, NOTICE_MAX);
-	else if (deliver_notice(s, cfg, user, text, (size_t)n + rlen, f.sender))
+	else if (deliver_notice(s, cfg, user, sent, slen, f.sender))
 		stamp(fd);
 	close(fd);
 }
@@ -687,6 +707,7 @@ refusal_send(struct session *s, const struct config *cfg, const char *sender,
 		snprintf(f.bytes, sizeof(f.bytes), "(unknown)");
 	}
 	refusal_subject(cap->head, cap->headlen, f.subject, sizeof(f.subject));
+	refusal_from(cap->head, cap->headlen, f.sender, f.from, sizeof(f.from));
 	for (i = 0; i < n && !disabled; i++) {
 		if (!over_quota(&rcpts[i]) || mailbox_of(rcpts[i].addr, key,
 		    sizeof(key), to, sizeof(to)) < 0)

@@ -64,6 +64,7 @@ void refusal_send(struct session *s, const struct config *cfg,
 struct refusal_facts {
 	const char *user;
 	char sender[REFUSAL_SHOWN_MAX];
+	char from[REFUSAL_SHOWN_MAX];	/* its From:, as its reader sees it */
 	char size[32];		/* as a person reads it: "2.3 MB" */
 	char bytes[32];		/* the byte count: "2345678" */
 	char subject[REFUSAL_SHOWN_MAX];
@@ -74,9 +75,15 @@ struct refusal_facts {
  * "2.3 MB", "1.0 GB" (powers of 1000, one decimal, rounded). */
 void refusal_size_text(long long n, char *out, size_t cap);
 
-/* The Subject in the first len bytes of a message: unfolded, cut at 200
- * characters, escaped; "(none)" without one. */
+/* The Subject in the first len bytes of a message as its reader sees it:
+ * unfolded, RFC 2047 words decoded, UTF-8, what cannot be shown safely
+ * escaped, cut at 200 characters (mimeword.h); "(none)" without one. */
 void refusal_subject(const char *head, size_t len, char *out, size_t cap);
+
+/* The From: the same way, its display name out of its quotes; the
+ * envelope sender (already shown safely) when there is none. */
+void refusal_from(const char *head, size_t len, const char *sender,
+    char *out, size_t cap);
 
 /* A template: header lines with a Subject, an empty line, a body.  NULL,
  * or what is wrong with it. */

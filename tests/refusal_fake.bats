@@ -187,9 +187,12 @@ logged_until_done() {
 	printf 'Subject: x\nFrom: forged@example.org\n\nbody\n' > "$MSG/template"
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
 	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template: a header field lmtp-iq writes itself"
-	printf 'no header here\n' > "$MSG/template"
+	printf 'Subject: x\nX-A: y\n' > "$MSG/template"
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
 	assert_output_has 'no empty line after the header'
+	printf 'no header here\n\nbody\n' > "$MSG/template"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has 'a header line that is neither a field (Name: value) nor its continuation'
 	printf 'Subject: %%{subject}\n\nbody\n' > "$MSG/template"
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
 	assert_output_has "refusal notices: on: from quota-notice@example.org, template $MSG/template, state $MSG/state, at most one per user every 86400 s"
@@ -290,4 +293,40 @@ logged_until_done() {
 	printf 'Subject: Full: %%{subject}\n\n%%{subject}\n' > "$MSG/template"
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
 	assert_output_has 'refusal notices: on: from quota-notice@example.org'
+}
+
+@test "refusal fake: an encoded Subject and display name are shown decoded in UTF-8; the notice's own Subject goes as RFC 2047 words (7-bit header)" {
+	printf 'From: =?UTF-8?Q?Andr=C3=A9_M=C3=BCller?= <andre@example.org>\nSubject: =?UTF-8?B?RMOpamV1bmVyIHZlbmRyZWRpIOKAlCDwn42V?=\n\nbody words\n' > "$MSG/notice"
+	printf 'Subject: Full: %%{subject}\n\nFrom %%{from} (%%{sender}): %%{subject}\n' > "$MSG/template"
+	{ refused_alice; notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	# The body as its writer wrote it.
+	grep -q $'^From Andr\xc3\xa9 M\xc3\xbcller <andre@example.org> (bob@example.org): D\xc3\xa9jeuner vendredi \xe2\x80\x94 \xf0\x9f\x8d\x95\r$' "$FAKE_DIR/record"
+	# The Subject line: encoded words only, 7-bit, folded.
+	sed -n '/^DATA\r$/,/^\r$/p' "$FAKE_DIR/record" > "$MSG/head"
+	run ! grep -q $'[\x80-\xff]' "$MSG/head"
+	grep -q '^Subject: =?UTF-8?B?[A-Za-z0-9+/=]*?=' "$MSG/head"
+	# Decoded again, it is the value as it was filled in.
+	subj=$({ sed -n '/^Subject: /,/^[^ ]/p' "$MSG/head" | sed '$d' | tr -d '\r\n' |
+		sed 's/^Subject: //; s/?= =?UTF-8?B?/\n/g; s/=?UTF-8?B?//; s/?=$//'; echo; } |
+		while IFS= read -r w; do printf '%s' "$w" | base64 -d; done)
+	[ "$subj" = $'Full: D\xc3\xa9jeuner vendredi \xe2\x80\x94 \xf0\x9f\x8d\x95' ]
+}
+
+@test "refusal fake: the French template (docs/examples/refusal-notice.fr): its own 8-bit Subject goes as RFC 2047 words, its body as UTF-8" {
+	cp "$TOP/docs/examples/refusal-notice.fr" "$MSG/template"
+	{ refused_alice; notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	sed -n '/^DATA\r$/,/^\r$/p' "$FAKE_DIR/record" > "$MSG/head"
+	run ! grep -q $'[\x80-\xff]' "$MSG/head"
+	subj=$({ sed -n '/^Subject: /,/^[^ ]/p' "$MSG/head" | sed '$d' | tr -d '\r\n' |
+		sed 's/^Subject: //; s/?= =?UTF-8?B?/\n/g; s/=?UTF-8?B?//; s/?=$//'; echo; } |
+		while IFS= read -r w; do printf '%s' "$w" | base64 -d; done)
+	[ "$subj" = "$(sed -n 's/^Subject: //p' "$TOP/docs/examples/refusal-notice.fr")" ]
+	grep -q $'^un message pour vous (alice) n\'a pas pu \xc3\xaatre distribu\xc3\xa9, car votre\r$' "$FAKE_DIR/record"
+	grep -q $'^  objet :  Lunch\r$' "$FAKE_DIR/record"
 }

@@ -81,7 +81,7 @@ refused_one() {	# refused_one SUBJECT [BODY]
 	grep -q '^  subject: Lunch on Friday?' "$f"
 	# The size Sendmail passed on (the message plus its Received:
 	# header), as a person reads it: under 1000 bytes it is in bytes.
-	size=$(sed -n 's/^  size:    \([0-9]*\) bytes$/\1/p' "$f")
+	size=$(sed -n 's/^  size:    \([0-9]*\) bytes\r*$/\1/p' "$f")
 	[ "$size" -gt "$(wc -c < "$MSG/m")" ]
 	[ "$size" -lt 1000 ]
 	# The server's own words are for the administrator, on their own line.
@@ -158,9 +158,35 @@ refused_one() {	# refused_one SUBJECT [BODY]
 	grep -q '^  subject: evil\\x1b\[2J' "$f"
 	line=$(grep '^  subject: ' "$f")
 	line=${line%$'\r'}
-	# 200 characters of Subject, the ESC shown as 4.
-	[ "${#line}" -eq $((11 + 200 + 3)) ]
+	# 200 characters of Subject as shown (the ESC shows as 4 of them),
+	# "..." among them.
+	[ "${#line}" -eq $((11 + 200)) ]
 	[[ "$line" == *... ]]
+}
+
+@test "refusal: an encoded Subject and display name are shown decoded in the stored notice; a Subject that carries the value is stored as RFC 2047 words" {
+	# A template whose own Subject carries the refused Subject.
+	printf 'Subject: Waiting: %%{subject}\n\n  from:    %%{from}\n  subject: %%{subject}\n' > "$SM_DIR/tpl-subject"
+	chmod 644 "$SM_DIR/tpl-subject"
+	sm_conf refusal_notice_template "$SM_DIR/tpl-subject"
+	n=$(notice_count)
+	printf 'From: =?UTF-8?Q?Andr=C3=A9_M=C3=BCller?= <bob@capture.test>\nSubject: =?UTF-8?B?RMOpamV1bmVyIHZlbmRyZWRpIOKAlCDwn42V?=\nMessage-ID: <%s.%s@capture.test>\n\nhello\n' \
+		"$RANDOM" "$$" > "$MSG/m"
+	sm -odq -f bob@capture.test alice@localhost < "$MSG/m"
+	sm_queue_run
+	[ "$(notice_count)" -eq $((n + 1)) ]
+	f=$(notices | tail -1)
+	cp "$f" "$BATS_FILE_TMPDIR/stored-notice"	# for a reader of the run
+	grep -q $'^  from:    Andr\xc3\xa9 M\xc3\xbcller <bob@capture.test>\r$' "$f"
+	grep -q $'^  subject: D\xc3\xa9jeuner vendredi \xe2\x80\x94 \xf0\x9f\x8d\x95\r$' "$f"
+	# The header Cyrus stored is 7-bit (it would mask 8-bit bytes), and
+	# its Subject decodes to what was filled in.
+	sed '/^\r$/q' "$f" > "$MSG/head"
+	run ! grep -q $'[\x80-\xff]' "$MSG/head"
+	subj=$({ sed -n '/^Subject: /,/^[^ ]/p' "$MSG/head" | sed '$d' | tr -d '\r\n' |
+		sed 's/^Subject: //; s/?= =?UTF-8?B?/\n/g; s/=?UTF-8?B?//; s/?=$//'; echo; } |
+		while IFS= read -r w; do printf '%s' "$w" | base64 -d; done)
+	[ "$subj" = $'Waiting: D\xc3\xa9jeuner vendredi \xe2\x80\x94 \xf0\x9f\x8d\x95' ]
 }
 
 @test "refusal: mail from the notice sender itself never brings a notice" {

@@ -2,10 +2,14 @@
 /*
  * fuzz_refusal - what a refused message and a template can make of a
  * refusal notice.  The input is a message head, then (after the first
- * NUL) a template.  The Subject taken from the head is printable ASCII
- * only, whatever the head holds; a template that passes the check,
- * filled in with that Subject as every value, has exactly the template's
- * line breaks: no value can add a line or a header field to the notice.
+ * NUL) a template.  The Subject and From taken from the head, decoded
+ * (RFC 2047) and shown (mimeword.c), are valid UTF-8 with no control
+ * character, no bidi control and no line separator, at most 200
+ * characters, whatever the head holds; so is the head's whole text
+ * decoded and shown.  A template that passes the check, filled in with
+ * those values, has exactly the template's line breaks (no value can
+ * add a line), and with its 8-bit fields encoded its header is 7-bit
+ * and has the template's fields, no more.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -13,6 +17,7 @@
 #include <string.h>
 
 #include "../../mailer/log.h"
+#include "../../mailer/mimeword.h"
 #include "../../mailer/refusal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -27,13 +32,72 @@ count(const char *p, size_t n, char c)
 	return k;
 }
 
+/* Header fields in p[0..n): lines up to the empty one that do not
+ * start with a space or tab. */
+static size_t
+fields(const char *p, size_t n)
+{
+	const char *end = p + n, *eol;
+	size_t k = 0;
+
+	for (; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if (eol == p || (eol == p + 1 && *p == '\r'))
+			break;
+		k += *p != ' ' && *p != '\t';
+	}
+	return k;
+}
+
+/* Traps unless s is what a person may be shown: checked here by its
+ * own reading of UTF-8, not mimeword.c's. */
+static void
+check_shown(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0, len, i;
+	unsigned long c;
+
+	while (*p) {
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				__builtin_trap();
+			p++;
+			chars++;
+			continue;
+		}
+		len = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+		if (len == 0 || *p > 0xf4 || *p < 0xc2)
+			__builtin_trap();
+		c = *p & (0x7f >> len);
+		for (i = 1; i < len; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				__builtin_trap();
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+		    (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+		    (c >= 0x80 && c <= 0x9f) || c == 0x61c || c == 0x200e ||
+		    c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069) || c == 0x2028 || c == 0x2029)
+			__builtin_trap();
+		p += len;
+		chars++;
+	}
+	if (chars > max)
+		__builtin_trap();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char out[65536];
+	static char out[65536], enc[2 * 65536], text[4 * 65536];
+	static char shown[8192];
 	struct refusal_facts f;
 	const char *head = (const char *)data, *nul;
-	size_t hlen = size, tlen = 0, olen, i;
+	size_t hlen = size, tlen = 0, olen, elen, dlen, i;
 	const char *t = NULL;
 
 	if ((nul = memchr(data, '\0', size)) != NULL) {
@@ -43,24 +107,36 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(&f, 0, sizeof(f));
 	refusal_subject(head, hlen, f.subject, sizeof(f.subject));
-	if (memchr(f.subject, '\0', sizeof(f.subject)) == NULL)
-		__builtin_trap();
-	for (i = 0; f.subject[i]; i++)
-		if ((unsigned char)f.subject[i] < 0x20 ||
-		    (unsigned char)f.subject[i] > 0x7e)
-			__builtin_trap();
+	check_shown(f.subject, 200);
+	refusal_from(head, hlen, "sender@example.org", f.from, sizeof(f.from));
+	check_shown(f.from, 200);
+	/* The decoder on the whole head, as any field's raw value. */
+	dlen = mimeword_decode(head, hlen < 16384 ? hlen : 16384, text,
+	    sizeof(text));
+	mimeword_display(text, dlen, 1000, shown, sizeof(shown));
+	check_shown(shown, 1000);
 	if (t == NULL || refusal_template_problem(t, tlen) != NULL)
 		return 0;
-	/* The head's own bytes as the sender and reply, escaped as
-	 * refusal.c escapes them. */
 	memcpy(f.sender, f.subject, sizeof(f.sender));
-	memcpy(f.reply, f.subject, sizeof(f.reply));
-	snprintf(f.size, sizeof(f.size), "%zu", hlen);
+	memcpy(f.reply, f.from, sizeof(f.reply));
+	snprintf(f.size, sizeof(f.size), "%zu bytes", hlen);
+	snprintf(f.bytes, sizeof(f.bytes), "%zu", hlen);
 	f.user = f.subject;
 	if (refusal_render(t, tlen, &f, out, sizeof(out), &olen) < 0)
 		return 0;
 	if (count(out, olen, '\n') != count(t, tlen, '\n') ||
 	    count(out, olen, '\r') != count(t, tlen, '\r'))
 		__builtin_trap();
+	if (mimeword_encode_header(out, olen, enc, sizeof(enc), &elen) < 0)
+		return 0;
+	if (fields(enc, elen) != fields(t, tlen))
+		__builtin_trap();
+	for (i = 0; i < elen; i++) {
+		if (enc[i] == '\n' && (i + 1 == elen || enc[i + 1] == '\n' ||
+		    (enc[i + 1] == '\r' && i + 2 < elen && enc[i + 2] == '\n')))
+			break;	/* the body may be 8-bit */
+		if ((unsigned char)enc[i] >= 0x80)
+			__builtin_trap();
+	}
 	return 0;
 }

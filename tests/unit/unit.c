@@ -6,7 +6,9 @@
  * Prints "ok N - name" / "not ok N - name", then "N passed, M failed".
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "../../mailer/config.h"
 #include "../../mailer/lmtp.h"
 #include "../../mailer/message.h"
+#include "../../mailer/mimeword.h"
 #include "../../mailer/policy.h"
 #include "../../mailer/refusal.h"
 #include "../../mailer/sha256.h"
@@ -513,7 +516,9 @@ test_refusal(void)
 	static const char *const bad[] = { "Subject: x\n", "S", "Sub",
 		"Subject: x\nFrom: me\n\nbody", "To: x\nSubject: y\n\n",
 		"X: y\n\nbody", "Subject: x\r\nmime-version: 1.0\r\n\r\n",
-		"Subject: x\n%{subject}\n\nbody", "X-A: %{user}\nSubject: x\n\n" };
+		"Subject: x\n%{subject}\n\nbody", "X-A: %{user}\nSubject: x\n\n",
+		"Subject: x\nno colon here\n\nbody", "Subject: x\n\r y\n\nbody",
+		": no name\nSubject: x\n\n" };
 	char out[512], *t;
 	struct refusal_facts f = { .user = "alice" };
 	size_t i, n;
@@ -633,6 +638,286 @@ test_copy_paths(void)
 	end();
 }
 
+/* decoded_as RAW WANT: the field value RAW, decoded, is WANT. */
+static int
+decoded_as(const char *raw, const char *want)
+{
+	static char out[4 * MIMEWORD_RAW_MAX];
+	size_t n = mimeword_decode(raw, strlen(raw), out, sizeof(out));
+
+	if (n == strlen(want) && memcmp(out, want, n) == 0)
+		return 1;
+	printf("#   %s: got %.*s, not %s\n", raw, (int)n, out, want);
+	return 0;
+}
+
+static int
+shown_as(const char *text, size_t max, const char *want)
+{
+	char out[2048];
+
+	mimeword_display(text, strlen(text), max, out, sizeof(out));
+	if (strcmp(out, want) == 0)
+		return 1;
+	printf("#   shown as %s, not %s\n", out, want);
+	return 0;
+}
+
+static void
+test_mimeword(void)
+{
+	char out[1024], big[1200];
+	long n;
+	size_t i, len;
+
+	begin("mimeword: RFC 2047 section 8's own examples");
+	CHECK(decoded_as("(=?ISO-8859-1?Q?a?=)", "(a)"));
+	CHECK(decoded_as("(=?ISO-8859-1?Q?a?= b)", "(a b)"));
+	CHECK(decoded_as("(=?ISO-8859-1?Q?a?= =?ISO-8859-1?Q?b?=)", "(ab)"));
+	CHECK(decoded_as("(=?ISO-8859-1?Q?a?=  =?ISO-8859-1?Q?b?=)", "(ab)"));
+	CHECK(decoded_as("(=?ISO-8859-1?Q?a_b?=)", "(a b)"));
+	CHECK(decoded_as("(=?ISO-8859-1?Q?a?= =?ISO-8859-2?Q?_b?=)", "(a b)"));
+	CHECK(decoded_as("=?US-ASCII?Q?Keith_Moore?= <moore@cs.utk.edu>",
+	    "Keith Moore <moore@cs.utk.edu>"));
+	CHECK(decoded_as("=?ISO-8859-1?Q?Keld_J=F8rn_Simonsen?=",
+	    "Keld J\xc3\xb8rn Simonsen"));
+	CHECK(decoded_as("=?ISO-8859-1?Q?Andr=E9?= Pirard", "Andr\xc3\xa9 Pirard"));
+	CHECK(decoded_as("=?ISO-8859-1?B?SWYgeW91IGNhbiByZWFkIHRoaXMgeW8=?= "
+	    "=?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?=",
+	    "If you can read this you understand the example."));
+	end();
+
+	begin("mimeword: UTF-8, ISO-8859-1, windows-1252, ISO-2022-JP, Big5; "
+	    "bad base64 and an unknown charset kept as they came");
+	CHECK(decoded_as("=?UTF-8?B?RMOpamV1bmVyIHZlbmRyZWRpIOKAlCDwn42V?=",
+	    "D\xc3\xa9jeuner vendredi \xe2\x80\x94 \xf0\x9f\x8d\x95"));
+	CHECK(decoded_as("=?utf-8?q?D=C3=A9jeuner?=", "D\xc3\xa9jeuner"));
+	CHECK(decoded_as("=?iso-8859-1?q?caf=E9?=", "caf\xc3\xa9"));
+	CHECK(decoded_as("=?windows-1252?Q?=80_caf=E9?=", "\xe2\x82\xac caf\xc3\xa9"));
+	CHECK(decoded_as("=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=",
+	    "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88"));
+	CHECK(decoded_as("=?Big5?B?pKSk5Q==?=", "\xe4\xb8\xad\xe6\x96\x87"));
+	CHECK(decoded_as("=?UTF-8*fr?Q?caf=C3=A9?=", "caf\xc3\xa9"));
+	CHECK(decoded_as("=?UTF-8?B?###?=", "=?UTF-8?B?###?="));
+	CHECK(decoded_as("=?UTF-8?B?QQ?=", "A"));	/* padding left out */
+	CHECK(decoded_as("=?UTF-8?B?Q?=", "=?UTF-8?B?Q?="));
+	CHECK(decoded_as("=?UTF-8?Q?a=Zb?=", "=?UTF-8?Q?a=Zb?="));
+	CHECK(decoded_as("=?x-no-such-charset?Q?abc?= d",
+	    "=?x-no-such-charset?Q?abc?= d"));
+	CHECK(decoded_as("plain =? not a word ?= text", "plain =? not a word ?= text"));
+	/* A byte the charset does not have goes on as it is. */
+	CHECK(decoded_as("=?UTF-8?Q?a=FFb?=", "a\xff" "b"));
+	end();
+
+	begin("mimeword: a character split between two words is joined "
+	    "before it is converted (Q and B, UTF-8 and Big5)");
+	CHECK(decoded_as("=?UTF-8?Q?caf=C3?= =?UTF-8?Q?=A9?=", "caf\xc3\xa9"));
+	/* E2 80 | 94: an em dash over two B words. */
+	CHECK(decoded_as("=?UTF-8?B?4oA=?=\r\n =?UTF-8?B?lA==?=", "\xe2\x80\x94"));
+	CHECK(decoded_as("=?Big5?B?pA==?= =?Big5?B?pKTl?=", "\xe4\xb8\xad\xe6\x96\x87"));
+	end();
+
+	begin("mimeword: a field is found by name, unfolded, outside the body");
+	n = mimeword_field("From: a\r\nsubject:  Lunch\r\n\t on  Friday \r\nX: y\r\n"
+	    "\r\nSubject: body", 62, "Subject", out, sizeof(out));
+	CHECK(n == 15 && strcmp(out, "Lunch on Friday") == 0);
+	n = mimeword_field("From: a\n\nSubject: in the body\n", 29, "Subject",
+	    out, sizeof(out));
+	CHECK(n == -1);
+	n = mimeword_field("Subject:\n", 9, "Subject", out, sizeof(out));
+	CHECK(n == 0);
+	end();
+
+	begin("mimeword: shown safely: UTF-8 as it is, controls, backslash, bad "
+	    "UTF-8, C1, bidi and separators escaped; cut between characters");
+	CHECK(shown_as("D\xc3\xa9jeuner \xf0\x9f\x8d\x95", 200,
+	    "D\xc3\xa9jeuner \xf0\x9f\x8d\x95"));
+	CHECK(shown_as("a\x1b[31mb\x7f\\", 200, "a\\x1b[31mb\\x7f\\x5c"));
+	CHECK(shown_as("x\xff\xc3(\xed\xa0\x80\xc0\xaf", 200,
+	    "x\\xff\\xc3(\\xed\\xa0\\x80\\xc0\\xaf"));
+	CHECK(shown_as("abc\xe2\x80\xaegpj.exe", 200, "abc\\u{202E}gpj.exe"));
+	CHECK(shown_as("\xc2\x85\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f\xe2\x81\xa6"
+	    "\xe2\x81\xa9\xe2\x80\xa8\xe2\x80\xa9", 200,
+	    "\\u{0085}\\u{061C}\\u{200E}\\u{200F}\\u{2066}\\u{2069}\\u{2028}\\u{2029}"));
+	for (i = 0, len = 0; i < 300; i++)
+		len += (size_t)snprintf(big + len, sizeof(big) - len, "\xc3\xa9");
+	mimeword_display(big, len, 200, out, sizeof(out));
+	CHECK(strlen(out) == 197 * 2 + 3 && strcmp(out + 394, "...") == 0);
+	CHECK(shown_as("\xc3\xa9\xc3\xa9\xc3\xa9", 3, "\xc3\xa9\xc3\xa9\xc3\xa9"));
+	CHECK(shown_as("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 3, "..."));
+	CHECK(shown_as("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 4,
+	    "\xc3\xa9..."));
+	end();
+
+	begin("mimeword: 8-bit header fields are encoded as RFC 2047 B words, "
+	    "folded; ASCII fields and the body stay as they are");
+	{
+		const char *in = "Subject: Full: D\xc3\xa9jeuner vendredi \xe2\x80\x94 "
+		    "\xf0\x9f\x8d\x95 and a long tail of words after it\nX-A: b\n"
+		    "\nBody \xc3\xa9\n";
+		char enc[1024], dec[1024];
+
+		CHECK(mimeword_encode_header(in, strlen(in), enc, sizeof(enc),
+		    &len) == 0);
+		enc[len] = '\0';
+		/* Every byte of the header is 7-bit. */
+		for (i = 0; i < (size_t)(strstr(enc, "\n\n") - enc); i++)
+			CHECK((unsigned char)enc[i] < 0x80);
+		CHECK(strncmp(enc, "Subject: =?UTF-8?B?", 19) == 0);
+		CHECK(strstr(enc, "?=\n =?UTF-8?B?") != NULL);
+		CHECK(strstr(enc, "\nX-A: b\n\nBody \xc3\xa9\n") != NULL);
+		n = mimeword_field(enc, len, "Subject", out, sizeof(out));
+		CHECK(n > 0);
+		i = mimeword_decode(out, (size_t)n, dec, sizeof(dec));
+		CHECK(i == strlen(in + 9) - strlen("\nX-A: b\n\nBody \xc3\xa9\n") &&
+		    memcmp(dec, in + 9, i) == 0);
+	}
+	end();
+}
+
+/* Random text from several scripts, a hidden code point now and then,
+ * encoded as B and Q words in a charset that has it, cut at random bytes
+ * (inside characters too), folded: decoded and shown, it is the text
+ * again, with only the hidden code points escaped. */
+static void
+test_mimeword_roundtrip(void)
+{
+	static const unsigned long pool[] = { 'a', 'Z', '7', ' ', '!', 0xe9,
+		0xfc, 0xdf, 0x3b1, 0x416, 0x5d0, 0x627, 0x4e2d, 0x65e5, 0x3042,
+		0x20ac, 0x1f355, 0x202e, 0x2028 };
+	static const char *const sets[] = { "UTF-8", "UTF-8", "ISO-8859-1",
+		"windows-1252", "Big5", "ISO-2022-JP" };
+	static char text[400], want[1200], cs[600], raw[4000], dec[4000];
+	static char shown[4000];
+	unsigned seed = 4242;
+	size_t k, t, nc, o, i, wl, cl, take;
+	int ok = 1, tries = 0;
+
+	begin("mimeword: 2,000 random texts round-trip through B and Q words "
+	    "in six charsets, split anywhere; only hidden code points escaped");
+	for (k = 0; k < 2000 && ok; k++) {
+		const char *set;
+		iconv_t cd;
+		char *in, *to;
+		size_t left, room;
+
+		seed = seed * 1103515245 + 12345;
+		set = sets[(seed >> 16) % 6];
+		nc = 1 + (seed >> 8) % 40;
+		t = wl = 0;
+		for (i = 0; i < nc; i++) {
+			unsigned long c;
+			char u[8];
+			int n;
+
+			seed = seed * 1103515245 + 12345;
+			c = pool[(seed >> 12) % (sizeof(pool) / sizeof(pool[0]))];
+			if (c < 0x80)
+				n = snprintf(u, sizeof(u), "%c", (int)c);
+			else if (c < 0x800)
+				n = snprintf(u, sizeof(u), "%c%c", (int)(0xc0 | c >> 6),
+				    (int)(0x80 | (c & 0x3f)));
+			else if (c < 0x10000)
+				n = snprintf(u, sizeof(u), "%c%c%c", (int)(0xe0 | c >> 12),
+				    (int)(0x80 | (c >> 6 & 0x3f)), (int)(0x80 | (c & 0x3f)));
+			else
+				n = snprintf(u, sizeof(u), "%c%c%c%c", (int)(0xf0 | c >> 18),
+				    (int)(0x80 | (c >> 12 & 0x3f)),
+				    (int)(0x80 | (c >> 6 & 0x3f)), (int)(0x80 | (c & 0x3f)));
+			memcpy(text + t, u, (size_t)n);
+			t += (size_t)n;
+			if (c == 0x202e || c == 0x2028)
+				wl += (size_t)snprintf(want + wl, sizeof(want) - wl,
+				    "\\u{%04lX}", c);
+			else {
+				memcpy(want + wl, u, (size_t)n);
+				wl += (size_t)n;
+			}
+		}
+		want[wl] = '\0';
+		/* Into the charset; a text it cannot hold is tried in UTF-8. */
+		cd = iconv_open(set, "UTF-8");
+		in = text;
+		left = t;
+		to = cs;
+		room = sizeof(cs);
+		if (cd == (iconv_t)-1 || iconv(cd, &in, &left, &to, &room) ==
+		    (size_t)-1 || iconv(cd, NULL, NULL, &to, &room) == (size_t)-1) {
+			set = "UTF-8";
+			memcpy(cs, text, t);
+			cl = t;
+		} else {
+			cl = (size_t)(to - cs);
+		}
+		if (cd != (iconv_t)-1)
+			iconv_close(cd);
+		/* Words of random sizes, B or Q, cut at any byte. */
+		for (i = 0, o = 0; i < cl; i += take) {
+			size_t j;
+			int b;
+
+			seed = seed * 1103515245 + 12345;
+			take = 1 + (seed >> 10) % 12;
+			if (take > cl - i)
+				take = cl - i;
+			b = (seed >> 20) & 1;
+			if (o > 0)
+				o += (size_t)snprintf(raw + o, sizeof(raw) - o,
+				    (seed >> 22) & 1 ? "\r\n " : " ");
+			o += (size_t)snprintf(raw + o, sizeof(raw) - o, "=?%s?%c?",
+			    set, b ? 'B' : 'Q');
+			if (b) {
+				static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+				for (j = 0; j < take; j += 3) {
+					const unsigned char *q = (const unsigned char *)cs + i + j;
+					unsigned v = (unsigned)q[0] << 16 | (j + 1 < take ?
+					    (unsigned)q[1] << 8 : 0) | (j + 2 < take ? q[2] : 0);
+
+					raw[o++] = b64[v >> 18];
+					raw[o++] = b64[v >> 12 & 63];
+					raw[o++] = j + 1 < take ? b64[v >> 6 & 63] : '=';
+					raw[o++] = j + 2 < take ? b64[v & 63] : '=';
+				}
+			} else {
+				for (j = 0; j < take; j++) {
+					unsigned char q = (unsigned char)cs[i + j];
+
+					if (q == ' ')
+						raw[o++] = '_';
+					else if (isalnum(q))
+						raw[o++] = (char)q;
+					else
+						o += (size_t)snprintf(raw + o, sizeof(raw) - o,
+						    "=%02X", q);
+				}
+			}
+			raw[o++] = '?';
+			raw[o++] = '=';
+		}
+		raw[o] = '\0';
+		/* As a field: unfolded, decoded, shown. */
+		{
+			char field[4100];
+			long fl;
+
+			snprintf(field, sizeof(field), "Subject: %s\n\n", raw);
+			fl = mimeword_field(field, strlen(field), "Subject", raw,
+			    sizeof(raw));
+			i = mimeword_decode(raw, (size_t)fl, dec, sizeof(dec));
+			mimeword_display(dec, i, 1000, shown, sizeof(shown));
+		}
+		tries++;
+		/* The text's own spaces are inside the words: all kept. */
+		ok = strcmp(shown, want) == 0;
+		if (!ok)
+			printf("#   %s: %s\n#   shown %s\n#   want %s\n", set, raw,
+			    shown, want);
+	}
+	CHECK(ok && tries == 2000);
+	end();
+}
+
 /* FIPS 180-4's own examples (and the empty string). */
 static void
 test_sha256(void)
@@ -675,6 +960,8 @@ main(void)
 	test_encoder();
 	message_force_plain = 0;
 	test_copy_paths();
+	test_mimeword();
+	test_mimeword_roundtrip();
 	test_replies();
 	test_hostport();
 	test_status();

@@ -392,6 +392,22 @@ set_refusal_notice_template(struct config *c, const char *v)
 	    "expected a file name without spaces or control characters");
 }
 
+/* A domain name for the notice's To: and Message-ID:, as it is written:
+ * letters, digits, hyphens, dots between labels. */
+static const char *
+set_refusal_notice_domain(struct config *c, const char *v)
+{
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && v[i] != '-' &&
+		    !(v[i] == '.' && i > 0 && i + 1 < n && v[i + 1] != '.'))
+			return "expected a domain name (letters, digits, "
+			    "hyphens, dots between labels)";
+	return copy(c->refusal_notice_domain, sizeof(c->refusal_notice_domain),
+	    v);
+}
+
 static const char *
 set_refusal_notice_dir(struct config *c, const char *v)
 {
@@ -440,6 +456,7 @@ static const struct {
 	{ "refusal_notice_from", set_refusal_notice_from },
 	{ "refusal_notice_template", set_refusal_notice_template },
 	{ "refusal_notice_dir", set_refusal_notice_dir },
+	{ "refusal_notice_domain", set_refusal_notice_domain },
 	{ "refusal_notice_interval", set_refusal_notice_interval },
 };
 

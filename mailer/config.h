@@ -64,6 +64,7 @@ struct config {
 	char refusal_notice_from[256];
 	char refusal_notice_template[CONFIG_VALUE_MAX];
 	char refusal_notice_dir[CONFIG_VALUE_MAX];
+	char refusal_notice_domain[256];	/* for To: and Message-ID: */
 	int refusal_notice_interval;	/* seconds */
 };
 

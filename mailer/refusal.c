@@ -562,11 +562,50 @@ notice_body(void *ctx, struct transport *t)
 	return message_stream(b->buf, notice_read, &b->src, t);
 }
 
+/* The domain of an address, or NULL: what follows its last "@", if
+ * that is not inside a quoted local part. */
+static const char *
+domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at != NULL && at[1] != '\0' && strchr(at, '"') == NULL ?
+	    at + 1 : NULL;
+}
+
+/* The domain a notice's Message-ID: is in (and its To:, for a recipient
+ * without one, when it is configured), and which rule chose it:
+ * refusal_notice_domain, else the recipient's domain, else the notice
+ * sender's, else the LHLO name.  Never a DNS lookup. */
+static const char *
+notice_domain(const struct config *cfg, const char *to, char *buf,
+    size_t cap, const char **rule)
+{
+	const char *d;
+
+	if (cfg->refusal_notice_domain[0]) {
+		*rule = "refusal_notice_domain";
+		return cfg->refusal_notice_domain;
+	}
+	if (to != NULL && (d = domain_of(to)) != NULL) {
+		*rule = "the recipient's domain";
+		return d;
+	}
+	if ((d = domain_of(cfg->refusal_notice_from)) != NULL) {
+		*rule = "refusal_notice_from's domain";
+		return d;
+	}
+	session_local_name(cfg, buf, cap);
+	*rule = "the LHLO name";
+	return buf;
+}
+
 /* Our own header fields into out; their length, or -1. */
 static int
 header(const struct config *cfg, const char *user, char *out, size_t cap)
 {
 	char date[64], host[256];
+	const char *domain, *rule;
 	unsigned char rnd[8] = { 0 };
 	time_t now = time(NULL);
 	struct tm tm;
@@ -576,14 +615,18 @@ header(const struct config *cfg, const char *user, char *out, size_t cap)
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	if (getentropy(rnd, sizeof(rnd)) != 0)
 		memset(rnd, 0, sizeof(rnd));	/* the time and pid still differ */
-	session_local_name(cfg, host, sizeof(host));
-	n = snprintf(out, cap, "From: %s\nTo: %s\nDate: %s\n"
+	domain = notice_domain(cfg, user, host, sizeof(host), &rule);
+	/* To: as a mail client shows it: alice@example.org rather than a
+	 * bare alice, where the domain is known. */
+	n = snprintf(out, cap, "From: %s\nTo: %s%s%s\nDate: %s\n"
 	    "Message-ID: <%lld.%ld.%02x%02x%02x%02x%02x%02x%02x%02x."
 	    "refusal@%s>\nAuto-Submitted: auto-generated\nMIME-Version: 1.0\n"
 	    "Content-Type: text/plain; charset=utf-8\n"
 	    "Content-Transfer-Encoding: 8bit\n", cfg->refusal_notice_from, user,
+	    domain_of(user) == NULL && cfg->refusal_notice_domain[0] ? "@" : "",
+	    domain_of(user) == NULL ? cfg->refusal_notice_domain : "",
 	    date, (long long)now, (long)getpid(), rnd[0], rnd[1], rnd[2],
-	    rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], host);
+	    rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], domain);
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
@@ -727,7 +770,8 @@ refusal_send(struct session *s, const struct config *cfg, const char *sender,
 void
 refusal_describe(const struct config *cfg, char *buf, size_t cap)
 {
-	char why[1300];
+	char why[1300], host[256];
+	const char *domain, *rule;
 	size_t tlen;
 	int fd;
 
@@ -740,8 +784,13 @@ refusal_describe(const struct config *cfg, char *buf, size_t cap)
 		return;
 	}
 	close(fd);
+	domain = notice_domain(cfg, NULL, host, sizeof(host), &rule);
 	snprintf(buf, cap, "on: from %s, template %s, state %s, at most one "
-	    "per user every %d s", cfg->refusal_notice_from,
-	    cfg->refusal_notice_template, cfg->refusal_notice_dir,
-	    cfg->refusal_notice_interval);
+	    "per user every %d s; To: the recipient%s%s%s; Message-ID: in "
+	    "%s%s (%s)", cfg->refusal_notice_from, cfg->refusal_notice_template,
+	    cfg->refusal_notice_dir, cfg->refusal_notice_interval,
+	    cfg->refusal_notice_domain[0] ? ", with @" : " as refused",
+	    cfg->refusal_notice_domain, cfg->refusal_notice_domain[0] ?
+	    " where it has no domain" : "", cfg->refusal_notice_domain[0] ?
+	    "" : "the recipient's domain, else ", domain, rule);
 }

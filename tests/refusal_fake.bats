@@ -330,3 +330,35 @@ logged_until_done() {
 	grep -q $'^un message pour vous (alice) n\'a pas pu \xc3\xaatre distribu\xc3\xa9, car votre\r$' "$FAKE_DIR/record"
 	grep -q $'^  objet :  Lunch\r$' "$FAKE_DIR/record"
 }
+
+@test "refusal fake: To: and Message-ID: in a domain, never from DNS: refusal_notice_domain, else the recipient's, else the notice sender's; -n says which" {
+	# No refusal_notice_domain, a bare recipient: To: as refused, the
+	# Message-ID in the notice sender's domain.
+	refused_rcpt alice alice
+	grep -q $'^To: alice\r$' "$FAKE_DIR/record"
+	grep -q $'^Message-ID: <[0-9]*\\.[0-9]*\\.[0-9a-f]*\\.refusal@example.org>\r$' "$FAKE_DIR/record"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has "; To: the recipient as refused; Message-ID: in the recipient's domain, else example.org (refusal_notice_from's domain)"
+	# A recipient with a domain (virtual domains): To: and Message-ID in it.
+	rm -f "$MSG"/state/*
+	refused_rcpt carol@hosted.example carol@hosted.example
+	grep -q $'^To: carol@hosted.example\r$' "$FAKE_DIR/record"
+	grep -q $'^Message-ID: <.*\\.refusal@hosted.example>\r$' "$FAKE_DIR/record"
+	# refusal_notice_domain: a bare recipient gets it in To:, and every
+	# Message-ID is in it; the RCPT is the recipient as refused.
+	rm -f "$MSG"/state/*
+	RCPT_AS=alice NOTICE_TO=alice
+	{ refused_alice; notice_stored; } | fake_start
+	refusal_conf
+	echo 'refusal_notice_domain = mail.example.net' >> "$FAKE_DIR/conf"
+	logged_until_done -f bob@example.org alice
+	grep -q $'^RCPT TO:<alice> IGNOREQUOTA\r$' "$FAKE_DIR/record"
+	grep -q $'^To: alice@mail.example.net\r$' "$FAKE_DIR/record"
+	grep -q $'^Message-ID: <.*\\.refusal@mail.example.net>\r$' "$FAKE_DIR/record"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has "; To: the recipient, with @mail.example.net where it has no domain; Message-ID: in mail.example.net (refusal_notice_domain)"
+	sed -i 's/^refusal_notice_domain = .*/refusal_notice_domain = bad..example/' "$FAKE_DIR/conf"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_status 78
+	assert_output_has 'refusal_notice_domain: expected a domain name'
+}

@@ -387,9 +387,8 @@ set_refusal_notice_from(struct config *c, const char *v)
 static const char *
 set_refusal_notice_template(struct config *c, const char *v)
 {
-	return copy_word(c->refusal_notice_template,
-	    sizeof(c->refusal_notice_template), v,
-	    "expected a file name without spaces or control characters");
+	return set_path(c->refusal_notice_template,
+	    sizeof(c->refusal_notice_template), v);
 }
 
 /* A domain name for the notice's To: and Message-ID:, as it is written:
@@ -411,9 +410,8 @@ set_refusal_notice_domain(struct config *c, const char *v)
 static const char *
 set_refusal_notice_dir(struct config *c, const char *v)
 {
-	return copy_word(c->refusal_notice_dir, sizeof(c->refusal_notice_dir),
-	    v, "expected a directory name without spaces or control "
-	    "characters");
+	return set_path(c->refusal_notice_dir, sizeof(c->refusal_notice_dir),
+	    v);
 }
 
 static const char *

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * file.h - every file the postmaster names (the config, the password
- * file, the TLS CA, certificate and key) is opened the same way: without
- * ever blocking, only if it is what it claims to be, and only if nobody
- * but root or the user lmtp-iq runs as could have changed it.
+ * file, the TLS CA, certificate and key, the notice template and state
+ * directory) is opened the same way: without ever blocking, only if it
+ * is what it claims to be, and only if nobody but root or the user
+ * lmtp-iq runs as could have changed it - or any directory on its path
+ * (Sendmail's safefile() rules, walked from / with openat).
  */
 #ifndef LMTPIQ_FILE_H
 #define LMTPIQ_FILE_H

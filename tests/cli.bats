@@ -374,6 +374,77 @@ config_refused() {
 	assert_output_has 'cannot connect to unix:/nonexistent'
 }
 
+@test "files: every directory on a named file's path is checked as safefile() does; a symlink on it is followed only when root owns it" {
+	need_root "chown to another user"
+	cp "$EMPTY_CONF" "$MSG/c"
+	chmod 644 "$MSG/c"
+	mkdir -p "$MSG/other/sub" "$MSG/ok"
+	cp "$EMPTY_CONF" "$MSG/other/sub/c"
+	cp "$EMPTY_CONF" "$MSG/ok/c"
+	try() { run "$LMTP_IQ" -C "$1" -s unix:/nonexistent alice < "$MSG/notice"; }
+	# Another user's directory on the way: they could swap what is below.
+	chown nobody "$MSG/other"
+	try "$MSG/other/sub/c"
+	assert_status 75
+	assert_output_has "config: $MSG/other/sub/c: the directory $MSG/other on its path is owned by uid $(id -u nobody); every directory on the path must be owned by root or the user lmtp-iq runs as (uid 0); the message stays queued"
+	# One that group or others can write, unless sticky and root's.
+	chown root "$MSG/other"
+	chmod 777 "$MSG/other"
+	try "$MSG/other/sub/c"
+	assert_output_has "the directory $MSG/other on its path has mode 0777; group and others must not be able to write it, unless it is sticky and root's (chmod go-w)"
+	chmod 1777 "$MSG/other"
+	try "$MSG/other/sub/c"
+	assert_output_has 'cannot connect to unix:/nonexistent'
+	# Sticky but not root's: the user's own sticky directory is not safe
+	# (others may still put names in it).
+	chmod 755 "$MSG"
+	chmod 1777 "$MSG/ok"
+	chown nobody "$MSG/ok"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$LMTP_IQ" \
+		-C "$MSG/ok/c" -s unix:/nonexistent alice < "$MSG/notice"
+	assert_output_has "the directory $MSG/ok on its path has mode 1777"
+	chown root "$MSG/ok"
+	chmod 755 "$MSG/ok"
+	# A symlink on the way: another user's is not followed, root's is,
+	# and its target is walked the same way.
+	ln -s ok "$MSG/link"
+	chown -h nobody "$MSG/link"
+	try "$MSG/link/c"
+	assert_output_has "config: $MSG/link/c: $MSG/link on its path is a symlink owned by uid $(id -u nobody); only root's are followed"
+	chown -h root "$MSG/link"
+	try "$MSG/link/c"
+	assert_output_has 'cannot connect to unix:/nonexistent'
+	ln -s "$MSG/other" "$MSG/abs"
+	chmod 777 "$MSG/other"
+	try "$MSG/abs/sub/c"
+	assert_output_has "the directory $MSG/other on its path has mode 0777"
+	# The file itself as a root symlink to a file under a bad directory.
+	ln -s "$MSG/other/sub/c" "$MSG/c-link"
+	try "$MSG/c-link"
+	assert_output_has "the directory $MSG/other on its path has mode 0777"
+	# A ".." in the path is not taken.
+	try "$MSG/ok/../c"
+	assert_output_has 'a path with ".." in it is not taken'
+}
+
+@test "files: the state directory of refusal notices under another user's directory is refused; every path key takes only an absolute path" {
+	need_root "chown to another user"
+	mkdir -p "$MSG/other/state" "$MSG/tpl"
+	chmod 700 "$MSG/other/state"
+	printf 'Subject: x\n\nbody\n' > "$MSG/tpl/t"
+	chown nobody "$MSG/other"
+	printf 'refusal_notice = yes\nrefusal_notice_from = q@example.org\nrefusal_notice_template = %s\nrefusal_notice_dir = %s\nsyslog = no\n' \
+		"$MSG/tpl/t" "$MSG/other/state" > "$MSG/c"
+	run "$LMTP_IQ" -n -C "$MSG/c" -s unix:/nonexistent
+	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_dir $MSG/other/state: the directory $MSG/other on its path is owned by uid $(id -u nobody)"
+	for k in refusal_notice_template refusal_notice_dir tls_ca_file tls_ca_path tls_cert_file tls_key_file auth_password_file; do
+		printf '%s = relative/path\n' "$k" > "$MSG/c"
+		run "$LMTP_IQ" -n -C "$MSG/c" -s unix:/nonexistent
+		assert_status 78
+		assert_output_has "$k: expected an absolute path"
+	done
+}
+
 @test "config: a directory as the config file is refused" {
 	run "$LMTP_IQ" -C "$MSG" alice < "$MSG/notice"
 	assert_status 75

@@ -63,6 +63,15 @@ notice_stored() {
 	echo 'expect QUIT'; echo 'send 221 bye'
 }
 
+# template_says TEMPLATE TEXT: with TEMPLATE (printf format) as the
+# template, -n's output has TEXT.
+template_says() {
+	# shellcheck disable=SC2059 # the template is the format
+	printf "$1" > "$MSG/template"
+	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	assert_output_has "$2"
+}
+
 # refused_rcpt RCPT [NOTICE_TO]: argv mode, RCPT refused for its quota
 # (exit 75); with NOTICE_TO, a notice to that address is stored, without
 # it none is expected.  Each call a fake server of its own.
@@ -184,18 +193,10 @@ logged_until_done() {
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
 	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_dir $MSG/state has mode 0770; group and others must not be able to write it (chmod go-w)"
 	chmod 700 "$MSG/state"
-	printf 'Subject: x\nFrom: forged@example.org\n\nbody\n' > "$MSG/template"
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
-	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template: a header field lmtp-iq writes itself"
-	printf 'Subject: x\nX-A: y\n' > "$MSG/template"
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
-	assert_output_has 'no empty line after the header'
-	printf 'no header here\n\nbody\n' > "$MSG/template"
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
-	assert_output_has 'a header line that is neither a field (Name: value) nor its continuation'
-	printf 'Subject: %%{subject}\n\nbody\n' > "$MSG/template"
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
-	assert_output_has "refusal notices: on: from quota-notice@example.org, template $MSG/template, state $MSG/state, at most one per user every 86400 s"
+	template_says 'Subject: x\nFrom: forged@example.org\n\nbody\n' "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template: a header field lmtp-iq writes itself"
+	template_says 'Subject: x\nX-A: y\n' 'no empty line after the header'
+	template_says 'no header here\n\nbody\n' 'a header line that is neither a field (Name: value) nor its continuation'
+	template_says 'Subject: %%{subject}\n\nbody\n' "refusal notices: on: from quota-notice@example.org, template $MSG/template, state $MSG/state, at most one per user every 86400 s"
 }
 
 @test "refusal fake: LMTP mode: the replies go out first, then the notice on the kept session (RSET ahead of it)" {
@@ -290,9 +291,7 @@ logged_until_done() {
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
 	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template: a placeholder in the header outside the Subject"
 	# In the Subject, and in the body, placeholders are fine.
-	printf 'Subject: Full: %%{subject}\n\n%%{subject}\n' > "$MSG/template"
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
-	assert_output_has 'refusal notices: on: from quota-notice@example.org'
+	template_says 'Subject: Full: %%{subject}\n\n%%{subject}\n' 'refusal notices: on: from quota-notice@example.org'
 }
 
 @test "refusal fake: an encoded Subject and display name are shown decoded in UTF-8; the notice's own Subject goes as RFC 2047 words (7-bit header)" {

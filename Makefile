@@ -55,7 +55,8 @@ SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/policy.c mailer/address.c mailer/session.c mailer/lmtpd.c \
        mailer/relay.c mailer/tls.c mailer/file.c mailer/ossl.c \
        mailer/probe.c mailer/deliver.c mailer/refusal.c mailer/dynlib.c \
-       mailer/sasl2.c mailer/sha256.c mailer/mimeword.c
+       mailer/sasl2.c mailer/sha256.c mailer/mimeword.c \
+       mailer/options.c
 OBJS = $(SRCS:.c=.o)
 LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq

@@ -49,21 +49,29 @@ given_up(int fd)
 	return -1;
 }
 
-/* How a directory on the way may look (Sendmail's safefile() rule):
- * owned by root or by the user lmtp-iq runs as, and not writable by
- * group or others unless it is sticky and root's (/tmp).  0, or -1 with
- * err naming the directory and why. */
+/* System accounts are below this uid (Debian's adduser): made by the
+ * system's packages, not given to people.  Debian's /etc/mail belongs
+ * to one (smmta, Sendmail's TrustedUser). */
+#define FILE_SYSTEM_UID_END 1000
+
+/* How a directory on the way may look: not writable by group or others
+ * unless it is sticky and root's (/tmp), as Sendmail's safedirpath()
+ * has it; and, since whoever owns a directory may rename in it, owned
+ * by root, a system account or the user lmtp-iq runs as - never by a
+ * person's account.  0, or -1 with err naming the directory and why. */
 static int
 safe_dir(const struct stat *st, const char *dir, const char *name,
     char *err, size_t cap)
 {
 	unsigned mode = (unsigned)(st->st_mode & 07777);
 
-	if (st->st_uid != 0 && st->st_uid != geteuid())
+	if (st->st_uid >= FILE_SYSTEM_UID_END && st->st_uid != geteuid())
 		return refuse(-1, EPERM, err, cap, "%s: the directory %s on its "
 		    "path is owned by uid %u; every directory on the path must "
-		    "be owned by root or the user lmtp-iq runs as (uid %u)",
-		    name, dir, (unsigned)st->st_uid, (unsigned)geteuid());
+		    "be owned by root, a system account (uid below %d) or the "
+		    "user lmtp-iq runs as (uid %u)", name, dir,
+		    (unsigned)st->st_uid, FILE_SYSTEM_UID_END,
+		    (unsigned)geteuid());
 	if ((mode & (S_IWGRP | S_IWOTH)) != 0 &&
 	    !((mode & S_ISVTX) && st->st_uid == 0))
 		return refuse(-1, EPERM, err, cap, "%s: the directory %s on its "

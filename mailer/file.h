@@ -5,7 +5,8 @@
  * directory) is opened the same way: without ever blocking, only if it
  * is what it claims to be, and only if nobody but root or the user
  * lmtp-iq runs as could have changed it - or any directory on its path
- * (Sendmail's safefile() rules, walked from / with openat).
+ * (walked from / with openat: Sendmail's safedirpath() rules, and no
+ * person's account owns a directory on the way).
  */
 #ifndef LMTPIQ_FILE_H
 #define LMTPIQ_FILE_H

@@ -386,7 +386,12 @@ config_refused() {
 	chown nobody "$MSG/other"
 	try "$MSG/other/sub/c"
 	assert_status 75
-	assert_output_has "config: $MSG/other/sub/c: the directory $MSG/other on its path is owned by uid $(id -u nobody); every directory on the path must be owned by root or the user lmtp-iq runs as (uid 0); the message stays queued"
+	assert_output_has "config: $MSG/other/sub/c: the directory $MSG/other on its path is owned by uid $(id -u nobody); every directory on the path must be owned by root, a system account (uid below 1000) or the user lmtp-iq runs as (uid 0); the message stays queued"
+	# A system account's directory is fine (Debian's /etc/mail is
+	# Sendmail's smmta's).
+	chown daemon "$MSG/other"
+	try "$MSG/other/sub/c"
+	assert_output_has 'cannot connect to unix:/nonexistent'
 	# One that group or others can write, unless sticky and root's.
 	chown root "$MSG/other"
 	chmod 777 "$MSG/other"

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * options.c - the command line, checked as the config checks the same
+ * values; see options.h.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "options.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#ifndef VERSION
+#define VERSION "unknown"
+#endif
+
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: lmtp-iq [-C config] [-s server] [-f sender] [-q policy] "
+	    "[-t seconds] [-v] [-L] [--] recipient...\n"
+	    "       lmtp-iq -l [-C config] [-s server] [-q policy] "
+	    "[-t seconds] [-v] [-L]\n"
+	    "       lmtp-iq -n [-C config] [-s server] [-q policy] [-v] [-L]\n"
+	    "       lmtp-iq -V | -h\n"
+	    "  -C config   config file (default " CONFIG_DEFAULT_FILE ")\n"
+	    "  -s server   /path, unix:/path, host, host:port or [v6addr]:port\n"
+	    "  -f sender   envelope sender; missing, empty or <> is the null "
+	    "sender\n"
+	    "  -q policy   IGNOREQUOTA: require (default), auto, force or off\n"
+	    "  -t seconds  timeout for connect and each reply (default %d; "
+	    "%d after the final dot)\n"
+	    "  -v          trace the LMTP dialogue on stderr\n"
+	    "  -l          LMTP mode: Sendmail speaks LMTP on stdin/stdout "
+	    "(F=mz)\n"
+	    "  -L          the local mailer: IGNOREQUOTA for notice_senders "
+	    "only\n"
+	    "  -n          check: connect, LHLO, report what the server offers\n"
+	    "  -V          print the version\n",
+	    CONFIG_DEFAULT_TIMEOUT, CONFIG_DEFAULT_DATA_TIMEOUT);
+}
+
+/* A command-line mistake.  In delivery mode it is the postmaster's (the
+ * mailer's A= line): 75 keeps the mail queued until it is fixed, where
+ * 64 would make Sendmail bounce every notice.  -n is run by hand: 64. */
+static int
+usage_error(const struct options *o, const char *what, const char *arg)
+{
+	char shown[256];
+
+	log_fail("%s%s%s; try lmtp-iq -h%s", what, arg ? ": " : "",
+	    arg ? log_escape(arg, shown, sizeof(shown)) : "",
+	    o->check ? "" : "; the message stays queued");
+	return o->check ? EX_USAGE : EX_TEMPFAIL;
+}
+
+/* -n anywhere among the options: errors then are a person's, not a
+ * mailer definition's. */
+static int
+wants_check(int argc, char **argv)
+{
+	const char *p;
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		for (p = argv[i] + 1; *p; p++) {
+			if (*p == 'n')
+				return 1;
+			if (strchr("Csfqt", *p) != NULL) {
+				i += p[1] == '\0';	/* its value follows */
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* -s may be repeated: the servers in the order given, each checked as
+ * the config's server key checks it. */
+static int
+add_server(struct options *o, const char *spec)
+{
+	size_t n = strlen(o->servers);
+	const char *bad;
+
+	if ((bad = config_server_problem(spec)) != NULL)
+		return usage_error(o, bad, spec);
+	if (n + strlen(spec) + 2 > sizeof(o->servers) ||
+	    config_count_servers(o->servers) >= CONFIG_SERVERS_MAX)
+		return usage_error(o, "-s takes one server each, up to 16 in "
+		    "all, not", spec);
+	snprintf(o->servers + n, sizeof(o->servers) - n, "%s%s", n ? " " : "",
+	    spec);
+	return 0;
+}
+
+/* One option with its value: 0, or an exit status for main. */
+static int
+take_option(struct options *o, int c, char *arg)
+{
+	switch (c) {
+	case 'C':
+		if (has_control(arg))
+			return usage_error(o, "-C takes a file name without "
+			    "control characters, not", arg);
+		o->config_file = arg;
+		o->config_required = 1;
+		return 0;
+	case 's':
+		return add_server(o, arg);
+	case 'f':
+		o->sender = arg;
+		return 0;
+	case 'q':
+		if ((o->policy = config_policy(arg)) < 0)
+			return usage_error(o, "-q takes require, auto, force or "
+			    "off, not", arg);
+		return 0;
+	case 't':
+		if ((o->timeout = config_timeout(arg)) < 0)
+			return usage_error(o, "-t takes whole seconds from 1 to "
+			    "86400, not", arg);
+		return 0;
+	case 'v':
+		o->verbose = 1;
+		return 0;
+	case 'n':
+		o->check = 1;
+		return 0;
+	case 'L':
+		o->local = 1;
+		return 0;
+	default:	/* 'l' */
+		o->lmtp = 1;
+		return 0;
+	}
+}
+
+/* The options that exclude each other, and the recipients. */
+static int
+check_combination(const struct options *o)
+{
+	if (o->check && o->lmtp)
+		return usage_error(o, "-n and -l do not go together", NULL);
+	if (o->check && o->nrcpts > 0)
+		return usage_error(o, "-n takes no recipients", NULL);
+	if (o->lmtp && (o->nrcpts > 0 || o->sender != NULL))
+		return usage_error(o, "-l takes the envelope over LMTP: no -f, "
+		    "no recipients", NULL);
+	if (!o->check && !o->lmtp && o->nrcpts == 0)
+		return usage_error(o, "no recipients", NULL);
+	return 0;
+}
+
+int
+options_parse(int argc, char **argv, struct options *o, int *done)
+{
+	int c, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->config_file = CONFIG_DEFAULT_FILE;
+	o->policy = -1;
+	o->check = wants_check(argc, argv);
+	*done = 0;
+	opterr = 0;
+	/* '+': stop at the first recipient, as POSIX getopt does. */
+	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnlLVh")) != -1) {
+		if (c == 'V' || c == 'h') {
+			if (c == 'V')
+				printf("lmtp-iq %s\n", VERSION);
+			else
+				usage(stdout);
+			*done = 1;
+			return EX_OK;
+		}
+		if (c == '?') {
+			if (optopt == 0 || strchr("CsfqtvnlLVh", optopt) == NULL)
+				return usage_error(o, "unknown option",
+				    argv[optind - 1]);
+			return usage_error(o, "option needs a value",
+			    argv[optind - 1]);
+		}
+		if ((rc = take_option(o, c, optarg)) != 0)
+			return rc;
+	}
+	o->rcpts = argv + optind;
+	o->nrcpts = argc - optind;
+	return check_combination(o);
+}
+

@@ -112,7 +112,8 @@ push_target(struct walk *w, const char *target, int *dirfd)
 }
 
 /* The next component of w->left into part (empty when none is left);
- * 1 when it is the last. */
+ * 1 when it is the last, -1 when it is longer than a file name can be
+ * (never cut to a shorter name that may exist). */
 static int
 next_part(struct walk *w, char *part, size_t cap)
 {
@@ -123,7 +124,10 @@ next_part(struct walk *w, char *part, size_t cap)
 		p++;
 	slash = strchr(p, '/');
 	n = slash ? (size_t)(slash - p) : strlen(p);
-	snprintf(part, cap, "%.*s", (int)n, p);
+	if (n >= cap)
+		return -1;
+	memcpy(part, p, n);
+	part[n] = '\0';
 	p += n;
 	while (*p == '/')
 		p++;
@@ -185,17 +189,18 @@ walk_open(const char *path, int flags, int follow_last, const char *name,
 	    safe_dir(&st, "/", name, err, cap) < 0)
 		return given_up(dirfd);
 	for (;;) {
-		last = next_part(&w, part, sizeof(part));
-		if (part[0] == '\0' || strcmp(part, "..") == 0) {
-			if (part[0] == '\0' && last)
-				break;	/* "/" itself, or a trailing "." */
-			if (part[0] != '\0')
-				return refuse(dirfd, EINVAL, err, cap, "%s: a path "
-				    "with \"..\" in it is not taken", name);
+		if ((last = next_part(&w, part, sizeof(part))) < 0)
+			return refuse(dirfd, ENAMETOOLONG, err, cap, "%s: %s",
+			    name, strerror(ENAMETOOLONG));
+		if (strcmp(part, "..") == 0)
+			return refuse(dirfd, EINVAL, err, cap, "%s: a path with "
+			    "\"..\" in it is not taken", name);
+		/* Nothing left ("/", a trailing "/"), or a "." in it. */
+		if (part[0] == '\0' || strcmp(part, ".") == 0) {
+			if (last)
+				break;
 			continue;
 		}
-		if (strcmp(part, ".") == 0 && !last)
-			continue;
 		fd = openat(dirfd, part, (last ? flags : O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC) | O_NOFOLLOW);
 		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) &&
@@ -230,7 +235,7 @@ walk_open(const char *path, int flags, int follow_last, const char *name,
 		close(dirfd);
 		dirfd = fd;
 	}
-	/* The path named a directory that ends in "/" or is "/": open it. */
+	/* The path ended at a directory ("/", "d/", "d/."): open it. */
 	fd = openat(dirfd, ".", flags);
 	close(dirfd);
 	if (fd < 0)

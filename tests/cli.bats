@@ -430,6 +430,12 @@ config_refused() {
 	# A ".." in the path is not taken.
 	try "$MSG/ok/../c"
 	assert_output_has 'a path with ".." in it is not taken'
+	# A name longer than a file name can be is that, never a shorter one.
+	long=$(printf 'x%.0s' $(seq 1 255))
+	cp "$EMPTY_CONF" "$MSG/ok/$long"
+	try "$MSG/ok/${long}yz"
+	assert_status 75
+	assert_output_has "config: $MSG/ok/${long}yz: File name too long"
 }
 
 @test "files: the state directory of refusal notices under another user's directory is refused; every path key takes only an absolute path" {

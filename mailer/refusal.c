@@ -321,12 +321,12 @@ line_starts(const char *p, const char *eol, const char *word)
 }
 
 /* A field of the refused message's header as its reader sees it
- * (mimeword.c), or NULL when there is none or it is empty.  From keeps
- * its display name out of its quotes: "Muller, Andre" <a@example.org>
- * reads Muller, Andre <a@example.org>. */
+ * (mimeword.c), or NULL when there is none or it is empty.  unquote
+ * takes a display name out of its quotes (From): "Muller, Andre"
+ * <a@example.org> reads Muller, Andre <a@example.org>. */
 static const char *
-shown_field(const char *head, size_t len, const char *name, char *out,
-    size_t cap)
+shown_field(const char *head, size_t len, const char *name, int unquote,
+    char *out, size_t cap)
 {
 	static char raw[MIMEWORD_RAW_MAX], text[4 * MIMEWORD_RAW_MAX];
 	long n = mimeword_field(head, len, name, raw, sizeof(raw));
@@ -335,7 +335,7 @@ shown_field(const char *head, size_t len, const char *name, char *out,
 
 	if (n <= 0)
 		return NULL;
-	if (strcasecmp(name, "From") == 0) {
+	if (unquote) {
 		for (i = 0; i < (size_t)n; i++) {
 			if (raw[i] == '"') {
 				quoted = !quoted;
@@ -355,7 +355,7 @@ shown_field(const char *head, size_t len, const char *name, char *out,
 void
 refusal_subject(const char *head, size_t len, char *out, size_t cap)
 {
-	if (shown_field(head, len, "Subject", out, cap) == NULL)
+	if (shown_field(head, len, "Subject", 0, out, cap) == NULL)
 		snprintf(out, cap, "(none)");
 }
 
@@ -363,7 +363,7 @@ void
 refusal_from(const char *head, size_t len, const char *sender, char *out,
     size_t cap)
 {
-	if (shown_field(head, len, "From", out, cap) == NULL)
+	if (shown_field(head, len, "From", 1, out, cap) == NULL)
 		snprintf(out, cap, "%s", sender);
 }
 
@@ -605,7 +605,7 @@ static int
 header(const struct config *cfg, const char *user, char *out, size_t cap)
 {
 	char date[64], host[256];
-	const char *domain, *rule;
+	const char *domain, *rule, *to_domain;
 	unsigned char rnd[8] = { 0 };
 	time_t now = time(NULL);
 	struct tm tm;
@@ -618,13 +618,13 @@ header(const struct config *cfg, const char *user, char *out, size_t cap)
 	domain = notice_domain(cfg, user, host, sizeof(host), &rule);
 	/* To: as a mail client shows it: alice@example.org rather than a
 	 * bare alice, where the domain is known. */
+	to_domain = domain_of(user) == NULL ? cfg->refusal_notice_domain : "";
 	n = snprintf(out, cap, "From: %s\nTo: %s%s%s\nDate: %s\n"
 	    "Message-ID: <%lld.%ld.%02x%02x%02x%02x%02x%02x%02x%02x."
 	    "refusal@%s>\nAuto-Submitted: auto-generated\nMIME-Version: 1.0\n"
 	    "Content-Type: text/plain; charset=utf-8\n"
 	    "Content-Transfer-Encoding: 8bit\n", cfg->refusal_notice_from, user,
-	    domain_of(user) == NULL && cfg->refusal_notice_domain[0] ? "@" : "",
-	    domain_of(user) == NULL ? cfg->refusal_notice_domain : "",
+	    to_domain[0] ? "@" : "", to_domain,
 	    date, (long long)now, (long)getpid(), rnd[0], rnd[1], rnd[2],
 	    rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], domain);
 	return n < 0 || (size_t)n >= cap ? -1 : n;

@@ -66,29 +66,14 @@ input_size(int fd)
 	return pos < 0 || pos > st.st_size ? -1 : (long long)(st.st_size - pos);
 }
 
-/* The body through the refusal capture: its Subject and size, should a
- * recipient be refused for quota. */
-struct captured {
-	struct message_src *src;
-	struct refusal_capture *cap;
-};
-
-static int
-send_captured(void *ctx, struct transport *t)
-{
-	struct captured *c = ctx;
-
-	return message_stream(c->src->buf, refusal_capture_read, c->cap, t);
-}
-
 /* The exit status is the reply to Sendmail, and nothing may delay it:
  * the notices go from a child of our own, with stdout and stderr on
  * /dev/null so that Sendmail is not left waiting on them.  It reads the
  * rest of the message (for its Subject and size) and opens its own
  * session. */
 static void
-notify_later(const struct config *cfg, int verbose, const char *sender,
-    struct refusal_capture *cap, const struct lmtp_rcpt *rcpts, size_t n)
+notify_later(struct refusal *r, int verbose, const char *sender,
+    struct message_tee *tee, const struct lmtp_rcpt *rcpts, size_t n)
 {
 	struct session s;
 	pid_t pid;
@@ -107,11 +92,11 @@ notify_later(const struct config *cfg, int verbose, const char *sender,
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
-	if (refusal_capture_finish(cap) < 0)
+	if (message_tee_drain(tee) < 0)
 		log_mail(LOG_NOTICE, "refusal notice: the rest of the message "
 		    "could not be read; its size is not known");
-	session_init(&s, cfg, verbose, 0);
-	refusal_send(&s, cfg, sender, cap, rcpts, n);
+	session_init(&s, r->cfg, verbose, 0);
+	refusal_send(r, &s, sender, tee, rcpts, n);
 	session_close(&s);
 	_exit(0);
 }
@@ -123,8 +108,12 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
 	struct session s;
 	struct message_buf buf;	/* not zeroed: a small message touches little */
 	struct message_src src = { .fd = STDIN_FILENO, .buf = &buf };
-	struct refusal_capture cap;
-	struct captured body = { .src = &src, .cap = &cap };
+	/* The body through a tee: its Subject and size, should a
+	 * recipient be refused for quota. */
+	struct message_tee tee;
+	struct message_body body = { .buf = &buf, .read = message_tee_read,
+		.read_ctx = &tee };
+	struct refusal r;
 	struct lmtp_rcpt *rcpts;
 	struct lmtp_txn x;
 	int i, rc, status;
@@ -137,10 +126,10 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
 	for (i = 0; i < nrcpts; i++)
 		rcpts[i].addr = addrs[i];
 	session_init(&s, cfg, verbose, 0);
-	refusal_capture_init(&cap, message_read_fd, &src);
+	message_tee_init(&tee, message_read_fd, &src);
 	x = (struct lmtp_txn){ .sender = envelope_sender(sender),
 		.size = input_size(STDIN_FILENO), .rcpts = rcpts,
-		.nrcpts = (size_t)nrcpts, .body = send_captured,
+		.nrcpts = (size_t)nrcpts, .body = message_body_send,
 		.body_ctx = &body };
 	rc = session_deliver(&s, &x);
 	if (rc == LMTP_EINPUT) {
@@ -153,8 +142,9 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
 	for (i = 0; i < nrcpts; i++)
 		session_report(&s, &rcpts[i], 1);
 	status = status_combine(rcpts, (size_t)nrcpts);
-	if (refusal_due(cfg, x.sender, rcpts, (size_t)nrcpts))
-		notify_later(cfg, verbose, x.sender, &cap, rcpts,
+	refusal_init(&r, cfg);
+	if (refusal_due(&r, x.sender, rcpts, (size_t)nrcpts))
+		notify_later(&r, verbose, x.sender, &tee, rcpts,
 		    (size_t)nrcpts);
 	free(rcpts);
 	return status;

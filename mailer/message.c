@@ -251,3 +251,54 @@ message_read_fd(void *ctx, unsigned char *buf, size_t cap)
 		snprintf(src->err, sizeof(src->err), "%s", strerror(errno));
 	return (int)n;
 }
+
+void
+message_tee_init(struct message_tee *tee, message_reader inner,
+    void *inner_ctx)
+{
+	tee->inner = inner;
+	tee->inner_ctx = inner_ctx;
+	tee->headlen = 0;
+	tee->size = 0;
+	tee->ended = 0;
+}
+
+int
+message_tee_read(void *ctx, unsigned char *buf, size_t cap)
+{
+	struct message_tee *tee = ctx;
+	int n = tee->inner(tee->inner_ctx, buf, cap);
+	size_t take;
+
+	if (n == 0)
+		tee->ended = 1;
+	if (n <= 0)
+		return n;
+	take = sizeof(tee->head) - tee->headlen;
+	if (take > (size_t)n)
+		take = (size_t)n;
+	memcpy(tee->head + tee->headlen, buf, take);
+	tee->headlen += take;
+	tee->size += n;
+	return n;
+}
+
+int
+message_tee_drain(struct message_tee *tee)
+{
+	unsigned char buf[8192];
+	int n;
+
+	while (!tee->ended && (n = message_tee_read(tee, buf, sizeof(buf))) != 0)
+		if (n < 0)
+			return -1;
+	return 0;
+}
+
+int
+message_body_send(void *ctx, struct transport *t)
+{
+	struct message_body *b = ctx;
+
+	return message_stream(b->buf, b->read, b->read_ctx, t);
+}

@@ -60,6 +60,41 @@ struct message_buf {
 int message_stream(struct message_buf *b, message_reader read, void *ctx,
     struct transport *t);
 
+/* A message_reader that passes another's bytes on and notes them on the
+ * way: the first MESSAGE_HEAD_MAX (the header, for a refusal notice's
+ * Subject and From) and how many there were. */
+#define MESSAGE_HEAD_MAX 16384
+struct message_tee {
+	message_reader inner;
+	void *inner_ctx;
+	char head[MESSAGE_HEAD_MAX];
+	size_t headlen;
+	long long size;		/* bytes read so far */
+	int ended;		/* the reader said 0: size is the whole */
+};
+
+void message_tee_init(struct message_tee *tee, message_reader inner,
+    void *inner_ctx);
+
+/* A message_reader: tee->inner's bytes, noted. */
+int message_tee_read(void *tee, unsigned char *buf, size_t cap);
+
+/* Read the rest through the tee (the body was not sent, or not to its
+ * end), so that its size is the whole.  0, or -1 when the reader
+ * failed. */
+int message_tee_drain(struct message_tee *tee);
+
+/* A body as lmtp_txn's callback takes it: read through one reader,
+ * streamed through one set of buffers. */
+struct message_body {
+	struct message_buf *buf;
+	message_reader read;
+	void *read_ctx;
+};
+
+/* An lmtp_txn body callback for a struct message_body: message_stream. */
+int message_body_send(void *body, struct transport *t);
+
 /* argv mode's body: a file descriptor (stdin).  buf is the caller's,
  * left uninitialised: only the pages a message reaches are touched. */
 struct message_src {

@@ -20,6 +20,19 @@ is_wsp(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+const char *
+mimeword_header_line(const char *p, const char *end)
+{
+	const char *eol;
+
+	if (p >= end)
+		return NULL;
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (eol == NULL)
+		eol = end;
+	return eol == p || (eol == p + 1 && *p == '\r') ? NULL : eol;
+}
+
 long
 mimeword_field(const char *head, size_t len, const char *name, char *out,
     size_t cap)
@@ -28,12 +41,7 @@ mimeword_field(const char *head, size_t len, const char *name, char *out,
 	size_t nl = strlen(name), o = 0;
 	int in = 0, found = 0, space = 0;
 
-	while (p < end) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if (eol == p || (eol == p + 1 && *p == '\r'))
-			break;	/* the end of the header */
+	while ((eol = mimeword_header_line(p, end)) != NULL) {
 		if (!(in && (*p == ' ' || *p == '\t'))) {
 			if (in)
 				break;	/* the next field: this one ended */
@@ -428,11 +436,9 @@ mimeword_encode_header(const char *in, size_t len, char *out, size_t cap,
 	size_t o = 0;
 	int eight;
 
-	while (p < end) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		eol = eol == NULL ? end : eol + 1;
-		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
-			break;	/* the empty line: the body follows as it is */
+	/* Up to the empty line: the body follows as it is. */
+	while ((eol = mimeword_header_line(p, end)) != NULL) {
+		eol += eol < end;	/* with its line end */
 		for (eight = 0, q = p; q < eol && !eight; q++)
 			eight = (unsigned char)*q >= 0x80;
 		/* A field's value starts after its colon, a continuation's

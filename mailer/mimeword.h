@@ -16,6 +16,11 @@
 /* The longest field value taken from a header, in bytes. */
 #define MIMEWORD_RAW_MAX 4096
 
+/* The header line that starts at p (p < end): where it ends, at its
+ * "\n" or at end; NULL when it is the empty line that ends the header
+ * ("\n" or "\r\n" alone), or p is at end. */
+const char *mimeword_header_line(const char *p, const char *end);
+
 /* The value of the first field called name (no colon, case ignored) in
  * the header head[0..len), unfolded: every run of spaces, tabs and line
  * breaks is one space, none at either end.  Its length, or -1 when the

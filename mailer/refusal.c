@@ -30,61 +30,29 @@
 #include "mimeword.h"
 #include "sha256.h"
 
-#define TEMPLATE_MAX 16384
-#define NOTICE_MAX (TEMPLATE_MAX + 8192)
-#define SUBJECT_SHOWN 200	/* characters of the refused Subject */
+#define NOTICE_MAX (REFUSAL_TEMPLATE_MAX + 8192)
 #define SENDER_SHOWN 256
 #define REPLY_SHOWN 300
 #define USER_MAX 256
 
-/* Once a set-up problem disabled the feature, this process stays quiet
- * about it: one syslog line, and mail flows. */
-static int disabled;
-
-/* The template, read once per refusal_send (it is small). */
-static char template_text[TEMPLATE_MAX];
+/* One refusal_send: what its notices share, and room for one notice. */
+struct run {
+	struct refusal *r;
+	struct session *s;
+	int dirfd;		/* refusal_notice_dir */
+	char tmpl[REFUSAL_TEMPLATE_MAX];
+	size_t tlen;
+	struct refusal_facts facts;	/* the refused message's */
+	char text[NOTICE_MAX + 1024];	/* header and filled-in template */
+	char sent[2 * NOTICE_MAX];	/* the same, 8-bit fields encoded */
+	struct message_buf buf;
+};
 
 void
-refusal_capture_init(struct refusal_capture *c, message_reader inner,
-    void *inner_ctx)
+refusal_init(struct refusal *r, const struct config *cfg)
 {
-	c->inner = inner;
-	c->inner_ctx = inner_ctx;
-	c->headlen = 0;
-	c->size = 0;
-	c->ended = 0;
-}
-
-int
-refusal_capture_read(void *ctx, unsigned char *buf, size_t cap)
-{
-	struct refusal_capture *c = ctx;
-	int n = c->inner(c->inner_ctx, buf, cap);
-	size_t take;
-
-	if (n == 0)
-		c->ended = 1;
-	if (n <= 0)
-		return n;
-	take = sizeof(c->head) - c->headlen;
-	if (take > (size_t)n)
-		take = (size_t)n;
-	memcpy(c->head + c->headlen, buf, take);
-	c->headlen += take;
-	c->size += n;
-	return n;
-}
-
-int
-refusal_capture_finish(struct refusal_capture *c)
-{
-	unsigned char buf[8192];
-	int n;
-
-	while (!c->ended && (n = refusal_capture_read(c, buf, sizeof(buf))) != 0)
-		if (n < 0)
-			return -1;
-	return 0;
+	r->cfg = cfg;
+	r->off = 0;
 }
 
 /* Over quota, by the enhanced code: RFC 3463 X.2.2 "mailbox full".
@@ -100,14 +68,14 @@ over_quota(const struct lmtp_rcpt *rc)
 }
 
 int
-refusal_due(const struct config *cfg, const char *sender,
+refusal_due(const struct refusal *r, const char *sender,
     const struct lmtp_rcpt *rcpts, size_t n)
 {
 	size_t i;
 
 	/* Never a notice about a notice. */
-	if (!cfg->refusal_notice || disabled ||
-	    strcasecmp(sender, cfg->refusal_notice_from) == 0)
+	if (!r->cfg->refusal_notice || r->off ||
+	    strcasecmp(sender, r->cfg->refusal_notice_from) == 0)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (over_quota(&rcpts[i]))
@@ -232,18 +200,10 @@ state_name(const char *user, char *name, size_t cap)
 
 /* A set-up problem: notices stop for this process, with one line. */
 static void
-disable(const char *why)
+disable(struct refusal *r, const char *why)
 {
-	disabled = 1;
+	r->off = 1;
 	log_mail(LOG_ERR, "refusal notices off: %s; mail still flows", why);
-}
-
-/* The state directory, checked as the password file is.  -1: why. */
-static int
-open_dir(const struct config *cfg, char *why, size_t cap)
-{
-	return file_open(cfg->refusal_notice_dir, "refusal_notice_dir",
-	    FILE_DIR, why, cap);
 }
 
 enum claim { CLAIM_OK, CLAIM_RECENT, CLAIM_BUSY, CLAIM_FAIL };
@@ -251,9 +211,9 @@ enum claim { CLAIM_OK, CLAIM_RECENT, CLAIM_BUSY, CLAIM_FAIL };
 /* The user's slot: a file locked while its notice is on its way, holding
  * when the last one was stored.  CLAIM_OK leaves *fd open and locked. */
 static enum claim
-claim(const struct config *cfg, int dirfd, const char *user, int *fd,
-    long long *last)
+claim(struct run *run, const char *user, int *fd, long long *last)
 {
+	const struct config *cfg = run->r->cfg;
 	char name[USER_MAX * 3 + 8], text[32];
 	struct stat st;
 	long long now;
@@ -261,7 +221,7 @@ claim(const struct config *cfg, int dirfd, const char *user, int *fd,
 
 	*last = 0;
 	state_name(user, name, sizeof(name));
-	*fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	*fd = openat(run->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK, 0600);
 	if (*fd < 0) {
 		char why[CONFIG_VALUE_MAX + 64];
@@ -270,7 +230,7 @@ claim(const struct config *cfg, int dirfd, const char *user, int *fd,
 			snprintf(why, sizeof(why), "refusal_notice_dir %s is "
 			    "not writable by this user",
 			    cfg->refusal_notice_dir);
-			disable(why);
+			disable(run->r, why);
 		}
 		return CLAIM_FAIL;
 	}
@@ -311,226 +271,6 @@ stamp(int fd)
 		    "just stored: %s", strerror(errno));
 }
 
-/* Whether the line p..eol starts with word, case ignored. */
-static int
-line_starts(const char *p, const char *eol, const char *word)
-{
-	size_t n = strlen(word);
-
-	return (size_t)(eol - p) >= n && strncasecmp(p, word, n) == 0;
-}
-
-/* A field of the refused message's header as its reader sees it
- * (mimeword.c), or NULL when there is none or it is empty.  unquote
- * takes a display name out of its quotes (From): "Muller, Andre"
- * <a@example.org> reads Muller, Andre <a@example.org>. */
-static const char *
-shown_field(const char *head, size_t len, const char *name, int unquote,
-    char *out, size_t cap)
-{
-	static char raw[MIMEWORD_RAW_MAX], text[4 * MIMEWORD_RAW_MAX];
-	long n = mimeword_field(head, len, name, raw, sizeof(raw));
-	size_t i, o = 0, tlen;
-	int quoted = 0;
-
-	if (n <= 0)
-		return NULL;
-	if (unquote) {
-		for (i = 0; i < (size_t)n; i++) {
-			if (raw[i] == '"') {
-				quoted = !quoted;
-				continue;
-			}
-			if (quoted && raw[i] == '\\' && i + 1 < (size_t)n)
-				i++;
-			raw[o++] = raw[i];
-		}
-		n = (long)o;
-	}
-	tlen = mimeword_decode(raw, (size_t)n, text, sizeof(text));
-	mimeword_display(text, tlen, SUBJECT_SHOWN, out, cap);
-	return out;
-}
-
-void
-refusal_subject(const char *head, size_t len, char *out, size_t cap)
-{
-	if (shown_field(head, len, "Subject", 0, out, cap) == NULL)
-		snprintf(out, cap, "(none)");
-}
-
-void
-refusal_from(const char *head, size_t len, const char *sender, char *out,
-    size_t cap)
-{
-	if (shown_field(head, len, "From", 1, out, cap) == NULL)
-		snprintf(out, cap, "%s", sender);
-}
-
-void
-refusal_size_text(long long n, char *out, size_t cap)
-{
-	static const char *const unit[] = { "kB", "MB", "GB" };
-	long long tenth = 100, tenths;	/* bytes in a tenth of the unit */
-	size_t u;
-
-	if (n < 1000) {
-		snprintf(out, cap, "%lld byte%s", n, n == 1 ? "" : "s");
-		return;
-	}
-	/* The first unit in which n rounds to less than 1000.0; each from
-	 * the byte count, so that rounding happens once. */
-	for (u = 0;; u++, tenth *= 1000) {
-		tenths = (n + tenth / 2) / tenth;
-		if (tenths < 10000 || u + 1 == sizeof(unit) / sizeof(unit[0]))
-			break;
-	}
-	snprintf(out, cap, "%lld.%lld %s", tenths / 10, tenths % 10, unit[u]);
-}
-
-static const char *
-fact(const struct refusal_facts *f, const char *name, size_t len)
-{
-	static const char *const names[] = { "user", "sender", "from", "size",
-		"bytes", "subject", "reply" };
-	const char *values[] = { f->user, f->sender, f->from, f->size,
-		f->bytes, f->subject, f->reply };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == len && strncmp(name, names[i], len) == 0)
-			return values[i];
-	return NULL;
-}
-
-/* Whether p..eol starts a header field: a name of printable ASCII
- * other than ":", then ":" (RFC 5322 2.2). */
-static int
-field_line(const char *p, const char *eol)
-{
-	const char *q = p;
-
-	while (q < eol && *q > ' ' && *q < 0x7f && *q != ':')
-		q++;
-	return q > p && q < eol && *q == ':';
-}
-
-/* Whether p..eol holds "%{". */
-static int
-has_placeholder(const char *p, const char *eol)
-{
-	const char *pc;
-
-	while ((pc = memchr(p, '%', (size_t)(eol - p))) != NULL) {
-		if (pc + 1 < eol && pc[1] == '{')
-			return 1;
-		p = pc + 1;
-	}
-	return 0;
-}
-
-/* Header fields lmtp-iq writes itself: a template must not repeat them. */
-static const char *const own_fields[] = { "From:", "To:", "Date:",
-	"Message-ID:", "Auto-Submitted:", "MIME-Version:", "Content-Type:",
-	"Content-Transfer-Encoding:" };
-
-const char *
-refusal_template_problem(const char *t, size_t len)
-{
-	const char *p = t, *end = t + len, *eol;
-	int subject = 0;
-	size_t i;
-
-	if (memchr(t, '\0', len) != NULL)
-		return "a NUL byte";
-	for (;;) {
-		if (p >= end)
-			return "no empty line after the header";
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if (eol == p || (eol == p + 1 && *p == '\r'))
-			break;
-		if (line_starts(p, eol, "Subject:"))
-			subject = 1;
-		/* A value is one line, but a header line it starts could
-		 * be any field (a Subject "Content-Type: text/html"). */
-		else if (has_placeholder(p, eol))
-			return "a placeholder in the header outside the Subject "
-			    "line (values go in the Subject and the body)";
-		if (!field_line(p, eol) && *p != ' ' && *p != '\t')
-			return "a header line that is neither a field "
-			    "(Name: value) nor its continuation";
-		for (i = 0; i < sizeof(own_fields) / sizeof(own_fields[0]); i++)
-			if (line_starts(p, eol, own_fields[i]))
-				return "a header field lmtp-iq writes itself "
-				    "(From, To, Date, Message-ID, "
-				    "Auto-Submitted, MIME-Version, "
-				    "Content-Type, Content-Transfer-Encoding)";
-		p = eol + 1;
-	}
-	return subject ? NULL : "no Subject: line in the header";
-}
-
-int
-refusal_render(const char *t, size_t len, const struct refusal_facts *f,
-    char *out, size_t cap, size_t *outlen)
-{
-	size_t i = 0, o = 0, n;
-	const char *close, *v;
-
-	while (i < len) {
-		v = NULL;
-		if (t[i] == '%' && i + 1 < len && t[i + 1] == '{' &&
-		    (close = memchr(t + i + 2, '}', len - i - 2)) != NULL)
-			v = fact(f, t + i + 2, (size_t)(close - t - i - 2));
-		if (v != NULL) {
-			n = strlen(v);
-			i = (size_t)(close - t) + 1;
-		} else {
-			v = t + i;
-			n = 1;
-			i++;
-		}
-		if (o + n >= cap)
-			return -1;
-		memcpy(out + o, v, n);
-		o += n;
-	}
-	*outlen = o;
-	return 0;
-}
-
-/* The template file, read whole (it is small).  -1: why. */
-static int
-load_template(const struct config *cfg, char *buf, size_t cap, size_t *len,
-    char *why, size_t whycap)
-{
-	const char *bad = NULL;
-	ssize_t n;
-	int fd;
-
-	fd = file_open(cfg->refusal_notice_template, "refusal_notice_template",
-	    FILE_PLAIN, why, whycap);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, cap);
-	close(fd);
-	if (n < 0)
-		bad = strerror(errno);
-	else if ((size_t)n >= cap)
-		bad = "over 16 KiB";
-	else
-		bad = refusal_template_problem(buf, (size_t)n);
-	if (bad != NULL) {
-		snprintf(why, whycap, "refusal_notice_template %s: %s",
-		    cfg->refusal_notice_template, bad);
-		return -1;
-	}
-	*len = (size_t)n;
-	return 0;
-}
-
 /* The notice as the message body reader gives it. */
 struct notice_src {
 	const char *p;
@@ -547,19 +287,6 @@ notice_read(void *ctx, unsigned char *buf, size_t cap)
 	src->p += n;
 	src->left -= n;
 	return (int)n;
-}
-
-struct notice_body {
-	struct notice_src src;
-	struct message_buf *buf;
-};
-
-static int
-notice_body(void *ctx, struct transport *t)
-{
-	struct notice_body *b = ctx;
-
-	return message_stream(b->buf, notice_read, &b->src, t);
 }
 
 /* The domain of an address, or NULL: what follows its last "@", if
@@ -630,49 +357,43 @@ header(const struct config *cfg, const char *user, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
-/* Deliver one composed notice to user.  Returns 1 when stored. */
+/* Deliver the composed notice in run->sent to user.  1 when stored. */
 static int
-deliver_notice(struct session *s, const struct config *cfg, const char *user,
-    const char *text, size_t len, const char *refused_from)
+deliver_notice(struct run *run, const char *user, size_t len)
 {
-	struct notice_body b = { .src = { text, len } };
+	struct notice_src src = { run->sent, len };
+	struct message_body b = { .buf = &run->buf, .read = notice_read,
+		.read_ctx = &src };
 	struct lmtp_rcpt rc = { .addr = user };
 	struct session_outcome o;
 	struct lmtp_txn x;
 	int stored;
 
-	if ((b.buf = malloc(sizeof(*b.buf))) == NULL) {
-		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: out of "
-		    "memory", user);
-		return 0;
-	}
-	x = (struct lmtp_txn){ .sender = cfg->refusal_notice_from,
+	x = (struct lmtp_txn){ .sender = run->r->cfg->refusal_notice_from,
 		.size = (long long)len, .rcpts = &rc, .nrcpts = 1,
-		.body = notice_body, .body_ctx = &b };
-	(void)session_deliver_notice(s, &x);
-	free(b.buf);
-	session_outcome(s, &rc, &o);
+		.body = message_body_send, .body_ctx = &b };
+	(void)session_deliver_notice(run->s, &x);
+	session_outcome(run->s, &rc, &o);
 	stored = rc.have_verdict && rc.reply.code / 100 == 2;
 	log_mail(stored ? LOG_INFO : LOG_NOTICE, "refusal notice: to=<%s>, "
 	    "about a message from %s, dsn=%s, stat=%s (%s)", user,
-	    refused_from, o.dsn, stored ? "Sent" : "not stored", o.text);
+	    run->facts.sender, o.dsn, stored ? "Sent" : "not stored", o.text);
 	return stored;
 }
 
 /* One user's notice, if none was stored within the interval: key names
  * the user's state (mailbox_of), user is the address to send it to. */
 static void
-notify(struct session *s, const struct config *cfg, int dirfd,
-    const char *key, const char *user, const struct lmtp_rcpt *rc,
-    const struct refusal_facts *base, size_t tlen)
+notify(struct run *run, const char *key, const char *user,
+    const struct lmtp_rcpt *rc)
 {
-	static char text[NOTICE_MAX + 1024], sent[2 * NOTICE_MAX];
-	struct refusal_facts f = *base;
+	const struct config *cfg = run->r->cfg;
+	struct refusal_facts *f = &run->facts;
 	size_t rlen, room, slen;
 	long long last;
 	int fd = -1, n;
 
-	switch (claim(cfg, dirfd, key, &fd, &last)) {
+	switch (claim(run, key, &fd, &last)) {
 	case CLAIM_RECENT:
 		log_mail(LOG_INFO, "refusal notice: to=<%s>, not sent: one was "
 		    "stored %lld s ago (refusal_notice_interval %d s)", user,
@@ -683,7 +404,7 @@ notify(struct session *s, const struct config *cfg, int dirfd,
 		    "lmtp-iq is sending one now", user);
 		return;
 	case CLAIM_FAIL:
-		if (!disabled)
+		if (!run->r->off)
 			log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: "
 			    "its state file in %s cannot be used", user,
 			    cfg->refusal_notice_dir);
@@ -691,23 +412,23 @@ notify(struct session *s, const struct config *cfg, int dirfd,
 	case CLAIM_OK:
 		break;
 	}
-	f.user = user;
-	log_escape(rc->reply.text, f.reply, REPLY_SHOWN);
+	f->user = user;
+	log_escape(rc->reply.text, f->reply, REPLY_SHOWN);
 	/* The filled-in template goes right after the header, and stays
 	 * under NOTICE_MAX as well as within the buffer. */
-	n = header(cfg, user, text, sizeof(text));
-	room = n < 0 ? 0 : sizeof(text) - (size_t)n;
+	n = header(cfg, user, run->text, sizeof(run->text));
+	room = n < 0 ? 0 : sizeof(run->text) - (size_t)n;
 	if (room > NOTICE_MAX)
 		room = NOTICE_MAX;
 	/* Then its 8-bit header fields (a Subject with a value, a template
 	 * in another language) as RFC 2047 words: Cyrus masks 8-bit bytes
 	 * in a header. */
-	if (n < 0 || refusal_render(template_text, tlen, &f, text + n, room,
-	    &rlen) < 0 || mimeword_encode_header(text, (size_t)n + rlen, sent,
-	    sizeof(sent), &slen) < 0)
+	if (n < 0 || refusal_render(run->tmpl, run->tlen, f, run->text + n,
+	    room, &rlen) < 0 || mimeword_encode_header(run->text,
+	    (size_t)n + rlen, run->sent, sizeof(run->sent), &slen) < 0)
 		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: the "
 		    "notice would be over %d bytes", user, NOTICE_MAX);
-	else if (deliver_notice(s, cfg, user, sent, slen, f.sender))
+	else if (deliver_notice(run, user, slen))
 		stamp(fd);
 	close(fd);
 }
@@ -715,71 +436,105 @@ notify(struct session *s, const struct config *cfg, int dirfd,
 /* The template read and the state directory open, as every notice
  * needs them.  0, or -1 and why. */
 static int
-prepare(const struct config *cfg, size_t *tlen, int *dirfd, char *why,
-    size_t cap)
+prepare(const struct config *cfg, char *tmpl, size_t *tlen, int *dirfd,
+    char *why, size_t cap)
 {
-	if (load_template(cfg, template_text, sizeof(template_text), tlen, why,
-	    cap) < 0)
+	if (refusal_template_load(cfg->refusal_notice_template, tmpl,
+	    REFUSAL_TEMPLATE_MAX, tlen, why, cap) < 0)
 		return -1;
-	*dirfd = open_dir(cfg, why, cap);
+	*dirfd = file_open(cfg->refusal_notice_dir, "refusal_notice_dir",
+	    FILE_DIR, why, cap);
 	return *dirfd < 0 ? -1 : 0;
 }
 
-void
-refusal_send(struct session *s, const struct config *cfg, const char *sender,
-    struct refusal_capture *cap, const struct lmtp_rcpt *rcpts, size_t n)
+/* What the notices may say of the refused message, from what the tee
+ * saw of it. */
+static void
+facts_of(struct refusal_facts *f, const char *sender,
+    const struct message_tee *tee)
 {
-	char why[1300], key[USER_MAX], other[USER_MAX], to[USER_MAX + 64];
-	char to_other[USER_MAX + 64];
-	struct refusal_facts f = { 0 };
-	size_t tlen, i, j;
-	int dirfd, seen;
-
-	if (!refusal_due(cfg, sender, rcpts, n))
-		return;
-	if (prepare(cfg, &tlen, &dirfd, why, sizeof(why)) < 0) {
-		disable(why);
-		return;
-	}
-	log_escape(sender[0] ? sender : "<>", f.sender, SENDER_SHOWN);
-	if (cap->ended) {
-		refusal_size_text(cap->size, f.size, sizeof(f.size));
-		snprintf(f.bytes, sizeof(f.bytes), "%lld", cap->size);
+	log_escape(sender[0] ? sender : "<>", f->sender, SENDER_SHOWN);
+	if (tee->ended) {
+		refusal_size_text(tee->size, f->size, sizeof(f->size));
+		snprintf(f->bytes, sizeof(f->bytes), "%lld", tee->size);
 	} else {
-		snprintf(f.size, sizeof(f.size), "(unknown)");
-		snprintf(f.bytes, sizeof(f.bytes), "(unknown)");
+		snprintf(f->size, sizeof(f->size), "(unknown)");
+		snprintf(f->bytes, sizeof(f->bytes), "(unknown)");
 	}
-	refusal_subject(cap->head, cap->headlen, f.subject, sizeof(f.subject));
-	refusal_from(cap->head, cap->headlen, f.sender, f.from, sizeof(f.from));
-	for (i = 0; i < n && !disabled; i++) {
-		if (!over_quota(&rcpts[i]) || mailbox_of(rcpts[i].addr, key,
-		    sizeof(key), to, sizeof(to)) < 0)
-			continue;
-		/* alice and alice+x in one message: one notice. */
-		for (j = 0, seen = 0; j < i && !seen; j++)
-			seen = over_quota(&rcpts[j]) &&
-			    mailbox_of(rcpts[j].addr, other, sizeof(other),
-			    to_other, sizeof(to_other)) == 0 &&
-			    strcmp(key, other) == 0;
-		if (!seen)
-			notify(s, cfg, dirfd, key, to, &rcpts[i], &f, tlen);
+	refusal_subject(tee->head, tee->headlen, f->subject,
+	    sizeof(f->subject));
+	refusal_from(tee->head, tee->headlen, f->sender, f->from,
+	    sizeof(f->from));
+}
+
+/* Whether rcpts[i] is a user refused for quota who has no notice yet in
+ * this message (alice and alice+x: one notice): then its key and the
+ * address to send the notice to. */
+static int
+first_refusal(const struct lmtp_rcpt *rcpts, size_t i, char *key,
+    size_t keycap, char *to, size_t tocap)
+{
+	char other[USER_MAX], to_other[USER_MAX + 64];
+	size_t j;
+
+	if (!over_quota(&rcpts[i]) || mailbox_of(rcpts[i].addr, key, keycap,
+	    to, tocap) < 0)
+		return 0;
+	for (j = 0; j < i; j++)
+		if (over_quota(&rcpts[j]) && mailbox_of(rcpts[j].addr, other,
+		    sizeof(other), to_other, sizeof(to_other)) == 0 &&
+		    strcmp(key, other) == 0)
+			return 0;
+	return 1;
+}
+
+void
+refusal_send(struct refusal *r, struct session *s, const char *sender,
+    const struct message_tee *tee, const struct lmtp_rcpt *rcpts, size_t n)
+{
+	char why[1300], key[USER_MAX], to[USER_MAX + 64];
+	struct run *run;
+	size_t i;
+
+	if ((run = calloc(1, sizeof(*run))) == NULL) {
+		log_mail(LOG_ERR, "refusal notice: not sent: out of memory");
+		return;
 	}
-	close(dirfd);
+	run->r = r;
+	run->s = s;
+	if (prepare(r->cfg, run->tmpl, &run->tlen, &run->dirfd, why,
+	    sizeof(why)) < 0) {
+		disable(r, why);
+		free(run);
+		return;
+	}
+	facts_of(&run->facts, sender, tee);
+	for (i = 0; i < n && !r->off; i++)
+		if (first_refusal(rcpts, i, key, sizeof(key), to, sizeof(to)))
+			notify(run, key, to, &rcpts[i]);
+	close(run->dirfd);
+	free(run);
 }
 
 void
 refusal_describe(const struct config *cfg, char *buf, size_t cap)
 {
-	char why[1300], host[256];
+	char why[1300], host[256], *tmpl;
 	const char *domain, *rule;
 	size_t tlen;
-	int fd;
+	int fd, ok;
 
 	if (!cfg->refusal_notice) {
 		snprintf(buf, cap, "off");
 		return;
 	}
-	if (prepare(cfg, &tlen, &fd, why, sizeof(why)) < 0) {
+	if ((tmpl = malloc(REFUSAL_TEMPLATE_MAX)) == NULL) {
+		snprintf(buf, cap, "on, but out of memory");
+		return;
+	}
+	ok = prepare(cfg, tmpl, &tlen, &fd, why, sizeof(why)) == 0;
+	free(tmpl);
+	if (!ok) {
 		snprintf(buf, cap, "on, but none can be sent: %s", why);
 		return;
 	}

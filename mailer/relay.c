@@ -30,7 +30,7 @@ struct body {
 	struct lmtp_rcpt *rcpts;
 	size_t nrcpts;
 	struct message_buf *buf;	/* relay_serve's, for every body */
-	struct refusal_capture *cap;	/* the body's head and size */
+	struct message_tee *tee;	/* the body's head and size */
 	int started;		/* 354 sent to the client */
 	size_t answered;	/* recipients answered after the dot */
 	int client_ok;		/* 0 once a reply could not be written */
@@ -55,7 +55,7 @@ relay_body(void *ctx, struct transport *up)
 	if (lmtpd_data_start(b->d) < 0)
 		return -2;
 	b->started = 1;
-	return message_stream(b->buf, refusal_capture_read, b->cap, up);
+	return message_stream(b->buf, message_tee_read, b->tee, up);
 }
 
 /* An outcome as a reply to the client: the server's code, enhanced code
@@ -101,10 +101,10 @@ verdict_in(void *ctx, size_t i)
 /* One transaction.  -1 when the client is gone or out of step. */
 static int
 transaction(struct session *s, struct lmtpd *d, struct message_buf *buf,
-    struct refusal_capture *cap)
+    struct message_tee *tee, struct refusal *r)
 {
 	struct lmtp_rcpt *rcpts;
-	struct body b = { .d = d, .s = s, .buf = buf, .cap = cap,
+	struct body b = { .d = d, .s = s, .buf = buf, .tee = tee,
 		.client_ok = 1 };
 	struct session_outcome o;
 	struct lmtp_txn x;
@@ -123,7 +123,7 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf,
 		rcpts[i].addr = d->rcpts[i];
 	b.rcpts = rcpts;
 	b.nrcpts = d->nrcpts;
-	refusal_capture_init(cap, client_read, d);
+	message_tee_init(tee, client_read, d);
 	x = (struct lmtp_txn){ .sender = d->sender, .size = d->size,
 		.rcpts = rcpts, .nrcpts = d->nrcpts, .body = relay_body,
 		.body_ctx = &b, .verdict = verdict_in };
@@ -142,14 +142,14 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf,
 	}
 	/* The rest of the body, when the upstream side gave up on it. */
 	if ((!b.started && lmtpd_data_start(d) < 0) ||
-	    refusal_capture_finish(cap) < 0)
+	    message_tee_drain(tee) < 0)
 		goto out;
 	while (b.answered < b.nrcpts)
 		answer_next(&b);
 	ok = b.client_ok && lmtpd_flush(d) == 0;
 	/* The replies are out: a notice now delays none of them. */
-	if (ok && refusal_due(s->cfg, d->sender, rcpts, d->nrcpts))
-		refusal_send(s, s->cfg, d->sender, cap, rcpts, d->nrcpts);
+	if (ok && refusal_due(r, d->sender, rcpts, d->nrcpts))
+		refusal_send(r, s, d->sender, tee, rcpts, d->nrcpts);
 out:
 	free(rcpts);
 	return ok ? 0 : -1;
@@ -218,7 +218,8 @@ relay_serve(const struct config *cfg, int verbose)
 	struct lmtpd d;
 	enum lmtpd_event ev = LMTPD_FAIL;
 	struct message_buf *buf;
-	struct refusal_capture *cap;
+	struct message_tee *tee;
+	struct refusal r;
 
 	if (quiet_stderr() < 0) {
 		log_mail(LOG_ERR, "LMTP mode: cannot move stderr off the LMTP "
@@ -227,18 +228,19 @@ relay_serve(const struct config *cfg, int verbose)
 	}
 	/* One set of body buffers for the whole session. */
 	buf = malloc(sizeof(*buf));
-	cap = malloc(sizeof(*cap));
-	if (buf == NULL || cap == NULL) {
+	tee = malloc(sizeof(*tee));
+	if (buf == NULL || tee == NULL) {
 		free(buf);
-		free(cap);
+		free(tee);
 		log_fail("LMTP mode: out of memory; nothing served");
 		return EX_TEMPFAIL;
 	}
 	client_init(cfg, &client, &d, verbose);
 	session_init(&s, cfg, verbose, 1);
+	refusal_init(&r, cfg);
 	if (lmtpd_greet(&d) == 0) {
 		while ((ev = lmtpd_next(&d)) == LMTPD_DATA) {
-			if (transaction(&s, &d, buf, cap) < 0) {
+			if (transaction(&s, &d, buf, tee, &r) < 0) {
 				ev = LMTPD_FAIL;
 				break;
 			}
@@ -253,6 +255,6 @@ relay_serve(const struct config *cfg, int verbose)
 		    d.err);
 	lmtpd_free(&d);
 	free(buf);
-	free(cap);
+	free(tee);
 	return ev == LMTPD_END ? EX_OK : EX_TEMPFAIL;
 }

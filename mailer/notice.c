@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * notice.c - a refusal notice's text.  The template is the
+ * postmaster's, the values come from a stranger's message: so a value
+ * goes only where a line of its own cannot become a header field (the
+ * Subject line and the body), and it is shown as a person reads it
+ * (mimeword.c), escaped where it could mislead.
+ */
+#include "notice.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "mimeword.h"
+
+#define SUBJECT_SHOWN 200	/* characters of the refused Subject */
+
+/* Whether the line p..eol starts with word, case ignored. */
+static int
+line_starts(const char *p, const char *eol, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(eol - p) >= n && strncasecmp(p, word, n) == 0;
+}
+
+/* A field of the refused message's header as its reader sees it
+ * (mimeword.c), or NULL when there is none or it is empty.  unquote
+ * takes a display name out of its quotes (From): "Muller, Andre"
+ * <a@example.org> reads Muller, Andre <a@example.org>. */
+static const char *
+shown_field(const char *head, size_t len, const char *name, int unquote,
+    char *out, size_t cap)
+{
+	static char raw[MIMEWORD_RAW_MAX], text[4 * MIMEWORD_RAW_MAX];
+	long n = mimeword_field(head, len, name, raw, sizeof(raw));
+	size_t i, o = 0, tlen;
+	int quoted = 0;
+
+	if (n <= 0)
+		return NULL;
+	if (unquote) {
+		for (i = 0; i < (size_t)n; i++) {
+			if (raw[i] == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (quoted && raw[i] == '\\' && i + 1 < (size_t)n)
+				i++;
+			raw[o++] = raw[i];
+		}
+		n = (long)o;
+	}
+	tlen = mimeword_decode(raw, (size_t)n, text, sizeof(text));
+	mimeword_display(text, tlen, SUBJECT_SHOWN, out, cap);
+	return out;
+}
+
+void
+refusal_subject(const char *head, size_t len, char *out, size_t cap)
+{
+	if (shown_field(head, len, "Subject", 0, out, cap) == NULL)
+		snprintf(out, cap, "(none)");
+}
+
+void
+refusal_from(const char *head, size_t len, const char *sender, char *out,
+    size_t cap)
+{
+	if (shown_field(head, len, "From", 1, out, cap) == NULL)
+		snprintf(out, cap, "%s", sender);
+}
+
+void
+refusal_size_text(long long n, char *out, size_t cap)
+{
+	static const char *const unit[] = { "kB", "MB", "GB" };
+	long long tenth = 100, tenths;	/* bytes in a tenth of the unit */
+	size_t u;
+
+	if (n < 1000) {
+		snprintf(out, cap, "%lld byte%s", n, n == 1 ? "" : "s");
+		return;
+	}
+	/* The first unit in which n rounds to less than 1000.0; each from
+	 * the byte count, so that rounding happens once. */
+	for (u = 0;; u++, tenth *= 1000) {
+		tenths = (n + tenth / 2) / tenth;
+		if (tenths < 10000 || u + 1 == sizeof(unit) / sizeof(unit[0]))
+			break;
+	}
+	snprintf(out, cap, "%lld.%lld %s", tenths / 10, tenths % 10, unit[u]);
+}
+
+static const char *
+fact(const struct refusal_facts *f, const char *name, size_t len)
+{
+	static const char *const names[] = { "user", "sender", "from", "size",
+		"bytes", "subject", "reply" };
+	const char *values[] = { f->user, f->sender, f->from, f->size,
+		f->bytes, f->subject, f->reply };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && strncmp(name, names[i], len) == 0)
+			return values[i];
+	return NULL;
+}
+
+/* Whether p..eol starts a header field: a name of printable ASCII
+ * other than ":", then ":" (RFC 5322 2.2). */
+static int
+field_line(const char *p, const char *eol)
+{
+	const char *q = p;
+
+	while (q < eol && *q > ' ' && *q < 0x7f && *q != ':')
+		q++;
+	return q > p && q < eol && *q == ':';
+}
+
+/* Whether p..eol holds "%{". */
+static int
+has_placeholder(const char *p, const char *eol)
+{
+	const char *pc;
+
+	while ((pc = memchr(p, '%', (size_t)(eol - p))) != NULL) {
+		if (pc + 1 < eol && pc[1] == '{')
+			return 1;
+		p = pc + 1;
+	}
+	return 0;
+}
+
+/* Header fields lmtp-iq writes itself: a template must not repeat them. */
+static const char *const own_fields[] = { "From:", "To:", "Date:",
+	"Message-ID:", "Auto-Submitted:", "MIME-Version:", "Content-Type:",
+	"Content-Transfer-Encoding:" };
+
+const char *
+refusal_template_problem(const char *t, size_t len)
+{
+	const char *p = t, *end = t + len, *eol;
+	int subject = 0;
+	size_t i;
+
+	if (memchr(t, '\0', len) != NULL)
+		return "a NUL byte";
+	while ((eol = mimeword_header_line(p, end)) != NULL) {
+		if (line_starts(p, eol, "Subject:"))
+			subject = 1;
+		/* A value is one line, but a header line it starts could
+		 * be any field (a Subject "Content-Type: text/html"). */
+		else if (has_placeholder(p, eol))
+			return "a placeholder in the header outside the Subject "
+			    "line (values go in the Subject and the body)";
+		if (!field_line(p, eol) && *p != ' ' && *p != '\t')
+			return "a header line that is neither a field "
+			    "(Name: value) nor its continuation";
+		for (i = 0; i < sizeof(own_fields) / sizeof(own_fields[0]); i++)
+			if (line_starts(p, eol, own_fields[i]))
+				return "a header field lmtp-iq writes itself "
+				    "(From, To, Date, Message-ID, "
+				    "Auto-Submitted, MIME-Version, "
+				    "Content-Type, Content-Transfer-Encoding)";
+		p = eol + 1;
+	}
+	if (p >= end)
+		return "no empty line after the header";
+	return subject ? NULL : "no Subject: line in the header";
+}
+
+int
+refusal_render(const char *t, size_t len, const struct refusal_facts *f,
+    char *out, size_t cap, size_t *outlen)
+{
+	size_t i = 0, o = 0, n;
+	const char *close, *v;
+
+	while (i < len) {
+		v = NULL;
+		if (t[i] == '%' && i + 1 < len && t[i + 1] == '{' &&
+		    (close = memchr(t + i + 2, '}', len - i - 2)) != NULL)
+			v = fact(f, t + i + 2, (size_t)(close - t - i - 2));
+		if (v != NULL) {
+			n = strlen(v);
+			i = (size_t)(close - t) + 1;
+		} else {
+			v = t + i;
+			n = 1;
+			i++;
+		}
+		if (o + n >= cap)
+			return -1;
+		memcpy(out + o, v, n);
+		o += n;
+	}
+	*outlen = o;
+	return 0;
+}
+
+int
+refusal_template_load(const char *path, char *buf, size_t cap, size_t *len,
+    char *why, size_t whycap)
+{
+	const char *bad = NULL;
+	ssize_t n;
+	int fd;
+
+	fd = file_open(path, "refusal_notice_template", FILE_PLAIN, why,
+	    whycap);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, cap);
+	close(fd);
+	if (n < 0)
+		bad = strerror(errno);
+	else if ((size_t)n >= cap)
+		bad = "over 16 KiB";
+	else
+		bad = refusal_template_problem(buf, (size_t)n);
+	if (bad != NULL) {
+		snprintf(why, whycap, "refusal_notice_template %s: %s", path,
+		    bad);
+		return -1;
+	}
+	*len = (size_t)n;
+	return 0;
+}

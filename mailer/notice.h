@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * notice.h - a refusal notice's text: the template checked and filled
+ * in, the values it may show taken from the refused message's header as
+ * its reader sees them.  Nothing here sends, locks or decides: this is
+ * the part fuzz_refusal runs on any input.
+ */
+#ifndef LMTPIQ_NOTICE_H
+#define LMTPIQ_NOTICE_H
+
+#include <stddef.h>
+
+/* A template file's size limit. */
+#define REFUSAL_TEMPLATE_MAX 16384
+
+/* What a notice may say: the refused message's envelope sender, size
+ * and Subject, the user, and the server's reply; nothing from the
+ * body.  Every value is escaped (log_escape): no control byte. */
+#define REFUSAL_SHOWN_MAX 1232
+struct refusal_facts {
+	const char *user;
+	char sender[REFUSAL_SHOWN_MAX];
+	char from[REFUSAL_SHOWN_MAX];	/* its From:, as its reader sees it */
+	char size[32];		/* as a person reads it: "2.3 MB" */
+	char bytes[32];		/* the byte count: "2345678" */
+	char subject[REFUSAL_SHOWN_MAX];
+	char reply[REFUSAL_SHOWN_MAX];
+};
+
+/* n bytes as a person reads them: "1 byte", "999 bytes", then "1.0 kB",
+ * "2.3 MB", "1.0 GB" (powers of 1000, one decimal, rounded). */
+void refusal_size_text(long long n, char *out, size_t cap);
+
+/* The Subject in the first len bytes of a message as its reader sees it:
+ * unfolded, RFC 2047 words decoded, UTF-8, what cannot be shown safely
+ * escaped, cut at 200 characters (mimeword.h); "(none)" without one. */
+void refusal_subject(const char *head, size_t len, char *out, size_t cap);
+
+/* The From: the same way, its display name out of its quotes; the
+ * envelope sender (already shown safely) when there is none. */
+void refusal_from(const char *head, size_t len, const char *sender,
+    char *out, size_t cap);
+
+/* A template: header lines with a Subject, an empty line, a body.  NULL,
+ * or what is wrong with it. */
+const char *refusal_template_problem(const char *t, size_t len);
+
+/* The template file at path (refusal_notice_template), opened through
+ * file.c and checked, into buf (REFUSAL_TEMPLATE_MAX).  0, or -1 and
+ * why. */
+int refusal_template_load(const char *path, char *buf, size_t cap,
+    size_t *len, char *why, size_t whycap);
+
+/* The template into out with %{user}, %{sender}, %{from}, %{size},
+ * %{bytes}, %{subject} and %{reply} filled in (other %{...} stay as
+ * they are).  -1 when it does not fit in cap. */
+int refusal_render(const char *t, size_t len, const struct refusal_facts *f,
+    char *out, size_t cap, size_t *outlen);
+
+#endif

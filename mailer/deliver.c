@@ -116,7 +116,8 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
 	struct refusal r;
 	struct lmtp_rcpt *rcpts;
 	struct lmtp_txn x;
-	int i, rc, status;
+	enum lmtp_result rc;
+	int i, status;
 
 	rcpts = calloc((size_t)nrcpts, sizeof(*rcpts));
 	if (rcpts == NULL) {

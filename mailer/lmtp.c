@@ -38,6 +38,14 @@ lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
 	return -1;
 }
 
+/* A new start: no failure recorded. */
+static void
+clear_failure(struct lmtp *l)
+{
+	l->fault = LF_NONE;
+	l->err[0] = '\0';
+}
+
 enum lmtp_fault
 lmtp_fault_of(const struct transport *t)
 {
@@ -381,24 +389,73 @@ read_verdict(struct lmtp *l, struct lmtp_reply *r, int timeout_ms, const char *w
 	return 0;
 }
 
-/* The envelope's commands by number: 0 MAIL, 1..n each RCPT, n+1 DATA.
- * -1 when the command would not fit in cap (it is never sent cut). */
-static int
-envelope_command(const struct lmtp *l, const struct lmtp_txn *x, size_t k,
-    char *cmd, size_t cap)
+/* The envelope's steps in the order they are sent (RFC 2033 4.2), and
+ * their names in messages. */
+enum step { STEP_MAIL, STEP_RCPT, STEP_DATA };
+static const char *const step_name[] = { "MAIL FROM", "RCPT TO", "DATA" };
+
+/* Where a command stands in the envelope: MAIL, each recipient's RCPT,
+ * DATA; i is the recipient for STEP_RCPT. */
+struct place {
+	enum step step;
+	size_t i;
+};
+
+static struct place
+place_of(const struct lmtp_txn *x, size_t k)
 {
+	if (k == 0)
+		return (struct place){ STEP_MAIL, 0 };
+	if (k <= x->nrcpts)
+		return (struct place){ STEP_RCPT, k - 1 };
+	return (struct place){ STEP_DATA, 0 };
+}
+
+/* The address a step names, or NULL (DATA). */
+static const char *
+step_address(const struct lmtp_txn *x, struct place at)
+{
+	switch (at.step) {
+	case STEP_MAIL:
+		return x->sender;
+	case STEP_RCPT:
+		return x->rcpts[at.i].addr;
+	default:
+		return NULL;
+	}
+}
+
+/* "the reply to RCPT TO:<alice>", for messages. */
+static const char *
+reply_name(const struct lmtp_txn *x, struct place at, char *buf, size_t cap)
+{
+	const char *addr = step_address(x, at);
+
+	if (addr == NULL)
+		snprintf(buf, cap, "the reply to %s", step_name[at.step]);
+	else
+		snprintf(buf, cap, "the reply to %s:<%.300s>",
+		    step_name[at.step], addr);
+	return buf;
+}
+
+/* The command for a step with its parameters.  -1 when it would not fit
+ * in cap (it is never sent cut). */
+static int
+step_command(const struct lmtp *l, const struct lmtp_txn *x,
+    struct place at, char *cmd, size_t cap)
+{
+	const char *param = at.step == STEP_RCPT ? x->rcpt_param : NULL;
 	int n;
 
-	if (k == 0)
-		n = snprintf(cmd, cap, "MAIL FROM:<%s>%s", x->sender,
-		    (l->caps & LMTP_CAP_8BITMIME) ? " BODY=8BITMIME" : "");
-	else if (k <= x->nrcpts)
-		n = snprintf(cmd, cap, "RCPT TO:<%s>%s%s", x->rcpts[k - 1].addr,
-		    x->rcpt_param ? " " : "", x->rcpt_param ? x->rcpt_param : "");
-	else
-		n = snprintf(cmd, cap, "DATA");
-	if (n >= 0 && (size_t)n < cap && k == 0 && (l->caps & LMTP_CAP_SIZE) &&
-	    x->size >= 0)
+	n = at.step == STEP_DATA ? snprintf(cmd, cap, "DATA") :
+	    snprintf(cmd, cap, "%s:<%s>%s%s", step_name[at.step],
+	    step_address(x, at), param ? " " : "", param ? param : "");
+	if (at.step == STEP_MAIL && (l->caps & LMTP_CAP_8BITMIME) && n >= 0 &&
+	    (size_t)n < cap)
+		n += snprintf(cmd + n, cap - (size_t)n, " BODY=8BITMIME");
+	if (at.step == STEP_MAIL && (l->caps & LMTP_CAP_SIZE) && x->size >= 0 &&
+	    n >= 0 && (size_t)n < cap)
 		n += snprintf(cmd + n, cap - (size_t)n, " SIZE=%lld", x->size);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
@@ -407,80 +464,90 @@ envelope_command(const struct lmtp *l, const struct lmtp_txn *x, size_t k,
 struct envelope_state {
 	size_t sent, answered;	/* commands written; replies read */
 	int mail_ok;		/* -1 not known yet */
-	int accepted;		/* RCPTs answered 2xx */
+	size_t accepted;	/* RCPTs answered 2xx */
 };
 
-/* Whether command k is still worth writing: nothing after a refused
- * MAIL, and no DATA once every RCPT is known to be refused. */
+/* Whether a step is still worth writing: nothing after a refused MAIL,
+ * and no DATA once every RCPT is known to be refused. */
 static int
 worth_sending(const struct lmtp_txn *x, const struct envelope_state *st,
-    size_t k)
+    struct place at)
 {
-	if (k == 0)
+	if (at.step == STEP_MAIL)
 		return 1;
 	if (st->mail_ok == 0)
 		return 0;
-	if (k <= x->nrcpts)
+	if (at.step == STEP_RCPT)
 		return 1;
 	return !(st->answered > x->nrcpts && st->accepted == 0);
 }
 
-/* Read the reply to command k and file it. */
+/* Read the reply to the step at and file it. */
 static int
 take_reply(struct lmtp *l, struct lmtp_txn *x, struct envelope_state *st,
-    size_t k, struct lmtp_reply *data)
+    struct place at, struct lmtp_reply *data)
 {
-	char cmd[600], what[700];
+	char what[400];
 	struct lmtp_reply r;
 	size_t i;
 
-	(void)envelope_command(l, x, k, cmd, sizeof(cmd));	/* it was sent */
-	reply_to(what, sizeof(what), cmd);
-	if (k > x->nrcpts)	/* DATA: 354 is its good answer */
+	reply_name(x, at, what, sizeof(what));
+	if (at.step == STEP_DATA)	/* 354 is its good answer */
 		return read_reply(l, data, l->timeout_ms, what, NULL);
 	if (read_verdict(l, &r, l->timeout_ms, what) < 0)
 		return -1;
-	if (k == 0) {
+	if (at.step == STEP_MAIL) {
 		st->mail_ok = r.code / 100 == 2;
 		for (i = 0; !st->mail_ok && i < x->nrcpts; i++)
 			set_verdict(&x->rcpts[i], LMTP_STAGE_MAIL, &r);
 	} else if (st->mail_ok && r.code / 100 == 2) {
-		x->rcpts[k - 1].accepted = 1;
+		x->rcpts[at.i].accepted = 1;
 		st->accepted++;
 	} else if (st->mail_ok) {
-		set_verdict(&x->rcpts[k - 1], LMTP_STAGE_RCPT, &r);
+		set_verdict(&x->rcpts[at.i], LMTP_STAGE_RCPT, &r);
 	}
 	return 0;
 }
 
-/* The reply to the RSET written ahead of MAIL.  Any failure here (the
- * server closed the kept session, a timeout, not 250) comes before any
- * reply of this transaction: nothing can be stored without a final dot,
- * so the caller may open a new session and start again. */
+/* The reply to RSET, which written says was sent already (pipelined
+ * ahead of MAIL).  0 on 250; 1 when the server answered something else
+ * (in r); -1 when no answer came (l->err). */
 static int
-reset_reply(struct lmtp *l)
+rset(struct lmtp *l, int written, struct lmtp_reply *r)
+{
+	if ((!written && send_line(l, "RSET", NULL) < 0) || flush(l) < 0 ||
+	    read_reply(l, r, l->timeout_ms, "the reply to RSET", NULL) < 0)
+		return -1;
+	return r->code == 250 ? 0 : 1;
+}
+
+/* RSET where the session needs it to go on: anything but 250 is a
+ * failure. */
+static int
+rset_needed(struct lmtp *l, int written)
 {
 	struct lmtp_reply r;
+	int rc = rset(l, written, &r);
 
-	if (flush(l) < 0 ||
-	    read_reply(l, &r, l->timeout_ms, "the reply to RSET", NULL) < 0)
-		return -1;
-	if (r.code != 250)
+	if (rc > 0)
 		return lmtp_fail(l, LF_PROTOCOL, "%s answered RSET with: %s",
 		    l->t->peer, r.text);
-	return 0;
+	return rc;
 }
 
 /*
  * RSET when x->reset says so, then MAIL, every RCPT and DATA.  With
  * PIPELINING up to LMTP_WINDOW commands are written ahead of their
- * replies (RFC 2920); without it, one at a time.  Returns the number of
- * accepted recipients and the DATA reply in *data (code 0 when DATA was
- * not sent), -1, or LMTP_ESTALE when the RSET failed.  After a refused
- * MAIL every recipient carries its reply.
+ * replies (RFC 2920); without it, one at a time.  On LMTP_OK, *accepted
+ * is the number of recipients accepted and *data DATA's reply (code 0
+ * when DATA was not sent); after a refused MAIL every recipient carries
+ * its reply.  LMTP_ESTALE when the RSET failed: a failure there comes
+ * before any reply of this transaction, and nothing is stored without a
+ * final dot, so the caller may open a new session and start again.
  */
-static int
-envelope(struct lmtp *l, struct lmtp_txn *x, struct lmtp_reply *data)
+static enum lmtp_result
+envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
+    struct lmtp_reply *data)
 {
 	size_t total = x->nrcpts + 2;
 	size_t window = (l->caps & LMTP_CAP_PIPELINING) ? LMTP_WINDOW : 1;
@@ -488,30 +555,35 @@ envelope(struct lmtp *l, struct lmtp_txn *x, struct lmtp_reply *data)
 	char cmd[600];
 
 	data->code = 0;
+	*accepted = 0;
 	if (x->reset && send_line(l, "RSET", NULL) < 0)
 		return LMTP_ESTALE;
 	for (;;) {
 		while (st.sent < total && st.sent - st.answered < window &&
-		    worth_sending(x, &st, st.sent)) {
-			if (envelope_command(l, x, st.sent, cmd, sizeof(cmd)) < 0)
+		    worth_sending(x, &st, place_of(x, st.sent))) {
+			if (step_command(l, x, place_of(x, st.sent), cmd,
+			    sizeof(cmd)) < 0)
 				return lmtp_fail(l, LF_PROTOCOL, "the command for "
 				    "envelope address %zu does not fit in %zu "
 				    "bytes; nothing sent for it", st.sent,
 				    sizeof(cmd));
 			if (send_line(l, cmd, NULL) < 0)
-				return -1;
+				return LMTP_EFAIL;
 			st.sent++;
 		}
 		if (st.answered == st.sent)
 			break;
-		if (x->reset && reset_reply(l) < 0)
+		if (x->reset && rset_needed(l, 1) < 0)
 			return LMTP_ESTALE;
 		x->reset = 0;
-		if (flush(l) < 0 || take_reply(l, x, &st, st.answered, data) < 0)
-			return -1;
+		if (flush(l) < 0 || take_reply(l, x, &st,
+		    place_of(x, st.answered), data) < 0)
+			return LMTP_EFAIL;
 		st.answered++;
 	}
-	return st.mail_ok ? st.accepted : 0;
+	if (st.mail_ok)
+		*accepted = st.accepted;
+	return LMTP_OK;
 }
 
 /* Abandon a transaction the server must not complete: a DATA that was
@@ -527,8 +599,7 @@ abandon(struct lmtp *l, const struct lmtp_reply *data)
 		return;
 	}
 	/* Cyrus keeps a rejected MAIL's transaction open: reset it. */
-	if (send_line(l, "RSET", NULL) == 0 && flush(l) == 0)
-		(void)read_reply(l, &r, l->timeout_ms, "the reply to RSET", NULL);
+	(void)rset(l, 0, &r);
 }
 
 /* Between the 354 and the final dot the server has nothing to say: bytes
@@ -573,29 +644,26 @@ quit_in_step(struct lmtp *l, struct lmtp_txn *x)
 	    "its replies are out of step with the commands, so none of its "
 	    "verdicts is trusted", l->t->peer, r.text);
 unanswered:
-	l->fault = LF_NONE;
-	l->err[0] = '\0';
+	clear_failure(l);
 	l->quit_answered = 1;	/* nothing more to wait for */
 	return LMTP_OK;
 }
 
-int
+enum lmtp_result
 lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 {
 	struct lmtp_reply data, r;
+	enum lmtp_result rc;
 	char what[400];
-	int accepted, rc;
-	size_t i;
+	size_t i, accepted;
 
 	/* A kept session carries nothing over from its last transaction. */
 	l->after_dot = l->quit_sent = l->quit_answered = 0;
-	l->fault = LF_NONE;
-	l->err[0] = '\0';
+	clear_failure(l);
 	for (i = 0; i < x->nrcpts; i++)
 		x->rcpts[i].have_verdict = x->rcpts[i].accepted = 0;
-	accepted = envelope(l, x, &data);
-	if (accepted < 0)
-		return accepted == LMTP_ESTALE ? LMTP_ESTALE : -1;
+	if ((rc = envelope(l, x, &accepted, &data)) != LMTP_OK)
+		return rc;
 	if (accepted == 0) {
 		abandon(l, &data);
 		return LMTP_OK;
@@ -614,11 +682,11 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 	if (l->trace)
 		log_trace(">>> [message]");
 	rc = x->body(x->body_ctx, l->t);
-	if (rc == -2) {
+	if (rc == LMTP_EINPUT) {
 		transport_close(l->t);	/* no final dot: nothing is stored */
 		return LMTP_EINPUT;
 	}
-	if (rc < 0)
+	if (rc != LMTP_OK)
 		return send_fail(l, "the message");
 	if (flush(l) < 0 || quiet_server(l, "while the message was being sent") < 0)
 		return -1;
@@ -649,16 +717,8 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 int
 lmtp_reset(struct lmtp *l)
 {
-	struct lmtp_reply r;
-
-	l->fault = LF_NONE;
-	l->err[0] = '\0';
-	if (lmtp_command(l, "RSET", NULL, &r) < 0)
-		return -1;
-	if (r.code != 250)
-		return lmtp_fail(l, LF_PROTOCOL, "%s answered RSET with: %s",
-		    l->t->peer, r.text);
-	return 0;
+	clear_failure(l);
+	return rset_needed(l, 0);
 }
 
 const char *

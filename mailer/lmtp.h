@@ -84,6 +84,16 @@ struct lmtp {
 	char err[LMTP_ERR_MAX];	/* why the session failed */
 };
 
+/* What a transaction comes to, and what its body callback returns. */
+enum lmtp_result {
+	LMTP_OK = 0,		/* every recipient may still have no verdict */
+	LMTP_EFAIL = -1,	/* the session failed (l->err says why); from
+				 * a body callback: the transport failed */
+	LMTP_EINPUT = -2,	/* the body could not be read */
+	LMTP_ESTALE = -3,	/* x->reset: the RSET failed, nothing was
+				 * delivered; open a new session and retry */
+};
+
 /* What to send in one transaction. */
 struct lmtp_txn {
 	const char *sender;	/* "" for the null sender */
@@ -91,9 +101,9 @@ struct lmtp_txn {
 	const char *rcpt_param;	/* e.g. "IGNOREQUOTA", or NULL */
 	struct lmtp_rcpt *rcpts;
 	size_t nrcpts;
-	/* Writes the dot-stuffed body (not the final dot) to t.  Returns 0,
-	 * -1 on a transport failure, -2 when the input could not be read. */
-	int (*body)(void *ctx, struct transport *t);
+	/* Writes the dot-stuffed body (not the final dot) to t: LMTP_OK,
+	 * LMTP_EFAIL (t->err) or LMTP_EINPUT. */
+	enum lmtp_result (*body)(void *ctx, struct transport *t);
 	void *body_ctx;
 	/* When set, called as each recipient's reply to the final dot
 	 * comes in (i: its index), so that it can be passed on at once. */
@@ -102,12 +112,6 @@ struct lmtp_txn {
 	 * same pipelined group as MAIL (the server must offer PIPELINING). */
 	int reset;
 };
-
-/* lmtp_deliver results */
-#define LMTP_OK 0		/* every recipient may still have no verdict */
-#define LMTP_EINPUT (-2)	/* the body could not be read */
-#define LMTP_ESTALE (-3)	/* x->reset: the RSET failed, nothing was
-				 * delivered; open a new session and retry */
 
 /* 1 while every command has had its reply, so the session may say
  * QUIT or go on: no failure, or one the server answered in step (a
@@ -156,9 +160,9 @@ int lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
     struct lmtp_reply *r);
 
 /* One transaction.  Fills in each recipient's verdict; those left without
- * one have no known outcome (l->err says why).  Returns LMTP_OK, -1 when
- * the session broke, or LMTP_EINPUT. */
-int lmtp_deliver(struct lmtp *l, struct lmtp_txn *x);
+ * one have no known outcome (l->err says why).  LMTP_OK, LMTP_EFAIL,
+ * LMTP_EINPUT, or LMTP_ESTALE (only with x->reset). */
+enum lmtp_result lmtp_deliver(struct lmtp *l, struct lmtp_txn *x);
 
 /* RSET on a kept session before its next transaction: 0 when the
  * server answered 250, else -1 (l->err says why; open a new one). */

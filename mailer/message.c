@@ -218,7 +218,7 @@ message_encode_finish(struct message_encoder *e, char *out)
 	return o;
 }
 
-int
+enum lmtp_result
 message_stream(struct message_buf *b, message_reader read_fn, void *ctx,
     struct transport *t)
 {
@@ -230,12 +230,12 @@ message_stream(struct message_buf *b, message_reader read_fn, void *ctx,
 	while ((n = read_fn(ctx, b->in, sizeof(b->in))) > 0) {
 		o = message_encode(&e, b->in, (size_t)n, b->out);
 		if (transport_write(t, b->out, o) < 0)
-			return -1;
+			return LMTP_EFAIL;
 	}
 	if (n < 0)
-		return -2;
+		return LMTP_EINPUT;
 	o = message_encode_finish(&e, b->out);
-	return transport_write(t, b->out, o) < 0 ? -1 : 0;
+	return transport_write(t, b->out, o) < 0 ? LMTP_EFAIL : LMTP_OK;
 }
 
 int
@@ -295,7 +295,7 @@ message_tee_drain(struct message_tee *tee)
 	return 0;
 }
 
-int
+enum lmtp_result
 message_body_send(void *ctx, struct transport *t)
 {
 	struct message_body *b = ctx;

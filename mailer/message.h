@@ -10,6 +10,7 @@
 #ifndef LMTPIQ_MESSAGE_H
 #define LMTPIQ_MESSAGE_H
 
+#include "lmtp.h"
 #include "transport.h"
 
 #define MESSAGE_CHUNK 65536
@@ -56,8 +57,9 @@ struct message_buf {
 };
 
 /* The one body loop, for argv mode and LMTP mode alike: read, encode,
- * write, finish.  0, -1 transport failure (t->err), -2 input failure. */
-int message_stream(struct message_buf *b, message_reader read, void *ctx,
+ * write, finish.  LMTP_OK, LMTP_EFAIL (t->err) or LMTP_EINPUT: the
+ * contract of lmtp_txn's body callback. */
+enum lmtp_result message_stream(struct message_buf *b, message_reader read, void *ctx,
     struct transport *t);
 
 /* A message_reader that passes another's bytes on and notes them on the
@@ -93,7 +95,7 @@ struct message_body {
 };
 
 /* An lmtp_txn body callback for a struct message_body: message_stream. */
-int message_body_send(void *body, struct transport *t);
+enum lmtp_result message_body_send(void *body, struct transport *t);
 
 /* argv mode's body: a file descriptor (stdin).  buf is the caller's,
  * left uninitialised: only the pages a message reaches are touched. */

@@ -47,13 +47,13 @@ client_read(void *ctx, unsigned char *buf, size_t cap)
  * encode afresh (the body loop argv mode uses), so what arrives is
  * stuffed exactly once and every line ends in CRLF whatever the client
  * sent. */
-static int
+static enum lmtp_result
 relay_body(void *ctx, struct transport *up)
 {
 	struct body *b = ctx;
 
 	if (lmtpd_data_start(b->d) < 0)
-		return -2;
+		return LMTP_EINPUT;
 	b->started = 1;
 	return message_stream(b->buf, message_tee_read, b->tee, up);
 }
@@ -109,7 +109,8 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf,
 	struct session_outcome o;
 	struct lmtp_txn x;
 	size_t i, known = 0;
-	int rc, ok = 0;
+	enum lmtp_result rc;
+	int ok = 0;
 
 	if (lmtpd_flush(d) < 0)
 		return -1;

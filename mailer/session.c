@@ -200,7 +200,7 @@ decide(const struct session *s, const struct lmtp_txn *x, int own_notice,
 }
 
 /* The policy for this server, then the transaction. */
-static int
+static enum lmtp_result
 deliver_here(struct session *s, struct lmtp_txn *x, int own_notice)
 {
 	struct lmtp *l = &s->l;
@@ -217,18 +217,18 @@ deliver_here(struct session *s, struct lmtp_txn *x, int own_notice)
 	return lmtp_deliver(l, x);
 }
 
-static int
+static enum lmtp_result
 deliver(struct session *s, struct lmtp_txn *x, int own_notice)
 {
 	struct policy_verdict need;
-	int rc;
+	enum lmtp_result rc;
 
 	/* Whether this transaction needs IGNOREQUOTA whatever the server:
 	 * a server without it is then left for the next in the list. */
 	decide(s, x, own_notice, 0, &need);
 	memset(&s->pv, 0, sizeof(s->pv));
 	if (ready(s, need.refuse, &x->reset) < 0)
-		return -1;
+		return LMTP_EFAIL;
 	rc = deliver_here(s, x, own_notice);
 	if (rc == LMTP_ESTALE) {
 		/* The kept session failed its RSET: nothing of this
@@ -238,22 +238,22 @@ deliver(struct session *s, struct lmtp_txn *x, int own_notice)
 		transport_close(&s->t);
 		x->reset = 0;
 		if (session_open(s, need.refuse) < 0)
-			return -1;
+			return LMTP_EFAIL;
 		rc = deliver_here(s, x, own_notice);
 	}
 	/* A session that lost step is of no more use. */
-	if (rc == -1 && !lmtp_in_step(&s->l))
+	if (rc == LMTP_EFAIL && !lmtp_in_step(&s->l))
 		transport_close(&s->t);
 	return rc;
 }
 
-int
+enum lmtp_result
 session_deliver(struct session *s, struct lmtp_txn *x)
 {
 	return deliver(s, x, 0);
 }
 
-int
+enum lmtp_result
 session_deliver_notice(struct session *s, struct lmtp_txn *x)
 {
 	return deliver(s, x, 1);

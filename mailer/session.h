@@ -51,14 +51,14 @@ int session_open_at(struct session *s, const char *spec, int need_iq,
     long long deadline);
 
 /* One transaction: a kept connection is checked with RSET and opened
- * again when that fails; the policy is decided for x->sender.  Returns
- * what lmtp_deliver does (LMTP_OK, -1, LMTP_EINPUT); a policy refusal
- * is -1 with LF_POLICY. */
-int session_deliver(struct session *s, struct lmtp_txn *x);
+ * again when that fails; the policy is decided for x->sender.  LMTP_OK,
+ * LMTP_EFAIL (a policy refusal too, with LF_POLICY) or LMTP_EINPUT. */
+enum lmtp_result session_deliver(struct session *s, struct lmtp_txn *x);
 
 /* The same for a notice lmtp-iq writes itself (refusal.c): IGNOREQUOTA
  * required, whatever the policy and notice_senders say. */
-int session_deliver_notice(struct session *s, struct lmtp_txn *x);
+enum lmtp_result session_deliver_notice(struct session *s,
+    struct lmtp_txn *x);
 
 void session_outcome(const struct session *s, const struct lmtp_rcpt *rc,
     struct session_outcome *o);

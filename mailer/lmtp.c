@@ -315,6 +315,32 @@ lmtp_init(struct lmtp *l, struct transport *t, const struct lmtp_params *p)
 }
 
 int
+lmtp_connect(struct lmtp *l, const char *spec, long long deadline_ms)
+{
+	if (transport_connect(l->t, spec, l->timeout_ms, deadline_ms) < 0)
+		return lmtp_fail(l, lmtp_fault_of(l->t), "%s", l->t->err);
+	return 0;
+}
+
+int
+lmtp_is_open(const struct lmtp *l)
+{
+	return l->t->fd >= 0;
+}
+
+void
+lmtp_drop(struct lmtp *l)
+{
+	transport_close(l->t);
+}
+
+void
+lmtp_set_deadline(struct lmtp *l, long long deadline_ms)
+{
+	transport_set_deadline(l->t, deadline_ms);
+}
+
+int
 lmtp_open(struct lmtp *l)
 {
 	struct lmtp_reply r;
@@ -756,7 +782,7 @@ lmtp_quit(struct lmtp *l)
 	int in_step = lmtp_in_step(l);
 
 	memcpy(why, l->err, sizeof(why));
-	if (l->t->fd >= 0 && in_step && !l->quit_answered && (l->quit_sent ||
+	if (lmtp_is_open(l) && in_step && !l->quit_answered && (l->quit_sent ||
 	    (send_line(l, "QUIT", NULL) == 0 && flush(l) == 0)))
 		(void)read_reply(l, &r, QUIT_TIMEOUT_MS, "the reply to QUIT", NULL);
 	transport_close(l->t);

@@ -144,6 +144,20 @@ struct lmtp_params {
 void lmtp_init(struct lmtp *l, struct transport *t,
     const struct lmtp_params *p);
 
+/* Connect l's transport to spec (transport_connect), within l's reply
+ * timeout and nothing waiting past deadline_ms.  -1: l->err says why. */
+int lmtp_connect(struct lmtp *l, const char *spec, long long deadline_ms);
+
+/* 1 while the connection is open. */
+int lmtp_is_open(const struct lmtp *l);
+
+/* Close at once, no QUIT: a session of no more use, or one whose RSET
+ * failed. */
+void lmtp_drop(struct lmtp *l);
+
+/* A kept session's next transaction: nothing waits past deadline_ms. */
+void lmtp_set_deadline(struct lmtp *l, long long deadline_ms);
+
 /* Read the greeting and send LHLO.  -1: l->err says why. */
 int lmtp_open(struct lmtp *l);
 

@@ -97,8 +97,8 @@ session_open_at(struct session *s, const char *spec, int need_iq,
 
 	session_lmtp_init(s);
 	s->used = 0;
-	if (transport_connect(&s->t, spec, cfg->timeout * 1000, deadline) < 0)
-		return lmtp_fail(l, lmtp_fault_of(&s->t), "%s", s->t.err);
+	if (lmtp_connect(l, spec, deadline) < 0)
+		return -1;
 	if (lmtp_open(l) < 0)
 		return -1;
 	if (secure(s) < 0)
@@ -146,7 +146,7 @@ session_open(struct session *s, int need_iq)
 		n++;
 		if (s->verbose)
 			log_trace("--- left %s: %s", s->t.peer, s->l.err);
-		if (s->t.fd >= 0)
+		if (lmtp_is_open(&s->l))
 			lmtp_quit(&s->l);	/* in step: say goodbye */
 		if (transport_now_ms() >= deadline)
 			break;
@@ -169,8 +169,8 @@ static int
 ready(struct session *s, int need_iq, int *reset)
 {
 	*reset = 0;
-	if (s->t.fd >= 0 && s->used) {
-		transport_set_deadline(&s->t, transport_now_ms() +
+	if (lmtp_is_open(&s->l) && s->used) {
+		lmtp_set_deadline(&s->l, transport_now_ms() +
 		    (long long)s->cfg->delivery_timeout * 1000);
 		if (s->l.caps & LMTP_CAP_PIPELINING) {
 			*reset = 1;
@@ -180,9 +180,9 @@ ready(struct session *s, int need_iq, int *reset)
 			return 0;
 		if (s->verbose)
 			log_trace("--- %s; connecting again", s->l.err);
-		transport_close(&s->t);
+		lmtp_drop(&s->l);
 	}
-	if (s->t.fd >= 0)
+	if (lmtp_is_open(&s->l))
 		return 0;
 	return session_open(s, need_iq);
 }
@@ -235,7 +235,7 @@ deliver(struct session *s, struct lmtp_txn *x, int own_notice)
 		 * transaction was answered, none of it can be stored. */
 		if (s->verbose)
 			log_trace("--- %s; connecting again", s->l.err);
-		transport_close(&s->t);
+		lmtp_drop(&s->l);
 		x->reset = 0;
 		if (session_open(s, need.refuse) < 0)
 			return LMTP_EFAIL;
@@ -243,7 +243,7 @@ deliver(struct session *s, struct lmtp_txn *x, int own_notice)
 	}
 	/* A session that lost step is of no more use. */
 	if (rc == LMTP_EFAIL && !lmtp_in_step(&s->l))
-		transport_close(&s->t);
+		lmtp_drop(&s->l);
 	return rc;
 }
 
@@ -304,7 +304,7 @@ session_error(const struct session *s)
 void
 session_close(struct session *s)
 {
-	if (s->t.fd >= 0)
+	if (lmtp_is_open(&s->l))
 		lmtp_quit(&s->l);
 }
 

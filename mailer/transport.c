@@ -42,6 +42,16 @@ fail(struct transport *t, enum transport_fault fault, const char *fmt, ...)
 	return -1;
 }
 
+/* Every field as a transport not yet connected has it, named name. */
+static void
+reset(struct transport *t, const char *name)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd = t->wfd = -1;
+	t->fault = TF_NONE;
+	snprintf(t->peer, sizeof(t->peer), "%s", name);
+}
+
 long long
 transport_now_ms(void)
 {
@@ -87,10 +97,29 @@ budget(const struct transport *t, long long until_ms, int *by_deadline)
 	return left < 0 ? 0 : left > 86400000 ? 86400000 : (int)left;
 }
 
+/*
+ * Why a wait ended without the peer ready: r is wait_fd's 0 (out of
+ * time) or -1 (poll failed), by_deadline budget's word on which limit
+ * the time was.  The delivery deadline has one text; the wait's own
+ * timeout is said in fmt, which names what was waited for.  Every wait
+ * of this file ends here.
+ */
 static int
-deadline_fail(struct transport *t)
+wait_ended(struct transport *t, int r, int by_deadline, const char *fmt, ...)
 {
-	return fail(t, TF_DEADLINE, "the delivery time limit was reached");
+	int e = errno;
+	va_list ap;
+
+	if (r < 0)
+		return fail(t, TF_LOST, "poll: %s", strerror(e));
+	if (by_deadline)
+		return fail(t, TF_DEADLINE, "the delivery time limit was "
+		    "reached");
+	t->fault = TF_TIMEOUT;
+	va_start(ap, fmt);
+	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 /* Non-blocking connect, done by until_ms.  A UNIX listener whose backlog
@@ -141,11 +170,9 @@ connect_fd(struct transport *t, int fd, const struct sockaddr *sa,
 static int
 connect_fail(struct transport *t, int e, int by_deadline)
 {
-	if (e == ETIMEDOUT && by_deadline)
-		return deadline_fail(t);
 	if (e == ETIMEDOUT)
-		return fail(t, TF_TIMEOUT, "cannot connect to %s: no answer "
-		    "after %d s", t->peer, t->io_timeout_ms / 1000);
+		return wait_ended(t, 0, by_deadline, "cannot connect to %s: no "
+		    "answer after %d s", t->peer, t->io_timeout_ms / 1000);
 	return fail(t, TF_CONNECT, "cannot connect to %s: %s", t->peer,
 	    strerror(e));
 }
@@ -284,16 +311,10 @@ transport_connect(struct transport *t, const char *spec, int timeout_ms,
 {
 	long long until = transport_now_ms() + timeout_ms;
 
-	t->fd = t->wfd = -1;
-	t->stdio = t->is_unix = t->is_loopback = t->port = 0;
-	memset(&t->tls, 0, sizeof(t->tls));
-	t->rpos = t->rlen = t->wlen = 0;
+	/* Named as given until the connect names it more precisely. */
+	reset(t, spec);
 	t->io_timeout_ms = timeout_ms;
 	t->deadline_ms = deadline_ms;
-	t->fault = TF_NONE;
-	t->err[0] = t->host[0] = '\0';
-	/* Named as given until the connect names it more precisely. */
-	snprintf(t->peer, sizeof(t->peer), "%s", spec);
 	if (strncmp(spec, "unix:", 5) == 0)
 		return connect_unix(t, spec + 5, until);
 	if (spec[0] == '/')
@@ -349,12 +370,8 @@ transport_flush(struct transport *t)
 			if (r > 0)
 				continue;
 		}
-		if (r == 0 && by_deadline)
-			return deadline_fail(t);
-		if (r == 0)
-			return fail(t, TF_TIMEOUT, "timeout after %d s "
-			    "writing to %s", t->io_timeout_ms / 1000, t->peer);
-		return fail(t, TF_LOST, "poll: %s", strerror(errno));
+		return wait_ended(t, r, by_deadline, "timeout after %d s "
+		    "writing to %s", t->io_timeout_ms / 1000, t->peer);
 	}
 	t->wlen = 0;
 	return 0;
@@ -386,17 +403,6 @@ transport_puts(struct transport *t, const char *s)
 	return transport_write(t, s, strlen(s));
 }
 
-/* A wait for input that ended without any (r from wait_fd). */
-static int
-wait_failed(struct transport *t, int r, int by_deadline)
-{
-	if (r == 0 && by_deadline)
-		return deadline_fail(t);
-	if (r == 0)
-		return fail(t, TF_TIMEOUT, "timeout waiting for %s", t->peer);
-	return fail(t, TF_LOST, "poll: %s", strerror(errno));
-}
-
 /* Refill rbuf; 0 ok, -1 failure with t->err set. */
 static int
 fill(struct transport *t, long long until_ms)
@@ -415,7 +421,8 @@ fill(struct transport *t, long long until_ms)
 	for (;;) {
 		if (t->stdio && (r = wait_fd(t->fd, POLLIN, budget(t, until_ms,
 		    &by_deadline))) <= 0)
-			return wait_failed(t, r, by_deadline);
+			return wait_ended(t, r, by_deadline, "timeout "
+			    "waiting for %s", t->peer);
 		events = POLLIN;
 		if (t->tls.ssl != NULL)
 			n = stls_read(&t->tls, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen,
@@ -435,7 +442,8 @@ fill(struct transport *t, long long until_ms)
 			    strerror(errno));
 		r = wait_fd(t->fd, events, budget(t, until_ms, &by_deadline));
 		if (r <= 0)
-			return wait_failed(t, r, by_deadline);
+			return wait_ended(t, r, by_deadline, "timeout "
+			    "waiting for %s", t->peer);
 	}
 }
 
@@ -515,13 +523,10 @@ transport_starttls(struct transport *t, const struct stls_settings *s)
 		return fail(t, TF_TLS, "%s", t->tls.err);
 	while ((r = stls_handshake(&t->tls, &events)) == 0) {
 		r = wait_fd(t->fd, events, budget(t, until, &by_deadline));
-		if (r == 0 && by_deadline)
-			return deadline_fail(t);
-		if (r == 0)
-			return fail(t, TF_TIMEOUT, "timeout after %d s in the TLS "
-			    "handshake with %s", t->io_timeout_ms / 1000, t->peer);
-		if (r < 0)
-			return fail(t, TF_LOST, "poll: %s", strerror(errno));
+		if (r <= 0)
+			return wait_ended(t, r, by_deadline, "timeout after %d s "
+			    "in the TLS handshake with %s",
+			    t->io_timeout_ms / 1000, t->peer);
 	}
 	return r < 0 ? fail(t, TF_TLS, "%s", t->tls.err) : 0;
 }
@@ -542,7 +547,7 @@ void
 transport_attach(struct transport *t, int rfd, int wfd, const char *name,
     int timeout_ms)
 {
-	memset(t, 0, sizeof(*t));
+	reset(t, name);
 	t->fd = rfd;
 	t->wfd = wfd;
 	t->stdio = 1;
@@ -632,7 +637,5 @@ transport_wipe(struct transport *t)
 void
 transport_init(struct transport *t, const char *name)
 {
-	memset(t, 0, sizeof(*t));
-	t->fd = t->wfd = -1;
-	snprintf(t->peer, sizeof(t->peer), "%s", name);
+	reset(t, name);
 }

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,34 +18,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const policy_names[] = { "require", "auto", "force", "off" };
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
-void
-config_defaults(struct config *c)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->server, sizeof(c->server), "%s", CONFIG_DEFAULT_SERVER);
-	c->policy = IQ_REQUIRE;
-	c->timeout = CONFIG_DEFAULT_TIMEOUT;
-	c->data_timeout = CONFIG_DEFAULT_DATA_TIMEOUT;
-	c->delivery_timeout = CONFIG_DEFAULT_DELIVERY_TIMEOUT;
-	c->idle_timeout = CONFIG_DEFAULT_IDLE_TIMEOUT;
-	c->syslog = 1;
-	c->tls = CONFIG_TLS_AUTO;
-	c->tls_verify = 1;
-	snprintf(c->refusal_notice_template, sizeof(c->refusal_notice_template),
-	    "%s", CONFIG_DEFAULT_REFUSAL_TEMPLATE);
-	snprintf(c->refusal_notice_dir, sizeof(c->refusal_notice_dir), "%s",
-	    CONFIG_DEFAULT_REFUSAL_DIR);
-	c->refusal_notice_interval = CONFIG_DEFAULT_REFUSAL_INTERVAL;
-}
+static const char *const policy_names[] = { "require", "auto", "force",
+	"off", NULL };
+static const char *const tls_names[] = { "auto", "require", "off", NULL };
 
 int
 config_policy(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
+	for (i = 0; policy_names[i] != NULL; i++)
 		if (strcmp(name, policy_names[i]) == 0)
 			return (int)i;
 	return -1;
@@ -56,16 +42,22 @@ config_policy_name(enum iq_policy p)
 	return policy_names[p];
 }
 
-/* Whole seconds from 1 to max, else -1. */
+const char *
+config_tls_name(enum config_tls_policy p)
+{
+	return tls_names[p];
+}
+
+/* Whole seconds from min to max, else -1. */
 static int
-seconds(const char *s, long max)
+seconds(const char *s, long min, long max)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || *end != '\0' || v < 1 || v > max)
+	if (errno || end == s || *end != '\0' || v < min || v > max)
 		return -1;
 	return (int)v;
 }
@@ -73,7 +65,7 @@ seconds(const char *s, long max)
 int
 config_timeout(const char *s)
 {
-	return seconds(s, CONFIG_TIMEOUT_MAX);
+	return seconds(s, 1, CONFIG_TIMEOUT_MAX);
 }
 
 static int
@@ -85,9 +77,6 @@ has_space_or_control(const char *s)
 	return 0;
 }
 
-/* Each setter returns NULL or what is wrong with the value. */
-typedef const char *(*setter)(struct config *, const char *);
-
 static const char *
 copy(char *dst, size_t cap, const char *v)
 {
@@ -95,13 +84,6 @@ copy(char *dst, size_t cap, const char *v)
 		return "value too long";
 	memcpy(dst, v, strlen(v) + 1);
 	return NULL;
-}
-
-/* A value that must be one word: a server, a host or a user name. */
-static const char *
-copy_word(char *dst, size_t cap, const char *v, const char *what)
-{
-	return has_space_or_control(v) ? what : copy(dst, cap, v);
 }
 
 const char *
@@ -118,26 +100,6 @@ config_server_problem(const char *spec)
 			return "a control character in a server";
 	}
 	return strlen(spec) >= CONFIG_VALUE_MAX ? "server too long" : NULL;
-}
-
-static const char *
-set_server(struct config *c, const char *v)
-{
-	const unsigned char *p;
-	char spec[CONFIG_VALUE_MAX];
-	const char *rest = v, *bad;
-
-	/* Servers in order, separated by spaces (config_next_server); each
-	 * one as -s checks it. */
-	for (p = (const unsigned char *)v; *p; p++)
-		if (iscntrl(*p))
-			return "a control character in the server list";
-	if (config_count_servers(v) > CONFIG_SERVERS_MAX)
-		return "more than 16 servers";
-	while ((rest = config_next_server(rest, spec, sizeof(spec))) != NULL)
-		if ((bad = config_server_problem(spec)) != NULL)
-			return bad;
-	return copy(c->server, sizeof(c->server), v);
 }
 
 size_t
@@ -165,170 +127,28 @@ config_next_server(const char *list, char *buf, size_t cap)
 	return list + n;
 }
 
-static const char *
-set_policy(struct config *c, const char *v)
-{
-	int p = config_policy(v);
-
-	if (p < 0)
-		return "expected require, auto, force or off";
-	c->policy = (enum iq_policy)p;
-	return NULL;
-}
+/* The four keys whose values have rules of their own.  Each returns
+ * NULL or what is wrong with the value. */
+typedef const char *(*setter)(struct config *, const char *);
 
 static const char *
-set_seconds(int *dst, const char *v)
+set_server(struct config *c, const char *v)
 {
-	int t = config_timeout(v);
+	const unsigned char *p;
+	char spec[CONFIG_VALUE_MAX];
+	const char *rest = v, *bad;
 
-	if (t < 0)
-		return "expected whole seconds from 1 to 86400";
-	*dst = t;
-	return NULL;
-}
-
-static const char *
-set_timeout(struct config *c, const char *v)
-{
-	return set_seconds(&c->timeout, v);
-}
-
-static const char *
-set_data_timeout(struct config *c, const char *v)
-{
-	return set_seconds(&c->data_timeout, v);
-}
-
-static const char *
-set_delivery_timeout(struct config *c, const char *v)
-{
-	return set_seconds(&c->delivery_timeout, v);
-}
-
-static const char *
-set_idle_timeout(struct config *c, const char *v)
-{
-	return set_seconds(&c->idle_timeout, v);
-}
-
-static const char *
-set_lhlo(struct config *c, const char *v)
-{
-	return copy_word(c->lhlo_name, sizeof(c->lhlo_name), v,
-	    "a host name has no spaces");
-}
-
-static const char *
-set_bool(int *dst, const char *v)
-{
-	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
-	    strcmp(v, "1") == 0)
-		*dst = 1;
-	else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
-	    strcmp(v, "0") == 0)
-		*dst = 0;
-	else
-		return "expected yes or no";
-	return NULL;
-}
-
-static const char *
-set_syslog(struct config *c, const char *v)
-{
-	return set_bool(&c->syslog, v);
-}
-
-static const char *const tls_names[] = { "auto", "require", "off" };
-
-const char *
-config_tls_name(enum config_tls_policy p)
-{
-	return tls_names[p];
-}
-
-static const char *
-set_tls(struct config *c, const char *v)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(tls_names) / sizeof(tls_names[0]); i++)
-		if (strcmp(v, tls_names[i]) == 0) {
-			c->tls = (enum config_tls_policy)i;
-			return NULL;
-		}
-	return "expected auto, require or off";
-}
-
-static const char *
-set_path(char *dst, size_t cap, const char *v)
-{
-	if (v[0] != '/')
-		return "expected an absolute path";
-	return copy(dst, cap, v);
-}
-
-static const char *
-set_tls_ca_file(struct config *c, const char *v)
-{
-	return set_path(c->tls_ca_file, sizeof(c->tls_ca_file), v);
-}
-
-static const char *
-set_tls_ca_path(struct config *c, const char *v)
-{
-	return set_path(c->tls_ca_path, sizeof(c->tls_ca_path), v);
-}
-
-static const char *
-set_tls_cert_file(struct config *c, const char *v)
-{
-	return set_path(c->tls_cert_file, sizeof(c->tls_cert_file), v);
-}
-
-static const char *
-set_tls_key_file(struct config *c, const char *v)
-{
-	return set_path(c->tls_key_file, sizeof(c->tls_key_file), v);
-}
-
-static const char *
-set_tls_verify(struct config *c, const char *v)
-{
-	return set_bool(&c->tls_verify, v);
-}
-
-static const char *
-set_tls_server_name(struct config *c, const char *v)
-{
-	return copy_word(c->tls_server_name, sizeof(c->tls_server_name), v,
-	    "a host name has no spaces");
-}
-
-static const char *
-set_auth_plaintext(struct config *c, const char *v)
-{
-	return set_bool(&c->auth_plaintext, v);
-}
-
-static const char *
-set_auth_user(struct config *c, const char *v)
-{
-	return copy_word(c->auth_user, sizeof(c->auth_user), v,
-	    "a user name has no spaces");
-}
-
-static const char *
-set_auth_authzid(struct config *c, const char *v)
-{
-	return copy_word(c->auth_authzid, sizeof(c->auth_authzid), v,
-	    "a user name has no spaces");
-}
-
-static const char *
-set_auth_password_file(struct config *c, const char *v)
-{
-	return set_path(c->auth_password_file, sizeof(c->auth_password_file),
-	    v);
+	/* Servers in order, separated by spaces (config_next_server); each
+	 * one as -s checks it. */
+	for (p = (const unsigned char *)v; *p; p++)
+		if (iscntrl(*p))
+			return "a control character in the server list";
+	if (config_count_servers(v) > CONFIG_SERVERS_MAX)
+		return "more than 16 servers";
+	while ((rest = config_next_server(rest, spec, sizeof(spec))) != NULL)
+		if ((bad = config_server_problem(spec)) != NULL)
+			return bad;
+	return copy(c->server, sizeof(c->server), v);
 }
 
 static const char *
@@ -367,12 +187,6 @@ set_notice_senders(struct config *c, const char *v)
 	return copy(c->notice_senders, sizeof(c->notice_senders), v);
 }
 
-static const char *
-set_refusal_notice(struct config *c, const char *v)
-{
-	return set_bool(&c->refusal_notice, v);
-}
-
 /* The notice's envelope sender and From: one address, as on argv. */
 static const char *
 set_refusal_notice_from(struct config *c, const char *v)
@@ -380,83 +194,236 @@ set_refusal_notice_from(struct config *c, const char *v)
 	if (strpbrk(v, "<>") != NULL)
 		return "expected one address, without angle brackets (the "
 		    "notice needs a sender a user can see)";
-	return copy_word(c->refusal_notice_from, sizeof(c->refusal_notice_from),
-	    v, "expected one address, without spaces or control characters");
+	if (has_space_or_control(v))
+		return "expected one address, without spaces or control "
+		    "characters";
+	return copy(c->refusal_notice_from, sizeof(c->refusal_notice_from), v);
 }
 
-static const char *
-set_refusal_notice_template(struct config *c, const char *v)
+/* What a key's value is, and so how it is read, checked and described. */
+enum kind {
+	K_SECONDS,		/* int: whole seconds from min to max */
+	K_BOOL,			/* int: yes/true/1 or no/false/0 */
+	K_CHOICE,		/* int (an enum): the index of one of names */
+	K_PATH,			/* char[]: an absolute path */
+	K_WORD,			/* char[]: no space or control byte (word:
+				 * what the value is, for the error) */
+	K_DOMAIN,		/* char[]: letters, digits, hyphens, dots
+				 * between labels */
+	K_CUSTOM,		/* set */
+};
+
+/* One row per key (Postfix's mail_params tables): its field, its
+ * default as the file would spell it (NULL: empty, or 0), and what
+ * its kind needs. */
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t off, size;	/* the field in struct config */
+	const char *def;
+	long min, max;		/* K_SECONDS */
+	const char *const *names;	/* K_CHOICE */
+	const char *word;	/* K_WORD */
+	setter set;		/* K_CUSTOM */
+};
+
+#define FIELD(f) .off = offsetof(struct config, f), \
+	.size = sizeof(((struct config *)0)->f)
+#define SECONDS(key, f, d, most) { .name = key, .kind = K_SECONDS, FIELD(f), \
+	.def = STR(d), .min = 1, .max = most }
+#define BOOL(key, f, d) { .name = key, .kind = K_BOOL, FIELD(f), .def = d }
+#define CHOICE(key, f, d, list) { .name = key, .kind = K_CHOICE, FIELD(f), \
+	.def = d, .names = list }
+#define PATH(key, f, d) { .name = key, .kind = K_PATH, FIELD(f), .def = d }
+#define WORD(key, f, what) { .name = key, .kind = K_WORD, FIELD(f), \
+	.word = what }
+#define DOMAIN(key, f) { .name = key, .kind = K_DOMAIN, FIELD(f) }
+#define CUSTOM(key, f, d, fn) { .name = key, .kind = K_CUSTOM, FIELD(f), \
+	.def = d, .set = fn }
+#define HOST_NAME "a host name has no spaces"
+#define USER_NAME "a user name has no spaces"
+
+static const struct key keys[] = {
+	CUSTOM("server", server, CONFIG_DEFAULT_SERVER, set_server),
+	CHOICE("ignorequota", policy, "require", policy_names),
+	SECONDS("timeout", timeout, CONFIG_DEFAULT_TIMEOUT, CONFIG_TIMEOUT_MAX),
+	SECONDS("data_timeout", data_timeout, CONFIG_DEFAULT_DATA_TIMEOUT,
+	    CONFIG_TIMEOUT_MAX),
+	SECONDS("delivery_timeout", delivery_timeout,
+	    CONFIG_DEFAULT_DELIVERY_TIMEOUT, CONFIG_TIMEOUT_MAX),
+	SECONDS("idle_timeout", idle_timeout, CONFIG_DEFAULT_IDLE_TIMEOUT,
+	    CONFIG_TIMEOUT_MAX),
+	WORD("lhlo_name", lhlo_name, HOST_NAME),
+	BOOL("syslog", syslog, "yes"),
+	WORD("auth_user", auth_user, USER_NAME),
+	WORD("auth_authzid", auth_authzid, USER_NAME),
+	PATH("auth_password_file", auth_password_file, NULL),
+	CUSTOM("auth_mechanisms", auth_mechanisms, NULL, set_auth_mechanisms),
+	CUSTOM("notice_senders", notice_senders, NULL, set_notice_senders),
+	BOOL("auth_plaintext", auth_plaintext, "no"),
+	CHOICE("tls", tls, "auto", tls_names),
+	PATH("tls_ca_file", tls_ca_file, NULL),
+	PATH("tls_ca_path", tls_ca_path, NULL),
+	BOOL("tls_verify", tls_verify, "yes"),
+	WORD("tls_server_name", tls_server_name, HOST_NAME),
+	PATH("tls_cert_file", tls_cert_file, NULL),
+	PATH("tls_key_file", tls_key_file, NULL),
+	BOOL("refusal_notice", refusal_notice, "no"),
+	CUSTOM("refusal_notice_from", refusal_notice_from, NULL,
+	    set_refusal_notice_from),
+	PATH("refusal_notice_template", refusal_notice_template,
+	    CONFIG_DEFAULT_REFUSAL_TEMPLATE),
+	PATH("refusal_notice_dir", refusal_notice_dir,
+	    CONFIG_DEFAULT_REFUSAL_DIR),
+	DOMAIN("refusal_notice_domain", refusal_notice_domain),
+	SECONDS("refusal_notice_interval", refusal_notice_interval,
+	    CONFIG_DEFAULT_REFUSAL_INTERVAL, CONFIG_REFUSAL_INTERVAL_MAX),
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct key *
+key_named(const char *name)
 {
-	return set_path(c->refusal_notice_template,
-	    sizeof(c->refusal_notice_template), v);
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
 }
 
-/* A domain name for the notice's To: and Message-ID:, as it is written:
- * letters, digits, hyphens, dots between labels. */
-static const char *
-set_refusal_notice_domain(struct config *c, const char *v)
+/* What a value of k must be, in words: "whole seconds from 1 to 86400",
+ * "require, auto, force or off". */
+static void
+expected(const struct key *k, char *buf, size_t cap)
+{
+	size_t i, n;
+
+	switch (k->kind) {
+	case K_SECONDS:
+		snprintf(buf, cap, "whole seconds from %ld to %ld", k->min,
+		    k->max);
+		return;
+	case K_BOOL:
+		snprintf(buf, cap, "yes or no");
+		return;
+	case K_CHOICE:
+		for (n = 0; k->names[n] != NULL; n++)
+			;
+		buf[0] = '\0';
+		for (i = 0; i < n; i++)
+			snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s",
+			    i == 0 ? "" : i + 1 == n ? " or " : ", ",
+			    k->names[i]);
+		return;
+	case K_PATH:
+		snprintf(buf, cap, "an absolute path");
+		return;
+	case K_DOMAIN:
+		snprintf(buf, cap, "a domain name (letters, digits, hyphens, "
+		    "dots between labels)");
+		return;
+	default:
+		snprintf(buf, cap, "%s", k->word != NULL ? k->word : "a value");
+		return;
+	}
+}
+
+void
+config_expected(const char *name, char *buf, size_t cap)
+{
+	const struct key *k = key_named(name);
+
+	if (k == NULL)
+		snprintf(buf, cap, "a value");
+	else
+		expected(k, buf, cap);
+}
+
+static int
+is_domain(const char *v)
 {
 	size_t i, n = strlen(v);
 
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)v[i]) && v[i] != '-' &&
 		    !(v[i] == '.' && i > 0 && i + 1 < n && v[i + 1] != '.'))
-			return "expected a domain name (letters, digits, "
-			    "hyphens, dots between labels)";
-	return copy(c->refusal_notice_domain, sizeof(c->refusal_notice_domain),
-	    v);
+			return 0;
+	return 1;
 }
 
-static const char *
-set_refusal_notice_dir(struct config *c, const char *v)
+/* Whether v is one of names; its index in *i. */
+static int
+choice(const char *const *names, const char *v, int *i)
 {
-	return set_path(c->refusal_notice_dir, sizeof(c->refusal_notice_dir),
-	    v);
+	for (*i = 0; names[*i] != NULL; (*i)++)
+		if (strcmp(v, names[*i]) == 0)
+			return 1;
+	return 0;
 }
 
+/* v into k's field of c.  NULL, or what is wrong (why, or a constant). */
 static const char *
-set_refusal_notice_interval(struct config *c, const char *v)
+set(struct config *c, const struct key *k, const char *v, char *why,
+    size_t cap)
 {
-	int n = seconds(v, CONFIG_REFUSAL_INTERVAL_MAX);
+	char *field = (char *)c + k->off;
+	int n = 0, ok = 0;
 
-	if (n < 0)
-		return "expected whole seconds from 1 to 31536000";
-	c->refusal_notice_interval = n;
-	return NULL;
+	switch (k->kind) {
+	case K_SECONDS:
+		ok = (n = seconds(v, k->min, k->max)) >= 0;
+		break;
+	case K_BOOL:
+		ok = 1;
+		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
+		    strcmp(v, "1") == 0)
+			n = 1;
+		else if (strcasecmp(v, "no") == 0 ||
+		    strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+			n = 0;
+		else
+			ok = 0;
+		break;
+	case K_CHOICE:
+		ok = choice(k->names, v, &n);
+		break;
+	case K_PATH:
+		if (v[0] != '/')
+			break;
+		return copy(field, k->size, v);
+	case K_WORD:
+		return has_space_or_control(v) ? k->word :
+		    copy(field, k->size, v);
+	case K_DOMAIN:
+		if (!is_domain(v))
+			break;
+		return copy(field, k->size, v);
+	default:
+		return k->set(c, v);
+	}
+	/* The int kinds: an enum field is an int too (config.h). */
+	if (ok) {
+		memcpy(field, &n, sizeof(n));
+		return NULL;
+	}
+	snprintf(why, cap, "expected ");
+	expected(k, why + strlen(why), cap - strlen(why));
+	return why;
 }
 
-static const struct {
-	const char *key;
-	setter set;
-} keys[] = {
-	{ "server", set_server },
-	{ "ignorequota", set_policy },
-	{ "timeout", set_timeout },
-	{ "data_timeout", set_data_timeout },
-	{ "delivery_timeout", set_delivery_timeout },
-	{ "idle_timeout", set_idle_timeout },
-	{ "lhlo_name", set_lhlo },
-	{ "syslog", set_syslog },
-	{ "auth_user", set_auth_user },
-	{ "auth_authzid", set_auth_authzid },
-	{ "auth_password_file", set_auth_password_file },
-	{ "auth_mechanisms", set_auth_mechanisms },
-	{ "notice_senders", set_notice_senders },
-	{ "auth_plaintext", set_auth_plaintext },
-	{ "tls", set_tls },
-	{ "tls_ca_file", set_tls_ca_file },
-	{ "tls_ca_path", set_tls_ca_path },
-	{ "tls_verify", set_tls_verify },
-	{ "tls_server_name", set_tls_server_name },
-	{ "tls_cert_file", set_tls_cert_file },
-	{ "tls_key_file", set_tls_key_file },
-	{ "refusal_notice", set_refusal_notice },
-	{ "refusal_notice_from", set_refusal_notice_from },
-	{ "refusal_notice_template", set_refusal_notice_template },
-	{ "refusal_notice_dir", set_refusal_notice_dir },
-	{ "refusal_notice_domain", set_refusal_notice_domain },
-	{ "refusal_notice_interval", set_refusal_notice_interval },
-};
+void
+config_defaults(struct config *c)
+{
+	char why[128];
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].def != NULL)
+			(void)set(c, &keys[i], keys[i].def, why, sizeof(why));
+}
 
 static char *
 trim(char *s)
@@ -471,26 +438,15 @@ trim(char *s)
 	return s;
 }
 
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
-static size_t
-key_index(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < NKEYS && strcmp(keys[i].key, key) != 0; i++)
-		;
-	return i;
-}
-
 /* One line; NULL or the reason it is wrong.  seen[] marks the keys met
  * so far: a second one is a mistake, whichever was meant. */
 static const char *
 config_line(struct config *c, char *line, char *why, size_t cap,
     unsigned char seen[NKEYS])
 {
-	char *eq, *key, *val, *hash;
-	size_t i;
+	char *eq, *key, *val, *hash, text[160];
+	const struct key *k;
+	const char *bad;
 
 	/* A '#' starts a comment at the start of a line or after a blank. */
 	for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++)
@@ -507,25 +463,21 @@ config_line(struct config *c, char *line, char *why, size_t cap,
 	*eq = '\0';
 	key = trim(key);
 	val = trim(eq + 1);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (strcmp(key, keys[i].key) != 0)
-			continue;
-		if (seen[i]++) {
-			snprintf(why, cap, "%s: set twice", key);
-			return why;
-		}
-		if (*val == '\0') {
-			snprintf(why, cap, "%s: empty value", key);
-			return why;
-		}
-		const char *bad = keys[i].set(c, val);
-
-		if (bad == NULL)
-			return NULL;
-		snprintf(why, cap, "%s: %s", key, bad);
+	if ((k = key_named(key)) == NULL) {
+		snprintf(why, cap, "unknown key '%.100s'", key);
 		return why;
 	}
-	snprintf(why, cap, "unknown key '%.100s'", key);
+	if (seen[k - keys]++) {
+		snprintf(why, cap, "%s: set twice", key);
+		return why;
+	}
+	if (*val == '\0') {
+		snprintf(why, cap, "%s: empty value", key);
+		return why;
+	}
+	if ((bad = set(c, k, val, text, sizeof(text))) == NULL)
+		return NULL;
+	snprintf(why, cap, "%s: %s", key, bad);
 	return why;
 }
 
@@ -591,7 +543,8 @@ config_load(struct config *c, const char *path, int required, char *err,
 	}
 	/* timeout covers the replies after the dot too, unless data_timeout
 	 * says otherwise, wherever it stands. */
-	if (seen[key_index("timeout")] && !seen[key_index("data_timeout")])
+	if (seen[key_named("timeout") - keys] &&
+	    !seen[key_named("data_timeout") - keys])
 		c->data_timeout = c->timeout;
 	if (rc == 0 && c->refusal_notice && !c->refusal_notice_from[0]) {
 		snprintf(err, errcap, "%s: refusal_notice = yes needs "

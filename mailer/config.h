@@ -37,6 +37,8 @@ enum iq_policy { IQ_REQUIRE, IQ_AUTO, IQ_FORCE, IQ_OFF };
 /* STARTTLS over TCP: when offered, always, never (in config order). */
 enum config_tls_policy { CONFIG_TLS_AUTO, CONFIG_TLS_REQUIRE, CONFIG_TLS_OFF };
 
+/* Every field is set through config.c's table of keys; its int and enum
+ * fields are read and written as int. */
 struct config {
 	char server[CONFIG_VALUE_MAX];	/* one or more, space separated */
 	enum iq_policy policy;
@@ -93,5 +95,9 @@ const char *config_next_server(const char *list, char *buf, size_t cap);
 
 /* 1..CONFIG_TIMEOUT_MAX whole seconds, else -1. */
 int config_timeout(const char *s);
+
+/* What a value of the key must be, in words, from its row: "whole
+ * seconds from 1 to 86400", "require, auto, force or off". */
+void config_expected(const char *key, char *buf, size_t cap);
 
 #endif

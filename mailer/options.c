@@ -59,6 +59,19 @@ usage_error(const struct options *o, const char *what, const char *arg)
 	return o->check ? EX_USAGE : EX_TEMPFAIL;
 }
 
+/* An option whose value is what a config key takes (config.c's table
+ * says what that is). */
+static int
+expected_error(const struct options *o, char opt, const char *key,
+    const char *arg)
+{
+	char want[128], what[160];
+
+	config_expected(key, want, sizeof(want));
+	snprintf(what, sizeof(what), "-%c takes %s, not", opt, want);
+	return usage_error(o, what, arg);
+}
+
 /* -n anywhere among the options: errors then are a person's, not a
  * mailer definition's. */
 static int
@@ -129,13 +142,11 @@ take_option(struct options *o, int c, char *arg)
 		return 0;
 	case 'q':
 		if ((o->policy = config_policy(arg)) < 0)
-			return usage_error(o, "-q takes require, auto, force or "
-			    "off, not", arg);
+			return expected_error(o, 'q', "ignorequota", arg);
 		return 0;
 	case 't':
 		if ((o->timeout = config_timeout(arg)) < 0)
-			return usage_error(o, "-t takes whole seconds from 1 to "
-			    "86400, not", arg);
+			return expected_error(o, 't', "timeout", arg);
 		return 0;
 	case 'v':
 		o->verbose = 1;

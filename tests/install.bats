@@ -189,7 +189,7 @@ mc_build() {
 }
 
 @test "man pages: every config key is in lmtp-iq.conf(5) and reference.md, every option in lmtp-iq(8)" {
-	keys=$(sed -n 's/^	{ "\([a-z_]*\)", set_[a-z_]* },$/\1/p' "$TOP/mailer/config.c")
+	keys=$(sed -n 's/^	[A-Z]*("\([a-z_]*\)",.*/\1/p' "$TOP/mailer/config.c")
 	[ "$(echo "$keys" | wc -l)" -ge 12 ]
 	for k in $keys; do
 		grep -q "^\.BI $k \" = \"" "$TOP/docs/lmtp-iq.conf.5" || { echo "lmtp-iq.conf(5) lacks $k"; false; }

@@ -7,18 +7,17 @@ load helpers/common
 load helpers/cyrus
 
 setup_file() {
-	suite_needs_root "Cyrus runs as its own user from a temp dir" || return 0
-	cyrus_suite_start
+	cyrus_suite_setup || return 0
 }
 
 teardown_file() {
-	[ -z "${SUITE_SKIP:-}" ] || return 0
-	cyrus_stop
+	cyrus_suite_teardown
 }
 
 setup() {
 	suite_skip_check
 	MSG=$(make_tmp msg)
+	LMTPIQ_CONF=$MSG/conf
 	printf 'Subject: quota notice\n\nYour mailbox is over quota.\n' > "$MSG/notice"
 	printf '%s\n' "$CYRUS_ADMIN_PASSWORD" > "$MSG/secret"
 	chmod 600 "$MSG/secret"
@@ -36,10 +35,6 @@ auth_conf() {
 	  echo "auth_user = ${2:-cyrus}"
 	  echo "auth_password_file = $MSG/secret"
 	  if [ -n "$1" ]; then echo "auth_mechanisms = $1"; fi; } > "$MSG/conf"
-}
-
-lmtp_iq() {
-	"$LMTP_IQ" -C "$MSG/conf" "$@"
 }
 
 notice_is_stored() {

@@ -245,8 +245,8 @@ config_refused() {
 	  echo 'send 250 ok'; echo 'send 250 2.1.5 ok'; echo 'send 550 5.1.1 User unknown'
 	  echo 'send 250 ok'
 	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 Success'; echo 'send 554 No'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	sed -i 's/syslog = no/syslog = yes/' "$FAKE_DIR/conf"
+	  fake_bye; } | fake_start
+	fake_conf syslog yes
 	# A private /dev whose log socket we read; /dev/null comes along.
 	mkdir "$MSG/dev"; touch "$MSG/dev/null"
 	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
@@ -275,9 +275,11 @@ config_refused() {
 	  echo "expect AUTH PLAIN $b64"; echo 'send 235 2.7.0 ok'
 	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'auth_user = cyrus\nauth_authzid = boss\nauth_password_file = %s\nauth_mechanisms = PLAIN\n' \
-		"$MSG/secret" >> "$FAKE_DIR/conf"
+	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
+	fake_conf auth_user cyrus
+	fake_conf auth_authzid boss
+	fake_conf auth_password_file "$MSG/secret"
+	fake_conf auth_mechanisms PLAIN
 	run lmtp_iq -v alice < "$MSG/notice"
 	assert_status 0
 	assert_output_has '>>> AUTH PLAIN [redacted]'
@@ -288,8 +290,9 @@ config_refused() {
 
 @test "auth: a server that does not offer AUTH while auth_user is set is 75" {
 	printf 'x\n' > "$MSG/secret"; chmod 600 "$MSG/secret"
-	{ lhlo_offering PIPELINING IGNOREQUOTA; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'auth_user = cyrus\nauth_password_file = %s\n' "$MSG/secret" >> "$FAKE_DIR/conf"
+	{ lhlo_offering PIPELINING IGNOREQUOTA; fake_bye; } | fake_start
+	fake_conf auth_user cyrus
+	fake_conf auth_password_file "$MSG/secret"
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'does not offer AUTH, but auth_user is set'
@@ -304,9 +307,9 @@ config_refused() {
 	  echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 452 4.2.2 Over quota'; echo 'send 503 5.5.1 No recipients'
 	  echo 'expect RSET'; echo 'send 250 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'syslog = yes\nnotice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
-	sed -i '/^syslog = no$/d' "$FAKE_DIR/conf"
+	  fake_bye; } | fake_start
+	fake_conf syslog yes
+	fake_conf notice_senders quota@example.org
 	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice
 	assert_status 75
 	fake_finish
@@ -332,8 +335,8 @@ config_refused() {
 @test "-n: reports the notice senders" {
 	{ lhlo_offering PIPELINING IGNOREQUOTA
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'notice_senders = quota@example.org <>\n' >> "$FAKE_DIR/conf"
+	  fake_bye; } | fake_start
+	fake_conf notice_senders "quota@example.org <>"
 	run lmtp_iq -n
 	assert_status 0
 	assert_output_has 'notice senders: quota@example.org <>'
@@ -481,8 +484,9 @@ config_refused() {
 
 @test "auth: a FIFO as the password file is refused at once, not a hang" {
 	mkfifo "$MSG/secret"
-	{ lhlo_offering PIPELINING IGNOREQUOTA 'AUTH PLAIN'; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'auth_user = cyrus\nauth_password_file = %s\n' "$MSG/secret" >> "$FAKE_DIR/conf"
+	{ lhlo_offering PIPELINING IGNOREQUOTA 'AUTH PLAIN'; fake_bye; } | fake_start
+	fake_conf auth_user cyrus
+	fake_conf auth_password_file "$MSG/secret"
 	run timeout 5 "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has "password file $MSG/secret is not a regular file (a FIFO or a device would hang the delivery)"
@@ -492,8 +496,9 @@ config_refused() {
 @test "auth: a password line over the limit is refused, not cut and sent" {
 	head -c 2000 /dev/zero | tr '\0' p > "$MSG/secret"; echo >> "$MSG/secret"
 	chmod 600 "$MSG/secret"
-	{ lhlo_offering PIPELINING IGNOREQUOTA 'AUTH PLAIN'; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'auth_user = cyrus\nauth_password_file = %s\n' "$MSG/secret" >> "$FAKE_DIR/conf"
+	{ lhlo_offering PIPELINING IGNOREQUOTA 'AUTH PLAIN'; fake_bye; } | fake_start
+	fake_conf auth_user cyrus
+	fake_conf auth_password_file "$MSG/secret"
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'the first line is longer than 1023 bytes'
@@ -541,7 +546,7 @@ config_refused() {
 	run sh -c '"$@" 2>/dev/null' sh "$LMTP_IQ" -l -L -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" < /dev/null
 	assert_status 75
 	[ "$output" = "421 4.3.5 lmtp-iq: config: $need"$'\r' ]
-	printf 'notice_senders = quota@example.org <>\n' >> "$FAKE_DIR/conf"
+	fake_conf notice_senders "quota@example.org <>"
 	run "$LMTP_IQ" -L -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice < "$MSG/notice"
 	assert_status 75
 	[ "$output" = 'lmtp-iq: config: as the local mailer (-L) notice_senders must not list <>: any bounce, from anywhere, would pass the quota; the message stays queued' ]
@@ -555,7 +560,7 @@ stores_one() {	# stores_one SENDER RCPT
 	  echo "expect MAIL FROM:<$1>"; echo "expect $2"; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'data'; echo 'send 250 2.1.5 stored'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 }
 
 @test "-L: with notice_senders, or with -q off, mail flows and only the listed sender gets IGNOREQUOTA" {
@@ -568,7 +573,7 @@ stores_one() {	# stores_one SENDER RCPT
 		if [ "$how" = off ]; then
 			set -- -q off
 		else
-			printf 'notice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
+			fake_conf notice_senders quota@example.org
 		fi
 		run lmtp_iq -L "$@" -f "$sender" alice < "$MSG/notice"
 		assert_status 0

@@ -7,28 +7,23 @@ load helpers/common
 load helpers/cyrus
 
 setup_file() {
-	suite_needs_root "Cyrus runs as its own user from a temp dir" || return 0
-	cyrus_suite_start
+	cyrus_suite_setup || return 0
 }
 
 teardown_file() {
-	[ -z "${SUITE_SKIP:-}" ] || return 0
-	cyrus_stop
+	cyrus_suite_teardown
 }
 
 setup() {
 	suite_skip_check
 	MSG=$(make_tmp msg)
+	LMTPIQ_CONF=$MSG/conf
 	printf 'lhlo_name = client.test\nsyslog = no\nserver = unix:%s\n' "$CYRUS_SOCK" > "$MSG/conf"
 	printf 'From: postmaster@example.test\nSubject: quota notice\n\nYour mailbox is over quota.\n' > "$MSG/notice"
 }
 
 teardown() {
 	rm -rf "$MSG"
-}
-
-lmtp_iq() {
-	"$LMTP_IQ" -C "$MSG/conf" "$@"
 }
 
 @test "cyrus: the over-quota mailbox refuses a plain delivery (-q off): 75, nothing stored" {

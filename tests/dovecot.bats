@@ -21,16 +21,13 @@ teardown_file() {
 setup() {
 	suite_skip_check
 	MSG=$(make_tmp msg)
+	LMTPIQ_CONF=$MSG/conf
 	printf 'Subject: quota notice\n\nYour mailbox is over quota.\n' > "$MSG/notice"
 	printf 'server = 127.0.0.1:%s\nsyslog = no\n' "$DOVECOT_PORT" > "$MSG/conf"
 }
 
 teardown() {
 	rm -rf "$MSG"
-}
-
-lmtp_iq() {
-	"$LMTP_IQ" -C "$MSG/conf" "$@"
 }
 
 @test "dovecot: -q require delivers nothing and exits 75" {

@@ -17,27 +17,14 @@ teardown() {
 	rm -rf "$MSG"
 }
 
-# The usual pipelined envelope for one recipient, before the replies.
-pipelined_envelope() {
-	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	echo 'expect MAIL FROM:<>'
-	echo "expect RCPT TO:<${1:-alice}> IGNOREQUOTA"
-	echo 'expect DATA'
-}
-
-bye() {
-	echo 'expect QUIT'
-	echo 'send 221 2.0.0 bye'
-}
-
 # rcpt_verdict "REPLY" EXIT: the RCPT of the only recipient gets REPLY.
 rcpt_verdict() {
-	{ pipelined_envelope
+	{ fake_envelope '' alice
 	  echo 'send 250 2.1.0 ok'
 	  echo "send $1"
 	  echo 'send 503 5.5.1 No recipients'
 	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
-	  bye; } | fake_start
+	  fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status "$2"
 	fake_finish
@@ -45,11 +32,10 @@ rcpt_verdict() {
 
 # dataend_verdict "REPLY" EXIT: accepted, then REPLY after the final dot.
 dataend_verdict() {
-	{ pipelined_envelope
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go ahead'; echo 'data'
+	{ fake_envelope '' alice
+	  fake_accepts
 	  echo "send $1"
-	  bye; } | fake_start
+	  fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status "$2"
 	fake_finish
@@ -57,11 +43,11 @@ dataend_verdict() {
 
 # mail_verdict "REPLY" EXIT: MAIL itself is refused.
 mail_verdict() {
-	{ pipelined_envelope
+	{ fake_envelope '' alice
 	  echo "send $1"; echo 'send 503 5.5.1 Need MAIL'
 	  echo 'send 503 5.5.1 No recipients'
 	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
-	  bye; } | fake_start
+	  fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status "$2"
 	fake_finish
@@ -72,10 +58,9 @@ mail_verdict() {
 	  echo 'expect MAIL FROM:<> BODY=8BITMIME'
 	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'
 	  echo 'expect DATA'
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go ahead'; echo 'data'
+	  fake_accepts
 	  echo 'send 250 2.1.5 Success'
-	  bye; } | fake_start
+	  fake_bye; } | fake_start
 	run lmtp_iq alice < <(cat "$MSG/notice")
 	assert_status 0
 	[ -z "$output" ]
@@ -84,13 +69,11 @@ mail_verdict() {
 }
 
 @test "a sender from -f goes into MAIL FROM, and <> means the null sender" {
-	{ pipelined_envelope | sed 's/MAIL FROM:<>/MAIL FROM:<postmaster@example.test>/'
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
+	{ fake_envelope postmaster@example.test alice
+	  fake_accepts; echo 'send 250 2.1.5 ok'
 	  echo 'accept'
-	  pipelined_envelope
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'; } | fake_start
+	  fake_envelope '' alice
+	  fake_accepts; echo 'send 250 2.1.5 ok'; } | fake_start
 	run lmtp_iq -f postmaster@example.test -- alice < "$MSG/notice"
 	assert_status 0
 	run lmtp_iq -f '<>' alice < "$MSG/notice"
@@ -102,9 +85,8 @@ mail_verdict() {
 	long=$(head -c 6000 /dev/zero | tr '\0' 'x')
 	hdr=$(head -c 1500 /dev/zero | tr '\0' 'h')
 	printf 'A: %s\r\n\n.\n..two\n.x\r\n\xe9t\xe9 \xff\n%s\nbare\rcr\n\r.\r\nend' "$hdr" "$long" > "$MSG/tricky"
-	{ pipelined_envelope
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
+	{ fake_envelope '' alice
+	  fake_accepts; echo 'send 250 2.1.5 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/tricky"
 	assert_status 0
 	fake_finish
@@ -121,9 +103,8 @@ mail_verdict() {
 }
 
 @test "message: an empty message is sent as a lone dot" {
-	{ pipelined_envelope
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
+	{ fake_envelope '' alice
+	  fake_accepts; echo 'send 250 2.1.5 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < /dev/null
 	assert_status 0
 	fake_finish
@@ -132,9 +113,8 @@ mail_verdict() {
 
 @test "message: a trailing CR is dropped and the line ended: CRLF, not CR CR LF" {
 	printf 'x\r' > "$MSG/cr"
-	{ pipelined_envelope
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
+	{ fake_envelope '' alice
+	  fake_accepts; echo 'send 250 2.1.5 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/cr"
 	assert_status 0
 	fake_finish
@@ -149,15 +129,15 @@ mail_verdict() {
 	  echo 'expect MAIL FROM:<> BODY=8BITMIME'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
 	  echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 0
 	fake_finish
 }
 
 @test "-s takes a bare absolute path as a UNIX socket" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "$FAKE_DIR/sock" alice < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -165,8 +145,8 @@ mail_verdict() {
 
 @test "-s host without a port uses port 24 over TCP" {
 	need_root "binding port 24"
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start tcp:127.0.0.1:24
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start tcp:127.0.0.1:24
 	[ "$(cat "$FAKE_DIR/ready")" = 24 ]
 	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s 127.0.0.1 alice < "$MSG/notice"
 	assert_status 0
@@ -176,7 +156,7 @@ mail_verdict() {
 @test "-n: IGNOREQUOTA missing under policy require is 75, and MAIL is tried and reset" {
 	{ lhlo_offering PIPELINING
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 2.1.0 ok'; echo 'expect RSET'; echo 'send 250 ok'
-	  bye; } | fake_start
+	  fake_bye; } | fake_start
 	run lmtp_iq -n
 	assert_status 75
 	assert_output_has 'ignorequota: not advertised; policy require: nothing will be delivered'
@@ -190,7 +170,7 @@ mail_verdict() {
 	  echo 'expect MAIL FROM:<> SIZE=47'
 	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -201,7 +181,7 @@ mail_verdict() {
 	  echo 'expect MAIL FROM:<>'
 	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	  echo 'send 354 go'; echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < <(cat "$MSG/notice")
 	assert_status 0
 	fake_finish
@@ -213,7 +193,7 @@ mail_verdict() {
 	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'quiet 300'; echo 'send 250 ok'
 	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'quiet 300'; echo 'send 250 ok'
 	  echo 'expect DATA'; echo 'quiet 300'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; echo 'send 250 ok'; bye; } | fake_start
+	  echo 'data'; echo 'send 250 ok'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice bob < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -226,14 +206,14 @@ mail_verdict() {
 	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'
 	  echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; echo 'send 250 ok'; bye; } | fake_start
+	  echo 'data'; echo 'send 250 ok'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice bob < "$MSG/notice"
 	assert_status 0
 	fake_finish
 }
 
 @test "policy require: no IGNOREQUOTA offered means nothing is delivered and 75" {
-	{ lhlo_offering PIPELINING ENHANCEDSTATUSCODES; bye; } | fake_start
+	{ lhlo_offering PIPELINING ENHANCEDSTATUSCODES; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has "lmtp-iq: alice: unix:$FAKE_DIR/sock does not advertise IGNOREQUOTA"
@@ -247,7 +227,7 @@ policy_case() {
 	{ lhlo_offering PIPELINING $2
 	  echo 'expect MAIL FROM:<>'; echo "expect $3"; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq -q "$1" alice < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -273,8 +253,8 @@ policy_case() {
 	{ lhlo_offering PIPELINING
 	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; bye
-	  echo accept; lhlo_offering PIPELINING; bye; } | fake_start
+	  echo 'data'; echo 'send 250 ok'; fake_bye
+	  echo accept; lhlo_offering PIPELINING; fake_bye; } | fake_start
 	echo 'ignorequota = auto   # notices where possible' >> "$FAKE_DIR/conf"
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 0
@@ -291,8 +271,8 @@ sender_case() {
 	{ lhlo_offering PIPELINING $3
 	  echo "expect MAIL FROM:<$from>"; echo "expect $4"; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
-	printf 'notice_senders = %s\n' "$1" >> "$FAKE_DIR/conf"
+	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
+	fake_conf notice_senders "$1"
 	run lmtp_iq -f "$2" alice < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -353,14 +333,14 @@ sender_case() {
 	dataend_verdict '554 2.1.1 odd' 69
 }
 @test "exit: 421 at RCPT is 75" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 421 4.3.2 Shutting down'; echo 'close'; } | fake_start
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 421 4.3.2 Shutting down'; echo 'close'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	fake_finish
 }
 @test "exit: a 5xx DATA reply is every accepted recipient's verdict" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'
-	  echo 'send 554 5.6.0 No thanks'; bye; } | fake_start
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'
+	  echo 'send 554 5.6.0 No thanks'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 69
 	assert_output_has 'lmtp-iq: alice: 554 5.6.0 No thanks'
@@ -368,12 +348,12 @@ sender_case() {
 }
 
 @test "a multi-line reply is parsed and reported on one stderr line" {
-	{ pipelined_envelope | sed 's/^send 250 Ok$/send 250-AUTH PLAIN LOGIN\nsend 250-X-ODD with params\nsend 250 Ok/'
+	{ fake_envelope '' alice | sed 's/^send 250 Ok$/send 250-AUTH PLAIN LOGIN\nsend 250-X-ODD with params\nsend 250 Ok/'
 	  echo 'send 250 ok'
 	  echo 'send 550-Mailbox unknown.  Either there is no mailbox associated with this'
 	  echo 'send 550-name or you do not have authorization to see it.'
 	  echo 'send 550 5.1.1 User unknown'
-	  echo 'send 503 5.5.1 No recipients'; echo 'expect RSET'; echo 'send 250 ok'; bye; } | fake_start
+	  echo 'send 503 5.5.1 No recipients'; echo 'expect RSET'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 67
 	[ "$output" = "lmtp-iq: alice: 550 5.1.1 User unknown (Mailbox unknown.  Either there is no mailbox associated with this name or you do not have authorization to see it.)" ]
@@ -381,9 +361,9 @@ sender_case() {
 }
 
 @test "several recipients: all delivered is 0" {
-	{ pipelined_envelope alice | sed 's/^expect DATA$/expect RCPT TO:<bob> IGNOREQUOTA\nexpect DATA/'
+	{ fake_envelope '' alice | sed 's/^expect DATA$/expect RCPT TO:<bob> IGNOREQUOTA\nexpect DATA/'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
+	  echo 'data'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice bob < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -396,7 +376,7 @@ sender_case() {
 	  echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 550 5.1.1 User unknown'; echo 'send 250 ok'
 	  echo 'send 354 go'; echo 'data'
-	  echo 'send 250 2.1.5 ok'; echo 'send 452 4.2.2 Over quota'; bye; } | fake_start
+	  echo 'send 250 2.1.5 ok'; echo 'send 452 4.2.2 Over quota'; fake_bye; } | fake_start
 	run lmtp_iq alice bob carol < "$MSG/notice"
 	assert_status 75
 	[ "${lines[0]}" = "lmtp-iq: bob: 550 5.1.1 User unknown" ]
@@ -412,7 +392,7 @@ sender_case() {
 	  echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 550 5.1.1 User unknown'; echo 'send 250 ok'
 	  echo 'send 354 go'; echo 'data'
-	  echo 'send 250 2.1.5 ok'; echo 'send 554 5.7.1 No'; bye; } | fake_start
+	  echo 'send 250 2.1.5 ok'; echo 'send 554 5.7.1 No'; fake_bye; } | fake_start
 	run lmtp_iq alice bob carol < "$MSG/notice"
 	assert_status 67
 	fake_finish
@@ -423,7 +403,7 @@ sender_case() {
 	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
 	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 550 5.1.1 no'; echo 'send 550 5.1.1 no'
-	  echo 'send 503 5.5.1 No recipients'; echo 'expect RSET'; echo 'send 250 ok'; bye; } | fake_start
+	  echo 'send 503 5.5.1 No recipients'; echo 'expect RSET'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice bob < "$MSG/notice"
 	assert_status 67
 	fake_finish
@@ -433,7 +413,7 @@ sender_case() {
 @test "a refused MAIL is followed by RSET, without PIPELINING too" {
 	{ lhlo_offering IGNOREQUOTA
 	  echo 'expect MAIL FROM:<>'; echo 'send 452 4.3.1 Insufficient storage'
-	  echo 'expect RSET'; echo 'send 250 ok'; bye; } | fake_start
+	  echo 'expect RSET'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	fake_finish
@@ -441,7 +421,7 @@ sender_case() {
 }
 
 @test "a refused MAIL whose pipelined DATA still got 354 (Cyrus) sends no body" {
-	{ pipelined_envelope
+	{ fake_envelope '' alice
 	  echo 'send 501 5.5.4 Unrecognized parameters'; echo 'send 250 2.1.5 ok'
 	  echo 'send 354 go ahead'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
@@ -512,7 +492,7 @@ sender_case() {
 }
 
 @test "fault: LHLO refused is 75" {
-	{ echo 'send 220 fake'; echo 'expect LHLO *'; echo 'send 500 5.5.2 Syntax error'; bye; } | fake_start
+	{ echo 'send 220 fake'; echo 'expect LHLO *'; echo 'send 500 5.5.2 Syntax error'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'rejected LHLO'
@@ -527,35 +507,35 @@ sender_case() {
 }
 
 @test "fault: no reply to MAIL times out with 75" {
-	{ pipelined_envelope; echo 'stall'; } | fake_start
+	{ fake_envelope '' alice; echo 'stall'; } | fake_start
 	run lmtp_iq -t 1 alice < "$MSG/notice"
 	assert_status 75
 	fake_finish
 }
 
 @test "fault: the connection closes after the RCPT reply is 75" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'close'; } | fake_start
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'close'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	fake_finish
 }
 
 @test "fault: garbage instead of the DATA reply is 75" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 3xx what'; } | fake_start
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 3xx what'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	fake_finish
 }
 
 @test "fault: a 250 instead of 354 to DATA is 75" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 sure'; } | fake_start
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 sure'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	fake_finish
 }
 
 @test "fault: silence after the final dot times out with 75" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'data'; echo 'stall'; } | fake_start
 	run lmtp_iq -t 1 alice < "$MSG/notice"
 	assert_status 75
@@ -563,7 +543,7 @@ sender_case() {
 }
 
 @test "fault: the connection closes after the final dot is 75" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'data'; echo 'close'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
@@ -571,7 +551,7 @@ sender_case() {
 }
 
 @test "fault: one reply after the dot for two recipients (Cyrus over maxmessagesize) ends in 75, not a hang" {
-	{ pipelined_envelope alice | sed 's/^expect DATA$/expect RCPT TO:<bob> IGNOREQUOTA\nexpect DATA/'
+	{ fake_envelope '' alice | sed 's/^expect DATA$/expect RCPT TO:<bob> IGNOREQUOTA\nexpect DATA/'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'data'; echo 'send 552 5.2.3 Message size exceeds fixed maximum message size'
 	  echo 'stall'; } | fake_start
@@ -584,7 +564,7 @@ sender_case() {
 }
 
 @test "fault: a partial reply line after the dot is 75" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'data'; echo 'raw 250 2.1.5 o'; echo 'close'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
@@ -593,7 +573,7 @@ sender_case() {
 
 @test "fault: a server that stops reading a large message is a timeout, 75" {
 	head -c 8000000 /dev/zero | tr '\0' 'a' | fold -w 100 > "$MSG/big"
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'hang'; } | fake_start
 	run lmtp_iq -t 1 alice < "$MSG/big"
 	assert_status 75
@@ -603,7 +583,7 @@ sender_case() {
 }
 
 @test "a silent QUIT does not hold up a finished delivery" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'data'; echo 'send 250 2.1.5 ok'; echo 'expect QUIT'; echo 'stall'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 0
@@ -611,7 +591,7 @@ sender_case() {
 }
 
 @test "SIGTERM and SIGALRM during delivery exit 75" {
-	{ pipelined_envelope; echo 'stall'; echo accept; pipelined_envelope; echo 'stall'; } | fake_start
+	{ fake_envelope '' alice; echo 'stall'; echo accept; fake_envelope '' alice; echo 'stall'; } | fake_start
 	for sig in TERM ALRM; do
 		"$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" alice < "$MSG/notice" 2>"$MSG/err" &
 		pid=$!
@@ -625,8 +605,8 @@ sender_case() {
 }
 
 @test "-v traces every command and reply line, not the message" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 ok'; bye; } | fake_start
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 2.1.5 ok'; fake_bye; } | fake_start
 	run lmtp_iq -v alice < "$MSG/notice"
 	assert_status 0
 	assert_output_has '<<< 220 fake.test LMTP ready'
@@ -639,8 +619,8 @@ sender_case() {
 }
 
 @test "a control character in a reply is not passed to stderr" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 550 5.1.1 evil\x1b[2Jtext'
-	  echo 'send 503 no'; echo 'expect RSET'; echo 'send 250 ok'; bye; } | fake_start
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 550 5.1.1 evil\x1b[2Jtext'
+	  echo 'send 503 no'; echo 'expect RSET'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 67
 	assert_output_has 'evil?[2Jtext'
@@ -655,7 +635,7 @@ assert_no_final_dot() {
 }
 
 @test "a reply sent with the 354 in one packet is not a verdict: 75, no final dot" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'
 	  echo 'raw 354 go\r\n250 2.0.0 early\r\n'; echo 'stall'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
@@ -667,7 +647,7 @@ assert_no_final_dot() {
 
 @test "a 250 that arrives while the body is still being sent is not a verdict: 75, no final dot" {
 	head -c 8000000 /dev/zero | tr '\0' 'a' | fold -w 100 > "$MSG/big"
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'sleep 50'; echo 'send 250 2.0.0 too early'; echo 'stall'; } | fake_start
 	run lmtp_iq alice < "$MSG/big"
 	assert_status 75
@@ -679,9 +659,8 @@ assert_no_final_dot() {
 @test "replies out of step: an early 250 taken as the verdict, the real 451 met by the pipelined QUIT: 75, nothing trusted, a retry may deliver twice" {
 	# As a server that sent 250 while the body was still on its way
 	# (too late for lmtp-iq to see before the dot), then its real 451.
-	{ pipelined_envelope; echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.0.0 early'
-	  echo 'send 451 4.3.0 the real verdict'; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	{ fake_envelope '' alice; fake_accepts; echo 'send 250 2.0.0 early'
+	  echo 'send 451 4.3.0 the real verdict'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	[ "$output" = "lmtp-iq: alice: unix:$FAKE_DIR/sock answered QUIT with \"451 4.3.0 the real verdict\": its replies are out of step with the commands, so none of its verdicts is trusted; the message may have been stored; a retry may deliver it twice" ]
@@ -693,7 +672,7 @@ assert_no_final_dot() {
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 2.1.0 ok'
 	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'send 250 2.1.5 ok'
 	  echo 'expect DATA'; echo 'send 354 go'; echo 'data'; echo 'send 250 2.0.0 early'
-	  echo 'send 451 4.3.0 the real verdict'; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  echo 'send 451 4.3.0 the real verdict'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'answered QUIT with "451 4.3.0 the real verdict"'
@@ -702,8 +681,7 @@ assert_no_final_dot() {
 }
 
 @test "QUIT answered 2xx, or not at all, leaves the verdicts standing: 0" {
-	{ pipelined_envelope; echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.0.0 stored'
+	{ fake_envelope '' alice; fake_accepts; echo 'send 250 2.0.0 stored'
 	  echo 'expect QUIT'; echo 'close'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 0
@@ -712,7 +690,7 @@ assert_no_final_dot() {
 
 @test "a server that closes during the body, then says nothing, is 75 and gets no final dot" {
 	head -c 8000000 /dev/zero | tr '\0' 'a' | fold -w 100 > "$MSG/big"
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'sleep 50'; echo 'close'; } | fake_start
 	run lmtp_iq alice < "$MSG/big"
 	assert_status 75
@@ -735,7 +713,7 @@ assert_no_final_dot() {
 	  for i in $(seq 64 70); do echo 'send 250 ok'; done
 	  echo 'send 354 go'; echo 'data'
 	  for i in $(seq 1 70); do echo 'send 250 2.1.5 ok'; done
-	  bye; } | fake_start
+	  fake_bye; } | fake_start
 	run lmtp_iq $(for i in $(seq 1 70); do echo "u$i"; done) < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -748,7 +726,7 @@ assert_no_final_dot() {
 	  echo 'send 451 4.3.0 try later'
 	  for i in $(seq 1 63); do echo 'send 503 5.5.1 need MAIL'; done
 	  echo 'expect RSET'; echo 'send 250 ok'
-	  bye; } | fake_start
+	  fake_bye; } | fake_start
 	run lmtp_iq $(for i in $(seq 1 100); do echo "u$i"; done) < "$MSG/notice"
 	assert_status 75
 	fake_finish
@@ -758,7 +736,8 @@ assert_no_final_dot() {
 
 @test "limits: a server that answers one byte at a time is ended by delivery_timeout, 75" {
 	{ for c in 2 2 0 ' ' s l o w '\r\n'; do echo "raw $c"; echo 'sleep 400'; done; echo 'stall'; } | fake_start
-	printf 'timeout = 30\ndelivery_timeout = 2\n' >> "$FAKE_DIR/conf"
+	fake_conf timeout 30
+	fake_conf delivery_timeout 2
 	start=$SECONDS
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
@@ -768,9 +747,10 @@ assert_no_final_dot() {
 }
 
 @test "limits: data_timeout bounds the replies after the dot separately from timeout" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'data'; echo 'stall'; } | fake_start
-	printf 'timeout = 30\ndata_timeout = 1\n' >> "$FAKE_DIR/conf"
+	fake_conf timeout 30
+	fake_conf data_timeout 1
 	start=$SECONDS
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
@@ -782,7 +762,7 @@ assert_no_final_dot() {
 
 @test "LHLO: the first line is the server's name, never a capability" {
 	{ echo 'send 220 fake.test LMTP'; echo 'expect LHLO client.test'
-	  echo 'send 250-IGNOREQUOTA'; echo 'send 250-PIPELINING'; echo 'send 250 Ok'; bye; } | fake_start
+	  echo 'send 250-IGNOREQUOTA'; echo 'send 250-PIPELINING'; echo 'send 250 Ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'does not advertise IGNOREQUOTA'
@@ -811,15 +791,15 @@ assert_no_final_dot() {
 	{ lhlo_offering PIPELINING IGNOREQUOTA
 	  echo 'expect MAIL FROM:<"a b"@example.org>'; echo 'expect RCPT TO:<"c d"@example.org> IGNOREQUOTA'
 	  echo 'expect DATA'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq -f '"a b"@example.org' '"c d"@example.org' < "$MSG/notice"
 	assert_status 0
 	fake_finish
 }
 
 @test "fds: with stderr closed the -v trace never reaches the LMTP connection" {
-	{ pipelined_envelope; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; bye; } | fake_start
+	{ fake_envelope '' alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
+	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run sh -c 'exec "$0" -C "$1" -s "$2" -v alice < "$3" 2>&-' "$LMTP_IQ" \
 		"$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice"
 	assert_status 0

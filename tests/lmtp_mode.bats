@@ -37,20 +37,10 @@ replies() {
 	grep -v '^220 \|^250-\|^250 SIZE$' "$IN/out"
 }
 
-# The upstream server's usual opening and a pipelined envelope.
-upstream_envelope() {	# upstream_envelope RCPT...
-	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	echo 'expect MAIL FROM:<n@example.test>'
-	local r
-	for r in "$@"; do echo "expect RCPT TO:<$r> IGNOREQUOTA"; done
-	echo 'expect DATA'
-}
-
 # The upstream's side of a one-recipient transaction: MAIL and RCPT
 # accepted, the body taken, REPLY after the dot.
 takes_one() {	# takes_one REPLY
-	echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	echo 'send 354 go'; echo 'data'; echo "send $1"
+	fake_accepts; echo "send $1"
 }
 
 no_upstream() {	# a config whose server nobody listens on
@@ -75,7 +65,7 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: a pipelined transaction is relayed; each recipient gets the server's own reply after the dot, in order" {
-	{ upstream_envelope alice bob nosuch carol
+	{ fake_envelope n@example.test alice bob nosuch carol
 	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'
 	  echo 'send 550-Mailbox unknown.'; echo 'send 550 5.1.1 User unknown'
 	  echo 'send 250 2.1.5 ok'
@@ -83,7 +73,7 @@ no_upstream() {	# a config whose server nobody listens on
 	  echo 'send 250 2.1.5 Ok stored'
 	  echo 'send 452 4.2.2 Over quota'
 	  echo 'send 250 2.1.5 Ok stored for carol'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	client 'LHLO sendmail.test' 'MAIL FROM:<n@example.test> SIZE=40 BODY=8BITMIME' \
 		'RCPT TO:<alice>' 'RCPT TO:<bob>' 'RCPT TO:<nosuch>' 'RCPT TO:<carol>' 'DATA' \
 		'Subject: x' '' 'body' '.' 'QUIT'
@@ -108,9 +98,9 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: the body arrives stuffed exactly once; bare LF lines become CRLF, lone CRs go; a dot line cannot end it early" {
-	{ upstream_envelope alice
+	{ fake_envelope n@example.test alice
 	  takes_one '250 2.1.5 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	# "..x" is a stuffed ".x"; "..": a stuffed "."; ".\rQUIT" is an
 	# unstuffed line the client should have doubled (its dot taken as the
 	# stuffing, its CR a lone one, dropped); "a\n" a bare LF.
@@ -124,9 +114,9 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: DATA ends only at CRLF . CRLF: a dot line ended by a bare LF is data, and what follows stays in the body" {
-	{ upstream_envelope alice
+	{ fake_envelope n@example.test alice
 	  takes_one '250 2.1.5 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	# RFC 5321 2.3.8: a line ends at CRLF only.  "a\n.\nMAIL ..." is one
 	# line with a dot inside; after a CRLF, ".\nRCPT ..." is a line that
 	# starts with a dot and has more on it: the dot is the stuffing (4.5.2).
@@ -146,13 +136,13 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: two transactions share one upstream session, RSET between them" {
-	{ upstream_envelope alice
+	{ fake_envelope n@example.test alice
 	  takes_one '250 2.1.5 first'
 	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
 	  echo 'expect MAIL FROM:<n@example.test>'; echo 'expect RCPT TO:<bob> IGNOREQUOTA'
 	  echo 'expect DATA'
 	  takes_one '250 2.1.5 second'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
 		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
 	serve
@@ -165,13 +155,13 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: an upstream that went away between transactions is opened again before the next one" {
-	{ upstream_envelope alice
+	{ fake_envelope n@example.test alice
 	  takes_one '250 2.1.5 first'
 	  echo 'close'
 	  echo 'accept'
-	  upstream_envelope bob
+	  fake_envelope n@example.test bob
 	  takes_one '250 2.1.5 second'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
 		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
 	serve
@@ -184,14 +174,14 @@ no_upstream() {	# a config whose server nobody listens on
 @test "lmtp mode: on a kept session RSET goes in one pipelined group with MAIL, RCPT and DATA (no round trip of its own)" {
 	# The server reads the whole group before it answers the RSET: a
 	# client that waited for the RSET reply would never send MAIL.
-	{ upstream_envelope alice
+	{ fake_envelope n@example.test alice
 	  takes_one '250 2.1.5 first'
 	  echo 'expect RSET'; echo 'expect MAIL FROM:<n@example.test>'
 	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
 	  echo 'send 250 2.0.0 ok'
 	  takes_one '250 2.1.5 second'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'timeout = 3\n' >> "$FAKE_DIR/conf"
+	  fake_bye; } | fake_start
+	fake_conf timeout 3
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
 		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
 	serve
@@ -201,13 +191,13 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: a kept session that answers the pipelined RSET with 421 is opened again; the transaction goes through the new one" {
-	{ upstream_envelope alice
+	{ fake_envelope n@example.test alice
 	  takes_one '250 2.1.5 first'
 	  echo 'expect RSET'; echo 'send 421 4.3.2 shutting down'; echo 'close'
 	  echo 'accept'
-	  upstream_envelope bob
+	  fake_envelope n@example.test bob
 	  takes_one '250 2.1.5 second'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
 		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
 	serve
@@ -229,7 +219,7 @@ no_upstream() {	# a config whose server nobody listens on
 	  echo 'expect MAIL FROM:<n@example.test>'; echo 'send 250 2.1.0 ok'
 	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'send 250 2.1.5 ok'
 	  echo 'expect DATA'; echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 second'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
 		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
 	serve
@@ -239,11 +229,10 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: each recipient's reply after the dot is passed on as it comes, not after the last one" {
-	{ upstream_envelope alice bob
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'
+	{ fake_envelope n@example.test alice bob
+	  fake_accepts 2
 	  echo 'send 250 2.1.5 alice done'; echo 'sleep 1500'; echo 'send 250 2.1.5 bob done'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'RCPT TO:<bob>' 'DATA' 'x' '.' 'QUIT'
 	# Each reply line with the time it reached the client (ms).
 	"$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" < "$IN/in" 2> "$IN/err" |
@@ -271,7 +260,7 @@ no_upstream() {	# a config whose server nobody listens on
 
 @test "lmtp mode: IGNOREQUOTA required but not offered refuses DATA with 451 4.3.5" {
 	{ lhlo_offering PIPELINING ENHANCEDSTATUSCODES
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
 	serve
 	assert_status 0
@@ -281,7 +270,7 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: the upstream connection drops during the body: the body is read to its end, every recipient 451, no dot upstream" {
-	{ upstream_envelope alice bob
+	{ fake_envelope n@example.test alice bob
 	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'
 	  echo 'send 354 go'; echo 'expect 0*'; echo 'close'; } | fake_start
 	# (The body follows DATA at once here: the upstream takes a line of
@@ -298,10 +287,9 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: no reply after the dot is 451 and says a retry may deliver twice" {
-	{ upstream_envelope alice
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'stall'; } | fake_start
-	printf 'timeout = 1\n' >> "$FAKE_DIR/conf"
+	{ fake_envelope n@example.test alice
+	  fake_accepts; echo 'stall'; } | fake_start
+	fake_conf timeout 1
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'x' '.' 'QUIT'
 	serve
 	assert_status 0
@@ -309,7 +297,7 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: garbage from upstream leaves every recipient without a verdict: DATA 451 4.5.0" {
-	{ upstream_envelope alice
+	{ fake_envelope n@example.test alice
 	  echo 'send 250 2.1.0 ok'; echo 'send hello there'; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
 	serve
@@ -360,9 +348,9 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: control bytes in an address are refused; nothing but well-formed commands goes upstream" {
-	{ upstream_envelope 'x@y'
+	{ fake_envelope n@example.test 'x@y'
 	  takes_one '250 2.1.5 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	printf 'LHLO s\r\nMAIL FROM:<n@example.test>\r\nRCPT TO:<a\rRSET@b>\r\nRCPT TO:<a\x01b>\r\nRCPT TO:<x@y>\r\nDATA\r\nz\r\n.\r\nQUIT\r\n' > "$IN/in"
 	serve
 	assert_status 0
@@ -411,7 +399,7 @@ no_upstream() {	# a config whose server nobody listens on
 
 @test "lmtp mode: a client that goes silent gets 421 after idle_timeout, exit 75" {
 	no_upstream
-	printf 'idle_timeout = 1\n' >> "$FAKE_DIR/conf"
+	fake_conf idle_timeout 1
 	mkfifo "$IN/fifo"
 	{ printf 'LHLO s\r\n'; sleep 5; } > "$IN/fifo" &
 	writer=$!
@@ -424,9 +412,9 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: end of input between transactions is a clean end; in the middle of one it is 75" {
-	{ upstream_envelope alice
+	{ fake_envelope n@example.test alice
 	  takes_one '250 2.1.5 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'x' '.'
 	serve
 	assert_status 0
@@ -440,7 +428,7 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: end of input in the body: no dot upstream, nothing stored, exit 75" {
-	{ upstream_envelope alice
+	{ fake_envelope n@example.test alice
 	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
 	  echo 'send 354 go'; } | fake_start
 	printf 'LHLO s\r\nMAIL FROM:<n@example.test>\r\nRCPT TO:<alice>\r\nDATA\r\npartial\r\n' > "$IN/in"

@@ -27,18 +27,18 @@ checked() {
 	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 550-no'; echo 'send 550 5.1.1 no'
 	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	run checked -v alice bob < "$MSG/notice"
 	assert_status 67
 	fake_finish
 }
 
 @test "memcheck: policy require refusal, a timeout, and -n" {
-	{ lhlo_offering PIPELINING; echo 'expect QUIT'; echo 'send 221 bye'
+	{ lhlo_offering PIPELINING; fake_bye
 	  echo accept; echo 'send 220 fake'; echo 'stall'
 	  echo accept; lhlo_offering IGNOREQUOTA AUTH PLAIN
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	run checked alice < "$MSG/notice"
 	assert_status 75
 	run checked -t 1 alice < "$MSG/notice"
@@ -77,7 +77,7 @@ checked() {
 	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
 	  echo 'expect RSET'; echo 'close'
 	  echo 'accept'; lhlo_offering PIPELINING ENHANCEDSTATUSCODES
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	printf 'LHLO s\r\nMAIL FROM:<n@x>\r\nRCPT TO:<alice>\r\nRCPT TO:<bob>\r\nDATA\r\n..a\r\n.\r\nBOGUS\r\nMAIL FROM:<n@x>\r\nRCPT TO:<carol>\r\nDATA\r\nQUIT\r\n' > "$MSG/in"
 	run checked -v -l < "$MSG/in"
 	assert_status 0
@@ -101,12 +101,13 @@ checked() {
 	chmod 600 "$MSG/pw"
 	{ lhlo_offering PIPELINING 'AUTH SCRAM-SHA-256'
 	  echo 'expect AUTH SCRAM-SHA-256 *'; echo 'send 235 2.7.0 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'
+	  fake_bye
 	  echo accept; lhlo_offering PIPELINING 'AUTH LOGIN'
 	  echo 'expect AUTH LOGIN'; echo 'send 334 !!!'
 	  echo 'expect \*'; echo 'send 501 cancelled'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'auth_user = u\nauth_password_file = %s/pw\n' "$MSG" >> "$FAKE_DIR/conf"
+	  fake_bye; } | fake_start
+	fake_conf auth_user u
+	fake_conf auth_password_file "$MSG/pw"
 	run checked alice < "$MSG/notice"
 	assert_status 75
 	run checked alice < "$MSG/notice"
@@ -126,11 +127,14 @@ checked() {
 	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
 	  echo 'expect MAIL FROM:<bob@example.org>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 452 4.2.2 Over quota'; echo 'send 503 5.5.1 No recipients'
-	  echo 'expect RSET'; echo 'send 250 ok'; echo 'expect QUIT'; echo 'send 221 bye'
+	  echo 'expect RSET'; echo 'send 250 ok'; fake_bye
 	  echo accept; lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	  notice_script; echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
-	printf 'refusal_notice = yes\nrefusal_notice_from = quota-notice@example.org\nnotice_senders = q@example.org\nrefusal_notice_template = %s\nrefusal_notice_dir = %s\n' \
-		"$MSG/template" "$MSG/state" >> "$FAKE_DIR/conf"
+	  notice_script; fake_bye; } | fake_start
+	fake_conf refusal_notice yes
+	fake_conf refusal_notice_from quota-notice@example.org
+	fake_conf notice_senders q@example.org
+	fake_conf refusal_notice_template "$MSG/template"
+	fake_conf refusal_notice_dir "$MSG/state"
 	# valgrind follows the child; each process writes its own log.
 	[ "${#CHECK[@]}" -eq 0 ] || CHECK+=("--log-file=$MSG/vg.%p")
 	run checked -f bob@example.org alice < "$MSG/notice"
@@ -143,7 +147,7 @@ checked() {
 	  echo 'send 250 ok'; echo 'send 452 4.2.2 Over quota'; echo 'send 503 5.5.1 No recipients'
 	  echo 'expect RSET'; echo 'send 250 ok'
 	  echo 'expect RSET'; echo 'send 250 ok'; notice_script
-	  echo 'expect QUIT'; echo 'send 221 bye'; } > "$MSG/script"
+	  fake_bye; } > "$MSG/script"
 	conf=$(cat "$FAKE_DIR/conf")
 	fake_teardown
 	fake_start < "$MSG/script"

@@ -27,12 +27,13 @@ teardown() {
 }
 
 refusal_conf() {
-	printf 'refusal_notice = yes\nrefusal_notice_from = quota-notice@example.org\n' >> "$FAKE_DIR/conf"
+	fake_conf refusal_notice yes
+	fake_conf refusal_notice_from quota-notice@example.org
 	# bob's mail is ordinary mail: no IGNOREQUOTA for it.
-	printf 'notice_senders = quota@example.org\n' >> "$FAKE_DIR/conf"
-	printf 'refusal_notice_template = %s\nrefusal_notice_dir = %s\nsyslog = yes\n' \
-		"$MSG/template" "$MSG/state" >> "$FAKE_DIR/conf"
-	sed -i '/^syslog = no$/d' "$FAKE_DIR/conf"
+	fake_conf notice_senders quota@example.org
+	fake_conf refusal_notice_template "$MSG/template"
+	fake_conf refusal_notice_dir "$MSG/state"
+	fake_conf syslog yes
 }
 
 # The first connection: alice (or RCPT_AS) refused for her quota (or
@@ -44,23 +45,20 @@ refused_alice() {	# refused_alice [REPLY]
 	echo 'send 250 2.1.0 ok'; echo "send ${1:-452 4.2.2 Over quota}"
 	echo 'send 503 5.5.1 No recipients'
 	echo 'expect RSET'; echo 'send 250 2.0.0 ok'
-	echo 'expect QUIT'; echo 'send 221 bye'
+	fake_bye
 }
 
 # The notice's envelope, on a connection of its own.
 notice_envelope() {
 	echo 'accept'
-	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	echo 'expect MAIL FROM:<quota-notice@example.org>'
-	echo "expect RCPT TO:<${NOTICE_TO:-alice}> IGNOREQUOTA"; echo 'expect DATA'
+	fake_envelope quota-notice@example.org "${NOTICE_TO:-alice}"
 }
 
 # The notice stored on its own connection, and the goodbye.
 notice_stored() {
 	notice_envelope
-	echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'
-	echo 'data'; echo 'send 250 2.1.5 stored'
-	echo 'expect QUIT'; echo 'send 221 bye'
+	fake_accepts; echo 'send 250 2.1.5 stored'
+	fake_bye
 }
 
 # template_says TEMPLATE TEXT: with TEMPLATE (printf format) as the
@@ -136,7 +134,7 @@ logged_until_done() {
 	  echo 'send 250 2.1.0 ok'; echo 'send 550 5.1.1 no such user'
 	  echo 'send 503 5.5.1 No recipients'
 	  echo 'expect RSET'; echo 'send 250 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	refusal_conf
 	logged_until_done -f bob@example.org alice
 	assert_status 75
@@ -160,7 +158,7 @@ logged_until_done() {
 	{ refused_alice
 	  echo 'accept'
 	  lhlo_offering PIPELINING ENHANCEDSTATUSCODES
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	refusal_conf
 	logged_until_done -f bob@example.org alice
 	assert_status 75
@@ -203,11 +201,10 @@ logged_until_done() {
 	{ refused_alice | sed '/^expect QUIT$/,$d'
 	  echo 'expect RSET'; echo 'expect MAIL FROM:<quota-notice@example.org>'
 	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
-	  echo 'send 250 2.0.0 ok'; echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 stored'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  echo 'send 250 2.0.0 ok'; fake_accepts; echo 'send 250 2.1.5 stored'
+	  fake_bye; } | fake_start
 	refusal_conf
-	sed -i '/^syslog = yes$/d' "$FAKE_DIR/conf"
+	fake_conf syslog
 	printf 'LHLO s\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice>\r\nDATA\r\nSubject: Lunch\r\n\r\nx\r\n.\r\nQUIT\r\n' > "$MSG/in"
 	run sh -c '"$@" < "$0" 2>/dev/null' "$MSG/in" "$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
 	assert_status 0
@@ -349,14 +346,14 @@ logged_until_done() {
 	RCPT_AS=alice NOTICE_TO=alice
 	{ refused_alice; notice_stored; } | fake_start
 	refusal_conf
-	echo 'refusal_notice_domain = mail.example.net' >> "$FAKE_DIR/conf"
+	fake_conf refusal_notice_domain mail.example.net
 	logged_until_done -f bob@example.org alice
 	grep -q $'^RCPT TO:<alice> IGNOREQUOTA\r$' "$FAKE_DIR/record"
 	grep -q $'^To: alice@mail.example.net\r$' "$FAKE_DIR/record"
 	grep -q $'^Message-ID: <.*\\.refusal@mail.example.net>\r$' "$FAKE_DIR/record"
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
 	assert_output_has "; To: the recipient, with @mail.example.net where it has no domain; Message-ID: in mail.example.net (refusal_notice_domain)"
-	sed -i 's/^refusal_notice_domain = .*/refusal_notice_domain = bad..example/' "$FAKE_DIR/conf"
+	fake_conf refusal_notice_domain bad..example
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
 	assert_status 78
 	assert_output_has 'refusal_notice_domain: expected a domain name'

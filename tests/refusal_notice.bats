@@ -13,13 +13,11 @@ load helpers/sendmail
 NOTICE_FROM=quota-notice@capture.test
 
 setup_file() {
-	suite_needs_root "Sendmail and Cyrus run from temp dirs, in private namespaces" || return 0
-	cyrus_suite_start
-	SM_LOCAL_MAILER=lmtp_iq sendmail_setup
+	SM_LOCAL_MAILER=lmtp_iq
+	sm_suite_start || return 0
 	# The mailer runs as cyrus (U=cyrus:mail): its state directory.
 	install -d -m 700 -o cyrus "$SM_DIR/refusal"
 	install -m 644 "$TOP/docs/examples/refusal-notice" "$SM_DIR/refusal-notice"
-	export SM_DIR SM_NOTICE_SENDERS
 }
 
 teardown_file() {

@@ -25,10 +25,14 @@ teardown() {
 	rm -rf "$D"
 }
 
-# auth_conf [LINES]: the fake's config with AUTH as user u.
+# auth_conf [KEY=VALUE...]: the fake's config with AUTH as user u, and
+# each KEY set to VALUE.
 auth_conf() {
-	printf 'auth_user = u\nauth_password_file = %s/pw\nignorequota = off\n%s' \
-		"$D" "${1:-}" >> "$FAKE_DIR/conf"
+	local kv
+	fake_conf auth_user u
+	fake_conf auth_password_file "$D/pw"
+	fake_conf ignorequota off
+	for kv in "$@"; do fake_conf "${kv%%=*}" "${kv#*=}"; done
 }
 
 # The secret as it would travel in PLAIN or LOGIN.
@@ -43,7 +47,7 @@ secret_on_wire() {
 # when set; FAKE_PORT is its port.
 tcp_fake() {
 	FAKE_NETNS=$NS_PID fake_start "tcp:$1:${2:-0}"
-	printf 'timeout = 5\n' >> "$FAKE_DIR/conf"
+	fake_conf timeout 5
 	FAKE_PORT=$(cat "$FAKE_DIR/ready")
 }
 
@@ -62,7 +66,7 @@ netns() {
 	need_root "a network namespace with a non-loopback address"
 	netns
 	{ lhlo_offering PIPELINING 'AUTH PLAIN LOGIN'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 192.0.2.20
+	  fake_bye; } | tcp_fake 192.0.2.20
 	auth_conf
 	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
@@ -78,9 +82,8 @@ netns() {
 	{ lhlo_offering PIPELINING 'AUTH PLAIN'
 	  echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 192.0.2.20
-	auth_conf 'auth_plaintext = yes
-'
+	  fake_bye; } | tcp_fake 192.0.2.20
+	auth_conf auth_plaintext=yes
 	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "192.0.2.20:$FAKE_PORT"
 	assert_status 0
 	fake_finish
@@ -92,7 +95,7 @@ netns() {
 	{ lhlo_offering PIPELINING 'AUTH PLAIN'
 	  echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1 "$(free_port 600 1023)"
+	  fake_bye; } | tcp_fake 127.0.0.1 "$(free_port 600 1023)"
 	auth_conf
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT"
 	assert_status 0
@@ -102,7 +105,7 @@ netns() {
 
 @test "sasl: PLAIN over loopback TCP to a port above 1023 is not used (any local user can listen there): 75, no secret" {
 	{ lhlo_offering PIPELINING 'AUTH PLAIN LOGIN'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
+	  fake_bye; } | tcp_fake 127.0.0.1
 	auth_conf
 	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
@@ -127,10 +130,8 @@ tls_fake_pki() {
 	  echo 'expect STARTTLS'; echo 'send 220 2.0.0 go ahead'
 	  echo "starttls $PKI/server.pem $PKI/server.key"
 	  echo 'expect LHLO client.test'; echo 'send 250-fake'; echo 'send 250 AUTH PLAIN LOGIN'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 192.0.2.20
-	auth_conf 'tls = require
-tls_verify = no
-'
+	  fake_bye; } | tcp_fake 192.0.2.20
+	auth_conf tls=require tls_verify=no
 	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'and this is TLS that proves nothing (tls_verify = no)'
@@ -148,11 +149,8 @@ tls_verify = no
 	  echo 'send 250 AUTH EXTERNAL PLAIN'
 	  echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
-	auth_conf "tls = require
-tls_ca_file = $PKI/ca.pem
-tls_server_name = lmtp.test
-"
+	  fake_bye; } | tcp_fake 127.0.0.1
+	auth_conf tls=require "tls_ca_file=$PKI/ca.pem" tls_server_name=lmtp.test
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT"
 	assert_status 0
 	assert_output_has 'password mechanisms (PLAIN, LOGIN): allowed: TLS, certificate verified for lmtp.test'
@@ -162,7 +160,7 @@ tls_server_name = lmtp.test
 
 @test "sasl: only ANONYMOUS offered: 75, never used" {
 	{ lhlo_offering PIPELINING 'AUTH ANONYMOUS'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	auth_conf
 	run lmtp_iq alice < "$D/msg"
 	assert_status 75
@@ -174,7 +172,7 @@ tls_server_name = lmtp.test
 @test "sasl: a 235 in the middle of SCRAM is not believed: 75, nothing delivered" {
 	{ lhlo_offering PIPELINING 'AUTH SCRAM-SHA-256'
 	  echo 'expect AUTH SCRAM-SHA-256 *'; echo 'send 235 2.7.0 Authenticated'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	auth_conf
 	run lmtp_iq alice < "$D/msg"
 	assert_status 75
@@ -191,7 +189,7 @@ tls_server_name = lmtp.test
 	  echo 'expect dQ=='; echo 'send 334 UGFzc3dvcmQ6'
 	  echo 'expect *'; echo 'send 235 2.7.0 ok'
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	auth_conf
 	run lmtp_iq -n
 	assert_status 0
@@ -203,7 +201,7 @@ tls_server_name = lmtp.test
 	{ lhlo_offering PIPELINING 'AUTH DIGEST-MD5'
 	  echo 'expect AUTH DIGEST-MD5'; echo "send 334 $chal"
 	  echo 'expect *'; echo 'send 535 5.7.8 no such luck'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	auth_conf
 	run lmtp_iq alice < "$D/msg"
 	assert_status 75
@@ -216,7 +214,7 @@ tls_server_name = lmtp.test
 	{ lhlo_offering PIPELINING 'AUTH LOGIN'
 	  echo 'expect AUTH LOGIN'; echo 'send 334 !!!not base64!!!'
 	  echo 'expect \*'; echo 'send 501 5.7.0 cancelled'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | fake_start
+	  fake_bye; } | fake_start
 	auth_conf
 	run lmtp_iq alice < "$D/msg"
 	assert_status 75
@@ -229,8 +227,8 @@ tls_server_name = lmtp.test
 	  echo 'expect STARTTLS'; echo 'send 454 4.7.0 TLS not available'
 	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'; echo 'data'
-	  echo 'send 250 2.1.5 ok'; echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
-	printf 'ignorequota = off\n' >> "$FAKE_DIR/conf"
+	  echo 'send 250 2.1.5 ok'; fake_bye; } | tcp_fake 127.0.0.1
+	fake_conf ignorequota off
 	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 0
 	fake_finish
@@ -239,8 +237,9 @@ tls_server_name = lmtp.test
 @test "starttls: refused with 454 under tls = require: 75, nothing sent" {
 	{ lhlo_offering PIPELINING STARTTLS
 	  echo 'expect STARTTLS'; echo 'send 454 4.7.0 TLS not available'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
-	printf 'ignorequota = off\ntls = require\n' >> "$FAKE_DIR/conf"
+	  fake_bye; } | tcp_fake 127.0.0.1
+	fake_conf ignorequota off
+	fake_conf tls require
 	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'refused STARTTLS and tls is require: 454 4.7.0 TLS not available'
@@ -250,8 +249,8 @@ tls_server_name = lmtp.test
 
 @test "starttls: not offered under tls = require: 75; -n says so" {
 	{ lhlo_offering PIPELINING
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | tcp_fake 127.0.0.1
-	printf 'tls = require\n' >> "$FAKE_DIR/conf"
+	  fake_bye; } | tcp_fake 127.0.0.1
+	fake_conf tls require
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT"
 	assert_status 75
 	assert_output_has 'greeting: 220 fake.test LMTP ready'
@@ -284,7 +283,8 @@ tls_server_name = lmtp.test
 starttls_file_case() {
 	{ lhlo_offering PIPELINING STARTTLS
 	  echo 'expect STARTTLS'; echo 'send 220 2.0.0 go ahead'; } | tcp_fake 127.0.0.1
-	printf 'tls = require\n%s = %s\n' "${1%%=*}" "${1#*=}" >> "$FAKE_DIR/conf"
+	fake_conf tls require
+	fake_conf "${1%%=*}" "${1#*=}"
 	run timeout 10 "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has "$2"
@@ -298,11 +298,12 @@ starttls_file_case() {
 	fake_teardown
 	starttls_file_case "tls_cert_file=$D/fifo" "tls_cert_file $D/fifo is not a regular file"
 	fake_teardown
-	printf 'tls_ca_file = %s/ca.pem\ntls_cert_file = %s/client.pem\n' "$PKI" "$PKI" > "$D/more"
 	{ lhlo_offering PIPELINING STARTTLS
 	  echo 'expect STARTTLS'; echo 'send 220 2.0.0 go ahead'; } | tcp_fake 127.0.0.1
-	cat "$D/more" >> "$FAKE_DIR/conf"
-	printf 'tls = require\ntls_key_file = %s/fifo\n' "$D" >> "$FAKE_DIR/conf"
+	fake_conf tls_ca_file "$PKI/ca.pem"
+	fake_conf tls_cert_file "$PKI/client.pem"
+	fake_conf tls require
+	fake_conf tls_key_file "$D/fifo"
 	run timeout 10 "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has "tls_key_file $D/fifo is not a regular file"

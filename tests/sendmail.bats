@@ -10,12 +10,10 @@ load helpers/cyrus
 load helpers/sendmail
 
 setup_file() {
-	suite_needs_root "Sendmail and Cyrus run from temp dirs, in private namespaces" || return 0
-	cyrus_suite_start
-	sendmail_setup
+	sm_suite_start || return 0
 	sm_daemon_start
 	sm_bs_serve
-	export SM_DIR SM_NS_PID SM_BS_PID SM_NOTICE_SENDERS
+	export SM_BS_PID
 }
 
 teardown_file() {
@@ -23,17 +21,11 @@ teardown_file() {
 }
 
 setup() {
-	suite_skip_check
-	MSG=$(make_tmp msg)
-	printf 'From: postmaster@example.test\nSubject: Your mailbox is over quota\n\nPlease make room.\n' > "$MSG/notice"
-	# Every test starts with an empty queue and no captured bounces.
-	rm -f "$SM_DIR"/mqueue/*
-	: > "$SM_DIR/captured"
-	sm_conf notice_senders "$SM_NOTICE_SENDERS"
+	sm_test_setup
 }
 
 teardown() {
-	rm -rf "$MSG"
+	sm_test_teardown
 }
 
 @test "sendmail -bt: a notice address resolves to lmtp_iq, an ordinary one to cyrusv2" {

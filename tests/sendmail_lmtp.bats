@@ -14,13 +14,11 @@ load helpers/sendmail
 load helpers/smuggle
 
 setup_file() {
-	suite_needs_root "Sendmail and Cyrus run from temp dirs, in private namespaces" || return 0
 	# A message limit to exceed: Cyrus refuses larger ones with its own
 	# enhanced code.
 	CYRUS_EXTRA_CONF='maxmessagesize: 20000'
-	cyrus_suite_start
 	SM_IQ_MODE=lmtp
-	sendmail_setup
+	sm_suite_start || return 0
 	mv "$SM_DIR/bin/lmtp-iq" "$SM_DIR/bin/lmtp-iq.real"
 	touch "$SM_DIR/starts"
 	chmod 666 "$SM_DIR/starts"
@@ -29,7 +27,6 @@ setup_file() {
 	chmod 755 "$SM_DIR/bin/lmtp-iq"
 	sm_alias smug carol@notices.example.test
 	sm_daemon_start
-	export SM_DIR SM_NS_PID SM_NOTICE_SENDERS
 }
 
 teardown_file() {
@@ -37,17 +34,12 @@ teardown_file() {
 }
 
 setup() {
-	suite_skip_check
-	MSG=$(make_tmp msg)
-	printf 'From: postmaster@example.test\nSubject: Your mailbox is over quota\n\nPlease make room.\n' > "$MSG/notice"
-	rm -f "$SM_DIR"/mqueue/*
-	: > "$SM_DIR/captured"
+	sm_test_setup
 	: > "$SM_DIR/starts"
-	sm_conf notice_senders "$SM_NOTICE_SENDERS"
 }
 
 teardown() {
-	rm -rf "$MSG"
+	sm_test_teardown
 }
 
 # The bounce's DSN part for one recipient, as "Field: value" lines.

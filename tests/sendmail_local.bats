@@ -13,12 +13,10 @@ load helpers/sendmail
 load helpers/smuggle
 
 setup_file() {
-	suite_needs_root "Sendmail and Cyrus run from temp dirs, in private namespaces" || return 0
-	cyrus_suite_start
-	SM_LOCAL_MAILER=lmtp_iq sendmail_setup
+	SM_LOCAL_MAILER=lmtp_iq
+	sm_suite_start || return 0
 	sm_alias staff 'carol, dave'
 	sm_daemon_start
-	export SM_DIR SM_NS_PID SM_NOTICE_SENDERS
 }
 
 teardown_file() {
@@ -26,15 +24,11 @@ teardown_file() {
 }
 
 setup() {
-	suite_skip_check
-	MSG=$(make_tmp msg)
-	rm -f "$SM_DIR"/mqueue/*
-	: > "$SM_DIR/captured"
-	sm_conf notice_senders "$SM_NOTICE_SENDERS"
+	sm_test_setup
 }
 
 teardown() {
-	rm -rf "$MSG"
+	sm_test_teardown
 }
 
 # A message from the command line, queued, then one queue run.

@@ -34,8 +34,8 @@ server() {
 delivers() {
 	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
 	echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
-	echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'; echo 'data'
-	echo 'send 250 2.1.5 stored'; echo 'expect QUIT'; echo 'send 221 bye'
+	fake_accepts
+	echo 'send 250 2.1.5 stored'; fake_bye
 }
 
 iq() {
@@ -58,15 +58,15 @@ iq() {
 	{ echo 'send 421 4.3.2 busy'; } | server greet
 	{ echo 'send 220 hi'; echo 'expect LHLO *'; echo 'send 500 5.5.1 no'; } | server lhlo
 	{ lhlo_offering PIPELINING 'AUTH PLAIN'; echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | server noiq
+	  fake_bye; } | server noiq
 	{ lhlo_offering PIPELINING IGNOREQUOTA 'AUTH PLAIN'; echo 'expect AUTH PLAIN *'
-	  echo 'send 535 5.7.8 bad'; echo 'expect QUIT'; echo 'send 221 bye'; } | server auth
+	  echo 'send 535 5.7.8 bad'; fake_bye; } | server auth
 	{ echo 'stall'; } | server slow
 	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES 'AUTH PLAIN'
 	  echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
 	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'; echo 'data'
-	  echo 'send 250 2.1.5 stored'; echo 'expect QUIT'; echo 'send 221 bye'; } | server good
+	  fake_accepts
+	  echo 'send 250 2.1.5 stored'; fake_bye; } | server good
 	printf 'syslog = no\ntimeout = 1\nauth_user = u\nauth_password_file = %s/pw\n' "$MSG" >> "$MSG/conf"
 	printf 'server =' >> "$MSG/conf"
 	for n in greet lhlo noiq auth slow good; do printf ' unix:%s/%s.sock' "$MSG" "$n" >> "$MSG/conf"; done
@@ -93,7 +93,7 @@ iq() {
 @test "servers: once a RCPT was accepted the verdicts of that server stand: no failover, nothing sent to the next" {
 	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
 	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
-	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 354 go'; echo 'data'
+	  fake_accepts
 	  echo 'close'; } | server first
 	delivers | server second
 	printf 'syslog = no\nserver = unix:%s/first.sock unix:%s/second.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
@@ -117,7 +117,7 @@ iq() {
 @test "servers: -n checks every server and reports each; exit 0 only when all can take a delivery" {
 	{ lhlo_offering PIPELINING IGNOREQUOTA
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
-	  echo 'expect QUIT'; echo 'send 221 bye'; } | server ok
+	  fake_bye; } | server ok
 	printf 'server = unix:%s/ok.sock unix:%s/down.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
 	printf 'syslog = no\n' >> "$MSG/conf"
 	iq -n

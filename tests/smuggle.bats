@@ -15,13 +15,10 @@ load helpers/sendmail
 load helpers/smuggle
 
 setup_file() {
-	suite_needs_root "Sendmail and Cyrus run from temp dirs, in private namespaces" || return 0
-	cyrus_suite_start
+	sm_suite_start || return 0
 	cyrus_fill bob
-	sendmail_setup
 	sm_alias smug erin@notices.example.test
 	sm_daemon_start
-	export SM_DIR SM_NS_PID
 }
 
 teardown_file() {

@@ -15,6 +15,21 @@ TOOLS=$TOP/tests/tools
 FIXTURES=$TOP/tests/fixtures
 EMPTY_CONF=$FIXTURES/empty.conf	# a config file with nothing in it
 
+# lmtp_iq ARGS...: the mailer with the test's config, $LMTPIQ_CONF (each
+# suite's setup, or fake_start, sets it), and -s $LMTPIQ_SERVER when set.
+lmtp_iq() {
+	"$LMTP_IQ" -C "$LMTPIQ_CONF" ${LMTPIQ_SERVER:+-s "$LMTPIQ_SERVER"} "$@"
+}
+
+# conf_set FILE KEY [VALUE]: KEY = VALUE in a config file, in place of
+# any line that set KEY before (a key set twice is an error); no VALUE:
+# the key is taken out.
+conf_set() {
+	local file=$1 key=$2
+	sed -i "/^$key[[:space:]]*=/d" "$file"
+	if [ $# -gt 2 ]; then printf '%s = %s\n' "$key" "$3" >> "$file"; fi
+}
+
 # A private temp dir a server user can use (bats' own is root-only 0700).
 make_tmp() {
 	mktemp -d "/tmp/lmtpiq-$1.XXXXXX"

@@ -217,3 +217,15 @@ cyrus_suite_start() {
 	cyrus_fill alice
 	export CYRUS_DIR CYRUS_PID CYRUS_SOCK CYRUS_PORT CYRUS_PORT6
 }
+
+# A suite of tests against one Cyrus: setup_file (1 when the suite is
+# skipped) and teardown_file.
+cyrus_suite_setup() {
+	suite_needs_root "Cyrus runs as its own user from a temp dir" || return 1
+	cyrus_suite_start
+}
+
+cyrus_suite_teardown() {
+	[ -z "${SUITE_SKIP:-}" ] || return 0
+	cyrus_stop
+}

@@ -28,13 +28,16 @@ fake_start() {
 	FAKE_DIR=$(make_tmp fake)
 	cat > "$FAKE_DIR/script"
 	printf 'lhlo_name = client.test\nsyslog = no\n' > "$FAKE_DIR/conf"
+	LMTPIQ_CONF=$FAKE_DIR/conf LMTPIQ_SERVER=unix:$FAKE_DIR/sock
 	fake_run "${1:-unix:$FAKE_DIR/sock}" "$FAKE_DIR/script" "$FAKE_DIR/record" \
 		"$FAKE_DIR/ready" "$FAKE_DIR/err"
 	FAKE_PID=$FAKE_RUN_PID
 }
 
-lmtp_iq() {
-	"$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@"
+# fake_conf KEY [VALUE]: set (or, without VALUE, drop) KEY in the
+# config lmtp_iq uses with this server.
+fake_conf() {
+	conf_set "$FAKE_DIR/conf" "$@"
 }
 
 # The server must have run its script to the end (exit 0).
@@ -63,6 +66,35 @@ lhlo_offering() {
 	local cap
 	for cap in "$@"; do echo "send 250-$cap"; done
 	echo 'send 250 Ok'
+}
+
+# The fake server's side of the common dialogue, as script lines:
+# fake_envelope SENDER RCPT...: the opening (PIPELINING, IGNOREQUOTA,
+# ENHANCEDSTATUSCODES offered), then the envelope lmtp-iq sends for
+# SENDER ("" for <>) and each RCPT, with IGNOREQUOTA.
+fake_envelope() {
+	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	echo "expect MAIL FROM:<$1>"
+	shift
+	local r
+	for r in "$@"; do echo "expect RCPT TO:<$r> IGNOREQUOTA"; done
+	echo 'expect DATA'
+}
+
+# fake_accepts [N]: MAIL and N (1) RCPTs accepted, DATA's 354, the body
+# taken; the replies after the dot are the test's.
+fake_accepts() {
+	local i
+	echo 'send 250 2.1.0 ok'
+	for ((i = 0; i < ${1:-1}; i++)); do echo 'send 250 2.1.5 ok'; done
+	echo 'send 354 go ahead'
+	echo 'data'
+}
+
+# fake_bye: QUIT, answered.
+fake_bye() {
+	echo 'expect QUIT'
+	echo 'send 221 bye'
 }
 
 # What the client sends to open a session, as bytes on the wire.

@@ -229,6 +229,34 @@ sm_queue_run() {
 }
 
 # teardown_file for a suite that started a Cyrus and a test Sendmail.
+# sm_suite_start: a Sendmail suite's setup_file up to the daemon: root
+# (1 when the suite is skipped), Cyrus with alice, the test Sendmail as
+# the SM_* variables ask; what the tests read is exported.  The suite
+# adds its aliases and wrappers, then starts the daemon if it needs one.
+sm_suite_start() {
+	suite_needs_root "Sendmail and Cyrus run from temp dirs, in private namespaces" || return 1
+	cyrus_suite_start
+	sendmail_setup
+	export SM_DIR SM_NS_PID SM_NOTICE_SENDERS
+}
+
+# sm_test_setup: each test of a Sendmail suite starts with $MSG (and
+# LMTPIQ_CONF in it), a notice to send, an empty queue, no captured
+# bounces and notice_senders as the suite's Sendmail has them.
+sm_test_setup() {
+	suite_skip_check
+	MSG=$(make_tmp msg)
+	LMTPIQ_CONF=$MSG/conf
+	printf 'From: postmaster@example.test\nSubject: Your mailbox is over quota\n\nPlease make room.\n' > "$MSG/notice"
+	rm -f "$SM_DIR"/mqueue/*
+	: > "$SM_DIR/captured"
+	sm_conf notice_senders "$SM_NOTICE_SENDERS"
+}
+
+sm_test_teardown() {
+	rm -rf "$MSG"
+}
+
 sendmail_suite_stop() {
 	[ -z "${SUITE_SKIP:-}" ] || return 0
 	sendmail_teardown

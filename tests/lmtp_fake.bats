@@ -369,14 +369,20 @@ sender_case() {
 	fake_finish
 }
 
-@test "several recipients: one unknown and one temporary failure exits 75 with a line each" {
+# bob_unknown_carol_gets REPLY: alice, bob and carol; bob refused at
+# RCPT, alice stored, carol's verdict after the dot REPLY.
+bob_unknown_carol_gets() {
 	{ lhlo_offering PIPELINING IGNOREQUOTA
 	  echo 'expect MAIL FROM:<>'
 	  for u in alice bob carol; do echo "expect RCPT TO:<$u> IGNOREQUOTA"; done
 	  echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 550 5.1.1 User unknown'; echo 'send 250 ok'
 	  echo 'send 354 go'; echo 'data'
-	  echo 'send 250 2.1.5 ok'; echo 'send 452 4.2.2 Over quota'; fake_bye; } | fake_start
+	  echo 'send 250 2.1.5 ok'; echo "send $1"; fake_bye; } | fake_start
+}
+
+@test "several recipients: one unknown and one temporary failure exits 75 with a line each" {
+	bob_unknown_carol_gets '452 4.2.2 Over quota'
 	run lmtp_iq alice bob carol < "$MSG/notice"
 	assert_status 75
 	[ "${lines[0]}" = "lmtp-iq: bob: 550 5.1.1 User unknown" ]
@@ -386,13 +392,7 @@ sender_case() {
 }
 
 @test "several recipients: permanent failures only give the first failure's code" {
-	{ lhlo_offering PIPELINING IGNOREQUOTA
-	  echo 'expect MAIL FROM:<>'
-	  for u in alice bob carol; do echo "expect RCPT TO:<$u> IGNOREQUOTA"; done
-	  echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 550 5.1.1 User unknown'; echo 'send 250 ok'
-	  echo 'send 354 go'; echo 'data'
-	  echo 'send 250 2.1.5 ok'; echo 'send 554 5.7.1 No'; fake_bye; } | fake_start
+	bob_unknown_carol_gets '554 5.7.1 No'
 	run lmtp_iq alice bob carol < "$MSG/notice"
 	assert_status 67
 	fake_finish

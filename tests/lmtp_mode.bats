@@ -32,6 +32,16 @@ serve() {
 	tr -d '\r' < "$IN/out.raw" > "$IN/out"
 }
 
+# serve_two: one session of two transactions (alice: "one", then bob:
+# "two") served to the end, exit 0, the fake's script run whole.
+serve_two() {
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
+		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+}
+
 # The replies, one a line, without the greeting and the LHLO reply.
 replies() {
 	grep -v '^220 \|^250-\|^250 SIZE$' "$IN/out"
@@ -143,11 +153,7 @@ no_upstream() {	# a config whose server nobody listens on
 	  echo 'expect DATA'
 	  takes_one '250 2.1.5 second'
 	  fake_bye; } | fake_start
-	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
-		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
-	serve
-	assert_status 0
-	fake_finish
+	serve_two
 	[ "$(replies | grep -c '^354 ')" -eq 2 ]
 	replies | grep -q '^250 2.1.5 first$'
 	replies | grep -q '^250 2.1.5 second$'
@@ -162,11 +168,7 @@ no_upstream() {	# a config whose server nobody listens on
 	  fake_envelope n@example.test bob
 	  takes_one '250 2.1.5 second'
 	  fake_bye; } | fake_start
-	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
-		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
-	serve
-	assert_status 0
-	fake_finish
+	serve_two
 	replies | grep -q '^250 2.1.5 first$'
 	replies | grep -q '^250 2.1.5 second$'
 }
@@ -182,11 +184,7 @@ no_upstream() {	# a config whose server nobody listens on
 	  takes_one '250 2.1.5 second'
 	  fake_bye; } | fake_start
 	fake_conf timeout 3
-	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
-		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
-	serve
-	assert_status 0
-	fake_finish
+	serve_two
 	replies | grep -q '^250 2.1.5 second$'
 }
 
@@ -198,11 +196,7 @@ no_upstream() {	# a config whose server nobody listens on
 	  fake_envelope n@example.test bob
 	  takes_one '250 2.1.5 second'
 	  fake_bye; } | fake_start
-	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
-		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
-	serve
-	assert_status 0
-	fake_finish
+	serve_two
 	replies | grep -q '^250 2.1.5 second$'
 	[ "$(grep -c '^LHLO' "$FAKE_DIR/record")" -eq 2 ]
 	# The second MAIL went to both connections, the body only to the new one.
@@ -220,11 +214,7 @@ no_upstream() {	# a config whose server nobody listens on
 	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'send 250 2.1.5 ok'
 	  echo 'expect DATA'; echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 second'
 	  fake_bye; } | fake_start
-	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'one' '.' \
-		'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' 'DATA' 'two' '.' 'QUIT'
-	serve
-	assert_status 0
-	fake_finish
+	serve_two
 	replies | grep -q '^250 2.1.5 second$'
 }
 

@@ -26,7 +26,7 @@ lmtp_iq() {
 # the key is taken out.
 conf_set() {
 	local file=$1 key=$2
-	sed -i "/^$key[[:space:]]*=/d" "$file"
+	sed -i "/^${key}[[:space:]]*=/d" "$file"
 	if [ $# -gt 2 ]; then printf '%s = %s\n' "$key" "$3" >> "$file"; fi
 }
 

@@ -62,12 +62,6 @@ seconds(const char *s, long min, long max)
 	return (int)v;
 }
 
-int
-config_timeout(const char *s)
-{
-	return seconds(s, 1, CONFIG_TIMEOUT_MAX);
-}
-
 static int
 has_space_or_control(const char *s)
 {
@@ -291,6 +285,15 @@ key_named(const char *name)
 		if (strcmp(keys[i].name, name) == 0)
 			return &keys[i];
 	return NULL;
+}
+
+/* -t: what the timeout key takes, from its row. */
+int
+config_timeout(const char *s)
+{
+	const struct key *k = key_named("timeout");
+
+	return seconds(s, k->min, k->max);
 }
 
 /* What a value of k must be, in words: "whole seconds from 1 to 86400",

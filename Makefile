@@ -10,6 +10,9 @@ SENDMAIL_CF ?= $(PREFIX)/share/sendmail/cf
 # The sample refusal-notice template.  lmtp-iq looks for it in
 # /usr/share/lmtp-iq unless refusal_notice_template says otherwise.
 DATADIR   ?= $(PREFIX)/share/lmtp-iq
+# The LMTP way for Postfix (docs/postfix.md): lmtp-iq.socket and
+# lmtp-iq@.service.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 
 CC        ?= cc
@@ -86,7 +89,7 @@ DEB        = build/lmtp-iq_$(VERSION)_$(DEB_ARCH).deb
 # build machine: libssl3 on Debian 12, libssl3t64 on Debian 13.
 DEB_DLOPEN = libssl:3 libsasl2:2
 
-.PHONY: all check check-in bench install uninstall clean demo need-libs fuzz print-version lint deb deps
+.PHONY: all check check-in check-postfix bench-postfix bench install uninstall clean demo need-libs fuzz print-version lint deb deps
 
 all: $(PROG)
 
@@ -174,6 +177,17 @@ check-in:
 	root=$$(tests/roots/mkroot $(RELEASE) $$(tests/deps --list check)) && \
 	    tests/roots/inroot "$$root" sh -c '$(CHECK_IN)'
 
+# make check-postfix: the Postfix suite (tests/postfix/) in a Debian 13
+# root of its own with Postfix in place of Sendmail (the packages
+# conflict): tests/packages' [postfix] set, built once and cached like
+# check-in's.  make bench-postfix: the Postfix bench there.  As root.
+POSTFIX_IN = tests/roots/inroot "$$root" sh -c
+check-postfix bench-postfix:
+	@command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install debootstrap" >&2; exit 1; }
+	root=$$(tests/roots/mkroot trixie $$(tests/deps --list postfix)) && \
+	    $(POSTFIX_IN) 'make -s WERROR=1 $(PROG) $(TOOLS) && \
+	    $(if $(filter bench-postfix,$@),tests/bench/postfix,BATS=bats tests/run-suites tests/postfix/*.bats)'
+
 demo:
 	@tests/deps --need demo
 	$(MAKE) $(PROG) $(TOOLS)
@@ -196,7 +210,7 @@ MANPAGES = docs/lmtp-iq.8 docs/lmtp-iq.conf.5
 # helpers set variables that the suites read (SC2034 there is expected).
 SHELL_SCRIPTS = .ci/run tests/deps tests/run-suites tests/lint-negation \
                 tests/roots/mkroot tests/roots/inroot tests/demo tests/bench/run \
-                docs/examples/quota-warn
+                tests/bench/postfix docs/examples/quota-warn
 lint:
 	@command -v shellcheck >/dev/null || { echo "shellcheck is missing: apt-get install shellcheck" >&2; exit 1; }
 	shellcheck -S warning -x $(SHELL_SCRIPTS)
@@ -213,8 +227,11 @@ lint:
 install: $(PROG)
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR) \
-	    $(DESTDIR)$(SENDMAIL_CF)/mailer $(DESTDIR)$(SENDMAIL_CF)/feature
+	    $(DESTDIR)$(SENDMAIL_CF)/mailer $(DESTDIR)$(SENDMAIL_CF)/feature \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(PROG) $(DESTDIR)$(LIBEXECDIR)/lmtp-iq
+	install -m 0644 systemd/lmtp-iq.socket systemd/lmtp-iq@.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0644 docs/examples/refusal-notice $(DESTDIR)$(DATADIR)/refusal-notice
 	$(SUBST_VERSION) docs/lmtp-iq.8 > $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8
 	$(SUBST_VERSION) docs/lmtp-iq.conf.5 \
@@ -270,7 +287,9 @@ deb: $(PROG)
 	  echo ' lmtp-iq lets a stock Sendmail deliver over-quota notices into'; \
 	  echo ' Cyrus IMAP mailboxes that are over quota: it is a mailer program'; \
 	  echo ' that speaks LMTP to Cyrus lmtpd and adds IGNOREQUOTA, with m4'; \
-	  echo ' files for sendmail.mc that route only a notice domain to it.'; } \
+	  echo ' files for sendmail.mc that route only a notice domain to it.'; \
+	  echo ' For Postfix it runs as a pipe(8) transport, or in LMTP mode behind'; \
+	  echo ' the systemd socket it ships (docs/postfix.md).'; } \
 	    > $(DEB_DIR)/root/DEBIAN/control
 	cd $(DEB_DIR)/root && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' \
 	    -printf '%P\0' | sort -z | xargs -0 md5sum > DEBIAN/md5sums
@@ -282,7 +301,9 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/lmtp-iq.conf.5 \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
 	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4 \
-	    $(DESTDIR)$(DATADIR)/refusal-notice
+	    $(DESTDIR)$(DATADIR)/refusal-notice \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/lmtp-iq.socket \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/lmtp-iq@.service
 	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:

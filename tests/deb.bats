@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
 # make deb: the package lintian accepts, that installs its files where
-# the docs say, whose m4 files build a sendmail.cf from the README's
+# the docs say (Postfix's systemd units too), whose m4 files build a sendmail.cf from the README's
 # lines against the installed cf tree, and that purges without a trace.
 
 load helpers/common
@@ -49,6 +49,9 @@ setup() {
 	[ -f /usr/share/man/man5/lmtp-iq.conf.5.gz ]
 	[ -f /usr/share/sendmail/cf/mailer/lmtp_iq.m4 ]
 	[ -f /usr/share/sendmail/cf/feature/lmtp_iq_notices.m4 ]
+	# Postfix's LMTP way (docs/postfix.md): shipped, not enabled.
+	[ -f /usr/lib/systemd/system/lmtp-iq.socket ]
+	[ -f /usr/lib/systemd/system/lmtp-iq@.service ]
 	[ -f /etc/mail/lmtp-iq.conf ]
 	dpkg-query -W -f='${Conffiles}\n' lmtp-iq | grep -q '/etc/mail/lmtp-iq.conf'
 	# The shipped example config loads (every line is a comment).
@@ -81,6 +84,8 @@ setup() {
 	[ ! -e /usr/share/man/man5/lmtp-iq.conf.5.gz ]
 	[ ! -e /usr/share/sendmail/cf/mailer/lmtp_iq.m4 ]
 	[ ! -e /usr/share/sendmail/cf/feature/lmtp_iq_notices.m4 ]
+	[ ! -e /usr/lib/systemd/system/lmtp-iq.socket ]
+	[ ! -e /usr/lib/systemd/system/lmtp-iq@.service ]
 	[ ! -e /etc/mail/lmtp-iq.conf ]
 	[ ! -e /usr/share/doc/lmtp-iq ]
 	! dpkg-query -W lmtp-iq 2>/dev/null | grep -q .

@@ -10,6 +10,8 @@ if declare -F bats_require_minimum_version >/dev/null; then
 fi
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# A suite one level further down (tests/postfix/).
+[ -f "$TOP/Makefile" ] || TOP=$(cd "$TOP/.." && pwd)
 LMTP_IQ=$TOP/mailer/lmtp-iq
 TOOLS=$TOP/tests/tools
 FIXTURES=$TOP/tests/fixtures

@@ -125,6 +125,8 @@ postfix_stop() {
 	if [ -n "${PF_DIR:-}" ] && [ -e "$PF_DIR/main.cf.saved" ]; then
 		cp "$PF_DIR/main.cf.saved" /etc/postfix/main.cf
 	fi
+	if [ -n "${PF_DIR:-}" ]; then rm -rf "$PF_DIR"; fi
+	PF_DIR=
 }
 
 # pf_listen: the lmtp-iq listener, as lmtp-iq.socket and lmtp-iq@.service

@@ -244,6 +244,9 @@ install: $(PROG)
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
 	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
 
+# The guides a postmaster reads, shipped in /usr/share/doc/lmtp-iq.
+USER_DOCS  = docs/sendmail.md docs/postfix.md docs/reference.md \
+             docs/auth.md docs/murder.md
 deb: $(PROG)
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/root/DEBIAN $(DEB_DIR)/debian
 	$(MAKE) -s install DESTDIR=$(CURDIR)/$(DEB_DIR)/root PREFIX=/usr
@@ -262,6 +265,8 @@ deb: $(PROG)
 	  echo '  * Release $(VERSION).'; echo; \
 	  echo " -- lmtp-iq maintainers <lmtp-iq@example.org>  $$(date -R -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date +%s)})"; } \
 	    | gzip -9n > $(DEB_DIR)/root/usr/share/doc/lmtp-iq/changelog.gz
+	for d in README.md $(USER_DOCS); do \
+	    gzip -9n < $$d > $(DEB_DIR)/root/usr/share/doc/lmtp-iq/$${d##*/}.gz; done
 	chmod 0644 $(DEB_DIR)/root/usr/share/doc/lmtp-iq/*
 	echo /etc/mail/lmtp-iq.conf > $(DEB_DIR)/root/DEBIAN/conffiles
 	printf 'Source: lmtp-iq\nPackage: lmtp-iq\n' > $(DEB_DIR)/debian/control

@@ -52,6 +52,10 @@ setup() {
 	# Postfix's LMTP way (docs/postfix.md): shipped, not enabled.
 	[ -f /usr/lib/systemd/system/lmtp-iq.socket ]
 	[ -f /usr/lib/systemd/system/lmtp-iq@.service ]
+	# The guides the man page points to, as the source has them.
+	for d in README.md docs/sendmail.md docs/postfix.md docs/reference.md docs/auth.md docs/murder.md; do
+		zcat "/usr/share/doc/lmtp-iq/${d##*/}.gz" | cmp - "$TOP/$d"
+	done
 	[ -f /etc/mail/lmtp-iq.conf ]
 	dpkg-query -W -f='${Conffiles}\n' lmtp-iq | grep -q '/etc/mail/lmtp-iq.conf'
 	# The shipped example config loads (every line is a comment).

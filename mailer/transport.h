@@ -42,6 +42,7 @@ struct transport {
 	long long deadline_ms;	/* nothing may wait past this; 0 = none */
 	enum transport_fault fault;
 	size_t rpos, rlen, wlen;
+	/* Buffers and names last: a reset clears every field above. */
 	char rbuf[TRANSPORT_RBUF];
 	char wbuf[TRANSPORT_WBUF];
 	char peer[600];		/* "unix:/path" or "host:port", for messages */

@@ -347,6 +347,8 @@ session_try_mail(struct session *s, char *text, size_t cap)
 	}
 	snprintf(text, cap, "%s", r.text);
 	ok = r.code / 100 == 2;
-	(void)lmtp_command(&s->l, "RSET", NULL, &r);
+	/* Leave the transaction; -n reports MAIL's answer whatever this
+	 * one is. */
+	(void)lmtp_reset(&s->l);
 	return ok;
 }

@@ -32,13 +32,21 @@
 #define CONNECT_RETRY_MAX_MS 200
 
 static int
+vfail(struct transport *t, enum transport_fault fault, const char *fmt,
+    va_list ap)
+{
+	t->fault = fault;
+	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	return -1;
+}
+
+static int
 fail(struct transport *t, enum transport_fault fault, const char *fmt, ...)
 {
 	va_list ap;
 
-	t->fault = fault;
 	va_start(ap, fmt);
-	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	vfail(t, fault, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -120,9 +128,8 @@ wait_ended(struct transport *t, int r, int by_deadline, const char *fmt, ...)
 	if (by_deadline)
 		return fail(t, TF_DEADLINE, "the delivery time limit was "
 		    "reached");
-	t->fault = TF_TIMEOUT;
 	va_start(ap, fmt);
-	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	vfail(t, TF_TIMEOUT, fmt, ap);
 	va_end(ap);
 	return -1;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
 # make deb: the package lintian accepts, that installs its files where
-# the docs say (Postfix's systemd units too), whose m4 files build a sendmail.cf from the README's
-# lines against the installed cf tree, and that purges without a trace.
+# the docs say (Postfix's systemd units and the guides too), whose m4
+# files build a sendmail.cf from the README's lines against the
+# installed cf tree, and that purges without a trace.
 
 load helpers/common
 
@@ -67,8 +68,7 @@ setup() {
 @test "deb: the README's sendmail.mc lines build a sendmail.cf against the installed cf tree" {
 	D=$(make_tmp deb)
 	{ echo "OSTYPE(\`linux')dnl"
-	  awk '/^```/ { if (inb) { if (hit) { printf "%s", buf; exit } inb = 0; buf = ""; hit = 0; next } inb = 1; next }
-		inb { buf = buf $0 "\n"; if (index($0, "lmtp_iq_notices")) hit = 1 }' "$TOP/README.md"
+	  doc_block README.md lmtp_iq_notices
 	  echo "MAILER(\`local')dnl"; echo "MAILER(\`smtp')dnl"; } > "$D/sendmail.mc"
 	grep -q "MAILER(\`lmtp_iq')" "$D/sendmail.mc"
 	m4 /usr/share/sendmail/cf/m4/cf.m4 "$D/sendmail.mc" > "$D/sendmail.cf"

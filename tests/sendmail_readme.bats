@@ -11,8 +11,7 @@ load helpers/sendmail
 
 # readme_block WORD: the README's first ``` block that holds WORD.
 readme_block() {
-	awk -v w="$1" '/^```/ { if (inb) { if (hit) { printf "%s", buf; exit } inb = 0; buf = ""; hit = 0; next } inb = 1; next }
-		inb { buf = buf $0 "\n"; if (index($0, w)) hit = 1 }' "$TOP/README.md"
+	doc_block README.md "$1"
 }
 
 setup_file() {

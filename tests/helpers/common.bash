@@ -60,6 +60,14 @@ wait_file() {
 	[ -s "$f" ]
 }
 
+# doc_block FILE WORD: the first ``` block of FILE (under the top of the
+# tree) that holds WORD, as it is written there: what a suite reads to
+# run the lines a guide tells a postmaster to copy.
+doc_block() {
+	awk -v w="$2" '/^```/ { if (inb) { if (hit) { printf "%s", buf; exit } inb = 0; buf = ""; hit = 0; next } inb = 1; next }
+		inb { buf = buf $0 "\n"; if (index($0, w)) hit = 1 }' "$TOP/$1"
+}
+
 # assert_file_bytes FILE EXPECTED: the file holds exactly these bytes.
 assert_file_bytes() {
 	local file=$1 expected=$2

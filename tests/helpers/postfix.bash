@@ -17,11 +17,9 @@ PF_OUTSIDER=203.0.113.9
 PF_TRUSTED=192.0.2.10
 PF_UNITS=$TOP/systemd
 
-# guide_block WORD: the first fenced block of docs/postfix.md that holds
-# WORD, as it is written there.
+# guide_block WORD: docs/postfix.md's first ``` block that holds WORD.
 guide_block() {
-	awk -v w="$1" '/^```/ { if (inb) { if (hit) { printf "%s", buf; exit } inb = 0; buf = ""; hit = 0; next } inb = 1; next }
-		inb { buf = buf $0 "\n"; if (index($0, w)) hit = 1 }' "$TOP/docs/postfix.md"
+	doc_block docs/postfix.md "$1"
 }
 
 # unit_value FILE KEY: KEY's value in a shipped unit file.

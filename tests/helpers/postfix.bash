@@ -179,14 +179,21 @@ pf_release() {
 	pf postfix reload >/dev/null 2>&1
 }
 
+# pf_log_count PATTERN: how many mail log lines match PATTERN (grep -E),
+# as pf_log_wait counts them: a test takes the count before it sends,
+# then waits for that count plus what it sent.
+pf_log_count() {
+	grep -cE "$1" "$PF_DIR/maillog" 2>/dev/null || true
+}
+
 # pf_log_wait PATTERN [COUNT] [SECONDS]: until the mail log has COUNT (1)
 # lines matching PATTERN (grep -E), within SECONDS (60).
 pf_log_wait() {
 	local n=${2:-1} tries=$((${3:-60} * 10))
-	until [ "$(grep -cE "$1" "$PF_DIR/maillog" 2>/dev/null)" -ge "$n" ]; do
+	until [ "$(pf_log_count "$1")" -ge "$n" ]; do
 		tries=$((tries - 1))
 		if [ "$tries" -le 0 ]; then
-			echo "mail log: not $n lines like /$1/ (found $(grep -cE "$1" "$PF_DIR/maillog" 2>/dev/null))"
+			echo "mail log: not $n lines like /$1/ (found $(pf_log_count "$1"))"
 			tail -20 "$PF_DIR/maillog"
 			return 1
 		fi

@@ -76,12 +76,12 @@ use_transport() {
 # notice_through BLOCK RELAY SUBJECT: a notice to over-quota alice routed
 # by the guide's transport map BLOCK is stored, Postfix logging RELAY.
 notice_through() {
-	local before sent
+	local before sent stored="to=<alice@notices.example.org>, $2.*status=sent"
 	use_transport "$1"
 	before=$(cyrus_count alice)
-	sent=$(grep -c "to=<alice@notices.example.org>, $2.*status=sent" "$PF_DIR/maillog" || true)
+	sent=$(pf_log_count "$stored")
 	submit "$NOTICE_SENDER" alice@notices.example.org "$3"
-	pf_log_wait "to=<alice@notices.example.org>, $2.*status=sent" $((sent + 1))
+	pf_log_wait "$stored" $((sent + 1))
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
 	grep -q "^Subject: $3" "$(cyrus_newest alice)"
 }
@@ -122,6 +122,7 @@ pipe_verdict() {
 	cp -p "$PF_DIR/lmtp-iq.conf" "$PF_DIR/lmtp-iq.conf.saved"
 	conf_set "$PF_DIR/lmtp-iq.conf" lhlo_name client.test
 	use_transport '# /etc/postfix/transport'
+	piped='to=<alice@notices.example.org>, relay=lmtp-iq,'
 	rows=0
 	while IFS='|' read -r reply code logged; do
 		rows=$((rows + 1))
@@ -133,10 +134,10 @@ pipe_verdict() {
 		fake_finish
 		# ...and what Postfix's pipe(8) makes of it.
 		pipe_verdict "$reply"
-		n=$(grep -c 'to=<alice@notices.example.org>, relay=lmtp-iq,' "$PF_DIR/maillog" || true)
+		n=$(pf_log_count "$piped")
 		submit "$NOTICE_SENDER" alice@notices.example.org "table $rows"
-		pf_log_wait 'to=<alice@notices.example.org>, relay=lmtp-iq,' $((n + 1))
-		line=$(grep 'to=<alice@notices.example.org>, relay=lmtp-iq,' "$PF_DIR/maillog" | tail -1)
+		pf_log_wait "$piped" $((n + 1))
+		line=$(grep -E "$piped" "$PF_DIR/maillog" | tail -1)
 		echo "# $reply -> $code -> ${line#*delays=*, }" >&3
 		[[ $line == *"$logged"* ]] || { echo "$reply: Postfix logged: $line"; echo "the guide says: $logged"; false; }
 		fake_finish
@@ -206,18 +207,20 @@ pipe_verdict() {
 	use_transport '# /etc/postfix/transport: the LMTP way'
 	: > "$PF_DIR/listen.log"
 	before=$(cyrus_count erin)
-	held=$(grep -c 'to=<erin@notices.example.org>.*status=deferred (deferred transport)' "$PF_DIR/maillog" || true)
-	sent=$(grep -c "to=<erin@notices.example.org>, $VIA.*status=sent" "$PF_DIR/maillog" || true)
+	waiting='to=<erin@notices.example.org>.*status=deferred \(deferred transport\)'
+	stored="to=<erin@notices.example.org>, $VIA.*status=sent"
+	held=$(pf_log_count "$waiting")
+	sent=$(pf_log_count "$stored")
 	# Fifty notices queued, then let go together: Debian's defaults
 	# (lmtp_cache_connection = yes, at most 20 connections to one
 	# destination) do the rest.
 	n=50
 	pf_hold lmtp
 	for i in $(seq 1 "$n"); do submit "$NOTICE_SENDER" erin@notices.example.org "cached $i"; done
-	pf_log_wait 'to=<erin@notices.example.org>.*status=deferred \(deferred transport\)' $((held + n))
+	pf_log_wait "$waiting" $((held + n))
 	pf_release
 	pf postqueue -f
-	pf_log_wait "to=<erin@notices.example.org>, $VIA.*status=sent" $((sent + n)) 120
+	pf_log_wait "$stored" $((sent + n)) 120
 	[ "$(cyrus_count erin)" -eq $((before + n)) ]
 	# Postfix says when it reused a connection (conn_use=N, N > 1); the
 	# listener started one lmtp-iq per connection it accepted.
@@ -230,12 +233,13 @@ pipe_verdict() {
 @test "postfix: a burst of 200 notices through the LMTP way: every one stored once" {
 	use_transport '# /etc/postfix/transport: the LMTP way'
 	before=$(cyrus_count erin)
-	sent_before=$(grep -c "to=<erin@notices.example.org>, $VIA.*status=sent" "$PF_DIR/maillog" || true)
+	stored="to=<erin@notices.example.org>, $VIA.*status=sent"
+	sent_before=$(pf_log_count "$stored")
 	for i in $(seq 1 200); do submit "$NOTICE_SENDER" erin@notices.example.org "burst $i" & 
 		[ $((i % 20)) -ne 0 ] || wait
 	done
 	wait
-	pf_log_wait "to=<erin@notices.example.org>, $VIA.*status=sent" $((sent_before + 200)) 300
+	pf_log_wait "$stored" $((sent_before + 200)) 300
 	[ "$(cyrus_count erin)" -eq $((before + 200)) ]
 	# Once each: 200 different subjects among erin's messages.
 	dir=$(cyrus_tool mbpath user/erin)
@@ -247,13 +251,13 @@ pipe_verdict() {
 # address over SMTP to RCPT; stored whole in RCPT's mailbox (the
 # smuggled commands are text there), and nothing in bob's.
 smuggle_through() {
-	local user=${3%@*} bob mine sent
+	local user=${3%@*} bob mine sent stored="to=<$3>, $4.*status=sent"
 	bob=$(cyrus_count bob) mine=$(cyrus_count "$user")
-	sent=$(grep -c "to=<$3>, $4.*status=sent" "$PF_DIR/maillog" || true)
+	sent=$(pf_log_count "$stored")
 	run smtp_from "$2" 'EHLO client.test' 'MAIL FROM:<outsider@capture.test>' \
 		"RCPT TO:<$3>" 'DATA' "$(smuggle_message "$1" "$3")"$'\r\n.' 'QUIT'
 	assert_output_has '250 2.0.0 Ok: queued'
-	pf_log_wait "to=<$3>, $4.*status=sent" $((sent + 1))
+	pf_log_wait "$stored" $((sent + 1))
 	[ "$(cyrus_count bob)" -eq "$bob" ] || { echo "$1: smuggled into bob"; return 1; }
 	[ "$(cyrus_count "$user")" -eq $((mine + 1)) ]
 	grep -q '^MAIL FROM:<notices@capture.test>' "$(cyrus_newest "$user")"

@@ -294,7 +294,7 @@ deb: $(PROG)
 	  echo ' that speaks LMTP to Cyrus lmtpd and adds IGNOREQUOTA, with m4'; \
 	  echo ' files for sendmail.mc that route only a notice domain to it.'; \
 	  echo ' For Postfix it runs as a pipe(8) transport, or in LMTP mode behind'; \
-	  echo ' the systemd socket it ships (docs/postfix.md).'; } \
+	  echo ' the systemd socket it ships (/usr/share/doc/lmtp-iq/postfix.md.gz).'; } \
 	    > $(DEB_DIR)/root/DEBIAN/control
 	cd $(DEB_DIR)/root && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' \
 	    -printf '%P\0' | sort -z | xargs -0 md5sum > DEBIAN/md5sums

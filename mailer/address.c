@@ -14,7 +14,7 @@ const char *
 address_problem(const char *a)
 {
 	const unsigned char *p;
-	int quoted = 0;
+	int quoted = 0, pair = 0;
 
 	if (strlen(a) > ADDRESS_MAX)
 		return "address too long";
@@ -25,6 +25,10 @@ address_problem(const char *a)
 	 * written by hand. */
 	if (a[0] == '@')
 		return "source route in address (not accepted)";
+	/* Every byte is looked at, the one after a backslash too: a
+	 * quoted-pair (RFC 5321 4.1.2) quotes only printable ASCII and the
+	 * space, and a line break behind a backslash would still end the
+	 * command on the wire. */
 	for (p = (const unsigned char *)a; *p; p++) {
 		if (*p == '\r' || *p == '\n')
 			return "line break in address";
@@ -34,10 +38,12 @@ address_problem(const char *a)
 			return "control character in address";
 		if (*p == '<' || *p == '>')
 			return "angle bracket in address";
-		if (*p == '"')
+		if (pair)
+			pair = 0;	/* quoted-pair: the byte is literal */
+		else if (*p == '"')
 			quoted = !quoted;
-		else if (*p == '\\' && quoted && p[1] != '\0')
-			p++;	/* quoted-pair: the next byte is literal */
+		else if (*p == '\\' && quoted)
+			pair = 1;
 	}
 	return quoted ? "unterminated quote in address" : NULL;
 }

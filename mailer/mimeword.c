@@ -225,16 +225,27 @@ flush(struct pending *pd, char *out, size_t o, size_t cap)
 		while (left > 0 && o < cap) {
 			to = out + o;
 			room = cap - o;
-			if (iconv(cd, &in, &left, &to, &room) != (size_t)-1)
+			if (iconv(cd, &in, &left, &to, &room) != (size_t)-1) {
 				o = (size_t)(to - out);
-			else if (errno == E2BIG)
-				break;
-			else {	/* EILSEQ, EINVAL: that byte as it is */
-				o = put(out, (size_t)(to - out), cap, in, 1);
-				in++;
-				left--;
+				continue;
 			}
+			o = (size_t)(to - out);
+			/* glibc may take the last byte and still say EILSEQ
+			 * or EINVAL (ISO-2022-CN-EXT's lone SO): nothing is
+			 * left to pass on as it is. */
+			if (errno == E2BIG || left == 0)
+				break;
+			/* EILSEQ, EINVAL: that byte as it is */
+			o = put(out, o, cap, in, 1);
+			in++;
+			left--;
 		}
+		/* A stateful charset's words end in its initial state
+		 * (RFC 2047 5): whatever iconv still holds is written. */
+		to = out + o;
+		room = cap - o;
+		if (iconv(cd, NULL, NULL, &to, &room) != (size_t)-1)
+			o = (size_t)(to - out);
 		iconv_close(cd);
 	}
 	pd->raw = NULL;
@@ -327,13 +338,18 @@ utf8_at(const unsigned char *p, size_t n, unsigned long *cp)
 }
 
 /* Code points a person must not be shown as they are: they reorder or
- * break the text around them. */
+ * break the text around them (C1 controls, bidi controls, the line and
+ * paragraph separators), or cannot be seen at all and so make two texts
+ * look alike (zero-width characters, word joiner and invisible
+ * operators, the byte order mark, interlinear annotation, tags). */
 static int
 hidden(unsigned long c)
 {
-	return (c >= 0x80 && c <= 0x9f) || c == 0x61c || c == 0x200e ||
-	    c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
-	    (c >= 0x2066 && c <= 0x2069) || c == 0x2028 || c == 0x2029;
+	return (c >= 0x80 && c <= 0x9f) || c == 0x61c || c == 0x180e ||
+	    (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2060 && c <= 0x2069) || c == 0x2028 || c == 0x2029 ||
+	    c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb) ||
+	    (c >= 0xe0000 && c <= 0xe007f);
 }
 
 /* The unit shown for text[i..]: a character, or an escape, into esc;
@@ -428,37 +444,64 @@ encode_value(const unsigned char *v, size_t n, char *out, size_t o,
 	return o;
 }
 
-int
-mimeword_encode_header(const char *in, size_t len, char *out, size_t cap,
-    size_t *outlen)
+/* The field that starts at p (a header line, not a continuation): where
+ * it ends, past its continuation lines and their line ends. */
+static const char *
+field_end(const char *p, const char *end)
 {
-	const char *p = in, *end = in + len, *eol, *v, *ve, *q;
-	size_t o = 0;
-	int eight;
+	const char *eol;
+
+	while ((eol = mimeword_header_line(p, end)) != NULL) {
+		p = eol + (eol < end);
+		if (p >= end || (*p != ' ' && *p != '\t'))
+			break;
+	}
+	return p;
+}
+
+int
+mimeword_encode_header(const char *in, size_t len, const char *always,
+    char *out, size_t cap, size_t *outlen)
+{
+	static char value[MIMEWORD_VALUE_MAX];
+	const char *p = in, *end = in + len, *fe, *v, *q;
+	size_t o = 0, n, al = always != NULL ? strlen(always) : 0;
+	int encode;
 
 	/* Up to the empty line: the body follows as it is. */
-	while ((eol = mimeword_header_line(p, end)) != NULL) {
-		eol += eol < end;	/* with its line end */
-		for (eight = 0, q = p; q < eol && !eight; q++)
-			eight = (unsigned char)*q >= 0x80;
-		/* A field's value starts after its colon, a continuation's
-		 * after its leading space. */
-		v = *p == ' ' || *p == '\t' ? p : memchr(p, ':',
-		    (size_t)(eol - p));
-		if (!eight || v == NULL) {
-			o = put(out, o, cap, p, (size_t)(eol - p));
-		} else {
-			o = put(out, o, cap, p, (size_t)(v + (v != p) - p));
-			for (v += v != p; v < eol && (*v == ' ' || *v == '\t'); v++)
-				;
-			for (ve = eol; ve > v && is_wsp(ve[-1]); ve--)
-				;
-			o = put(out, o, cap, " ", 1);
-			o = encode_value((const unsigned char *)v, (size_t)(ve - v),
-			    out, o, cap);
-			o = put(out, o, cap, "\n", 1);
+	while (mimeword_header_line(p, end) != NULL) {
+		fe = field_end(p, end);
+		v = *p == ' ' || *p == '\t' ? NULL : memchr(p, ':',
+		    (size_t)(fe - p));
+		for (encode = 0, q = p; q < fe && !encode; q++)
+			encode = (unsigned char)*q >= 0x80;
+		if (v != NULL && al > 0 && (size_t)(v - p) == al &&
+		    strncasecmp(p, always, al) == 0)
+			encode = 1;
+		if (!encode || v == NULL) {
+			o = put(out, o, cap, p, (size_t)(fe - p));
+			p = fe;
+			continue;
 		}
-		p = eol;
+		/* The value unfolded (RFC 5322 2.2.3: the line ends go, the
+		 * white space after them stays), without white space at
+		 * either end, then encoded and folded again. */
+		o = put(out, o, cap, p, (size_t)(v + 1 - p));
+		for (n = 0, q = v + 1; q < fe; q++) {
+			if (*q == '\r' || *q == '\n')
+				continue;
+			if (n == sizeof(value))
+				return -1;
+			value[n++] = *q;
+		}
+		for (q = value; n > 0 && is_wsp(*q); q++, n--)
+			;
+		while (n > 0 && is_wsp(q[n - 1]))
+			n--;
+		o = put(out, o, cap, " ", 1);
+		o = encode_value((const unsigned char *)q, n, out, o, cap);
+		o = put(out, o, cap, "\n", 1);
+		p = fe;
 	}
 	o = put(out, o, cap, p, (size_t)(end - p));
 	if (o >= cap)

@@ -46,10 +46,17 @@ size_t mimeword_decode(const char *raw, size_t len, char *out, size_t cap);
 void mimeword_display(const char *text, size_t len, size_t max, char *out,
     size_t cap);
 
+/* The longest field value mimeword_encode_header encodes, in bytes. */
+#define MIMEWORD_VALUE_MAX 32768
+
 /* A message's header (up to the empty line) with each field whose value
- * has 8-bit bytes encoded as RFC 2047 B words in UTF-8, folded; the rest,
- * and the body, as they are.  0, or -1 when out is too small. */
-int mimeword_encode_header(const char *in, size_t len, char *out, size_t cap,
-    size_t *outlen);
+ * has 8-bit bytes, and the field called always (no colon, case ignored;
+ * NULL for none) whatever its value, unfolded and encoded as RFC 2047 B
+ * words in UTF-8, folded again; the rest, and the body, as they are.  A
+ * reader decodes an encoded field once, so it shows exactly the text
+ * that was encoded, encoded words in it included.  0, or -1 when out is
+ * too small or a value is over MIMEWORD_VALUE_MAX. */
+int mimeword_encode_header(const char *in, size_t len, const char *always,
+    char *out, size_t cap, size_t *outlen);
 
 #endif

@@ -96,19 +96,40 @@ refusal_size_text(long long n, char *out, size_t cap)
 	snprintf(out, cap, "%lld.%lld %s", tenths / 10, tenths % 10, unit[u]);
 }
 
+/* The placeholders, each with where its value is in the facts. */
+static const struct {
+	const char *name;
+	size_t len;
+} placeholders[] = {
+#define PLACEHOLDER(n) { n, sizeof(n) - 1 }
+	PLACEHOLDER("user"), PLACEHOLDER("sender"), PLACEHOLDER("from"),
+	PLACEHOLDER("size"), PLACEHOLDER("bytes"), PLACEHOLDER("subject"),
+	PLACEHOLDER("reply"),
+#undef PLACEHOLDER
+};
+#define NPLACEHOLDERS (sizeof(placeholders) / sizeof(placeholders[0]))
+
+/* The index of the placeholder name[0..len), or NPLACEHOLDERS. */
+static size_t
+placeholder(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NPLACEHOLDERS; i++)
+		if (placeholders[i].len == len &&
+		    strncmp(name, placeholders[i].name, len) == 0)
+			break;
+	return i;
+}
+
 static const char *
 fact(const struct refusal_facts *f, const char *name, size_t len)
 {
-	static const char *const names[] = { "user", "sender", "from", "size",
-		"bytes", "subject", "reply" };
-	const char *values[] = { f->user, f->sender, f->from, f->size,
-		f->bytes, f->subject, f->reply };
-	size_t i;
+	const char *values[NPLACEHOLDERS] = { f->user, f->sender, f->from,
+		f->size, f->bytes, f->subject, f->reply };
+	size_t i = placeholder(name, len);
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == len && strncmp(name, names[i], len) == 0)
-			return values[i];
-	return NULL;
+	return i < NPLACEHOLDERS ? values[i] : NULL;
 }
 
 /* Whether p..eol starts a header field: a name of printable ASCII
@@ -142,36 +163,83 @@ static const char *const own_fields[] = { "From:", "To:", "Date:",
 	"Message-ID:", "Auto-Submitted:", "MIME-Version:", "Content-Type:",
 	"Content-Transfer-Encoding:" };
 
-const char *
-refusal_template_problem(const char *t, size_t len)
+/* The first "%{" in p..eol that is not one of the placeholders, or
+ * NULL. */
+static const char *
+unknown_placeholder(const char *p, const char *eol)
 {
-	const char *p = t, *end = t + len, *eol;
-	int subject = 0;
+	const char *pc, *close;
+
+	for (; (pc = memchr(p, '%', (size_t)(eol - p))) != NULL; p = pc + 1) {
+		if (pc + 1 >= eol || pc[1] != '{')
+			continue;
+		close = memchr(pc + 2, '}', (size_t)(eol - pc - 2));
+		if (close == NULL || placeholder(pc + 2,
+		    (size_t)(close - pc - 2)) == NPLACEHOLDERS)
+			return pc;
+	}
+	return NULL;
+}
+
+/* What is wrong with the line p..eol of a template's header, or NULL. */
+static const char *
+header_line_problem(const char *p, const char *eol)
+{
 	size_t i;
 
+	/* A value is one line, but a header line it starts could be any
+	 * field (a Subject "Content-Type: text/html"). */
+	if (!line_starts(p, eol, "Subject:") && has_placeholder(p, eol))
+		return "a placeholder in the header outside the Subject line "
+		    "(values go in the Subject and the body)";
+	if (!field_line(p, eol) && *p != ' ' && *p != '\t')
+		return "a header line that is neither a field (Name: value) "
+		    "nor its continuation";
+	for (i = 0; i < sizeof(own_fields) / sizeof(own_fields[0]); i++)
+		if (line_starts(p, eol, own_fields[i]))
+			return "a header field lmtp-iq writes itself (From, To, "
+			    "Date, Message-ID, Auto-Submitted, MIME-Version, "
+			    "Content-Type, Content-Transfer-Encoding)";
+	return NULL;
+}
+
+const char *
+refusal_template_problem(const char *t, size_t len, size_t *line)
+{
+	const char *p = t, *end = t + len, *eol, *bad;
+	int subject = 0, header = 1;
+
+	*line = 0;
 	if (memchr(t, '\0', len) != NULL)
 		return "a NUL byte";
-	while ((eol = mimeword_header_line(p, end)) != NULL) {
+	for (; p < end; p = eol + 1) {
+		++*line;
+		if (header && (eol = mimeword_header_line(p, end)) == NULL) {
+			header = 0;	/* the empty line */
+			eol = memchr(p, '\n', (size_t)(end - p));
+			if (eol == NULL)
+				break;
+			continue;
+		}
+		if (!header && (eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		/* A misspelt placeholder would reach every user as written. */
+		if (unknown_placeholder(p, eol) != NULL)
+			return "an unknown placeholder (known: %{user}, "
+			    "%{sender}, %{from}, %{size}, %{bytes}, %{subject}, "
+			    "%{reply})";
+		if (!header)
+			continue;
 		if (line_starts(p, eol, "Subject:"))
 			subject = 1;
-		/* A value is one line, but a header line it starts could
-		 * be any field (a Subject "Content-Type: text/html"). */
-		else if (has_placeholder(p, eol))
-			return "a placeholder in the header outside the Subject "
-			    "line (values go in the Subject and the body)";
-		if (!field_line(p, eol) && *p != ' ' && *p != '\t')
-			return "a header line that is neither a field "
-			    "(Name: value) nor its continuation";
-		for (i = 0; i < sizeof(own_fields) / sizeof(own_fields[0]); i++)
-			if (line_starts(p, eol, own_fields[i]))
-				return "a header field lmtp-iq writes itself "
-				    "(From, To, Date, Message-ID, "
-				    "Auto-Submitted, MIME-Version, "
-				    "Content-Type, Content-Transfer-Encoding)";
-		p = eol + 1;
+		if ((bad = header_line_problem(p, eol)) != NULL)
+			return bad;
 	}
-	if (p >= end)
+	if (header) {
+		*line = 0;
 		return "no empty line after the header";
+	}
+	*line = 0;
 	return subject ? NULL : "no Subject: line in the header";
 }
 
@@ -209,6 +277,7 @@ refusal_template_load(const char *path, char *buf, size_t cap, size_t *len,
     char *why, size_t whycap)
 {
 	const char *bad = NULL;
+	size_t line = 0;
 	ssize_t n;
 	int fd;
 
@@ -223,10 +292,14 @@ refusal_template_load(const char *path, char *buf, size_t cap, size_t *len,
 	else if ((size_t)n >= cap)
 		bad = "over 16 KiB";
 	else
-		bad = refusal_template_problem(buf, (size_t)n);
+		bad = refusal_template_problem(buf, (size_t)n, &line);
 	if (bad != NULL) {
-		snprintf(why, whycap, "refusal_notice_template %s: %s", path,
-		    bad);
+		if (line > 0)
+			snprintf(why, whycap, "refusal_notice_template %s:%zu: %s",
+			    path, line, bad);
+		else
+			snprintf(why, whycap, "refusal_notice_template %s: %s",
+			    path, bad);
 		return -1;
 	}
 	*len = (size_t)n;

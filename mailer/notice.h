@@ -41,9 +41,12 @@ void refusal_subject(const char *head, size_t len, char *out, size_t cap);
 void refusal_from(const char *head, size_t len, const char *sender,
     char *out, size_t cap);
 
-/* A template: header lines with a Subject, an empty line, a body.  NULL,
- * or what is wrong with it. */
-const char *refusal_template_problem(const char *t, size_t len);
+/* A template: header lines with a Subject, an empty line, a body, and
+ * no placeholder but those refusal_render fills in.  NULL, or what is
+ * wrong with it and its line in *line (1 for the first; 0 when the
+ * problem is not on one line). */
+const char *refusal_template_problem(const char *t, size_t len,
+    size_t *line);
 
 /* The template file at path (refusal_notice_template), opened through
  * file.c and checked, into buf (REFUSAL_TEMPLATE_MAX).  0, or -1 and
@@ -52,8 +55,8 @@ int refusal_template_load(const char *path, char *buf, size_t cap,
     size_t *len, char *why, size_t whycap);
 
 /* The template into out with %{user}, %{sender}, %{from}, %{size},
- * %{bytes}, %{subject} and %{reply} filled in (other %{...} stay as
- * they are).  -1 when it does not fit in cap. */
+ * %{bytes}, %{subject} and %{reply} filled in (a template that passed
+ * refusal_template_problem has no other %{...}).  -1 when it does not fit in cap. */
 int refusal_render(const char *t, size_t len, const struct refusal_facts *f,
     char *out, size_t cap, size_t *outlen);
 

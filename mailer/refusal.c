@@ -420,12 +420,15 @@ notify(struct run *run, const char *key, const char *user,
 	room = n < 0 ? 0 : sizeof(run->text) - (size_t)n;
 	if (room > NOTICE_MAX)
 		room = NOTICE_MAX;
-	/* Then its 8-bit header fields (a Subject with a value, a template
-	 * in another language) as RFC 2047 words: Cyrus masks 8-bit bytes
-	 * in a header. */
+	/* Then its 8-bit header fields (a template in another language) as
+	 * RFC 2047 words: Cyrus masks 8-bit bytes in a header.  The Subject
+	 * always: it carries values from outside, and a reader that decodes
+	 * it once then shows exactly lmtp-iq's escaped text, even where the
+	 * text holds what looks like an encoded word. */
 	if (n < 0 || refusal_render(run->tmpl, run->tlen, f, run->text + n,
 	    room, &rlen) < 0 || mimeword_encode_header(run->text,
-	    (size_t)n + rlen, run->sent, sizeof(run->sent), &slen) < 0)
+	    (size_t)n + rlen, "Subject", run->sent, sizeof(run->sent),
+	    &slen) < 0)
 		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: the "
 		    "notice would be over %d bytes", user, NOTICE_MAX);
 	else if (deliver_notice(run, user, slen))

@@ -787,6 +787,26 @@ assert_no_final_dot() {
 	[ ! -s "$FAKE_DIR/record" ]
 }
 
+@test "addresses: a control byte behind a backslash in a quoted local part is 65 and nothing is sent" {
+	echo 'stall' | fake_start
+	# A quoted-pair quotes printable ASCII only: a line feed behind the
+	# backslash would still end the RCPT command on the wire.
+	run lmtp_iq "$(printf '"a\\\nRSET"@example.org')" < "$MSG/notice"
+	assert_status 65
+	assert_output_has 'recipient 1: line break in address; nothing sent'
+	run lmtp_iq alice "$(printf '"a\\\rb"@example.org')" < "$MSG/notice"
+	assert_status 65
+	assert_output_has 'recipient 2: line break in address; nothing sent'
+	run lmtp_iq -f "$(printf '"q\\\033[2J"@example.org')" alice < "$MSG/notice"
+	assert_status 65
+	assert_output_has 'sender: control character in address; nothing sent'
+	run lmtp_iq "$(printf '"a\\\tb"@example.org')" < "$MSG/notice"
+	assert_status 65
+	assert_output_has 'recipient 1: unquoted space in address; nothing sent'
+	stop_pid "$FAKE_PID"; FAKE_PID=
+	[ ! -s "$FAKE_DIR/record" ]
+}
+
 @test "addresses: a quoted local part with a space goes out as it is" {
 	{ lhlo_offering PIPELINING IGNOREQUOTA
 	  echo 'expect MAIL FROM:<"a b"@example.org>'; echo 'expect RCPT TO:<"c d"@example.org> IGNOREQUOTA'

@@ -101,7 +101,9 @@ logged_until_done() {
 	grep -q $'^Auto-Submitted: auto-generated\r$' "$FAKE_DIR/record"
 	grep -q $'^From: quota-notice@example.org\r$' "$FAKE_DIR/record"
 	grep -q $'^To: alice\r$' "$FAKE_DIR/record"
-	grep -q $'^Subject: Full: Lunch\r$' "$FAKE_DIR/record"
+	# The notice's Subject is always RFC 2047 words (a reader decodes it once).
+	sed '1,/^DATA\r$/d' "$FAKE_DIR/record" > "$MSG/head"
+	[ "$(subject_of "$MSG/head")" = 'Full: Lunch' ]
 	grep -q $'^From bob@example.org, 49 bytes (49).\r$' "$FAKE_DIR/record"
 	run ! grep -q 'body words' "$FAKE_DIR/record"
 	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=2.1.5, stat=Sent (250 2.1.5 stored)' "$MSG/syslog"
@@ -191,9 +193,11 @@ logged_until_done() {
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
 	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_dir $MSG/state has mode 0770; group and others must not be able to write it (chmod go-w)"
 	chmod 700 "$MSG/state"
-	template_says 'Subject: x\nFrom: forged@example.org\n\nbody\n' "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template: a header field lmtp-iq writes itself"
+	template_says 'Subject: x\nFrom: forged@example.org\n\nbody\n' "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template:2: a header field lmtp-iq writes itself"
 	template_says 'Subject: x\nX-A: y\n' 'no empty line after the header'
 	template_says 'no header here\n\nbody\n' 'a header line that is neither a field (Name: value) nor its continuation'
+	# A misspelt placeholder would reach every user as written.
+	template_says 'Subject: x\n\nHello\nHi %%{usr}\n' "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template:4: an unknown placeholder (known: %{user}, %{sender}, %{from}, %{size}, %{bytes}, %{subject}, %{reply})"
 	template_says 'Subject: %%{subject}\n\nbody\n' "refusal notices: on: from quota-notice@example.org, template $MSG/template, state $MSG/state, at most one per user every 86400 s"
 }
 
@@ -210,7 +214,9 @@ logged_until_done() {
 	assert_status 0
 	assert_output_has '452 4.2.2 Over quota'
 	fake_finish
-	grep -q $'^Subject: Full: Lunch\r$' "$FAKE_DIR/record"
+	# The notice's Subject is always RFC 2047 words (a reader decodes it once).
+	sed '1,/^DATA\r$/d' "$FAKE_DIR/record" > "$MSG/head"
+	[ "$(subject_of "$MSG/head")" = 'Full: Lunch' ]
 	[ -s "$MSG/state/u.alice" ]
 }
 
@@ -286,7 +292,7 @@ logged_until_done() {
 	run ! grep -qi 'content-type: text/html' "$FAKE_DIR/record"
 	grep -q 'refusal notices off: refusal_notice_template .*: a placeholder in the header outside the Subject' "$MSG/syslog"
 	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
-	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template: a placeholder in the header outside the Subject"
+	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template:2: a placeholder in the header outside the Subject"
 	# In the Subject, and in the body, placeholders are fine.
 	template_says 'Subject: Full: %%{subject}\n\n%%{subject}\n' 'refusal notices: on: from quota-notice@example.org'
 }
@@ -305,10 +311,38 @@ logged_until_done() {
 	run ! grep -q $'[\x80-\xff]' "$MSG/head"
 	grep -q '^Subject: =?UTF-8?B?[A-Za-z0-9+/=]*?=' "$MSG/head"
 	# Decoded again, it is the value as it was filled in.
-	subj=$({ sed -n '/^Subject: /,/^[^ ]/p' "$MSG/head" | sed '$d' | tr -d '\r\n' |
-		sed 's/^Subject: //; s/?= =?UTF-8?B?/\n/g; s/=?UTF-8?B?//; s/?=$//'; echo; } |
-		while IFS= read -r w; do printf '%s' "$w" | base64 -d; done)
+	subj=$(subject_of "$MSG/head")
 	[ "$subj" = $'Full: D\xc3\xa9jeuner vendredi \xe2\x80\x94 \xf0\x9f\x8d\x95' ]
+}
+
+@test "refusal fake: a Subject from outside in any charset never costs the notice: ISO-2022-CN-EXT's lone SO (it crashed the decoder) in Subject and From, B and Q" {
+	printf 'From: =?ISO-2022-CN-EXT?Q?=0E?= <andre@example.org>\nSubject: =?ISO-2022-CN-EXT?B?Dg==?= and =?ISO-2022-CN-EXT?Q?=0E?=\n\nbody words\n' > "$MSG/notice"
+	printf 'Subject: Full: %%{subject}\n\nFrom %%{from}: %%{subject}\n' > "$MSG/template"
+	{ refused_alice; notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=2.1.5, stat=Sent' "$MSG/syslog"
+	# The lone SO is no character: nothing is shown for it.
+	grep -q $'^From  <andre@example.org>:  and \r$' "$FAKE_DIR/record"
+	sed '1,/^DATA\r$/d' "$FAKE_DIR/record" > "$MSG/head"
+	[ "$(subject_of "$MSG/head")" = 'Full:  and' ]
+}
+
+@test "refusal fake: what a reader could decode again reaches it as lmtp-iq's text: a word that decodes to a word, one lmtp-iq finds malformed, zero-width and tag characters" {
+	# =?UTF-8?B?PT9VVEYtOD9RPz1FMj04MD1BRT89?= is the word =?UTF-8?Q?=E2=80=AE?=
+	# (U+202E); =?UTF-8?Q?=E2=80=AE =?= has a space a lenient reader takes.
+	printf 'From: bob@example.org\nSubject: =?UTF-8?B?PT9VVEYtOD9RPz1FMj04MD1BRT89?= x =?UTF-8?Q?=E2=80=AE =?= y =?UTF-8?Q?a=E2=80=8Bb=EF=BB=BF=F3=A0=80=81?=\n\nbody words\n' > "$MSG/notice"
+	printf 'Subject: Full: %%{subject}\n\n%%{subject}\n' > "$MSG/template"
+	{ refused_alice; notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	want='=?UTF-8?Q?=E2=80=AE?= x =?UTF-8?Q?=E2=80=AE =?= y a\u{200B}b\u{FEFF}\u{E0001}'
+	grep -qF "$want"$'\r' "$FAKE_DIR/record"
+	sed '1,/^DATA\r$/d' "$FAKE_DIR/record" > "$MSG/head"
+	# Decoded once, as a reader does, the Subject is that text exactly.
+	[ "$(subject_of "$MSG/head")" = "Full: $want" ]
 }
 
 @test "refusal fake: the French template (docs/examples/refusal-notice.fr): its own 8-bit Subject goes as RFC 2047 words, its body as UTF-8" {
@@ -319,9 +353,7 @@ logged_until_done() {
 	assert_status 75
 	sed -n '/^DATA\r$/,/^\r$/p' "$FAKE_DIR/record" > "$MSG/head"
 	run ! grep -q $'[\x80-\xff]' "$MSG/head"
-	subj=$({ sed -n '/^Subject: /,/^[^ ]/p' "$MSG/head" | sed '$d' | tr -d '\r\n' |
-		sed 's/^Subject: //; s/?= =?UTF-8?B?/\n/g; s/=?UTF-8?B?//; s/?=$//'; echo; } |
-		while IFS= read -r w; do printf '%s' "$w" | base64 -d; done)
+	subj=$(subject_of "$MSG/head")
 	[ "$subj" = "$(sed -n 's/^Subject: //p' "$TOP/docs/examples/refusal-notice.fr")" ]
 	grep -q $'^un message pour vous (alice) n\'a pas pu \xc3\xaatre distribu\xc3\xa9, car votre\r$' "$FAKE_DIR/record"
 	grep -q $'^  objet :  Lunch\r$' "$FAKE_DIR/record"

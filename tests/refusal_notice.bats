@@ -74,7 +74,7 @@ refused_one() {	# refused_one SUBJECT [BODY]
 	grep -q '^To: alice' "$f"
 	grep -q '^Date: ' "$f"
 	grep -q '^Message-ID: <.*refusal@' "$f"
-	grep -q '^Subject: Your mailbox is full: a message to you is waiting' "$f"
+	[ "$(subject_of "$f")" = 'Your mailbox is full: a message to you is waiting' ]
 	grep -q '^  from:    bob@capture.test' "$f"
 	grep -q '^  subject: Lunch on Friday?' "$f"
 	# The size Sendmail passed on (the message plus its Received:
@@ -181,9 +181,7 @@ refused_one() {	# refused_one SUBJECT [BODY]
 	# its Subject decodes to what was filled in.
 	sed '/^\r$/q' "$f" > "$MSG/head"
 	run ! grep -q $'[\x80-\xff]' "$MSG/head"
-	subj=$({ sed -n '/^Subject: /,/^[^ ]/p' "$MSG/head" | sed '$d' | tr -d '\r\n' |
-		sed 's/^Subject: //; s/?= =?UTF-8?B?/\n/g; s/=?UTF-8?B?//; s/?=$//'; echo; } |
-		while IFS= read -r w; do printf '%s' "$w" | base64 -d; done)
+	subj=$(subject_of "$MSG/head")
 	[ "$subj" = $'Waiting: D\xc3\xa9jeuner vendredi \xe2\x80\x94 \xf0\x9f\x8d\x95' ]
 }
 

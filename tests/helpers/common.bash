@@ -69,6 +69,19 @@ doc_block() {
 }
 
 # assert_file_bytes FILE EXPECTED: the file holds exactly these bytes.
+# subject_of FILE: the Subject of the message in FILE (its header up to
+# the empty line, CRLF or LF) as a mail reader shows it: lmtp-iq sends a
+# notice's Subject as RFC 2047 B words in UTF-8, folded; they are
+# decoded once here (base64 -d), nothing else.
+subject_of() {
+	local w
+	{ sed -n '1,/^\r\{0,1\}$/p' "$1" | sed -n '/^Subject: /,/^[^ ]/p' |
+		sed '$d' | tr -d '\r\n' |
+		sed 's/^Subject: //; s/?= =?UTF-8?B?/\n/g; s/=?UTF-8?B?//; s/?=$//'
+	  echo; } | while IFS= read -r w; do printf '%s' "$w" | base64 -d; done
+	echo
+}
+
 assert_file_bytes() {
 	local file=$1 expected=$2
 	if ! cmp -s "$file" <(printf '%s' "$expected"); then

@@ -26,6 +26,7 @@
 #include "../../mailer/status.h"
 #include "../../mailer/transport.h"
 #include "encoder_ref.h"
+#include "shown.h"
 
 static int passed, failed, current_ok;
 static const char *current;
@@ -547,13 +548,42 @@ test_refusal(void)
 	    "read within bounds");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		t = exact(bad[i]);
-		CHECK(refusal_template_problem(t, strlen(bad[i])) != NULL);
+		CHECK(refusal_template_problem(t, strlen(bad[i]), &n) != NULL);
 		free(t);
 	}
 	t = exact("X-Note: a\nSubject: %{subject}\n\nbody\n");
 	CHECK(refusal_template_problem(t,
-	    strlen("X-Note: a\nSubject: %{subject}\n\nbody\n")) == NULL);
+	    strlen("X-Note: a\nSubject: %{subject}\n\nbody\n"), &n) == NULL);
 	free(t);
+	end();
+
+	begin("refusal notices: an unknown or unclosed placeholder is a "
+	    "template error naming its line, in the header or the body");
+	{
+		static const struct { const char *t; size_t line; } unk[] = {
+			{ "Subject: %{subjet}\n\nbody\n", 1 },
+			{ "X-A: b\nSubject: x\n\nhi %{user}\nyou %{User}\n", 5 },
+			{ "Subject: x\n\n\n\n%{reply\n", 5 },
+			{ "Subject: x\n\nsee %{size} %{}", 3 },
+		};
+		const char *why;
+
+		for (i = 0; i < sizeof(unk) / sizeof(unk[0]); i++) {
+			t = exact(unk[i].t);
+			why = refusal_template_problem(t, strlen(unk[i].t), &n);
+			CHECK(why != NULL && strstr(why, "unknown placeholder") !=
+			    NULL && n == unk[i].line);
+			if (n != unk[i].line)
+				printf("#   line %zu, not %zu\n", n, unk[i].line);
+			free(t);
+		}
+		t = exact("Subject: %{subject} 100%\n\n%{user} %{sender} "
+		    "%{from} %{size} %{bytes} %{subject} %{reply} 100% {x}\n");
+		CHECK(refusal_template_problem(t, strlen("Subject: %{subject} "
+		    "100%\n\n%{user} %{sender} %{from} %{size} %{bytes} "
+		    "%{subject} %{reply} 100% {x}\n"), &n) == NULL);
+		free(t);
+	}
 	end();
 
 	begin("refusal notices: a size as a person reads it: bytes below "
@@ -736,6 +766,11 @@ test_mimeword(void)
 	CHECK(shown_as("x\xff\xc3(\xed\xa0\x80\xc0\xaf", 200,
 	    "x\\xff\\xc3(\\xed\\xa0\\x80\\xc0\\xaf"));
 	CHECK(shown_as("abc\xe2\x80\xaegpj.exe", 200, "abc\\u{202E}gpj.exe"));
+	/* Zero-width characters, the byte order mark, tags: unseen. */
+	CHECK(shown_as("pay\xe2\x80\x8bpal\xe2\x80\x8d\xe2\x81\xa0\xef\xbb\xbf"
+	    "\xf3\xa0\x80\x81\xf3\xa0\x81\xbf\xe1\xa0\x8e\xef\xbf\xb9", 200,
+	    "pay\\u{200B}pal\\u{200D}\\u{2060}\\u{FEFF}\\u{E0001}\\u{E007F}"
+	    "\\u{180E}\\u{FFF9}"));
 	CHECK(shown_as("\xc2\x85\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f\xe2\x81\xa6"
 	    "\xe2\x81\xa9\xe2\x80\xa8\xe2\x80\xa9", 200,
 	    "\\u{0085}\\u{061C}\\u{200E}\\u{200F}\\u{2066}\\u{2069}\\u{2028}\\u{2029}"));
@@ -757,7 +792,7 @@ test_mimeword(void)
 		    "\nBody \xc3\xa9\n";
 		char enc[1024], dec[1024];
 
-		CHECK(mimeword_encode_header(in, strlen(in), enc, sizeof(enc),
+		CHECK(mimeword_encode_header(in, strlen(in), NULL, enc, sizeof(enc),
 		    &len) == 0);
 		enc[len] = '\0';
 		/* Every byte of the header is 7-bit. */
@@ -772,6 +807,136 @@ test_mimeword(void)
 		CHECK(i == strlen(in + 9) - strlen("\nX-A: b\n\nBody \xc3\xa9\n") &&
 		    memcmp(dec, in + 9, i) == 0);
 	}
+	end();
+
+	begin("mimeword: the field named always is encoded even when 7-bit, "
+	    "unfolded first: decoded once it is the text, encoded words in "
+	    "it included");
+	{
+		const char *in = "Subject: Refused: =?UTF-8?Q?=E2=80=AE?=\r\n"
+		    " \\u{202E} and more\nX-B: =?UTF-8?Q?=E2=80=AE?=\n\nBody\n";
+		const char *want = "Refused: =?UTF-8?Q?=E2=80=AE?= \\u{202E} and "
+		    "more";
+		char enc[1024], dec[1024];
+
+		CHECK(mimeword_encode_header(in, strlen(in), "subject", enc,
+		    sizeof(enc), &len) == 0);
+		enc[len] = '\0';
+		CHECK(strncmp(enc, "Subject: =?UTF-8?B?", 19) == 0);
+		CHECK(strstr(enc, "\nX-B: =?UTF-8?Q?=E2=80=AE?=\n\nBody\n") != NULL);
+		CHECK(strstr(enc, "=E2") == strstr(enc, "X-B: ") + 15);
+		n = mimeword_field(enc, len, "Subject", out, sizeof(out));
+		CHECK(n > 0);
+		i = mimeword_decode(out, (size_t)n, dec, sizeof(dec));
+		CHECK(i == strlen(want) && memcmp(dec, want, i) == 0);
+		if (i != strlen(want) || memcmp(dec, want, i) != 0)
+			printf("#   decoded %.*s\n", (int)i, dec);
+	}
+	end();
+}
+
+/* One encoded word of b[0..n) in charset, B or Q, at out; its length. */
+static size_t
+word_in(const char *charset, int q, const unsigned char *b, size_t n,
+    char *out, size_t cap)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o, i;
+
+	o = (size_t)snprintf(out, cap, "=?%s?%c?", charset, q ? 'Q' : 'B');
+	for (i = 0; i < n && o + 8 < cap; i += q ? 1 : 3) {
+		if (q) {
+			o += (size_t)snprintf(out + o, cap - o, "=%02X", b[i]);
+			continue;
+		}
+		unsigned v = (unsigned)b[i] << 16 | (i + 1 < n ? (unsigned)b[i + 1]
+		    << 8 : 0) | (i + 2 < n ? b[i + 2] : 0);
+
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	return o + (size_t)snprintf(out + o, cap - o, "?=");
+}
+
+/* A lone SO (0x0e) in the charset, decoded and shown: 1 when what is
+ * shown is safe. */
+static int
+lone_so_safe(const char *charset, char *raw, char *dec, char *shown)
+{
+	size_t n;
+	int len = snprintf(raw, 1024, "=?%s?B?Dg==?=", charset);
+
+	n = mimeword_decode(raw, (size_t)len, dec, 4096);
+	mimeword_display(dec, n, 1000, shown, 4096);
+	if (shown_ok(shown, 1000))
+		return 1;
+	printf("#   %s shown as %s\n", raw, shown);
+	return 0;
+}
+/* Every charset this machine's iconv knows (iconv -l), with random
+ * encoded words in it: short runs of any byte, the shift and escape
+ * bytes of the stateful charsets (SO, SI, ESC) often, B and Q, one to
+ * three adjacent words.  Decoded and shown, each is what a person may
+ * see (shown.h); nothing reads or writes out of bounds (ASan, in make
+ * check SANITIZE=1).  ISO-2022-CN-EXT's lone SO (=?ISO-2022-CN-EXT?B?Dg==?=)
+ * once made the decoder's count of bytes left wrap. */
+static void
+test_mimeword_charsets(void)
+{
+	static const unsigned char favour[] = { 0x0e, 0x0f, 0x1b, 0x24, 0x28,
+		0x29, 0x2a, 0x2b, 0x41, 0x42, 0x4e, 0x4f, 0x8e, 0x8f, 0xa1, 0xff,
+		0x00, 0x0a, 0x0d, 0x3d, 0x3f };
+	static char raw[2048], dec[8192], shown[8192];
+	char name[256];
+	unsigned seed = 2047;
+	size_t sets = 0, words = 0, o, n, k, w, j, len;
+	int ok = 1;
+	FILE *f = popen("iconv -l", "r");
+
+	begin("mimeword: random encoded words in every charset iconv -l "
+	    "lists, decoded and shown, are safe to show");
+	CHECK(f != NULL);
+	while (f != NULL && fgets(name, sizeof(name), f) != NULL) {
+		len = strcspn(name, "\n");
+		while (len > 0 && name[len - 1] == '/')
+			len--;
+		name[len] = '\0';
+		if (len == 0)
+			continue;
+		sets++;
+		CHECK(lone_so_safe(name, raw, dec, shown));
+		for (k = 0; k < 40; k++) {
+			o = 0;
+			for (w = 1 + rand_r(&seed) % 3; w > 0; w--) {
+				unsigned char b[16];
+				int q = rand_r(&seed) % 2;
+
+				n = (size_t)rand_r(&seed) % sizeof(b);
+				for (j = 0; j < n; j++)
+					b[j] = rand_r(&seed) % 2 ?
+					    favour[rand_r(&seed) % sizeof(favour)] :
+					    (unsigned char)rand_r(&seed);
+				o += word_in(name, q, b, n, raw + o, sizeof(raw) - o);
+				if (w > 1 && rand_r(&seed) % 2)
+					raw[o++] = ' ';
+			}
+			raw[o] = '\0';
+			n = mimeword_decode(raw, o, dec, sizeof(dec));
+			mimeword_display(dec, n, 1000, shown, sizeof(shown));
+			words++;
+			if (!shown_ok(shown, 1000)) {
+				ok = 0;
+				printf("#   %s: %s shown as %s\n", name, raw, shown);
+			}
+		}
+	}
+	if (f != NULL)
+		CHECK(pclose(f) == 0);
+	printf("#   %zu charsets, %zu fields\n", sets, words);
+	CHECK(ok && sets > 100);
 	end();
 }
 
@@ -962,6 +1127,7 @@ main(void)
 	test_copy_paths();
 	test_mimeword();
 	test_mimeword_roundtrip();
+	test_mimeword_charsets();
 	test_replies();
 	test_hostport();
 	test_status();

@@ -127,6 +127,16 @@ UNIT_OBJS = $(filter-out mailer/message.o,$(LIB_OBJS)) tests/unit/message_hooks.
 tests/unit/message_hooks.o: mailer/message.c mailer/*.h mailer/.flags | need-libs
 	$(CC) $(ALL_CFLAGS) -DLMTPIQ_TEST_HOOKS -c -o $@ mailer/message.c
 
+# lmtp-iq built with the test hooks in refusal.c as well
+# (LMTPIQ_TEST_COMPOSE_CRASH: composing a notice crashes), for the tests
+# that prove a failed notice costs neither a verdict nor the session.
+HOOKS_PROG = tests/tools/lmtp-iq-hooks
+tests/unit/refusal_hooks.o: mailer/refusal.c mailer/*.h mailer/.flags | need-libs
+	$(CC) $(ALL_CFLAGS) -DLMTPIQ_TEST_HOOKS -c -o $@ mailer/refusal.c
+$(HOOKS_PROG): $(filter-out mailer/message.o mailer/refusal.o,$(OBJS)) \
+    tests/unit/message_hooks.o tests/unit/refusal_hooks.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS)
+
 $(UNIT): tests/unit/unit.c tests/unit/encoder_ref.h tests/unit/shown.h $(UNIT_OBJS)
 	$(CC) $(ALL_CFLAGS) -DLMTPIQ_TEST_HOOKS -o $@ tests/unit/unit.c \
 	    $(UNIT_OBJS) $(ALL_LDFLAGS)
@@ -135,7 +145,7 @@ $(UNIT): tests/unit/unit.c tests/unit/encoder_ref.h tests/unit/shown.h $(UNIT_OB
 # in a fresh make, which sees the newly installed libsasl2.
 check:
 	@tests/deps
-	$(MAKE) $(PROG) $(TOOLS) $(UNIT)
+	$(MAKE) $(PROG) $(TOOLS) $(UNIT) $(HOOKS_PROG)
 	BATS="$(BATS)" tests/run-suites $(SUITES)
 
 tests/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out mailer/main.c,$(SRCS)) \
@@ -323,5 +333,6 @@ uninstall:
 
 clean:
 	rm -f $(OBJS) $(PROG) $(TOOLS) $(UNIT) tests/unit/message_hooks.o \
+	    $(HOOKS_PROG) tests/unit/refusal_hooks.o \
 	    $(ENCSPEED) mailer/.flags
 	rm -rf tests/fuzz/bin build

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +44,9 @@ struct run {
 	int dirfd;		/* refusal_notice_dir */
 	char tmpl[REFUSAL_TEMPLATE_MAX];
 	size_t tlen;
-	struct refusal_facts facts;	/* the refused message's */
+	const char *sender;		/* the refused message's */
+	const struct message_tee *tee;
+	struct refusal_facts facts;	/* what its notices may say */
 	char text[NOTICE_MAX + 1024];	/* header and filled-in template */
 	char sent[2 * NOTICE_MAX];	/* the same, 8-bit fields encoded */
 	struct message_buf buf;
@@ -206,7 +210,14 @@ disable(struct refusal *r, const char *why)
 	log_mail(LOG_ERR, "refusal notices off: %s; mail still flows", why);
 }
 
-enum claim { CLAIM_OK, CLAIM_RECENT, CLAIM_BUSY, CLAIM_FAIL };
+/* A stamp is the time, and after it this word when the notice could
+ * not be composed: the interval then holds back the next try too, so
+ * that a message the MTA retries does not meet the same failure at
+ * every retry. */
+#define STAMP_FAILED "failed"
+
+enum claim { CLAIM_OK, CLAIM_RECENT, CLAIM_FAILED_RECENTLY, CLAIM_BUSY,
+	CLAIM_FAIL };
 
 /* The user's slot: a file locked while its notice is on its way, holding
  * when the last one was stored.  CLAIM_OK leaves *fd open and locked. */
@@ -214,7 +225,7 @@ static enum claim
 claim(struct run *run, const char *user, int *fd, long long *last)
 {
 	const struct config *cfg = run->r->cfg;
-	char name[USER_MAX * 3 + 8], text[32];
+	char name[USER_MAX * 3 + 8], text[32], *word;
 	struct stat st;
 	long long now;
 	ssize_t n;
@@ -247,23 +258,26 @@ claim(struct run *run, const char *user, int *fd, long long *last)
 	}
 	n = pread(*fd, text, sizeof(text) - 1, 0);
 	text[n > 0 ? n : 0] = '\0';
-	*last = strtoll(text, NULL, 10);
+	*last = strtoll(text, &word, 10);
 	now = (long long)time(NULL);
 	/* A stamp from the future (the clock was set back) starts nothing. */
 	if (*last > 0 && *last <= now &&
 	    now - *last < cfg->refusal_notice_interval) {
 		close(*fd);
-		return CLAIM_RECENT;
+		return strncmp(word, " " STAMP_FAILED, strlen(STAMP_FAILED) + 1)
+		    == 0 ? CLAIM_FAILED_RECENTLY : CLAIM_RECENT;
 	}
 	return CLAIM_OK;
 }
 
-/* The interval starts now: a notice was stored. */
+/* The interval starts now: a notice was stored, or (with STAMP_FAILED
+ * as what) could not be composed. */
 static void
-stamp(int fd)
+stamp(int fd, const char *what)
 {
 	char text[32];
-	int len = snprintf(text, sizeof(text), "%lld\n", (long long)time(NULL));
+	int len = snprintf(text, sizeof(text), "%lld%s%s\n",
+	    (long long)time(NULL), what[0] ? " " : "", what);
 
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len ||
 	    fdatasync(fd) != 0)
@@ -381,75 +395,6 @@ deliver_notice(struct run *run, const char *user, size_t len)
 	return stored;
 }
 
-/* One user's notice, if none was stored within the interval: key names
- * the user's state (mailbox_of), user is the address to send it to. */
-static void
-notify(struct run *run, const char *key, const char *user,
-    const struct lmtp_rcpt *rc)
-{
-	const struct config *cfg = run->r->cfg;
-	struct refusal_facts *f = &run->facts;
-	size_t rlen, room, slen;
-	long long last;
-	int fd = -1, n;
-
-	switch (claim(run, key, &fd, &last)) {
-	case CLAIM_RECENT:
-		log_mail(LOG_INFO, "refusal notice: to=<%s>, not sent: one was "
-		    "stored %lld s ago (refusal_notice_interval %d s)", user,
-		    (long long)time(NULL) - last, cfg->refusal_notice_interval);
-		return;
-	case CLAIM_BUSY:
-		log_mail(LOG_INFO, "refusal notice: to=<%s>, not sent: another "
-		    "lmtp-iq is sending one now", user);
-		return;
-	case CLAIM_FAIL:
-		if (!run->r->off)
-			log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: "
-			    "its state file in %s cannot be used", user,
-			    cfg->refusal_notice_dir);
-		return;
-	case CLAIM_OK:
-		break;
-	}
-	f->user = user;
-	log_escape(rc->reply.text, f->reply, REPLY_SHOWN);
-	/* The filled-in template goes right after the header, and stays
-	 * under NOTICE_MAX as well as within the buffer. */
-	n = header(cfg, user, run->text, sizeof(run->text));
-	room = n < 0 ? 0 : sizeof(run->text) - (size_t)n;
-	if (room > NOTICE_MAX)
-		room = NOTICE_MAX;
-	/* Then its 8-bit header fields (a template in another language) as
-	 * RFC 2047 words: Cyrus masks 8-bit bytes in a header.  The Subject
-	 * always: it carries values from outside, and a reader that decodes
-	 * it once then shows exactly lmtp-iq's escaped text, even where the
-	 * text holds what looks like an encoded word. */
-	if (n < 0 || refusal_render(run->tmpl, run->tlen, f, run->text + n,
-	    room, &rlen) < 0 || mimeword_encode_header(run->text,
-	    (size_t)n + rlen, "Subject", run->sent, sizeof(run->sent),
-	    &slen) < 0)
-		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: the "
-		    "notice would be over %d bytes", user, NOTICE_MAX);
-	else if (deliver_notice(run, user, slen))
-		stamp(fd);
-	close(fd);
-}
-
-/* The template read and the state directory open, as every notice
- * needs them.  0, or -1 and why. */
-static int
-prepare(const struct config *cfg, char *tmpl, size_t *tlen, int *dirfd,
-    char *why, size_t cap)
-{
-	if (refusal_template_load(cfg->refusal_notice_template, tmpl,
-	    REFUSAL_TEMPLATE_MAX, tlen, why, cap) < 0)
-		return -1;
-	*dirfd = file_open(cfg->refusal_notice_dir, "refusal_notice_dir",
-	    FILE_DIR, why, cap);
-	return *dirfd < 0 ? -1 : 0;
-}
-
 /* What the notices may say of the refused message, from what the tee
  * saw of it. */
 static void
@@ -468,6 +413,167 @@ facts_of(struct refusal_facts *f, const char *sender,
 	    sizeof(f->subject));
 	refusal_from(tee->head, tee->headlen, f->sender, f->from,
 	    sizeof(f->from));
+}
+
+/* The notice for user, header and filled-in template, with its 8-bit
+ * header fields encoded, into run->sent; its length, or 0 when it
+ * would be over NOTICE_MAX.  The refused message's own words are read
+ * here (facts_of): this runs in compose()'s child. */
+static size_t
+render(struct run *run, const char *user, const struct lmtp_rcpt *rc)
+{
+	struct refusal_facts *f = &run->facts;
+	size_t rlen, room, slen;
+	int n;
+
+#ifdef LMTPIQ_TEST_HOOKS
+	if (getenv("LMTPIQ_TEST_COMPOSE_CRASH") != NULL)
+		raise(SIGSEGV);
+#endif
+	facts_of(f, run->sender, run->tee);
+	f->user = user;
+	log_escape(rc->reply.text, f->reply, REPLY_SHOWN);
+	/* The filled-in template goes right after the header, and stays
+	 * under NOTICE_MAX as well as within the buffer. */
+	n = header(run->r->cfg, user, run->text, sizeof(run->text));
+	room = n < 0 ? 0 : sizeof(run->text) - (size_t)n;
+	if (room > NOTICE_MAX)
+		room = NOTICE_MAX;
+	/* Then its 8-bit header fields (a template in another language) as
+	 * RFC 2047 words: Cyrus masks 8-bit bytes in a header.  The Subject
+	 * always: it carries values from outside, and a reader that decodes
+	 * it once then shows exactly lmtp-iq's escaped text, even where the
+	 * text holds what looks like an encoded word. */
+	if (n < 0 || refusal_render(run->tmpl, run->tlen, f, run->text + n,
+	    room, &rlen) < 0 || mimeword_encode_header(run->text,
+	    (size_t)n + rlen, "Subject", run->sent, sizeof(run->sent),
+	    &slen) < 0)
+		return 0;
+	return slen;
+}
+
+/* render() in a child process of its own, the text back through a
+ * pipe: the refused message's header is a stranger's, and whatever it
+ * does to the code that reads it (a crash, a loop: COMPOSE_SECONDS)
+ * costs this notice, never the session the mode goes on with.  The
+ * length of run->sent, 0 for "too long", or -1 and why. */
+#define COMPOSE_SECONDS 10
+static long
+compose(struct run *run, const char *user, const struct lmtp_rcpt *rc,
+    char *why, size_t cap)
+{
+	size_t got = 0, len = 0;
+	int fds[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fds) != 0) {
+		snprintf(why, cap, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(why, cap, "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		signal(SIGALRM, SIG_DFL);
+		alarm(COMPOSE_SECONDS);
+		len = render(run, user, rc);
+		if (write(fds[1], &len, sizeof(len)) != (ssize_t)sizeof(len) ||
+		    (len > 0 && write(fds[1], run->sent, len) != (ssize_t)len))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (got < sizeof(len) && (n = read(fds[0], (char *)&len + got,
+	    sizeof(len) - got)) > 0)
+		got += (size_t)n;
+	if (got == sizeof(len) && len <= sizeof(run->sent))
+		for (got = 0; got < len && (n = read(fds[0], run->sent + got,
+		    len - got)) > 0;)
+			got += (size_t)n;
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(st))
+		snprintf(why, cap, "killed by signal %d%s", WTERMSIG(st),
+		    WTERMSIG(st) == SIGALRM ? " (over 10 s)" : "");
+	else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || got != len ||
+	    len > sizeof(run->sent))
+		snprintf(why, cap, "it ended without the text");
+	else
+		return (long)len;
+	return -1;
+}
+
+/* One user's notice, if none was stored within the interval: key names
+ * the user's state (mailbox_of), user is the address to send it to. */
+static void
+notify(struct run *run, const char *key, const char *user,
+    const struct lmtp_rcpt *rc)
+{
+	const struct config *cfg = run->r->cfg;
+	char why[128];
+	long long last;
+	long len;
+	int fd = -1;
+
+	switch (claim(run, key, &fd, &last)) {
+	case CLAIM_RECENT:
+		log_mail(LOG_INFO, "refusal notice: to=<%s>, not sent: one was "
+		    "stored %lld s ago (refusal_notice_interval %d s)", user,
+		    (long long)time(NULL) - last, cfg->refusal_notice_interval);
+		return;
+	case CLAIM_FAILED_RECENTLY:
+		log_mail(LOG_INFO, "refusal notice: to=<%s>, not sent: "
+		    "composing one failed %lld s ago; not tried again within "
+		    "refusal_notice_interval (%d s)", user,
+		    (long long)time(NULL) - last, cfg->refusal_notice_interval);
+		return;
+	case CLAIM_BUSY:
+		log_mail(LOG_INFO, "refusal notice: to=<%s>, not sent: another "
+		    "lmtp-iq is sending one now", user);
+		return;
+	case CLAIM_FAIL:
+		if (!run->r->off)
+			log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: "
+			    "its state file in %s cannot be used", user,
+			    cfg->refusal_notice_dir);
+		return;
+	case CLAIM_OK:
+		break;
+	}
+	len = compose(run, user, rc, why, sizeof(why));
+	if (len < 0) {
+		/* Stamped: the message's retries would fail the same way. */
+		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: composing "
+		    "the notice about a message from %s failed: %s; no other "
+		    "try for this user within refusal_notice_interval (%d s)",
+		    user, run->facts.sender, why, cfg->refusal_notice_interval);
+		stamp(fd, STAMP_FAILED);
+	} else if (len == 0)
+		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: the "
+		    "notice would be over %d bytes", user, NOTICE_MAX);
+	else if (deliver_notice(run, user, (size_t)len))
+		stamp(fd, "");
+	close(fd);
+}
+
+/* The template read and the state directory open, as every notice
+ * needs them.  0, or -1 and why. */
+static int
+prepare(const struct config *cfg, char *tmpl, size_t *tlen, int *dirfd,
+    char *why, size_t cap)
+{
+	if (refusal_template_load(cfg->refusal_notice_template, tmpl,
+	    REFUSAL_TEMPLATE_MAX, tlen, why, cap) < 0)
+		return -1;
+	*dirfd = file_open(cfg->refusal_notice_dir, "refusal_notice_dir",
+	    FILE_DIR, why, cap);
+	return *dirfd < 0 ? -1 : 0;
 }
 
 /* Whether rcpts[i] is a user refused for quota who has no notice yet in
@@ -511,7 +617,10 @@ refusal_send(struct refusal *r, struct session *s, const char *sender,
 		free(run);
 		return;
 	}
-	facts_of(&run->facts, sender, tee);
+	run->sender = sender;
+	run->tee = tee;
+	/* For the log lines; the child escapes it again with the rest. */
+	log_escape(sender[0] ? sender : "<>", run->facts.sender, SENDER_SHOWN);
 	for (i = 0; i < n && !r->off; i++)
 		if (first_refusal(rcpts, i, key, sizeof(key), to, sizeof(to)))
 			notify(run, key, to, &rcpts[i]);

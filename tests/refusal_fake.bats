@@ -220,6 +220,64 @@ logged_until_done() {
 	[ -s "$MSG/state/u.alice" ]
 }
 
+@test "refusal fake: a notice whose composing crashes costs only the notice: exit 75 unchanged, one line naming the message, stamped; no retry into it within the interval, then a notice again" {
+	refused_alice | fake_start
+	refusal_conf
+	# The test build: composing the notice raises SIGSEGV.
+	syslog_listen
+	run env LMTPIQ_TEST_COMPOSE_CRASH=1 "$BASH" -c "$(declare -f syslog_run); MSG=$MSG; syslog_run \"\$@\"" \
+		sh "$LMTP_IQ_HOOKS" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f bob@example.org alice
+	assert_status 75
+	[ "$output" = 'lmtp-iq: alice: 452 4.2.2 Over quota' ]
+	fake_finish
+	wait_file "$MSG/state/u.alice"
+	syslog_stop
+	grep -q 'refusal notice: to=<alice>, not sent: composing the notice about a message from bob@example.org failed: killed by signal 11; no other try for this user within refusal_notice_interval (86400 s)' "$MSG/syslog"
+	grep -q '^[0-9]* failed$' "$MSG/state/u.alice"
+	# The MTA's retry: refused again, no second try at composing.
+	refused_alice | fake_start
+	refusal_conf
+	: > "$MSG/syslog"
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	grep -q 'refusal notice: to=<alice>, not sent: composing one failed [0-9]* s ago; not tried again within refusal_notice_interval (86400 s)' "$MSG/syslog"
+	run ! grep -q 'killed by signal' "$MSG/syslog"
+	# Once the interval is over, a notice that can be composed is sent.
+	echo '1 failed' > "$MSG/state/u.alice"
+	{ refused_alice; notice_stored; } | fake_start
+	refusal_conf
+	logged_until_done -f bob@example.org alice
+	assert_status 75
+	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=2.1.5, stat=Sent' "$MSG/syslog"
+	run ! grep -q 'failed' "$MSG/state/u.alice"
+}
+
+@test "refusal fake: LMTP mode: a notice whose composing crashes costs only the notice: the session answers the next transaction" {
+	{ refused_alice | sed '/^expect QUIT$/,$d'
+	  echo 'expect RSET'; echo 'expect MAIL FROM:<carol@example.org>'
+	  echo 'expect RCPT TO:<dave>'; echo 'expect DATA'
+	  echo 'send 250 2.0.0 ok'; fake_accepts; echo 'send 250 2.1.5 stored dave'
+	  fake_bye; } | fake_start
+	refusal_conf
+	printf 'LHLO s\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice>\r\nDATA\r\nSubject: =?ISO-2022-CN-EXT?B?Dg==?=\r\n\r\nx\r\n.\r\nMAIL FROM:<carol@example.org>\r\nRCPT TO:<dave>\r\nDATA\r\nSubject: next\r\n\r\ny\r\n.\r\nQUIT\r\n' > "$MSG/notice"
+	syslog_listen
+	run env LMTPIQ_TEST_COMPOSE_CRASH=1 "$BASH" -c "$(declare -f syslog_run); MSG=$MSG; syslog_run \"\$@\" 2>/dev/null" \
+		sh "$LMTP_IQ_HOOKS" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
+	syslog_stop
+	assert_status 0
+	fake_finish
+	assert_output_has '452 4.2.2 Over quota'
+	assert_output_has '250 2.1.5 stored dave'
+	assert_output_has '221 '
+	grep -q 'refusal notice: to=<alice>, not sent: composing the notice about a message from bob@example.org failed: killed by signal 11' "$MSG/syslog"
+	grep -q '^[0-9]* failed$' "$MSG/state/u.alice"
+}
+
+@test "refusal fake: the composing hook is in the test build only, never in the shipped binary" {
+	grep -q LMTPIQ_TEST_COMPOSE_CRASH "$LMTP_IQ_HOOKS"
+	run ! grep -q LMTPIQ_TEST_COMPOSE_CRASH "$LMTP_IQ"
+}
+
 @test "refusal fake: refusal_notice = yes without refusal_notice_from is a config error" {
 	FAKE_DIR=$(make_tmp fake)
 	printf 'refusal_notice = yes\n' > "$FAKE_DIR/conf"

@@ -13,6 +13,8 @@ TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 # A suite one level further down (tests/postfix/).
 [ -f "$TOP/Makefile" ] || TOP=$(cd "$TOP/.." && pwd)
 LMTP_IQ=$TOP/mailer/lmtp-iq
+# The same with the test hooks (mailer/refusal.c, message.c): tests only.
+LMTP_IQ_HOOKS=$TOP/tests/tools/lmtp-iq-hooks
 TOOLS=$TOP/tests/tools
 FIXTURES=$TOP/tests/fixtures
 EMPTY_CONF=$FIXTURES/empty.conf	# a config file with nothing in it

@@ -117,7 +117,7 @@ main(int argc, char **argv)
 		cfg.policy = (enum iq_policy)o.policy;
 	if (o.timeout > 0)
 		cfg.timeout = cfg.data_timeout = o.timeout;
-	if (o.local && (why = policy_local_problem(&cfg)) != NULL)
+	if ((why = policy_config_problem(&cfg)) != NULL)
 		return config_failed(&o, &cfg, why);
 	log_init(cfg.syslog && !o.check);
 	if (stdin_closed && !o.check) {

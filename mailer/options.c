@@ -38,8 +38,8 @@ usage(FILE *f)
 	    "  -v          trace the LMTP dialogue on stderr\n"
 	    "  -l          LMTP mode: Sendmail speaks LMTP on stdin/stdout "
 	    "(F=mz)\n"
-	    "  -L          the local mailer: IGNOREQUOTA for notice_senders "
-	    "only\n"
+	    "  -L          the local mailer (accepted; every mode gives "
+	    "IGNOREQUOTA to notice_senders only)\n"
 	    "  -n          check: connect, LHLO, report what the server offers\n"
 	    "  -V          print the version\n",
 	    CONFIG_DEFAULT_TIMEOUT, CONFIG_DEFAULT_DATA_TIMEOUT);

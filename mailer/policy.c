@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * policy.c - the IGNOREQUOTA decision.  Only notices may pass the quota:
- * the policy says what the server must offer, and notice_senders (when
- * set) says whose mail is a notice at all.  Mail from anyone else, which
+ * the policy says what the server must offer, and notice_senders says
+ * whose mail is a notice at all.  Mail from anyone else, which
  * can reach the notice domain through an alias, a .forward file or a
  * Sieve redirect, is delivered as ordinary mail and meets the quota.
  */
@@ -19,7 +19,7 @@ policy_notice_sender(const struct config *cfg, const char *sender)
 	size_t len, wl;
 
 	if (!cfg->notice_senders_set)
-		return 1;
+		return 0;
 	want = sender[0] ? sender : "<>";
 	wl = strlen(want);
 	while (*p) {
@@ -64,19 +64,20 @@ policy_decide(const struct config *cfg, const char *sender, int offered,
 }
 
 const char *
-policy_local_problem(const struct config *cfg)
+policy_config_problem(const struct config *cfg)
 {
-	/* Every local delivery passes here: with no list, or with the null
-	 * sender on it (anyone may send a bounce), IGNOREQUOTA would go to
-	 * mail from anybody. */
+	/* Safe by default: with no list, or with the null sender on it
+	 * (anyone may send a bounce, and forward one on), IGNOREQUOTA would
+	 * go to mail from anybody that reaches lmtp-iq, whichever way it
+	 * came (an alias, a .forward, lmtp-iq as the local mailer). */
 	if (cfg->policy == IQ_OFF)
 		return NULL;
 	if (!cfg->notice_senders_set)
-		return "as the local mailer (-L) lmtp-iq needs notice_senders, "
-		    "or ignorequota = off: without it every sender's mail "
-		    "would pass the quota";
+		return "notice_senders is not set: lmtp-iq delivers nothing "
+		    "until it names the notice senders (or ignorequota = off), "
+		    "since every sender's mail would pass the quota";
 	if (policy_notice_sender(cfg, ""))
-		return "as the local mailer (-L) notice_senders must not list "
-		    "<>: any bounce, from anywhere, would pass the quota";
+		return "notice_senders lists <>: any bounce, from anywhere, "
+		    "would pass the quota; name the notice senders only";
 	return NULL;
 }

@@ -27,14 +27,14 @@ void policy_decide(const struct config *cfg, const char *sender, int offered,
 void policy_server(enum iq_policy policy, int offered,
     struct policy_verdict *v);
 
-/* 1 when sender may send notices: notice_senders is unset, or lists it
- * ("<>" stands for the null sender).  Case is ignored, as Sendmail's
- * class lookups do. */
+/* 1 when sender may send notices: notice_senders lists it ("<>" stands
+ * for the null sender).  Case is ignored, as Sendmail's class lookups
+ * do.  Without a list nobody may. */
 int policy_notice_sender(const struct config *cfg, const char *sender);
 
-/* As the local mailer (-L) every local delivery comes through lmtp-iq:
- * NULL when its configuration keeps IGNOREQUOTA to the listed notice
- * senders, else why it does not. */
-const char *policy_local_problem(const struct config *cfg);
+/* NULL when the configuration keeps IGNOREQUOTA to the listed notice
+ * senders, else why it does not: every mode refuses to deliver then
+ * (unless ignorequota = off, which sends IGNOREQUOTA to nobody). */
+const char *policy_config_problem(const struct config *cfg);
 
 #endif

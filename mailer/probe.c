@@ -100,7 +100,7 @@ probe_one(const struct config *cfg, int verbose, const char *spec)
 	    !pv.refuse ? "RCPT will not carry IGNOREQUOTA" :
 	    "nothing will be delivered (the message stays queued)");
 	printf("notice senders: %s\n", cfg->notice_senders_set ?
-	    cfg->notice_senders : "any (notice_senders is not set)");
+	    cfg->notice_senders : "none (ignorequota = off)");
 	/* A server may refuse us only at MAIL (Cyrus over TCP without
 	 * AUTH: 430). */
 	ok = session_try_mail(&s, mail, sizeof(mail));

@@ -22,6 +22,9 @@ silent_server() {
 	echo 'expect NOBODY-SHOULD-CONNECT' | fake_start
 }
 
+# What lmtp-iq says of a config without notice_senders.
+NEED_SENDERS='notice_senders is not set: lmtp-iq delivers nothing until it names the notice senders (or ignorequota = off), since every sender'"'"'s mail would pass the quota'
+
 nothing_on_the_wire() {
 	stop_pid "$FAKE_PID"
 	FAKE_PID=
@@ -29,53 +32,53 @@ nothing_on_the_wire() {
 }
 
 @test "usage: no recipients keeps the mail queued (75) with one line" {
-	run "$LMTP_IQ" -C "$EMPTY_CONF"
+	run "$LMTP_IQ" -C "$BASE_CONF"
 	assert_status 75
 	[ "$output" = "lmtp-iq: no recipients; try lmtp-iq -h; the message stays queued" ]
 }
 
 @test "usage: an unknown option in delivery mode is 75, a typo in A= must not bounce notices" {
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -x alice
+	run "$LMTP_IQ" -C "$BASE_CONF" -x alice
 	assert_status 75
 	[ "$output" = "lmtp-iq: unknown option: -x; try lmtp-iq -h; the message stays queued" ]
 }
 
 @test "usage: an option without its value is 75" {
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -f
+	run "$LMTP_IQ" -C "$BASE_CONF" -f
 	assert_status 75
 	assert_output_has 'option needs a value'
 }
 
 @test "usage: a bad -q policy is 75" {
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -q requre alice
+	run "$LMTP_IQ" -C "$BASE_CONF" -q requre alice
 	assert_status 75
 	assert_output_has '-q takes require, auto, force or off, not: requre'
 }
 
 @test "usage: a bad -t timeout is 75" {
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -t 0 alice
+	run "$LMTP_IQ" -C "$BASE_CONF" -t 0 alice
 	assert_status 75
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -t 5s alice
+	run "$LMTP_IQ" -C "$BASE_CONF" -t 5s alice
 	assert_status 75
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -t 86401 alice
+	run "$LMTP_IQ" -C "$BASE_CONF" -t 86401 alice
 	assert_status 75
 }
 
 @test "usage: with -n, run by hand, command-line errors are 64" {
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -n -x
+	run "$LMTP_IQ" -C "$BASE_CONF" -n -x
 	assert_status 64
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -q sometimes -n
+	run "$LMTP_IQ" -C "$BASE_CONF" -q sometimes -n
 	assert_status 64
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -vn -t 0
+	run "$LMTP_IQ" -C "$BASE_CONF" -vn -t 0
 	assert_status 64
 	assert_output_lacks 'stays queued'
 	# An "n" inside an option's value is not -n.
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -vfnobody@example.org -x alice
+	run "$LMTP_IQ" -C "$BASE_CONF" -vfnobody@example.org -x alice
 	assert_status 75
 }
 
 @test "usage: -n with recipients is 64" {
-	run "$LMTP_IQ" -C "$EMPTY_CONF" -n alice
+	run "$LMTP_IQ" -C "$BASE_CONF" -n alice
 	assert_status 64
 }
 
@@ -131,7 +134,7 @@ bad_envelope() {
 
 @test "input: an unreadable stdin is 74 and the server gets no final dot" {
 	{ lhlo_offering PIPELINING IGNOREQUOTA
-	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'; } | fake_start
 	run lmtp_iq alice < /
 	assert_status 74
@@ -170,7 +173,7 @@ bad_envelope() {
 	run "$LMTP_IQ" -C $'x\ry' alice < "$MSG/notice"
 	assert_status 75
 	[ "$output" = 'lmtp-iq: -C takes a file name without control characters, not: x\x0dy; try lmtp-iq -h; the message stays queued' ]
-	run "$LMTP_IQ" -C "$EMPTY_CONF" $'-\x01' alice < "$MSG/notice"
+	run "$LMTP_IQ" -C "$BASE_CONF" $'-\x01' alice < "$MSG/notice"
 	assert_status 75
 	[ "$output" = 'lmtp-iq: unknown option: -\x01; try lmtp-iq -h; the message stays queued' ]
 }
@@ -211,8 +214,8 @@ config_refused() {
 
 @test "config: server, timeout and lhlo_name come from the file; -s overrides server" {
 	{ echo 'send 220 fake'; echo 'expect LHLO from-config.test'; echo 'stall'; } | fake_start
-	printf 'server = unix:%s\nlhlo_name = from-config.test\ntimeout = 1  # short\nsyslog = no\n' \
-		"$FAKE_DIR/sock" > "$MSG/c"
+	printf 'server = unix:%s\nlhlo_name = from-config.test\ntimeout = 1  # short\nsyslog = no\nnotice_senders = %s\n' \
+		"$FAKE_DIR/sock" "$NOTICE_SENDER" > "$MSG/c"
 	start=$SECONDS
 	run "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
 	assert_status 75
@@ -224,11 +227,16 @@ config_refused() {
 	assert_output_has 'cannot connect to unix:/nonexistent/x'
 }
 
-@test "config: a missing default file is fine" {
+@test "config: a missing default file is not an error of its own: what is missing is notice_senders (safe by default)" {
 	need_root "reads syslog through a private mount namespace"
 	silent_server
 	# Hide whatever /etc/mail holds on this machine, in this process only.
 	run unshare -m sh -c 'mount -t tmpfs none /etc/mail && exec "$0" -s "$1" -n' \
+		"$LMTP_IQ" "unix:/nonexistent/sock"
+	assert_status 78
+	[ "$output" = "lmtp-iq: config: $NEED_SENDERS" ]
+	# With -q off nothing passes the quota: no list needed.
+	run unshare -m sh -c 'mount -t tmpfs none /etc/mail && exec "$0" -s "$1" -q off -n' \
 		"$LMTP_IQ" "unix:/nonexistent/sock"
 	assert_status 75
 	assert_output_lacks 'config'
@@ -239,7 +247,7 @@ config_refused() {
 	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat
 	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
+	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
 	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect RCPT TO:<carol> IGNOREQUOTA'
 	  echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 2.1.5 ok'; echo 'send 550 5.1.1 User unknown'
@@ -253,8 +261,8 @@ config_refused() {
 	SOCAT_PID=$!
 	wait_file "$MSG/dev/log" 2>/dev/null || sleep 0.3
 	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
-		exec "$2" -C "$3" -s "$4" alice bob carol < "$5"' \
-		sh "$MSG/dev" "$LMTP_IQ" "$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice"
+		exec "$2" -C "$3" -s "$4" -f "$6" alice bob carol < "$5"' \
+		sh "$MSG/dev" "$LMTP_IQ" "$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice" "$NOTICE_SENDER"
 	assert_status 67
 	fake_finish
 	sleep 0.2
@@ -273,7 +281,7 @@ config_refused() {
 	b64=$(printf 'boss\0cyrus\0the-secret' | base64 -w0)
 	{ lhlo_offering PIPELINING IGNOREQUOTA 'AUTH PLAIN'
 	  echo "expect AUTH PLAIN $b64"; echo 'send 235 2.7.0 ok'
-	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
 	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
 	fake_conf auth_user cyrus
@@ -325,10 +333,15 @@ config_refused() {
 		assert_status 75
 		assert_output_has "notice_senders: expected addresses separated by spaces, <> for the null sender"
 	done
-	printf 'notice_senders = <> quota@example.org\n' > "$C/conf"
+	printf 'notice_senders = quota@example.org\n' > "$C/conf"
 	run "$LMTP_IQ" -C "$C/conf" -s unix:/nonexistent -f x alice < /dev/null
 	assert_status 75
 	assert_output_has 'cannot connect'
+	# <> alone is read, and refused as a notice sender (safe by default).
+	printf 'notice_senders = <> quota@example.org\n' > "$C/conf"
+	run "$LMTP_IQ" -C "$C/conf" -s unix:/nonexistent -f x alice < /dev/null
+	assert_status 75
+	assert_output_has 'notice_senders lists <>'
 	rm -rf "$C"
 }
 
@@ -336,10 +349,10 @@ config_refused() {
 	{ lhlo_offering PIPELINING IGNOREQUOTA
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
 	  fake_bye; } | fake_start
-	fake_conf notice_senders "quota@example.org <>"
+	fake_conf notice_senders "quota@example.org quota-warn@example.org"
 	run lmtp_iq -n
 	assert_status 0
-	assert_output_has 'notice senders: quota@example.org <>'
+	assert_output_has 'notice senders: quota@example.org quota-warn@example.org'
 	fake_finish
 }
 
@@ -364,7 +377,7 @@ config_refused() {
 
 @test "config: a config file owned by another user (not root, not the caller) is refused" {
 	need_root "chown to another user"
-	cp "$EMPTY_CONF" "$MSG/c"
+	cp "$BASE_CONF" "$MSG/c"
 	chmod 644 "$MSG/c"
 	chmod 755 "$MSG"
 	chown nobody "$MSG/c"
@@ -379,11 +392,11 @@ config_refused() {
 
 @test "files: every directory on a named file's path is checked as safefile() does; a symlink on it is followed only when root owns it" {
 	need_root "chown to another user"
-	cp "$EMPTY_CONF" "$MSG/c"
+	cp "$BASE_CONF" "$MSG/c"
 	chmod 644 "$MSG/c"
 	mkdir -p "$MSG/other/sub" "$MSG/ok"
-	cp "$EMPTY_CONF" "$MSG/other/sub/c"
-	cp "$EMPTY_CONF" "$MSG/ok/c"
+	cp "$BASE_CONF" "$MSG/other/sub/c"
+	cp "$BASE_CONF" "$MSG/ok/c"
 	try() { run "$LMTP_IQ" -C "$1" -s unix:/nonexistent alice < "$MSG/notice"; }
 	# Another user's directory on the way: they could swap what is below.
 	chown nobody "$MSG/other"
@@ -435,7 +448,7 @@ config_refused() {
 	assert_output_has 'a path with ".." in it is not taken'
 	# A name longer than a file name can be is that, never a shorter one.
 	long=$(printf 'x%.0s' $(seq 1 255))
-	cp "$EMPTY_CONF" "$MSG/ok/$long"
+	cp "$BASE_CONF" "$MSG/ok/$long"
 	try "$MSG/ok/${long}yz"
 	assert_status 75
 	assert_output_has "config: $MSG/ok/${long}yz: File name too long"
@@ -447,8 +460,8 @@ config_refused() {
 	chmod 700 "$MSG/other/state"
 	printf 'Subject: x\n\nbody\n' > "$MSG/tpl/t"
 	chown nobody "$MSG/other"
-	printf 'refusal_notice = yes\nrefusal_notice_from = q@example.org\nrefusal_notice_template = %s\nrefusal_notice_dir = %s\nsyslog = no\n' \
-		"$MSG/tpl/t" "$MSG/other/state" > "$MSG/c"
+	printf 'refusal_notice = yes\nrefusal_notice_from = q@example.org\nrefusal_notice_template = %s\nrefusal_notice_dir = %s\nsyslog = no\nnotice_senders = %s\n' \
+		"$MSG/tpl/t" "$MSG/other/state" "$NOTICE_SENDER" > "$MSG/c"
 	run "$LMTP_IQ" -n -C "$MSG/c" -s unix:/nonexistent
 	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_dir $MSG/other/state: the directory $MSG/other on its path is owned by uid $(id -u nobody)"
 	for k in refusal_notice_template refusal_notice_dir tls_ca_file tls_ca_path tls_cert_file tls_key_file auth_password_file; do
@@ -513,7 +526,7 @@ config_refused() {
 	assert_status 75
 	run_logged -C "$MSG/nonexistent" alice
 	assert_status 75
-	printf 'syslog = yes\n' > "$MSG/c"
+	printf 'syslog = yes\nnotice_senders = %s\n' "$NOTICE_SENDER" > "$MSG/c"
 	run_logged -C "$MSG/c" -f 'a b' alice
 	assert_status 65
 	[ "$(grep -o 'lmtp-iq\[[0-9]*\]: ' "$MSG/syslog" | wc -l)" -eq 3 ]
@@ -527,29 +540,31 @@ config_refused() {
 @test "syslog: a failure without a server reply gets its own DSN code (4.4.1 no answer from host)" {
 	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat
-	printf 'syslog = yes\n' > "$MSG/c"
+	printf 'syslog = yes\nnotice_senders = %s\n' "$NOTICE_SENDER" > "$MSG/c"
 	run_logged -C "$MSG/c" -s unix:/nonexistent/lmtp alice
 	assert_status 75
 	grep -q 'to=<alice>, relay=unix:/nonexistent/lmtp, ignorequota=no, dsn=4.4.1, stat=Deferred (cannot connect to unix:/nonexistent/lmtp' "$MSG/syslog"
 }
 
-@test "-L (the local mailer): without notice_senders, or with <> on it, nothing is sent: 75, -n 78, LMTP mode greets 421" {
-	local need='as the local mailer (-L) lmtp-iq needs notice_senders, or ignorequota = off: without it every sender'"'"'s mail would pass the quota'
+@test "safe by default: without notice_senders, or with <> on it, nothing is sent in any mode (-L or not): 75, -n 78, LMTP mode greets 421 4.3.5" {
 	silent_server
-	run "$LMTP_IQ" -L -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice < "$MSG/notice"
-	assert_status 75
-	[ "$output" = "lmtp-iq: config: $need; the message stays queued" ]
-	run "$LMTP_IQ" -L -n -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
-	assert_status 78
-	[ "$output" = "lmtp-iq: config: $need" ]
-	# LMTP mode: the reason in a 421 greeting, nothing else on stdout.
-	run sh -c '"$@" 2>/dev/null' sh "$LMTP_IQ" -l -L -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" < /dev/null
-	assert_status 75
-	[ "$output" = "421 4.3.5 lmtp-iq: config: $need"$'\r' ]
+	fake_conf notice_senders
+	for L in '' -L; do
+		run "$LMTP_IQ" $L -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice < "$MSG/notice"
+		assert_status 75
+		[ "$output" = "lmtp-iq: config: $NEED_SENDERS; the message stays queued" ]
+		run "$LMTP_IQ" $L -n -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
+		assert_status 78
+		[ "$output" = "lmtp-iq: config: $NEED_SENDERS" ]
+		# LMTP mode: the reason in a 421 greeting, nothing else on stdout.
+		run sh -c '"$@" 2>/dev/null' sh "$LMTP_IQ" -l $L -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" < /dev/null
+		assert_status 75
+		[ "$output" = "421 4.3.5 lmtp-iq: config: $NEED_SENDERS"$'\r' ]
+	done
 	fake_conf notice_senders "quota@example.org <>"
-	run "$LMTP_IQ" -L -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice < "$MSG/notice"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice < "$MSG/notice"
 	assert_status 75
-	[ "$output" = 'lmtp-iq: config: as the local mailer (-L) notice_senders must not list <>: any bounce, from anywhere, would pass the quota; the message stays queued' ]
+	[ "$output" = 'lmtp-iq: config: notice_senders lists <>: any bounce, from anywhere, would pass the quota; name the notice senders only; the message stays queued' ]
 	nothing_on_the_wire
 }
 

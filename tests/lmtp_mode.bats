@@ -8,6 +8,9 @@
 load helpers/common
 load helpers/fake
 
+# LMTP-mode clients here send from these (the fake config lists them).
+FAKE_NOTICE_SENDERS="quota-warn@example.org n@example.test n@x a@b"
+
 setup() {
 	IN=$(make_tmp lmode)
 }
@@ -55,7 +58,7 @@ takes_one() {	# takes_one REPLY
 
 no_upstream() {	# a config whose server nobody listens on
 	FAKE_DIR=$(make_tmp fake)
-	printf 'lhlo_name = client.test\nsyslog = no\ntimeout = 2\n' > "$FAKE_DIR/conf"
+	printf 'lhlo_name = client.test\nsyslog = no\ntimeout = 2\nnotice_senders = %s\n' "$FAKE_NOTICE_SENDERS" > "$FAKE_DIR/conf"
 }
 
 @test "lmtp mode: the greeting and LHLO offer PIPELINING, ENHANCEDSTATUSCODES, 8BITMIME, SIZE and nothing else" {

@@ -6,6 +6,9 @@
 load helpers/common
 load helpers/fake
 
+# LMTP-mode clients here send from these (the fake config lists them).
+FAKE_NOTICE_SENDERS="quota-warn@example.org n@example.test n@x a@b"
+
 setup() {
 	MSG=$(make_tmp msg)
 	printf 'Subject: notice\n\n.body\n' > "$MSG/notice"
@@ -17,13 +20,17 @@ teardown() {
 	rm -rf "$MSG"
 }
 
+# The mailer under the checker, from the notice sender (-n and -l take
+# none).
 checked() {
-	"${CHECK[@]}" "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@"
+	local f=(-f "$NOTICE_SENDER") a
+	for a in "$@"; do case $a in -n|-l) f=() ;; esac; done
+	"${CHECK[@]}" "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "${f[@]}" "$@"
 }
 
 @test "memcheck: a delivery to two recipients, one refused" {
 	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
+	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
 	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 550-no'; echo 'send 550 5.1.1 no'
 	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 ok'
@@ -49,12 +56,12 @@ checked() {
 }
 
 @test "memcheck: bad config, bad envelope, no server" {
-	printf 'bogus = 1\n' > "$MSG/c"
+	printf 'bogus = 1\nnotice_senders = %s\n' "$NOTICE_SENDER" > "$MSG/c"
 	run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
 	assert_status 75
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$EMPTY_CONF" $'al\nice' < "$MSG/notice"
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$BASE_CONF" $'al\nice' < "$MSG/notice"
 	assert_status 65
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$EMPTY_CONF" -s unix:/nonexistent alice < "$MSG/notice"
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$BASE_CONF" -s unix:/nonexistent alice < "$MSG/notice"
 	assert_status 75
 }
 
@@ -157,8 +164,9 @@ checked() {
 	assert_status 0
 	fake_finish
 	[ -s "$MSG/state/u.alice" ]
-	# Three processes: argv mode, its notice child, LMTP mode.
-	[ "${#CHECK[@]}" -eq 0 ] || [ "$(find "$MSG" -maxdepth 1 -name 'vg.*' | wc -l)" -eq 3 ]
+	# Five processes: argv mode, its notice child and the child that
+	# composes the notice; LMTP mode and the child that composes its.
+	[ "${#CHECK[@]}" -eq 0 ] || [ "$(find "$MSG" -maxdepth 1 -name 'vg.*' | wc -l)" -eq 5 ]
 	for f in "$MSG"/vg.*; do
 		[ -e "$f" ] || continue
 		if [ -s "$f" ]; then cat "$f"; false; fi

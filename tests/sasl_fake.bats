@@ -68,7 +68,7 @@ netns() {
 	{ lhlo_offering PIPELINING 'AUTH PLAIN LOGIN'
 	  fake_bye; } | tcp_fake 192.0.2.20
 	auth_conf
-	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
+	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'and this is TCP without TLS'
 	fake_finish
@@ -107,7 +107,7 @@ netns() {
 	{ lhlo_offering PIPELINING 'AUTH PLAIN LOGIN'
 	  fake_bye; } | tcp_fake 127.0.0.1
 	auth_conf
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has "and this is loopback to port $FAKE_PORT, where any local user can listen"
 	fake_finish
@@ -132,7 +132,7 @@ tls_fake_pki() {
 	  echo 'expect LHLO client.test'; echo 'send 250-fake'; echo 'send 250 AUTH PLAIN LOGIN'
 	  fake_bye; } | tcp_fake 192.0.2.20
 	auth_conf tls=require tls_verify=no
-	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
+	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'and this is TLS that proves nothing (tls_verify = no)'
 	fake_finish
@@ -225,11 +225,11 @@ tls_fake_pki() {
 @test "starttls: refused with 454 under tls = auto: delivery goes on without TLS" {
 	{ lhlo_offering PIPELINING STARTTLS
 	  echo 'expect STARTTLS'; echo 'send 454 4.7.0 TLS not available'
-	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
+	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'; echo 'data'
 	  echo 'send 250 2.1.5 ok'; fake_bye; } | tcp_fake 127.0.0.1
 	fake_conf ignorequota off
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 0
 	fake_finish
 }
@@ -240,7 +240,7 @@ tls_fake_pki() {
 	  fake_bye; } | tcp_fake 127.0.0.1
 	fake_conf ignorequota off
 	fake_conf tls require
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'refused STARTTLS and tls is require: 454 4.7.0 TLS not available'
 	fake_finish
@@ -262,7 +262,7 @@ tls_fake_pki() {
 @test "starttls: bytes after the server's 220 to STARTTLS are refused (no TLS on them), 75" {
 	{ lhlo_offering PIPELINING STARTTLS
 	  echo 'expect STARTTLS'; echo 'raw 220 go ahead\r\n250 injected\r\n'; } | tcp_fake 127.0.0.1
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'sent more after its reply to STARTTLS'
 	fake_finish
@@ -272,7 +272,7 @@ tls_fake_pki() {
 	{ lhlo_offering PIPELINING STARTTLS
 	  echo 'expect STARTTLS'; echo 'send 220 go ahead'; echo 'sleep 200'
 	  echo 'send 250 this is not TLS'; } | tcp_fake 127.0.0.1
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'TLS handshake with 127.0.0.1'
 	fake_finish
@@ -285,7 +285,7 @@ starttls_file_case() {
 	  echo 'expect STARTTLS'; echo 'send 220 2.0.0 go ahead'; } | tcp_fake 127.0.0.1
 	fake_conf tls require
 	fake_conf "${1%%=*}" "${1#*=}"
-	run timeout 10 "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run timeout 10 "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has "$2"
 	fake_finish
@@ -304,7 +304,7 @@ starttls_file_case() {
 	fake_conf tls_cert_file "$PKI/client.pem"
 	fake_conf tls require
 	fake_conf tls_key_file "$D/fifo"
-	run timeout 10 "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run timeout 10 "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
 	assert_status 75
 	assert_output_has "tls_key_file $D/fifo is not a regular file"
 	fake_finish

@@ -11,7 +11,7 @@ load helpers/fake
 setup() {
 	MSG=$(make_tmp msg)
 	printf 'Subject: notice\n\nOver quota.\n' > "$MSG/notice"
-	printf 'lhlo_name = client.test\n' > "$MSG/conf"
+	printf 'lhlo_name = client.test\nnotice_senders = %s\n' "$NOTICE_SENDER" > "$MSG/conf"
 	PIDS=()
 }
 
@@ -33,13 +33,17 @@ server() {
 # A server that delivers one message to alice.
 delivers() {
 	lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
 	fake_accepts
 	echo 'send 250 2.1.5 stored'; fake_bye
 }
 
+# The mailer with the suite's config, from the notice sender (-n, -l
+# take none).
 iq() {
-	run "$LMTP_IQ" -C "$MSG/conf" "$@"
+	local f=(-f "$NOTICE_SENDER")
+	case $1 in -n|-l) f=() ;; esac
+	run "$LMTP_IQ" -C "$MSG/conf" "${f[@]}" "$@"
 }
 
 @test "servers: the first is down, the second takes the delivery; the log names both" {
@@ -47,7 +51,7 @@ iq() {
 	need_package socat /usr/bin/socat
 	delivers | server b
 	printf 'syslog = yes\nserver = unix:%s/nobody.sock unix:%s/b.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
-	run_logged -C "$MSG/conf" alice
+	run_logged -C "$MSG/conf" -f "$NOTICE_SENDER" alice
 	assert_status 0
 	grep -q "server list: unix:$MSG/b.sock took the session after unix:$MSG/nobody.sock (cannot connect to unix:$MSG/nobody.sock: No such file or directory)" "$MSG/syslog"
 	grep -q "to=<alice>, relay=unix:$MSG/b.sock, .*stat=Sent" "$MSG/syslog"
@@ -64,7 +68,7 @@ iq() {
 	{ echo 'stall'; } | server slow
 	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES 'AUTH PLAIN'
 	  echo 'expect AUTH PLAIN *'; echo 'send 235 2.7.0 ok'
-	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
 	  fake_accepts
 	  echo 'send 250 2.1.5 stored'; fake_bye; } | server good
 	printf 'syslog = no\ntimeout = 1\nauth_user = u\nauth_password_file = %s/pw\n' "$MSG" >> "$MSG/conf"
@@ -92,7 +96,7 @@ iq() {
 
 @test "servers: once a RCPT was accepted the verdicts of that server stand: no failover, nothing sent to the next" {
 	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
-	  echo 'expect MAIL FROM:<>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
 	  fake_accepts
 	  echo 'close'; } | server first
 	delivers | server second
@@ -109,7 +113,7 @@ iq() {
 	iq -s "unix:$MSG/one.sock" -s "unix:$MSG/two.sock" alice < "$MSG/notice"
 	assert_status 0
 	grep -q '^MAIL' "$MSG/two.rec"
-	run "$LMTP_IQ" -C "$MSG/conf" -s 'unix:/a unix:/b' alice < "$MSG/notice"
+	run "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" -s 'unix:/a unix:/b' alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'a space or tab inside one server: unix:/a unix:/b'
 }
@@ -132,7 +136,7 @@ iq() {
 @test "servers: LMTP mode opens each upstream session from the same list" {
 	delivers | server b
 	printf 'syslog = no\nserver = unix:%s/nobody.sock unix:%s/b.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
-	printf 'LHLO s\r\nMAIL FROM:<>\r\nRCPT TO:<alice>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n' > "$MSG/in"
+	printf 'LHLO s\r\nMAIL FROM:<quota-warn@example.org>\r\nRCPT TO:<alice>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n' > "$MSG/in"
 	run "$LMTP_IQ" -l -C "$MSG/conf" < "$MSG/in"
 	assert_status 0
 	assert_output_has '250 2.1.5 stored'

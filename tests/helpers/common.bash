@@ -17,12 +17,25 @@ LMTP_IQ=$TOP/mailer/lmtp-iq
 LMTP_IQ_HOOKS=$TOP/tests/tools/lmtp-iq-hooks
 TOOLS=$TOP/tests/tools
 FIXTURES=$TOP/tests/fixtures
-EMPTY_CONF=$FIXTURES/empty.conf	# a config file with nothing in it
+BASE_CONF=$FIXTURES/base.conf	# notice_senders and nothing else
 
-# lmtp_iq ARGS...: the mailer with the test's config, $LMTPIQ_CONF (each
-# suite's setup, or fake_start, sets it), and -s $LMTPIQ_SERVER when set.
+# The notice sender of every test config (notice_senders): lmtp-iq
+# delivers nothing without one (unless ignorequota = off).
+NOTICE_SENDER=quota-warn@example.org
+
+# lmtp_iq ARGS...: the mailer as a notice job runs it: with the test's
+# config, $LMTPIQ_CONF (each suite's setup, or fake_start, sets it), -s
+# $LMTPIQ_SERVER when set, and -f $NOTICE_SENDER unless ARGS give -f (or
+# -l, -n, -V, -h, which take no sender).
 lmtp_iq() {
-	"$LMTP_IQ" -C "$LMTPIQ_CONF" ${LMTPIQ_SERVER:+-s "$LMTPIQ_SERVER"} "$@"
+	local a sender=(-f "$NOTICE_SENDER")
+	for a in "$@"; do
+		case $a in
+		--) break ;;
+		-f*|-l|-n|-V|-h) sender=(); break ;;
+		esac
+	done
+	"$LMTP_IQ" -C "$LMTPIQ_CONF" ${LMTPIQ_SERVER:+-s "$LMTPIQ_SERVER"} "${sender[@]}" "$@"
 }
 
 # conf_set FILE KEY [VALUE]: KEY = VALUE in a config file, in place of

@@ -27,7 +27,9 @@ fake_start() {
 	fake_teardown
 	FAKE_DIR=$(make_tmp fake)
 	cat > "$FAKE_DIR/script"
-	printf 'lhlo_name = client.test\nsyslog = no\n' > "$FAKE_DIR/conf"
+	# FAKE_NOTICE_SENDERS: a suite's own list (LMTP-mode clients' senders).
+	printf 'lhlo_name = client.test\nsyslog = no\nnotice_senders = %s\n' \
+		"${FAKE_NOTICE_SENDERS:-$NOTICE_SENDER}" > "$FAKE_DIR/conf"
 	LMTPIQ_CONF=$FAKE_DIR/conf LMTPIQ_SERVER=unix:$FAKE_DIR/sock
 	fake_run "${1:-unix:$FAKE_DIR/sock}" "$FAKE_DIR/script" "$FAKE_DIR/record" \
 		"$FAKE_DIR/ready" "$FAKE_DIR/err"

@@ -306,7 +306,8 @@ lhlo_reply(struct server *sv)
 static int
 well_formed(const char *line)
 {
-	static const char *ok[] = { "LHLO client.test", "MAIL FROM:<>",
+	static const char *ok[] = { "LHLO client.test",
+		"MAIL FROM:<quota-warn@example.org>",
 		"RCPT TO:<alice> IGNOREQUOTA", "RCPT TO:<bob> IGNOREQUOTA",
 		"DATA", "RSET", "QUIT", "*",
 		"AUTH PLAIN AGN5cnVzAHNlY3JldA==" };
@@ -515,6 +516,7 @@ run_case(const char *prog, const char *dir, enum stage s, enum fault f,
 	if ((cf = fopen(conf, "w")) == NULL)
 		return -1;
 	fprintf(cf, "lhlo_name = client.test\nsyslog = no\ntimeout = 1\n"
+	    "notice_senders = quota-warn@example.org\n"
 	    "data_timeout = 1\n");
 	if (sv.auth)
 		fprintf(cf, "auth_user = cyrus\nauth_password_file = %s\n"
@@ -538,7 +540,8 @@ run_case(const char *prog, const char *dir, enum stage s, enum fault f,
 		dup2(in, 0);
 		dup2(errfd, 2);
 		close(lfd);
-		execl(prog, "lmtp-iq", "-C", conf, "-s", sock, "--", "alice",
+		execl(prog, "lmtp-iq", "-C", conf, "-s", sock, "-f",
+		    "quota-warn@example.org", "--", "alice",
 		    "bob", (char *)NULL);
 		_exit(127);
 	}

@@ -485,17 +485,25 @@ test_policy(void)
 	struct config c;
 
 	begin("notice senders: whole addresses, any case, <> for the null "
-	    "sender, unset means everyone");
+	    "sender, unset means nobody; a config without a list, or with <>, "
+	    "is refused unless ignorequota = off");
 	config_defaults(&c);
-	CHECK(policy_notice_sender(&c, "anyone@example.org"));
+	CHECK(!policy_notice_sender(&c, "anyone@example.org"));
+	CHECK(!policy_notice_sender(&c, ""));
+	CHECK(policy_config_problem(&c) != NULL);
+	c.policy = IQ_OFF;
+	CHECK(policy_config_problem(&c) == NULL);
+	c.policy = IQ_REQUIRE;
 	c.notice_senders_set = 1;
 	snprintf(c.notice_senders, sizeof(c.notice_senders), "q@example.org  <>");
 	CHECK(policy_notice_sender(&c, "Q@Example.ORG"));
 	CHECK(policy_notice_sender(&c, ""));
+	CHECK(policy_config_problem(&c) != NULL);
 	CHECK(!policy_notice_sender(&c, "q@example.org.evil"));
 	CHECK(!policy_notice_sender(&c, "q@example.or"));
 	snprintf(c.notice_senders, sizeof(c.notice_senders), "q@example.org");
 	CHECK(!policy_notice_sender(&c, ""));
+	CHECK(policy_config_problem(&c) == NULL);
 	end();
 }
 

@@ -32,6 +32,7 @@ teardown() {
 auth_conf() {
 	{ echo "server = 127.0.0.1:$CYRUS_PORT"
 	  echo 'syslog = no'
+	  echo "notice_senders = $NOTICE_SENDER"
 	  echo "auth_user = ${2:-cyrus}"
 	  echo "auth_password_file = $MSG/secret"
 	  if [ -n "$1" ]; then echo "auth_mechanisms = $1"; fi; } > "$MSG/conf"
@@ -118,7 +119,7 @@ mech_delivers() {
 }
 
 @test "auth: no AUTH configured against the AUTH-required port is 75 with the 430 text" {
-	printf 'server = 127.0.0.1:%s\nsyslog = no\n' "$CYRUS_PORT" > "$MSG/conf"
+	printf 'server = 127.0.0.1:%s\nsyslog = no\nnotice_senders = %s\n' "$CYRUS_PORT" "$NOTICE_SENDER" > "$MSG/conf"
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'lmtp-iq: alice: 430 Authentication required'
@@ -150,11 +151,11 @@ mech_delivers() {
 	memcheck_prefix
 	for mech in PLAIN SCRAM-SHA-256 DIGEST-MD5; do
 		auth_conf "$mech"
-		run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/conf" alice < "$MSG/notice"
+		run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" alice < "$MSG/notice"
 		assert_status 0
 	done
 	echo wrong > "$MSG/secret"
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/conf" alice < "$MSG/notice"
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" alice < "$MSG/notice"
 	assert_status 75
 }
 
@@ -168,7 +169,7 @@ mech_delivers() {
 }
 
 @test "auth: -n without AUTH against the AUTH-required port reports the 430 and exits 75" {
-	printf 'server = 127.0.0.1:%s\nsyslog = no\n' "$CYRUS_PORT" > "$MSG/conf"
+	printf 'server = 127.0.0.1:%s\nsyslog = no\nnotice_senders = %s\n' "$CYRUS_PORT" "$NOTICE_SENDER" > "$MSG/conf"
 	run lmtp_iq -n
 	assert_status 75
 	assert_output_lacks 'sasl library:'
@@ -199,8 +200,8 @@ mech_delivers() {
 	assert_output_lacks 'libcrypto'
 	# Over the UNIX socket (no AUTH) neither libsasl2 nor anything it
 	# links (libcrypto, libz, libzstd on Debian 13) is mapped.
-	printf 'server = unix:%s\nsyslog = no\n' "$CYRUS_SOCK" > "$MSG/unix.conf"
-	LD_DEBUG=files "$LMTP_IQ" -C "$MSG/unix.conf" -- bob < "$MSG/notice" 2> "$MSG/ld"
+	printf 'server = unix:%s\nsyslog = no\nnotice_senders = %s\n' "$CYRUS_SOCK" "$NOTICE_SENDER" > "$MSG/unix.conf"
+	LD_DEBUG=files "$LMTP_IQ" -C "$MSG/unix.conf" -f "$NOTICE_SENDER" -- bob < "$MSG/notice" 2> "$MSG/ld"
 	grep -q 'file=libc.so.6' "$MSG/ld"
 	run ! grep -q 'libsasl2\|libcrypto\|libz\|libssl' "$MSG/ld"
 	# One that authenticates loads libsasl2 by dlopen, and its plugins.
@@ -210,11 +211,11 @@ mech_delivers() {
 }
 
 @test "auth: libsasl2 cannot be loaded: a delivery with AUTH is 75 naming the library and the stage; one without AUTH still works" {
-	printf 'server = unix:%s\nsyslog = no\n' "$CYRUS_SOCK" > "$MSG/unix.conf"
+	printf 'server = unix:%s\nsyslog = no\nnotice_senders = %s\n' "$CYRUS_SOCK" "$NOTICE_SENDER" > "$MSG/unix.conf"
 	before=$(cyrus_count carol)
-	run without_lib libsasl2.so.2 '"$1" -C "$2/conf" -- carol < "$2/notice"; echo "auth=$?";
-		"$1" -C "$2/unix.conf" -- carol < "$2/notice"; echo "unix=$?";
-		"$1" -n -C "$2/conf"; echo "probe=$?"' "$LMTP_IQ" "$MSG"
+	run without_lib libsasl2.so.2 '"$1" -C "$2/conf" -f "$3" -- carol < "$2/notice"; echo "auth=$?";
+		"$1" -C "$2/unix.conf" -f "$3" -- carol < "$2/notice"; echo "unix=$?";
+		"$1" -n -C "$2/conf"; echo "probe=$?"' "$LMTP_IQ" "$MSG" "$NOTICE_SENDER"
 	assert_output_has 'lmtp-iq: carol: cannot load libsasl2.so.2 for AUTH:'
 	assert_output_has 'auth=75'
 	assert_output_has 'unix=0'

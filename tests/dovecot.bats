@@ -23,7 +23,7 @@ setup() {
 	MSG=$(make_tmp msg)
 	LMTPIQ_CONF=$MSG/conf
 	printf 'Subject: quota notice\n\nYour mailbox is over quota.\n' > "$MSG/notice"
-	printf 'server = 127.0.0.1:%s\nsyslog = no\n' "$DOVECOT_PORT" > "$MSG/conf"
+	printf 'server = 127.0.0.1:%s\nsyslog = no\nnotice_senders = %s\n' "$DOVECOT_PORT" "$NOTICE_SENDER" > "$MSG/conf"
 }
 
 teardown() {

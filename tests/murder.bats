@@ -32,8 +32,8 @@ setup() {
 	printf '%s' "$CYRUS_ADMIN_PASSWORD" > "$MSG/pw"
 	chmod 600 "$MSG/pw"
 	printf 'Subject: Your mailbox is over quota\n\nPlease make room.\n' > "$MSG/notice"
-	printf 'server = 127.0.0.1:%s 127.0.0.1:%s\nsyslog = no\ntimeout = 10\nauth_user = cyrus\nauth_password_file = %s/pw\n' \
-		"$MURDER_FE1_PORT" "$MURDER_FE2_PORT" "$MSG" > "$MSG/conf"
+	printf 'server = 127.0.0.1:%s 127.0.0.1:%s\nsyslog = no\ntimeout = 10\nauth_user = cyrus\nauth_password_file = %s/pw\nnotice_senders = %s\n' \
+		"$MURDER_FE1_PORT" "$MURDER_FE2_PORT" "$MSG" "$NOTICE_SENDER" > "$MSG/conf"
 }
 
 teardown() {
@@ -42,7 +42,7 @@ teardown() {
 
 @test "murder: notices to over-quota users on both backends, through a frontend, are stored" {
 	a=$(murder_count BE1 alice) b=$(murder_count BE2 bob)
-	run "$LMTP_IQ" -v -C "$MSG/conf" -- alice bob < "$MSG/notice"
+	run "$LMTP_IQ" -v -C "$MSG/conf" -f "$NOTICE_SENDER" -- alice bob < "$MSG/notice"
 	assert_status 0
 	echo "$output" | grep -q '^>>> RCPT TO:<alice> IGNOREQUOTA$'
 	[ "$(murder_count BE1 alice)" -eq $((a + 1)) ]
@@ -63,7 +63,7 @@ teardown() {
 	c=$(murder_count BE1 carol)
 	murder_halt FE1
 	sed -i 's/^syslog = no$/syslog = yes/' "$MSG/conf"
-	run_logged -C "$MSG/conf" -- carol
+	run_logged -C "$MSG/conf" -f "$NOTICE_SENDER" -- carol
 	murder_run FE1
 	murder_wait_lmtp "$MURDER_FE1_PORT"
 	assert_status 0
@@ -75,22 +75,22 @@ teardown() {
 @test "murder: a backend is down: its user gets 75, the other backend's user is delivered; after the retry each is stored once" {
 	c=$(murder_count BE1 carol) d=$(murder_count BE2 dave)
 	murder_halt BE1
-	run "$LMTP_IQ" -C "$MSG/conf" -- carol < "$MSG/notice"
+	run "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" -- carol < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'carol: 451 4.4.3'
-	run "$LMTP_IQ" -C "$MSG/conf" -- dave < "$MSG/notice"
+	run "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" -- dave < "$MSG/notice"
 	assert_status 0
 	murder_run BE1
 	murder_wait_lmtp "$MURDER_BE1_PORT"
 	# Sendmail's retry of the deferred one:
-	run "$LMTP_IQ" -C "$MSG/conf" -- carol < "$MSG/notice"
+	run "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" -- carol < "$MSG/notice"
 	assert_status 0
 	[ "$(murder_count BE1 carol)" -eq $((c + 1)) ]
 	[ "$(murder_count BE2 dave)" -eq $((d + 1)) ]
 }
 
 @test "murder: an unknown user through the frontend is 67 with Cyrus's text" {
-	run "$LMTP_IQ" -C "$MSG/conf" -- nosuchuser < "$MSG/notice"
+	run "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" -- nosuchuser < "$MSG/notice"
 	assert_status 67
 	assert_output_has 'nosuchuser: 550 5.1.1'
 }

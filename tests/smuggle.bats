@@ -28,7 +28,7 @@ teardown_file() {
 setup() {
 	suite_skip_check
 	MSG=$(make_tmp msg)
-	printf 'lhlo_name = client.test\nsyslog = no\nserver = unix:%s\n' "$CYRUS_SOCK" > "$MSG/conf"
+	printf 'lhlo_name = client.test\nsyslog = no\nserver = unix:%s\nnotice_senders = %s\n' "$CYRUS_SOCK" "$NOTICE_SENDER" > "$MSG/conf"
 	BOB=$(cyrus_count bob)
 	rm -f "$SM_DIR"/mqueue/*
 }

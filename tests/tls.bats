@@ -49,7 +49,7 @@ teardown() {
 
 # conf [KEY=VALUE]...: the client config, with overrides.
 conf() {
-	{ printf 'server = 127.0.0.1:%s\nsyslog = no\ntimeout = 10\n' "$CYRUS_PORT"
+	{ printf 'server = 127.0.0.1:%s\nsyslog = no\ntimeout = 10\nnotice_senders = %s\n' "$CYRUS_PORT" "$NOTICE_SENDER"
 	  printf 'tls = require\ntls_ca_file = %s/ca.pem\ntls_server_name = lmtp.test\n' "$PKI"
 	  printf 'auth_user = cyrus\nauth_password_file = %s/pw\n' "$T"
 	  local kv
@@ -80,16 +80,16 @@ conf() {
 	assert_output_lacks 'libcrypto'
 	# (That a delivery over the UNIX socket maps neither is in
 	# auth.bats, with libsasl2's.)  One over STARTTLS loads libssl (and so libcrypto) by dlopen.
-	LD_DEBUG=files "$LMTP_IQ" -C "$T/conf" -- bob < "$T/notice" 2> "$T/ld"
+	LD_DEBUG=files "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- bob < "$T/notice" 2> "$T/ld"
 	grep -q 'file=libssl.so.3 \[0\];  dynamically loaded by' "$T/ld"
 	grep -q 'file=libcrypto.so.3' "$T/ld"
 }
 
 @test "tls: libssl cannot be loaded: a TLS delivery is 75 naming the library; one without TLS still works" {
-	printf 'server = unix:%s\nsyslog = no\n' "$CYRUS_SOCK" > "$T/unix.conf"
+	printf 'server = unix:%s\nsyslog = no\nnotice_senders = %s\n' "$CYRUS_SOCK" "$NOTICE_SENDER" > "$T/unix.conf"
 	before=$(cyrus_count carol)
-	run without_lib libssl.so.3 '"$1" -C "$2/conf" -- carol < "$2/notice"; echo "tls=$?";
-		"$1" -C "$2/unix.conf" -- carol < "$2/notice"; echo "unix=$?"' "$LMTP_IQ" "$T"
+	run without_lib libssl.so.3 '"$1" -C "$2/conf" -f "$3" -- carol < "$2/notice"; echo "tls=$?";
+		"$1" -C "$2/unix.conf" -f "$3" -- carol < "$2/notice"; echo "unix=$?"' "$LMTP_IQ" "$T" "$NOTICE_SENDER"
 	assert_output_has 'lmtp-iq: carol: cannot load libssl.so.3 for TLS:'
 	assert_output_has 'tls=75'
 	assert_output_has 'unix=0'
@@ -98,7 +98,7 @@ conf() {
 
 @test "tls: a notice goes over STARTTLS with AUTH PLAIN into the over-quota mailbox" {
 	before=$(cyrus_count alice)
-	run "$LMTP_IQ" -v -C "$T/conf" -- alice < "$T/notice"
+	run "$LMTP_IQ" -v -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
 	assert_status 0
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
 	# STARTTLS, LHLO again, then AUTH; the secret never in the trace.
@@ -135,7 +135,7 @@ conf() {
 
 @test "tls: a certificate from another CA is 75 and says why, for which name" {
 	conf tls_ca_file="$PKI/other-ca.pem"
-	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
 	assert_status 75
 	# (Which of the two OpenSSL says depends on whether the server sends
 	# its CA along: Cyrus does once tls_client_ca_file is set.)
@@ -150,7 +150,7 @@ conf() {
 
 @test "tls: a certificate for another name is 75: hostname mismatch" {
 	conf tls_server_name=mail.other.test
-	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
 	assert_status 75
 	assert_output_has 'does not verify for mail.other.test: hostname mismatch'
 	# tls_verify = no: encrypted, but the server is not proven, so the
@@ -170,7 +170,7 @@ conf() {
 @test "tls: tls_verify = no never sends the password in PLAIN or LOGIN: 75, nothing stored" {
 	before=$(cyrus_count alice)
 	conf tls_verify=no
-	run "$LMTP_IQ" -v -C "$T/conf" -- alice < "$T/notice"
+	run "$LMTP_IQ" -v -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
 	assert_status 75
 	assert_output_has 'and this is TLS that proves nothing (tls_verify = no)'
 	assert_output_lacks '>>> AUTH'
@@ -188,10 +188,10 @@ serve_cert() {
 @test "tls: names: a whole-label wildcard verifies, a partial one (s*.test.example) does not (RFC 9525 6.3)" {
 	conf tls_server_name=store.test.example
 	serve_cert wild
-	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
 	serve_cert partial
 	run2_status=0
-	"$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice" > "$T/out" 2>&1 || run2_status=$?
+	"$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice" > "$T/out" 2>&1 || run2_status=$?
 	serve_cert server
 	assert_status 0
 	[ "$run2_status" -eq 75 ]
@@ -200,12 +200,12 @@ serve_cert() {
 
 @test "tls: names: one trailing dot in tls_server_name or server is ignored for the check" {
 	conf tls_server_name=lmtp.test.
-	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
 	assert_status 0
 	# The host, with its dot, from a hosts file of the test's own (the
 	# resolver wants the dotted name listed as it is).
 	conf tls_server_name= server=lmtp.test.:$CYRUS_PORT
-	run unshare -m sh -c 'printf "127.0.0.1 lmtp.test lmtp.test.\n" > "$1/hosts" && mount --bind "$1/hosts" /etc/hosts && exec "$2" -C "$1/conf" -- alice < "$1/notice"' sh "$T" "$LMTP_IQ"
+	run unshare -m sh -c 'printf "127.0.0.1 lmtp.test lmtp.test.\n" > "$1/hosts" && mount --bind "$1/hosts" /etc/hosts && exec "$2" -C "$1/conf" -f "$3" -- alice < "$1/notice"' sh "$T" "$LMTP_IQ" "$NOTICE_SENDER"
 	assert_status 0
 }
 
@@ -213,7 +213,7 @@ serve_cert() {
 	ln -sf expired.pem "$PKI/cert.pem"
 	cyrus_halt
 	cyrus_resume
-	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
 	ln -sf server.pem "$PKI/cert.pem"
 	cyrus_halt
 	cyrus_resume
@@ -223,7 +223,7 @@ serve_cert() {
 
 @test "tls: tls = off against allowplaintext: no is 75, and the secret is never sent" {
 	conf tls=off
-	run "$LMTP_IQ" -v -C "$T/conf" -- alice < "$T/notice"
+	run "$LMTP_IQ" -v -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
 	assert_status 75
 	assert_output_has 'does not offer AUTH without TLS, but auth_user is set: nothing sent'
 	! echo "$output" | grep -q '^>>> \(AUTH\|STARTTLS\|MAIL\)'
@@ -232,7 +232,7 @@ serve_cert() {
 @test "tls: EXTERNAL with a client certificate, no password file: a notice is delivered" {
 	conf auth_password_file= auth_mechanisms=EXTERNAL tls_cert_file="$PKI/client.pem" tls_key_file="$PKI/client.key"
 	before=$(cyrus_count alice)
-	run "$LMTP_IQ" -v -C "$T/conf" -- alice < "$T/notice"
+	run "$LMTP_IQ" -v -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
 	assert_status 0
 	echo "$output" | grep -q '^>>> AUTH EXTERNAL'
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
@@ -241,17 +241,17 @@ serve_cert() {
 @test "tls: a client certificate key readable by others is refused before anything is sent" {
 	cp "$PKI/server.pem" "$T/c.pem"; cp "$PKI/server.key" "$T/c.key"; chmod 644 "$T/c.key"
 	conf tls_cert_file="$T/c.pem" tls_key_file="$T/c.key"
-	run "$LMTP_IQ" -C "$T/conf" -- alice < "$T/notice"
+	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
 	assert_status 75
 	assert_output_has "tls_key_file $T/c.key has mode 0644"
 }
 
 @test "tls: memcheck: a delivery over TLS and a failed verification are clean" {
 	memcheck_prefix
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$T/conf" -- bob < "$T/notice"
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- bob < "$T/notice"
 	assert_status 0
 	conf tls_server_name=mail.other.test
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$T/conf" -- bob < "$T/notice"
+	run "${CHECK[@]}" "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- bob < "$T/notice"
 	assert_status 75
 	run "${CHECK[@]}" "$LMTP_IQ" -n -C "$T/conf"
 	assert_status 75

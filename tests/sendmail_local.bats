@@ -168,7 +168,7 @@ local_mc_errors() {	# local_mc_errors LINES
 	[ "$(sm_queued)" -eq 1 ]
 	# The deferral's whole text, as the queue file keeps it.
 	run grep -h '^M' "$SM_DIR"/mqueue/qf*
-	assert_output_has '421 4.3.5 lmtp-iq: config: as the local mailer (-L) lmtp-iq needs notice_senders'
+	assert_output_has '421 4.3.5 lmtp-iq: config: notice_senders is not set'
 	[ ! -s "$SM_DIR/captured" ]
 	# Fixed: the same queue run delivers it.
 	sm_conf notice_senders "$SM_NOTICE_SENDERS"
@@ -182,7 +182,7 @@ local_mc_errors() {	# local_mc_errors LINES
 	printf 'Subject: null listed\n\nx\n' | local_send someone@capture.test bob@localhost
 	[ "$(sm_queued)" -eq 1 ]
 	run grep -h '^M' "$SM_DIR"/mqueue/qf*
-	assert_output_has '421 4.3.5 lmtp-iq: config: as the local mailer (-L) notice_senders must not list <>'
+	assert_output_has '421 4.3.5 lmtp-iq: config: notice_senders lists <>'
 }
 
 @test "sendmail local: .forward files expand with LMTP_IQ_MAILER_FLAGS w (users in passwd)" {

@@ -14,7 +14,7 @@ setup_file() {
 	CYRUS_USERS='alice@example.org alice@example.net'
 	cyrus_start
 	SM_IQ_ARGS='lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u@$h'
-	SM_NOTICE_SENDERS='<>'	# the notices below come from the null sender
+	SM_NOTICE_SENDERS=quota-warn@example.org
 	SM_MAILERTABLE=$'notices.example.org\tlmtp_iq:example.org\nnotices.example.net\tlmtp_iq:example.net\n'
 	sendmail_setup
 	cyrus_fill alice@example.org
@@ -43,7 +43,7 @@ teardown() {
 @test "virtdomains: a notice reaches the over-quota mailbox of that domain's user only" {
 	org=$(cyrus_count alice@example.org); net=$(cyrus_count alice@example.net)
 	[ "$(cyrus_usage alice@example.org)" -ge 10 ]
-	run sm -odi -f '<>' alice@notices.example.org < "$MSG/notice"
+	run sm -odi -f quota-warn@example.org alice@notices.example.org < "$MSG/notice"
 	assert_status 0
 	[ "$(sm_queued)" -eq 0 ] || { sm -bp; false; }
 	[ "$(cyrus_count alice@example.org)" -eq $((org + 1)) ]
@@ -52,7 +52,7 @@ teardown() {
 
 @test "virtdomains: the same local part in another domain is another mailbox" {
 	net=$(cyrus_count alice@example.net)
-	run sm -odi -f '<>' alice@notices.example.net < "$MSG/notice"
+	run sm -odi -f quota-warn@example.org alice@notices.example.net < "$MSG/notice"
 	assert_status 0
 	[ "$(cyrus_count alice@example.net)" -eq $((net + 1)) ]
 	grep -q '^Subject: Your mailbox is over quota' "$(cyrus_newest alice@example.net)"

@@ -92,7 +92,7 @@ teardown() {
 
 @test "sendmail: an outside SMTP client is refused at RCPT for the notice domain" {
 	run check_rcpt_as alice@notices.example.test client_addr=203.0.113.9
-	assert_output_has '$# error $@ 5 . 7 . 1 $: "550 Notice address: only local or authenticated senders may use it"'
+	assert_output_has '$# error $@ 5 . 7 . 1 $: "550 Notice address: only local clients, listed hosts and the logins listed for the sender may use it"'
 }
 
 @test "sendmail: listing the notice domain for relaying does not open it to outsiders" {
@@ -101,13 +101,25 @@ teardown() {
 	assert_output_has '$# error $@ 5 . 7 . 1'
 }
 
-@test "sendmail: loopback (the MSP), authenticated and trusted clients are accepted for notices" {
+@test "sendmail: loopback (the MSP), trusted clients and the login listed for the sender are accepted for notices; any other login is not" {
 	run check_rcpt_as alice@notices.example.test client_addr=127.0.0.1
 	assert_output_has '$# OK'
 	run check_rcpt_as alice@notices.example.test client_addr=IPv6:::1
 	assert_output_has '$# OK'
-	run check_rcpt_as alice@notices.example.test client_addr=203.0.113.9 auth_type=PLAIN
+	# quotajob:notices@capture.test is the feature's fourth argument.
+	run check_rcpt_as alice@notices.example.test client_addr=203.0.113.9 auth_type=PLAIN \
+		auth_authen=quotajob f=notices@capture.test
 	assert_output_has '$# OK'
+	run check_rcpt_as alice@notices.example.test client_addr=203.0.113.9 auth_type=PLAIN \
+		auth_authen=bob f=notices@capture.test
+	assert_output_has '$# error $@ 5 . 7 . 1'
+	run check_rcpt_as alice@notices.example.test client_addr=203.0.113.9 auth_type=PLAIN \
+		auth_authen=quotajob f=bob@capture.test
+	assert_output_has '$# error $@ 5 . 7 . 1'
+	# A login rules out the other ways in: loopback with bob's login.
+	run check_rcpt_as alice@notices.example.test client_addr=127.0.0.1 auth_type=PLAIN \
+		auth_authen=bob f=notices@capture.test
+	assert_output_has '$# error $@ 5 . 7 . 1'
 	run check_rcpt_as alice@notices.example.test client_addr=192.0.2.10
 	assert_output_has '$# OK'
 	run check_rcpt_as alice@notices.example.test client_addr=198.51.100.77
@@ -192,7 +204,7 @@ teardown() {
 		'RCPT TO:<bob@localhost> NOTIFY=SUCCESS' \
 		'RSET' 'MAIL FROM:<notices@capture.test>' 'QUIT'
 	assert_status 0
-	[ "$(grep -c '^550 5.7.1 <alice@notices.example.test>... Notice sender: only local or authenticated clients may use it' <<< "$output")" -eq 2 ]
+	[ "$(grep -c '^550 5.7.1 <alice@notices.example.test>... Notice sender: only local clients, listed hosts and the logins listed for it may use it' <<< "$output")" -eq 2 ]
 	assert_output_has '550 5.7.1 <notices@capture.test>... Notice sender'
 	[ "$(grep -c '^503 5.0.0 Need MAIL before RCPT' <<< "$output")" -eq 2 ]
 	[ "$(sm_queued)" -eq 0 ]
@@ -204,7 +216,7 @@ teardown() {
 	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' 'MAIL FROM:<someone@capture.test>' \
 		'RCPT TO:<alice@notices.example.test>' 'QUIT'
 	assert_output_has '250 2.1.0 <someone@capture.test>... Sender ok'
-	assert_output_has '550 5.7.1 <alice@notices.example.test>... Notice address: only local or authenticated senders may use it'
+	assert_output_has '550 5.7.1 <alice@notices.example.test>... Notice address: only local clients, listed hosts and the logins listed for the sender may use it'
 	[ "$(sm_queued)" -eq 0 ]
 }
 

@@ -94,7 +94,7 @@ local_mc_errors() {	# local_mc_errors LINES
 @test "sendmail local: the listed sender forged from outside is refused at MAIL; nothing is queued" {
 	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' 'MAIL FROM:<notices@capture.test>' \
 		'RCPT TO:<alice@localhost>' 'QUIT'
-	assert_output_has '550 5.7.1 <notices@capture.test>... Notice sender: only local or authenticated clients may use it'
+	assert_output_has '550 5.7.1 <notices@capture.test>... Notice sender: only local clients, listed hosts and the logins listed for it may use it'
 	assert_output_lacks 'Recipient ok'
 	[ "$(sm_queued)" -eq 0 ]
 }

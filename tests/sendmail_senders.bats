@@ -54,7 +54,7 @@ local_mail() {
 	printf 'check_mail %s\n' "$1" | sm -bt 2>/dev/null | grep '^check_mail *returns:'
 }
 
-refused='$# error $@ 5 . 7 . 1 $: "550 Notice sender: only local or authenticated clients may use it"'
+refused='$# error $@ 5 . 7 . 1 $: "550 Notice sender: only local clients, listed hosts and the logins listed for it may use it"'
 
 @test "senders: the mailer is given the masqueraded, qualified sender (what makes the check below matter)" {
 	[ "$(mailer_sender "quota-warn@$FQDN")" = quota-warn@example.org ]

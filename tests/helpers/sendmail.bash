@@ -11,7 +11,9 @@
 # SM_IQ_ARGS replaces the mailer's A= (DIR stands for the temp dir), and
 # SM_MAILERTABLE adds mailertable lines.  SM_ACCESS_DB=no leaves the
 # access map out.  SM_NOTICE_SENDERS is the notice sender list, given to
-# the feature and to lmtp-iq.conf (notices@capture.test by default).
+# the feature and to lmtp-iq.conf (notices@capture.test by default);
+# SM_NOTICE_LOGINS the feature's login:sender pairs (quotajob may send
+# as the first notice sender).
 # SM_MC names another .mc in tests/fixtures, SM_MC_LINES a file of lines
 # it takes in.  SM_LOCAL_MAILER=lmtp_iq makes lmtp_iq (LMTP mode) the
 # local mailer in place of cyrusv2.  sm runs SM_CF (test.cf unless set),
@@ -40,6 +42,7 @@ sendmail_setup() {
 	# The mailer runs as cyrus: it needs a binary and a config it can read.
 	install -m 755 "$LMTP_IQ" "$d/bin/lmtp-iq"
 	SM_NOTICE_SENDERS=${SM_NOTICE_SENDERS-notices@capture.test}
+	SM_NOTICE_LOGINS=${SM_NOTICE_LOGINS-quotajob:${SM_NOTICE_SENDERS%% *}}
 	printf 'server = unix:%s\nsyslog = no\ntimeout = 5\n' "$CYRUS_SOCK" > "$d/lmtp-iq.conf"
 	[ -n "$SM_NOTICE_SENDERS" ] &&
 		printf 'notice_senders = %s\n' "$SM_NOTICE_SENDERS" >> "$d/lmtp-iq.conf"
@@ -70,7 +73,7 @@ sendmail_setup() {
 	local access="FEATURE(\`access_db', \`hash -T<TMPF> $d/access')"
 	[ "${SM_ACCESS_DB:-yes}" = no ] && access=
 	sed -e "s|@IQ_ARGS@|${args//DIR/$d}|" -e "s|@IQ_MODE@|$mode|" -e "s|@DIR@|$d|g" -e "s|@CYRUS_SOCK@|$CYRUS_SOCK|g" \
-		-e "s|@ACCESS_DB@|$access|" -e "s|@NOTICE_SENDERS@|$SM_NOTICE_SENDERS|" -e "s|@LOCAL_MAILER@|$local|" \
+		-e "s|@ACCESS_DB@|$access|" -e "s|@NOTICE_SENDERS@|$SM_NOTICE_SENDERS|" -e "s|@NOTICE_LOGINS@|$SM_NOTICE_LOGINS|" -e "s|@LOCAL_MAILER@|$local|" \
 		"$TOP/tests/fixtures/${SM_MC:-test.mc}" > "$d/test.mc"
 	# SM_MC_LINES: a file of .mc lines for the @MC_LINES@ marker.
 	[ -z "${SM_MC_LINES:-}" ] || sed -i -e "/^@MC_LINES@\$/r $SM_MC_LINES" "$d/test.mc"

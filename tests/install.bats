@@ -201,3 +201,16 @@ mc_build() {
 		grep -q "^\.BI\? \\\\-$o\b" "$TOP/docs/lmtp-iq.8" || { echo "lmtp-iq(8) lacks -$o"; false; }
 	done
 }
+
+@test "units: the service keeps Cyrus's mail store, databases and Sieve scripts out of reach (every directory Debian's imapd.conf names)" {
+	need_package cyrus-common /etc/imapd.conf
+	local paths key dir
+	paths=" $(sed -n 's/^InaccessiblePaths=//p' "$TOP/systemd/lmtp-iq@.service" | sed 's/^-//; s/ -/ /g') "
+	for key in partition-default configdirectory sievedir; do
+		dir=$(sed -n "s/^$key:[[:space:]]*//p" /etc/imapd.conf)
+		[ -n "$dir" ]
+		# The directory or one above it is listed.
+		while [ -n "$dir" ] && [[ "$paths" != *" $dir "* ]]; do dir=${dir%/*}; done
+		[ -n "$dir" ] || { echo "$key is not covered"; false; }
+	done
+}

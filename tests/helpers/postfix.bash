@@ -69,12 +69,31 @@ postfix_setup() {
 		guide_block '# /etc/postfix/main.cf: the pipe way'
 		guide_block '# /etc/postfix/main.cf: notice senders'
 		guide_block '# /etc/postfix/main.cf: all local mail'
+		# SMTP AUTH for every user (plumbing: Cyrus SASL, sasldb).
+		echo "smtpd_sasl_auth_enable = yes"
+		echo "smtpd_sasl_type = cyrus"
+		echo "smtpd_sasl_path = smtpd"
+		echo "cyrus_sasl_config_path = $e/sasl"
 		printf '%s\n' "${PF_MAIN_EXTRA:-}"
 	} | pf_paths > "$e/main.cf"
 	guide_block '# /etc/postfix/transport' | pf_paths > "$e/transport"
 	[ -z "${PF_TRANSPORT:-}" ] || printf '%s\n' "$PF_TRANSPORT" > "$e/transport"
-	guide_block '# /etc/postfix/lmtp-iq-senders' > "$e/lmtp-iq-senders"
-	postmap "hash:$e/transport" "hash:$e/lmtp-iq-senders" || return 1
+	for f in senders domains logins local; do
+		guide_block "# /etc/postfix/lmtp-iq-$f" > "$e/lmtp-iq-$f"
+		postmap "hash:$e/lmtp-iq-$f" || return 1
+	done
+	guide_block '# /etc/postfix/lmtp-iq-clients' | sed "s/^192\.0\.2\.10 /$PF_TRUSTED /" > "$e/lmtp-iq-clients"
+	postmap "hash:$e/transport" || return 1
+	# SASL users for smtpd (chrooted: the sasldb is read inside the
+	# queue directory): bob, an ordinary user; quotajob, the login that
+	# owns the notice sender (lmtp-iq-logins).
+	mkdir -p "$e/sasl"
+	printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: /etc/sasldb2\nmech_list: PLAIN LOGIN\n' \
+		> "$e/sasl/smtpd.conf"
+	echo bob-secret | saslpasswd2 -p -c -f "$q/etc/sasldb2" -u mx.example.org bob
+	echo job-secret | saslpasswd2 -p -c -f "$q/etc/sasldb2" -u mx.example.org quotajob
+	chgrp postfix "$q/etc/sasldb2"
+	chmod 640 "$q/etc/sasldb2"
 	# As Debian's postfix start does: what the chrooted daemons read.
 	for f in services resolv.conf hosts localtime nsswitch.conf host.conf; do
 		[ -e "/etc/$f" ] && cp -L "/etc/$f" "$q/etc/$f"

@@ -47,10 +47,11 @@ teardown() {
 }
 
 # submit SENDER RCPT [SUBJECT]: a small message through Postfix's
-# sendmail(1), as a local notice job submits it.
+# sendmail(1), as a local notice job submits it: as cyrus, the user
+# the guide's lmtp-iq-local lists for the notice sender.
 submit() {
 	printf 'From: %s\nTo: %s\nSubject: %s\n\nPlease make room.\n' "$1" "$2" "${3:-notice}" |
-		pf sendmail -f "$1" -- "$2"
+		pf setpriv --reuid=cyrus --regid=mail --clear-groups sendmail -f "$1" -- "$2"
 }
 
 # use_transport BLOCK: the transport map from the guide's BLOCK.
@@ -66,7 +67,12 @@ use_transport() {
 	grep -q '^relay_domains = notices.example.org$' "$PF_DIR/etc/main.cf"
 	grep -q '^mailbox_transport = lmtp:unix:lmtp-iq/lmtp$' "$PF_DIR/etc/main.cf"
 	grep -q "^smtpd_sender_restrictions = check_sender_access hash:" "$PF_DIR/etc/main.cf"
-	grep -q "^$NOTICE_SENDER  *lmtp_iq_notice_senders$" "$PF_DIR/etc/lmtp-iq-senders"
+	grep -q "^smtpd_sender_login_maps = hash:" "$PF_DIR/etc/main.cf"
+	grep -q "^local_login_sender_maps = hash:" "$PF_DIR/etc/main.cf"
+	grep -q "^$NOTICE_SENDER  *lmtp_iq_notices$" "$PF_DIR/etc/lmtp-iq-senders"
+	grep -q "^notices.example.org  *lmtp_iq_notices$" "$PF_DIR/etc/lmtp-iq-domains"
+	grep -q "^$NOTICE_SENDER  *quotajob$" "$PF_DIR/etc/lmtp-iq-logins"
+	run ! grep -q 'permit_mynetworks' "$PF_DIR/etc/main.cf"
 	grep -q "^notice_senders = $NOTICE_SENDER$" "$PF_DIR/lmtp-iq.conf"
 	# Debian's master.cf runs lmtp chrooted: the socket's name is
 	# relative to the queue directory.
@@ -170,16 +176,67 @@ pipe_verdict() {
 	pf postsuper -d "$id" >/dev/null 2>&1
 }
 
-@test "postfix: a notice sender's address from outside is refused at the door, from the trusted network it passes" {
+@test "postfix: a notice sender's address, or the notice domain, from outside is refused; from mynetworks too unless the host is listed" {
 	run smtp_from "$PF_OUTSIDER" 'EHLO outside.test' "MAIL FROM:<$NOTICE_SENDER>" \
 		'RCPT TO:<alice@mx.example.org>' 'QUIT'
 	assert_output_has "554 5.7.1 <$NOTICE_SENDER>: Sender address rejected: Access denied"
 	run smtp_from "$PF_OUTSIDER" 'EHLO outside.test' 'MAIL FROM:<someone@capture.test>' \
 		'RCPT TO:<alice@notices.example.org>' 'QUIT'
 	assert_output_has '554 5.7.1 <alice@notices.example.org>: Recipient address rejected: Access denied'
+	# 127.0.0.1 is in mynetworks, not in lmtp-iq-clients.
+	run smtp_from 127.0.0.1 'EHLO inside.test' "MAIL FROM:<$NOTICE_SENDER>" \
+		'RCPT TO:<alice@notices.example.org>' 'QUIT'
+	assert_output_has "554 5.7.1 <$NOTICE_SENDER>: Sender address rejected: Access denied"
 	run smtp_from "$PF_TRUSTED" 'EHLO trusted.test' "MAIL FROM:<$NOTICE_SENDER>" \
 		'RCPT TO:<alice@notices.example.org>' 'QUIT'
 	assert_output_has '250 2.1.5 Ok'
+}
+
+@test "postfix: SMTP AUTH: an ordinary user cannot send as the notice sender nor to the notice domain; the login that owns it can" {
+	run smtp_from "$PF_OUTSIDER" 'EHLO outside.test' "$(auth_plain bob bob-secret)" \
+		"MAIL FROM:<$NOTICE_SENDER>" 'RCPT TO:<alice@mx.example.org>' 'RSET' \
+		'MAIL FROM:<bob@example.org>' 'RCPT TO:<alice@notices.example.org>' 'QUIT'
+	assert_output_has '235 2.7.0 Authentication successful'
+	assert_output_has "553 5.7.1 <$NOTICE_SENDER>: Sender address rejected: not owned by user bob"
+	assert_output_has '553 5.7.1 <bob@example.org>: Sender address rejected: not owned by user bob'
+	before=$(cyrus_count alice)
+	stored='to=<alice@notices.example.org>, .*status=sent'
+	sent=$(pf_log_count "$stored")
+	run smtp_from "$PF_OUTSIDER" 'EHLO outside.test' "$(auth_plain quotajob job-secret)" \
+		"MAIL FROM:<$NOTICE_SENDER>" 'RCPT TO:<alice@notices.example.org>' \
+		'DATA' "$(smtp_message 'owned notice')" 'QUIT'
+	assert_output_has '250 2.0.0 Ok: queued as '
+	pf_log_wait "$stored" $((sent + 1))
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+}
+
+@test "postfix: outside mail to the notice sender's address is not refused by the notice maps (RFC 5321 postmaster)" {
+	run smtp_from "$PF_OUTSIDER" 'EHLO outside.test' 'MAIL FROM:<someone@capture.test>' \
+		"RCPT TO:<$NOTICE_SENDER>" 'QUIT'
+	assert_output_lacks 'Access denied'
+}
+
+@test "postfix: a local user not listed for the notice sender cannot submit as it (local_login_sender_maps)" {
+	run pf setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c \
+		"printf 'Subject: forged\n\nx\n' | sendmail -f $NOTICE_SENDER -- alice@notices.example.org"
+	[ "$status" -ne 0 ]
+	assert_output_has 'not owned by'
+}
+
+@test "postfix: masquerading cannot turn an outsider's sender into the notice sender (masquerade_exceptions)" {
+	before=$(cyrus_count alice)
+	pf postconf -e 'masquerade_domains = example.org'
+	pf postfix reload >/dev/null 2>&1
+	run smtp_from "$PF_OUTSIDER" 'EHLO outside.test' 'MAIL FROM:<quota-warn@mail.example.org>' \
+		'RCPT TO:<alice@mx.example.org>' 'DATA' "$(smtp_message masqueraded)" 'QUIT'
+	assert_output_has '250 2.0.0 Ok: queued as '
+	id=$(echo "$output" | sed -n 's/.*Ok: queued as \([0-9A-F]*\).*/\1/p')
+	pf_log_wait "$id: to=<alice@mx.example.org>, .*status=deferred"
+	grep -q "$id: from=<quota-warn@mail.example.org>" "$PF_DIR/maillog"
+	[ "$(cyrus_count alice)" -eq "$before" ]
+	pf postsuper -d "$id" >/dev/null 2>&1
+	pf postconf -X masquerade_domains
+	pf postfix reload >/dev/null 2>&1
 }
 
 @test "postfix: an unknown user bounces with Cyrus's 5.1.1 text; the bounce (<>) reaches dave" {

@@ -357,13 +357,24 @@ logged_until_done() {
 	template_says 'Subject: Full: %%{subject}\n\n%%{subject}\n' 'refusal notices: on: from quota-notice@example.org'
 }
 
-@test "refusal fake: an encoded Subject and display name are shown decoded in UTF-8; the notice's own Subject goes as RFC 2047 words (7-bit header)" {
-	printf 'From: =?UTF-8?Q?Andr=C3=A9_M=C3=BCller?= <andre@example.org>\nSubject: =?UTF-8?B?RMOpamV1bmVyIHZlbmRyZWRpIOKAlCDwn42V?=\n\nbody words\n' > "$MSG/notice"
-	printf 'Subject: Full: %%{subject}\n\nFrom %%{from} (%%{sender}): %%{subject}\n' > "$MSG/template"
+# notice_about HEAD TEMPLATE (printf formats): alice refused a message
+# with HEAD, the notice from TEMPLATE stored (exit 75 unchanged); the
+# notice as sent, after DATA, in $MSG/head.
+notice_about() {
+	# shellcheck disable=SC2059 # the arguments are the formats
+	printf "$1" > "$MSG/notice"
+	# shellcheck disable=SC2059
+	printf "$2" > "$MSG/template"
 	{ refused_alice; notice_stored; } | fake_start
 	refusal_conf
 	logged_until_done -f bob@example.org alice
 	assert_status 75
+	sed '1,/^DATA\r$/d' "$FAKE_DIR/record" > "$MSG/head"
+}
+
+@test "refusal fake: an encoded Subject and display name are shown decoded in UTF-8; the notice's own Subject goes as RFC 2047 words (7-bit header)" {
+	notice_about 'From: =?UTF-8?Q?Andr=C3=A9_M=C3=BCller?= <andre@example.org>\nSubject: =?UTF-8?B?RMOpamV1bmVyIHZlbmRyZWRpIOKAlCDwn42V?=\n\nbody words\n' \
+		'Subject: Full: %%{subject}\n\nFrom %%{from} (%%{sender}): %%{subject}\n'
 	# The body as its writer wrote it.
 	grep -q $'^From Andr\xc3\xa9 M\xc3\xbcller <andre@example.org> (bob@example.org): D\xc3\xa9jeuner vendredi \xe2\x80\x94 \xf0\x9f\x8d\x95\r$' "$FAKE_DIR/record"
 	# The Subject line: encoded words only, 7-bit, folded.
@@ -376,31 +387,21 @@ logged_until_done() {
 }
 
 @test "refusal fake: a Subject from outside in any charset never costs the notice: ISO-2022-CN-EXT's lone SO (it crashed the decoder) in Subject and From, B and Q" {
-	printf 'From: =?ISO-2022-CN-EXT?Q?=0E?= <andre@example.org>\nSubject: =?ISO-2022-CN-EXT?B?Dg==?= and =?ISO-2022-CN-EXT?Q?=0E?=\n\nbody words\n' > "$MSG/notice"
-	printf 'Subject: Full: %%{subject}\n\nFrom %%{from}: %%{subject}\n' > "$MSG/template"
-	{ refused_alice; notice_stored; } | fake_start
-	refusal_conf
-	logged_until_done -f bob@example.org alice
-	assert_status 75
+	notice_about 'From: =?ISO-2022-CN-EXT?Q?=0E?= <andre@example.org>\nSubject: =?ISO-2022-CN-EXT?B?Dg==?= and =?ISO-2022-CN-EXT?Q?=0E?=\n\nbody words\n' \
+		'Subject: Full: %%{subject}\n\nFrom %%{from}: %%{subject}\n'
 	grep -q 'refusal notice: to=<alice>, about a message from bob@example.org, dsn=2.1.5, stat=Sent' "$MSG/syslog"
 	# The lone SO is no character: nothing is shown for it.
 	grep -q $'^From  <andre@example.org>:  and \r$' "$FAKE_DIR/record"
-	sed '1,/^DATA\r$/d' "$FAKE_DIR/record" > "$MSG/head"
 	[ "$(subject_of "$MSG/head")" = 'Full:  and' ]
 }
 
 @test "refusal fake: what a reader could decode again reaches it as lmtp-iq's text: a word that decodes to a word, one lmtp-iq finds malformed, zero-width and tag characters" {
 	# =?UTF-8?B?PT9VVEYtOD9RPz1FMj04MD1BRT89?= is the word =?UTF-8?Q?=E2=80=AE?=
 	# (U+202E); =?UTF-8?Q?=E2=80=AE =?= has a space a lenient reader takes.
-	printf 'From: bob@example.org\nSubject: =?UTF-8?B?PT9VVEYtOD9RPz1FMj04MD1BRT89?= x =?UTF-8?Q?=E2=80=AE =?= y =?UTF-8?Q?a=E2=80=8Bb=EF=BB=BF=F3=A0=80=81?=\n\nbody words\n' > "$MSG/notice"
-	printf 'Subject: Full: %%{subject}\n\n%%{subject}\n' > "$MSG/template"
-	{ refused_alice; notice_stored; } | fake_start
-	refusal_conf
-	logged_until_done -f bob@example.org alice
-	assert_status 75
+	notice_about 'From: bob@example.org\nSubject: =?UTF-8?B?PT9VVEYtOD9RPz1FMj04MD1BRT89?= x =?UTF-8?Q?=E2=80=AE =?= y =?UTF-8?Q?a=E2=80=8Bb=EF=BB=BF=F3=A0=80=81?=\n\nbody words\n' \
+		'Subject: Full: %%{subject}\n\n%%{subject}\n'
 	want='=?UTF-8?Q?=E2=80=AE?= x =?UTF-8?Q?=E2=80=AE =?= y a\u{200B}b\u{FEFF}\u{E0001}'
 	grep -qF "$want"$'\r' "$FAKE_DIR/record"
-	sed '1,/^DATA\r$/d' "$FAKE_DIR/record" > "$MSG/head"
 	# Decoded once, as a reader does, the Subject is that text exactly.
 	[ "$(subject_of "$MSG/head")" = "Full: $want" ]
 }

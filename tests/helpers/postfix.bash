@@ -78,10 +78,11 @@ postfix_setup() {
 	} | pf_paths > "$e/main.cf"
 	guide_block '# /etc/postfix/transport' | pf_paths > "$e/transport"
 	[ -z "${PF_TRANSPORT:-}" ] || printf '%s\n' "$PF_TRANSPORT" > "$e/transport"
-	for f in senders domains logins local; do
+	for f in senders domains logins; do
 		guide_block "# /etc/postfix/lmtp-iq-$f" > "$e/lmtp-iq-$f"
 		postmap "hash:$e/lmtp-iq-$f" || return 1
 	done
+	guide_block '# /etc/postfix/lmtp-iq-local' > "$e/lmtp-iq-local"
 	guide_block '# /etc/postfix/lmtp-iq-clients' | sed "s/^192\.0\.2\.10 /$PF_TRUSTED /" > "$e/lmtp-iq-clients"
 	postmap "hash:$e/transport" || return 1
 	# SASL users for smtpd (chrooted: the sasldb is read inside the

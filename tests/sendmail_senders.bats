@@ -18,9 +18,15 @@ setup_file() {
 	CYRUS_SOCK=/nonexistent
 	SM_NOTICE_SENDERS=quota-warn@example.org
 	LINES_DIR=$(make_tmp senders)
+	# genericstable: a site's map that rewrites a sender of another
+	# domain into the notice sender on the way out.
+	printf 'notify@example.net\tquota-warn@example.org\n' > "$LINES_DIR/genericstable"
+	makemap hash "$LINES_DIR/genericstable" < "$LINES_DIR/genericstable"
 	printf '%s\n' "FEATURE(\`accept_unqualified_senders')dnl" \
 		"FEATURE(\`always_add_domain')dnl" "MASQUERADE_AS(\`example.org')dnl" \
-		"FEATURE(\`masquerade_envelope')dnl" > "$LINES_DIR/mc"
+		"FEATURE(\`masquerade_envelope')dnl" \
+		"FEATURE(\`genericstable', \`hash $LINES_DIR/genericstable')dnl" \
+		"GENERICS_DOMAIN(\`example.net')dnl" > "$LINES_DIR/mc"
 	SM_MC_LINES=$LINES_DIR/mc
 	sendmail_setup
 	FQDN=$(hostname).example.test
@@ -82,6 +88,14 @@ refused='$# error $@ 5 . 7 . 1 $: "550 Notice sender: only local clients, listed
 	run outsider_mail '<someone>'
 	assert_output_lacks 'Notice sender'
 	run outsider_mail '<quota-warn@elsewhere.test>'
+	assert_output_lacks 'Notice sender'
+}
+
+@test "senders: an outsider's sender that the genericstable rewrites into a notice sender is refused at MAIL" {
+	[ "$(mailer_sender notify@example.net)" = quota-warn@example.org ]
+	run outsider_mail '<notify@example.net>'
+	assert_output_has "$refused"
+	run outsider_mail '<other@example.net>'
 	assert_output_lacks 'Notice sender'
 }
 

@@ -478,16 +478,19 @@ mimeword_encode_header(const char *in, size_t len, const char *always,
 		if (v != NULL && al > 0 && (size_t)(v - p) == al &&
 		    strncasecmp(p, always, al) == 0)
 			encode = 1;
-		if (!encode || v == NULL) {
+		if (!encode) {
 			o = put(out, o, cap, p, (size_t)(fe - p));
 			p = fe;
 			continue;
 		}
 		/* The value unfolded (RFC 5322 2.2.3: the line ends go, the
 		 * white space after them stays), without white space at
-		 * either end, then encoded and folded again. */
-		o = put(out, o, cap, p, (size_t)(v + 1 - p));
-		for (n = 0, q = v + 1; q < fe; q++) {
+		 * either end, then encoded and folded again.  Lines that
+		 * continue no field (v is NULL) are encoded the same way and
+		 * stay a continuation: no 8-bit byte is left in the header. */
+		if (v != NULL)
+			o = put(out, o, cap, p, (size_t)(v + 1 - p));
+		for (n = 0, q = v != NULL ? v + 1 : p; q < fe; q++) {
 			if (*q == '\r' || *q == '\n')
 				continue;
 			if (n == sizeof(value))

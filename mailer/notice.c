@@ -232,6 +232,9 @@ refusal_template_problem(const char *t, size_t len, size_t *line)
 			continue;
 		if (line_starts(p, eol, "Subject:"))
 			subject = 1;
+		if (*line == 1 && (*p == ' ' || *p == '\t'))
+			return "a header that starts with a continuation line "
+			    "(a field must come first)";
 		if ((bad = header_line_problem(p, eol)) != NULL)
 			return bad;
 	}

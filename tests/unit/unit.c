@@ -527,7 +527,7 @@ test_refusal(void)
 		"X: y\n\nbody", "Subject: x\r\nmime-version: 1.0\r\n\r\n",
 		"Subject: x\n%{subject}\n\nbody", "X-A: %{user}\nSubject: x\n\n",
 		"Subject: x\nno colon here\n\nbody", "Subject: x\n\r y\n\nbody",
-		": no name\nSubject: x\n\n" };
+		": no name\nSubject: x\n\n", " t\xd0\xd0\nSubject: x\n\nbody" };
 	char out[512], *t;
 	struct refusal_facts f = { .user = "alice" };
 	size_t i, n;
@@ -839,6 +839,16 @@ test_mimeword(void)
 		CHECK(i == strlen(want) && memcmp(dec, want, i) == 0);
 		if (i != strlen(want) || memcmp(dec, want, i) != 0)
 			printf("#   decoded %.*s\n", (int)i, dec);
+		/* Lines that continue no field: encoded all the same, still
+		 * a continuation, nothing 8-bit left (found by fuzz_refusal). */
+		in = " t\xd0\xd0l\n more\nX: y\n\nb\xd0\n";
+		CHECK(mimeword_encode_header(in, strlen(in), NULL, enc,
+		    sizeof(enc), &len) == 0);
+		enc[len] = '\0';
+		CHECK(strncmp(enc, " =?UTF-8?B?", 11) == 0);
+		CHECK(strstr(enc, "?=\nX: y\n\nb\xd0\n") != NULL);
+		for (i = 0; enc[i] != '\0' && enc[i] != 'X'; i++)
+			CHECK((unsigned char)enc[i] < 0x80);
 	}
 	end();
 }

@@ -144,18 +144,18 @@ field_line(const char *p, const char *eol)
 	return q > p && q < eol && *q == ':';
 }
 
-/* Whether p..eol holds "%{". */
-static int
-has_placeholder(const char *p, const char *eol)
+/* The first "%{" in p..eol, or NULL. */
+static const char *
+placeholder_at(const char *p, const char *eol)
 {
 	const char *pc;
 
 	while ((pc = memchr(p, '%', (size_t)(eol - p))) != NULL) {
 		if (pc + 1 < eol && pc[1] == '{')
-			return 1;
+			return pc;
 		p = pc + 1;
 	}
-	return 0;
+	return NULL;
 }
 
 /* Header fields lmtp-iq writes itself: a template must not repeat them. */
@@ -170,9 +170,7 @@ unknown_placeholder(const char *p, const char *eol)
 {
 	const char *pc, *close;
 
-	for (; (pc = memchr(p, '%', (size_t)(eol - p))) != NULL; p = pc + 1) {
-		if (pc + 1 >= eol || pc[1] != '{')
-			continue;
+	for (; (pc = placeholder_at(p, eol)) != NULL; p = pc + 1) {
 		close = memchr(pc + 2, '}', (size_t)(eol - pc - 2));
 		if (close == NULL || placeholder(pc + 2,
 		    (size_t)(close - pc - 2)) == NPLACEHOLDERS)
@@ -189,7 +187,7 @@ header_line_problem(const char *p, const char *eol)
 
 	/* A value is one line, but a header line it starts could be any
 	 * field (a Subject "Content-Type: text/html"). */
-	if (!line_starts(p, eol, "Subject:") && has_placeholder(p, eol))
+	if (!line_starts(p, eol, "Subject:") && placeholder_at(p, eol) != NULL)
 		return "a placeholder in the header outside the Subject line "
 		    "(values go in the Subject and the body)";
 	if (!field_line(p, eol) && *p != ' ' && *p != '\t')
@@ -238,11 +236,9 @@ refusal_template_problem(const char *t, size_t len, size_t *line)
 		if ((bad = header_line_problem(p, eol)) != NULL)
 			return bad;
 	}
-	if (header) {
-		*line = 0;
+	*line = 0;	/* neither problem below is on one line */
+	if (header)
 		return "no empty line after the header";
-	}
-	*line = 0;
 	return subject ? NULL : "no Subject: line in the header";
 }
 

@@ -44,8 +44,7 @@ struct run {
 	int dirfd;		/* refusal_notice_dir */
 	char tmpl[REFUSAL_TEMPLATE_MAX];
 	size_t tlen;
-	const char *sender;		/* the refused message's */
-	const struct message_tee *tee;
+	const struct message_tee *tee;	/* the refused message's */
 	struct refusal_facts facts;	/* what its notices may say */
 	char text[NOTICE_MAX + 1024];	/* header and filled-in template */
 	char sent[2 * NOTICE_MAX];	/* the same, 8-bit fields encoded */
@@ -396,12 +395,10 @@ deliver_notice(struct run *run, const char *user, size_t len)
 }
 
 /* What the notices may say of the refused message, from what the tee
- * saw of it. */
+ * saw of it; f->sender is there already (refusal_send). */
 static void
-facts_of(struct refusal_facts *f, const char *sender,
-    const struct message_tee *tee)
+facts_of(struct refusal_facts *f, const struct message_tee *tee)
 {
-	log_escape(sender[0] ? sender : "<>", f->sender, SENDER_SHOWN);
 	if (tee->ended) {
 		refusal_size_text(tee->size, f->size, sizeof(f->size));
 		snprintf(f->bytes, sizeof(f->bytes), "%lld", tee->size);
@@ -430,7 +427,7 @@ render(struct run *run, const char *user, const struct lmtp_rcpt *rc)
 	if (getenv("LMTPIQ_TEST_COMPOSE_CRASH") != NULL)
 		raise(SIGSEGV);
 #endif
-	facts_of(f, run->sender, run->tee);
+	facts_of(f, run->tee);
 	f->user = user;
 	log_escape(rc->reply.text, f->reply, REPLY_SHOWN);
 	/* The filled-in template goes right after the header, and stays
@@ -498,9 +495,11 @@ compose(struct run *run, const char *user, const struct lmtp_rcpt *rc,
 	close(fds[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (WIFSIGNALED(st))
-		snprintf(why, cap, "killed by signal %d%s", WTERMSIG(st),
-		    WTERMSIG(st) == SIGALRM ? " (over 10 s)" : "");
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+		snprintf(why, cap, "killed by signal %d (over %d s)", SIGALRM,
+		    COMPOSE_SECONDS);
+	else if (WIFSIGNALED(st))
+		snprintf(why, cap, "killed by signal %d", WTERMSIG(st));
 	else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || got != len ||
 	    len > sizeof(run->sent))
 		snprintf(why, cap, "it ended without the text");
@@ -617,9 +616,8 @@ refusal_send(struct refusal *r, struct session *s, const char *sender,
 		free(run);
 		return;
 	}
-	run->sender = sender;
 	run->tee = tee;
-	/* For the log lines; the child escapes it again with the rest. */
+	/* The notices' %{sender}, and their log lines' too. */
 	log_escape(sender[0] ? sender : "<>", run->facts.sender, SENDER_SHOWN);
 	for (i = 0; i < n && !r->off; i++)
 		if (first_refusal(rcpts, i, key, sizeof(key), to, sizeof(to)))

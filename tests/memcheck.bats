@@ -20,12 +20,10 @@ teardown() {
 	rm -rf "$MSG"
 }
 
-# The mailer under the checker, from the notice sender (-n and -l take
-# none).
+# The mailer under the checker, from the notice sender (notice_from).
 checked() {
-	local f=(-f "$NOTICE_SENDER") a
-	for a in "$@"; do case $a in -n|-l) f=() ;; esac; done
-	"${CHECK[@]}" "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "${f[@]}" "$@"
+	notice_from "$@"
+	"${CHECK[@]}" "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "${NOTICE_FROM[@]}" "$@"
 }
 
 @test "memcheck: a delivery to two recipients, one refused" {

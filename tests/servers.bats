@@ -38,12 +38,11 @@ delivers() {
 	echo 'send 250 2.1.5 stored'; fake_bye
 }
 
-# The mailer with the suite's config, from the notice sender (-n, -l
-# take none).
+# The mailer with the suite's config, from the notice sender
+# (notice_from).
 iq() {
-	local f=(-f "$NOTICE_SENDER")
-	case $1 in -n|-l) f=() ;; esac
-	run "$LMTP_IQ" -C "$MSG/conf" "${f[@]}" "$@"
+	notice_from "$@"
+	run "$LMTP_IQ" -C "$MSG/conf" "${NOTICE_FROM[@]}" "$@"
 }
 
 @test "servers: the first is down, the second takes the delivery; the log names both" {

@@ -23,19 +23,25 @@ BASE_CONF=$FIXTURES/base.conf	# notice_senders and nothing else
 # delivers nothing without one (unless ignorequota = off).
 NOTICE_SENDER=quota-warn@example.org
 
-# lmtp_iq ARGS...: the mailer as a notice job runs it: with the test's
-# config, $LMTPIQ_CONF (each suite's setup, or fake_start, sets it), -s
-# $LMTPIQ_SERVER when set, and -f $NOTICE_SENDER unless ARGS give -f (or
-# -l, -n, -V, -h, which take no sender).
-lmtp_iq() {
-	local a sender=(-f "$NOTICE_SENDER")
+# notice_from ARGS...: NOTICE_FROM is (-f $NOTICE_SENDER), or empty when
+# the mailer's ARGS give -f themselves or take no sender (-l, -n, -V, -h).
+notice_from() {
+	local a
+	NOTICE_FROM=(-f "$NOTICE_SENDER")
 	for a in "$@"; do
 		case $a in
 		--) break ;;
-		-f*|-l|-n|-V|-h) sender=(); break ;;
+		-f*|-l|-n|-V|-h) NOTICE_FROM=(); break ;;
 		esac
 	done
-	"$LMTP_IQ" -C "$LMTPIQ_CONF" ${LMTPIQ_SERVER:+-s "$LMTPIQ_SERVER"} "${sender[@]}" "$@"
+}
+
+# lmtp_iq ARGS...: the mailer as a notice job runs it: with the test's
+# config, $LMTPIQ_CONF (each suite's setup, or fake_start, sets it), -s
+# $LMTPIQ_SERVER when set, and the notice sender (notice_from).
+lmtp_iq() {
+	notice_from "$@"
+	"$LMTP_IQ" -C "$LMTPIQ_CONF" ${LMTPIQ_SERVER:+-s "$LMTPIQ_SERVER"} "${NOTICE_FROM[@]}" "$@"
 }
 
 # conf_set FILE KEY [VALUE]: KEY = VALUE in a config file, in place of

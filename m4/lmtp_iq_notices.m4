@@ -98,7 +98,6 @@ R$*			$@ OTHER			not a notice
 
 SLmtpIq_check_mail
 R<>			$@ OTHER			bounces come from anyone
-R<<>>			$@ OTHER
 R$*			$: $>CanonAddr $1
 R$*			$: $1 $| $>"LmtpIq_listed" $1
 R$* $| LISTED		$@ $>"LmtpIq_sender_ok" $1

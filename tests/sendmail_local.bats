@@ -91,10 +91,10 @@ local_mc_errors() {	# local_mc_errors LINES
 	grep -q '^Subject: your mailbox is full' "$(cyrus_newest alice)"
 }
 
-@test "sendmail local: the listed sender forged from outside is refused at MAIL; nothing is queued" {
+@test "sendmail local: the listed sender forged from outside is refused at RCPT (Debian's delay_checks); nothing is queued" {
 	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' 'MAIL FROM:<notices@capture.test>' \
 		'RCPT TO:<alice@localhost>' 'QUIT'
-	assert_output_has '550 5.7.1 <notices@capture.test>... Notice sender: only local clients, listed hosts and the logins listed for it may use it'
+	assert_output_has '550 5.7.1 <alice@localhost>... Notice sender: only local clients, listed hosts and the logins listed for it may use it'
 	assert_output_lacks 'Recipient ok'
 	[ "$(sm_queued)" -eq 0 ]
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
-# The notice check at MAIL compares the sender the mailer will be given,
+# The notice sender check compares the sender the mailer will be given,
 # not only the one the client wrote: with FEATURE(masquerade_envelope),
 # FEATURE(always_add_domain) and FEATURE(accept_unqualified_senders)
 # Sendmail rewrites an outside sender (qualifies it, masquerades a local
 # host) on its way to lmtp_iq, and a listed notice sender must not be
 # reachable that way.  (Without always_add_domain an unqualified sender
 # reaches the mailer bare, which no notice_senders entry matches.)
-# Sendmail -bt only (ruleset check_mail as an outside client meets it,
+# Sendmail -bt only (ruleset check_rcpt as an outside client meets it:
+# Debian's delay_checks judges the sender there, for a local recipient;
 # and the lmtp_iq mailer's sender rewriting); no Cyrus is needed.
 
 load helpers/common
@@ -49,15 +50,15 @@ mailer_sender() {
 		sed -n 's/^final *returns: //p' | tail -1 | tr -d ' '
 }
 
-# check_mail for ADDR from an outside client (203.0.113.9).
+# check_rcpt for a local recipient, the sender ADDR (as the client
+# wrote it, without <>) from an outside client (203.0.113.9).
 outsider_mail() {
-	printf '.D{client_addr}203.0.113.9\ncheck_mail %s\n' "$1" | sm -bt 2>/dev/null |
-		grep '^check_mail *returns:'
+	check_rcpt_as bob@localhost client_addr=203.0.113.9 f="$1"
 }
 
-# check_mail for ADDR from the command line (no client address).
+# The same from the command line (no client address).
 local_mail() {
-	printf 'check_mail %s\n' "$1" | sm -bt 2>/dev/null | grep '^check_mail *returns:'
+	check_rcpt_as bob@localhost f="$1"
 }
 
 refused='$# error $@ 5 . 7 . 1 $: "550 Notice sender: only local clients, listed hosts and the logins listed for it may use it"'
@@ -68,41 +69,45 @@ refused='$# error $@ 5 . 7 . 1 $: "550 Notice sender: only local clients, listed
 	[ "$(mailer_sender quota-warn@localhost)" = quota-warn@example.org ]
 }
 
-@test "senders: an outsider's sender that masquerading turns into a notice sender is refused at MAIL" {
-	run outsider_mail "<quota-warn@$FQDN>"
+@test "senders: an outsider's sender that masquerading turns into a notice sender is refused" {
+	run outsider_mail "quota-warn@$FQDN"
 	assert_output_has "$refused"
-	run outsider_mail '<quota-warn@localhost>'
+	run outsider_mail 'quota-warn@localhost'
 	assert_output_has "$refused"
 }
 
-@test "senders: an outsider's unqualified sender that qualifying turns into a notice sender is refused at MAIL" {
-	run outsider_mail '<quota-warn>'
+@test "senders: an outsider's unqualified sender that qualifying turns into a notice sender is refused" {
+	run outsider_mail 'quota-warn'
 	assert_output_has "$refused"
 }
 
 @test "senders: the listed sender as written is refused; other local and remote senders are not" {
-	run outsider_mail '<quota-warn@example.org>'
+	run outsider_mail 'quota-warn@example.org'
 	assert_output_has "$refused"
-	run outsider_mail "<someone@$FQDN>"
+	run outsider_mail "someone@$FQDN"
+	assert_output_has 'check_rcpt'
 	assert_output_lacks 'Notice sender'
-	run outsider_mail '<someone>'
+	run outsider_mail 'someone'
+	assert_output_has 'check_rcpt'
 	assert_output_lacks 'Notice sender'
-	run outsider_mail '<quota-warn@elsewhere.test>'
+	run outsider_mail 'quota-warn@elsewhere.test'
+	assert_output_has 'check_rcpt'
 	assert_output_lacks 'Notice sender'
 }
 
-@test "senders: an outsider's sender that the genericstable rewrites into a notice sender is refused at MAIL" {
+@test "senders: an outsider's sender that the genericstable rewrites into a notice sender is refused" {
 	[ "$(mailer_sender notify@example.net)" = quota-warn@example.org ]
-	run outsider_mail '<notify@example.net>'
+	run outsider_mail 'notify@example.net'
 	assert_output_has "$refused"
-	run outsider_mail '<other@example.net>'
+	run outsider_mail 'other@example.net'
+	assert_output_has 'check_rcpt'
 	assert_output_lacks 'Notice sender'
 }
 
 @test "senders: a local submission may still use the notice sender in any of its forms" {
-	for a in '<quota-warn>' "<quota-warn@$FQDN>" '<quota-warn@example.org>'; do
+	for a in quota-warn "quota-warn@$FQDN" quota-warn@example.org; do
 		run local_mail "$a"
-		assert_output_has 'check_mail'
+		assert_output_has 'check_rcpt'
 		assert_output_lacks 'Notice sender'
 	done
 }

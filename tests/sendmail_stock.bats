@@ -18,7 +18,6 @@ load helpers/cyrus
 load helpers/sendmail
 
 setup_file() {
-	SM_MC=debian.mc
 	sm_suite_start || return 0
 	sm_alias abuse alice@notices.example.test
 	sm_sasl_users

@@ -12,7 +12,6 @@ load helpers/cyrus
 load helpers/sendmail
 
 setup_file() {
-	SM_MC=debian.mc
 	SM_LOCAL_MAILER=lmtp_iq
 	sm_suite_start || return 0
 	sm_alias abuse alice

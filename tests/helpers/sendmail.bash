@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: ISC
 # A test Sendmail: the Debian cf tree copied into a temp dir with the
-# project's m4 files, a sendmail.cf built from tests/fixtures/test.mc,
+# project's m4 files, a sendmail.cf built from the sendmail.mc and the
+# access file Debian ships with the lines of tests/fixtures/debian.mc
+# spliced in (the site's: the notice route, the feature, SMTP AUTH),
 # and every path (queue, aliases, maps, hosts) inside that dir.  It is
 # run in a private mount namespace with its own /etc/hosts, so that it
 # finds a fully qualified name at once instead of stalling for 60 s.
@@ -9,13 +11,12 @@
 # anything@capture.test are appended to $SM_DIR/captured.
 # SM_IQ_MODE=lmtp builds the mailer in LMTP mode (lmtp-iq -l, F=mzX).
 # SM_IQ_ARGS replaces the mailer's A= (DIR stands for the temp dir), and
-# SM_MAILERTABLE adds mailertable lines.  SM_ACCESS_DB=no leaves the
-# access map out.  SM_NOTICE_SENDERS is the notice sender list, given to
+# SM_MAILERTABLE adds mailertable lines.  SM_NOTICE_SENDERS is the notice sender list, given to
 # the feature and to lmtp-iq.conf (notices@capture.test by default);
 # SM_NOTICE_LOGINS the feature's login:sender pairs (quotajob may send
 # as the first notice sender).
-# SM_MC names another .mc in tests/fixtures, SM_MC_LINES a file of lines
-# it takes in.  SM_LOCAL_MAILER=lmtp_iq makes lmtp_iq (LMTP mode) the
+# SM_MC names another .mc in tests/fixtures (readme.mc: the README's
+# lines alone), SM_MC_LINES a file of lines it takes in.  SM_LOCAL_MAILER=lmtp_iq makes lmtp_iq (LMTP mode) the
 # local mailer in place of cyrusv2.  sm runs SM_CF (test.cf unless set),
 # and with a $SM_DIR/passwd file it sees that file as /etc/passwd.
 #
@@ -38,6 +39,7 @@ sendmail_setup() {
 	cp "$TOP/m4/lmtp_iq.m4" "$d/cf/mailer/"
 	cp "$TOP/m4/lmtp_iq_notices.m4" "$d/cf/feature/"
 	mkdir -m 700 "$d/mqueue"
+	mkdir -m 700 "$d/host_status"
 	mkdir -m 755 "$d/bin"
 	# The mailer runs as cyrus: it needs a binary and a config it can read.
 	install -m 755 "$LMTP_IQ" "$d/bin/lmtp-iq"
@@ -58,8 +60,8 @@ sendmail_setup() {
 	printf 'fwd@virt.test\talice@notices.example.test\n' > "$d/virtusertable"
 	printf 'notices.example.test\tlmtp_iq:localhost\ncapture.test\tcapture:localhost\n%s' \
 		"${SM_MAILERTABLE:-}" > "$d/mailertable"
-	printf '192.0.2.10\n198.51.100\n' > "$d/trusted"
-	printf 'LmtpIq:192.0.2.50\tOK\nLmtpIq:10.9\tOK\nTo:notices.example.test\tRELAY\n' > "$d/access"
+	printf '198.51.100.10\n10.20\n' > "$d/trusted"
+	printf 'LmtpIq:198.51.100.50\tOK\nLmtpIq:10.9\tOK\nTo:notices.example.test\tRELAY\n' > "$d/access"
 	touch "$d/captured"
 	chmod 666 "$d/captured"
 	# The capture mailer appends each message it gets, then a separator.
@@ -70,19 +72,19 @@ sendmail_setup() {
 	args='lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u'
 	[ "$mode" = lmtp ] && args='lmtp-iq -l -C DIR/lmtp-iq.conf'
 	args=${SM_IQ_ARGS:-$args}
-	local access="FEATURE(\`access_db', \`hash -T<TMPF> $d/access')"
-	[ "${SM_ACCESS_DB:-yes}" = no ] && access=
-	local mc=$TOP/tests/fixtures/${SM_MC:-test.mc}
-	if [ "${SM_MC:-}" = debian.mc ]; then
+	local mc=$TOP/tests/fixtures/${SM_MC:-debian.mc}
+	if [ "${SM_MC:-debian.mc}" = debian.mc ]; then
 		# Debian's own sendmail.mc and access file, the fixture's lines
-		# spliced in (debian.mc says where and why).
+		# spliced in (debian.mc says where and why); the site's own
+		# access entries follow Debian's.
 		cp /usr/share/sendmail/examples/sasl/sasl.m4 "$d/cf/debian/sasl.m4"
-		cp /usr/share/sendmail/examples/db/access "$d/access"
+		cat /usr/share/sendmail/examples/db/access "$d/access" > "$d/access.stock"
+		mv "$d/access.stock" "$d/access"
 		sm_debian_mc "$d/cf/debian/sendmail.mc" "$mc" > "$d/stock.mc" || return 1
 		mc=$d/stock.mc
 	fi
 	sed -e "s|@IQ_ARGS@|${args//DIR/$d}|" -e "s|@IQ_MODE@|$mode|" -e "s|@DIR@|$d|g" -e "s|@CYRUS_SOCK@|$CYRUS_SOCK|g" \
-		-e "s|@ACCESS_DB@|$access|" -e "s|@NOTICE_SENDERS@|$SM_NOTICE_SENDERS|" -e "s|@NOTICE_LOGINS@|$SM_NOTICE_LOGINS|" -e "s|@LOCAL_MAILER@|$local|" \
+		-e "s|@NOTICE_SENDERS@|$SM_NOTICE_SENDERS|" -e "s|@NOTICE_LOGINS@|$SM_NOTICE_LOGINS|" -e "s|@LOCAL_MAILER@|$local|" \
 		"$mc" > "$d/test.mc"
 	# SM_MC_LINES: a file of .mc lines for the @MC_LINES@ marker.
 	[ -z "${SM_MC_LINES:-}" ] || sed -i -e "/^@MC_LINES@\$/r $SM_MC_LINES" "$d/test.mc"
@@ -154,12 +156,13 @@ sm_conf() {
 
 # The outside world: a Sendmail daemon on port 25 inside a network
 # namespace of its own, whose lo also carries 203.0.113.9 (an untrusted
-# client) and 192.0.2.10 (in the trusted file).  Clients bind one of
+# client) and 198.51.100.10 (in the trusted file; Debian's access file
+# refuses 192.0.2/24).  Clients bind one of
 # them as their source address, so that Sendmail sees a real
 # non-loopback peer.  The daemon only queues (-odq): deliveries happen
 # in the test's own queue runs (sm -qf).
 SM_OUTSIDER=203.0.113.9
-SM_TRUSTED=192.0.2.10
+SM_TRUSTED=198.51.100.10
 
 sm_daemon_start() {
 	# SM_SASL_DIR: a SASL config directory (Sendmail.conf) the daemon
@@ -214,9 +217,24 @@ sm_daemon_stop() {
 # whole message (CRLF lines) must end with "\r\n.".  Prints every reply
 # line.
 smtp_from() {
-	local src=$1 line reply
+	local src=$1
 	shift
-	coproc SMTP { nsenter -t "$SM_NS_PID" -n socat - "TCP:127.0.0.1:25,bind=$src" 2>/dev/null; }
+	smtp_chat "$@" -- nsenter -t "$SM_NS_PID" -n socat - "TCP:127.0.0.1:25,bind=$src"
+}
+
+# sm_bs LINE...: the same with "sendmail -bs" (local submission), which
+# greets only after Debian's greet_pause as well.
+sm_bs() {
+	smtp_chat "$@" -- sm -bs
+}
+
+# smtp_chat LINE... -- COMMAND...: the session of smtp_from with COMMAND
+# as the server.
+smtp_chat() {
+	local lines=() reply line
+	while [ "$1" != -- ]; do lines+=("$1"); shift; done
+	shift
+	coproc SMTP { "$@" 2>/dev/null; }
 	smtp_reply() {
 		while IFS= read -r -t 20 reply <&"${SMTP[0]}"; do
 			printf '%s\n' "${reply%$'\r'}"
@@ -225,7 +243,7 @@ smtp_from() {
 		return 1
 	}
 	smtp_reply || return 1
-	for line in "$@"; do
+	for line in "${lines[@]}"; do
 		printf '%s\r\n' "$line" >&"${SMTP[1]}"
 		smtp_reply || return 1
 	done
@@ -261,6 +279,8 @@ check_rcpt_as() {	# check_rcpt_as ADDR [MACRO=VALUE | .CMD]...
 	{ for m in "$@"; do
 		case $m in
 		.*) printf '%s\n' "$m" ;;
+		# The sender: $f, and {mail_from} for delay_checks.
+		f=*) printf '.Df%s\n.D{mail_from}<%s>\n' "${m#*=}" "${m#*=}" ;;
 		*) printf '.D{%s}%s\n' "${m%%=*}" "${m#*=}" ;;
 		esac
 	  done

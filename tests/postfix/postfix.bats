@@ -44,11 +44,14 @@ teardown() {
 	fake_teardown
 	# A test that pointed lmtp-iq elsewhere gives Cyrus back.
 	if [ -e "$PF_DIR/lmtp-iq.conf.saved" ]; then mv "$PF_DIR/lmtp-iq.conf.saved" "$PF_DIR/lmtp-iq.conf"; fi
-	# The masquerading test's setting, even when it failed half-way.
-	if [ -n "$(pf postconf -nh masquerade_domains 2>/dev/null)" ]; then
-		pf postconf -X masquerade_domains
-		pf postfix reload >/dev/null 2>&1
-	fi
+	# The rewriting tests' settings, even when one failed half-way.
+	local key
+	for key in masquerade_domains sender_canonical_maps; do
+		if [ -n "$(pf postconf -nh "$key" 2>/dev/null)" ]; then
+			pf postconf -X "$key"
+			pf postfix reload >/dev/null 2>&1
+		fi
+	done
 }
 
 # submit SENDER RCPT [SUBJECT]: a small message through Postfix's
@@ -242,6 +245,26 @@ pipe_verdict() {
 	pf_log_wait "$id: to=<alice@mx.example.org>, .*status=deferred"
 	grep -q "$id: from=<quota-warn@mail.example.org>" "$PF_DIR/maillog"
 	[ "$(cyrus_count alice)" -eq "$before" ]
+	pf postsuper -d "$id" >/dev/null 2>&1
+}
+
+@test "postfix: canonical rewriting cannot turn an outsider's sender into the notice sender (the guide's sender_canonical entry)" {
+	before=$(cyrus_count alice)
+	guide_block '# /etc/postfix/sender_canonical' > "$PF_DIR/etc/sender_canonical"
+	postmap "hash:$PF_DIR/etc/sender_canonical"
+	pf postconf -e "sender_canonical_maps = hash:$PF_DIR/etc/sender_canonical"
+	pf postfix reload >/dev/null 2>&1
+	run smtp_from "$PF_OUTSIDER" 'EHLO outside.test' 'MAIL FROM:<quota-warn@mail.example.org>' \
+		'RCPT TO:<alice@mx.example.org>' 'DATA' "$(smtp_message canonical)" 'RSET' \
+		'MAIL FROM:<someone@mail.example.org>' 'RCPT TO:<dave@mx.example.org>' \
+		'DATA' "$(smtp_message 'canonical, other sender')" 'QUIT'
+	[ "$(grep -c '^250 2.0.0 Ok: queued as ' <<< "$output")" -eq 2 ]
+	id=$(echo "$output" | sed -n 's/.*Ok: queued as \([0-9A-F]*\).*/\1/p' | head -1)
+	pf_log_wait "$id: to=<alice@mx.example.org>, .*status=deferred"
+	grep -q "$id: from=<quota-warn@mail.example.org>" "$PF_DIR/maillog"
+	[ "$(cyrus_count alice)" -eq "$before" ]
+	# The map is at work: the domain's other senders are rewritten.
+	pf_log_wait 'from=<someone@example.org>'
 	pf postsuper -d "$id" >/dev/null 2>&1
 }
 

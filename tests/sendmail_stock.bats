@@ -72,6 +72,21 @@ teardown() {
 	[ "$(cyrus_count alice)" -eq "$a" ]
 }
 
+@test "stock: a host Sendmail relays for (Connect: RELAY), not listed for notices, cannot use the notice sender nor the notice domain" {
+	a=$(cyrus_count alice)
+	run smtp_from "$SM_RELAYHOST" 'EHLO frontmx.test' \
+		'MAIL FROM:<notices@capture.test>' 'RCPT TO:<abuse@localhost>' \
+		'RCPT TO:<alice@notices.example.test>' 'RSET' \
+		'MAIL FROM:<someone@capture.test>' 'RCPT TO:<alice@notices.example.test>' \
+		'RCPT TO:<someone@elsewhere.example>' 'QUIT'
+	[ "$(grep -c '^550 5.7.1 <[^>]*>... Notice sender: only local clients' <<< "$output")" -eq 2 ]
+	assert_output_has '550 5.7.1 <alice@notices.example.test>... Notice address'
+	# It is a relaying host all the same.
+	assert_output_has '250 2.1.5 <someone@elsewhere.example>... Recipient ok'
+	[ "$(sm_queued)" -eq 0 ]
+	[ "$(cyrus_count alice)" -eq "$a" ]
+}
+
 @test "stock: the login listed for the notice sender sends a notice past the quota" {
 	a=$(cyrus_count alice)
 	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' "$(auth_plain quotajob job-secret)" \

@@ -50,6 +50,16 @@ teardown() {
 	[ "$(sm_queued)" -eq 0 ]
 }
 
+@test "stock local: a host Sendmail relays for (Connect: RELAY), not listed for notices, cannot use the notice sender" {
+	run smtp_from "$SM_RELAYHOST" 'EHLO frontmx.test' \
+		'MAIL FROM:<notices@capture.test>' 'RCPT TO:<alice@localhost>' \
+		'RCPT TO:<postmaster@localhost>' 'RSET' \
+		'MAIL FROM:<someone@capture.test>' 'RCPT TO:<someone@elsewhere.example>' 'QUIT'
+	[ "$(grep -c '^550 5.7.1 <[^>]*>... Notice sender: only local clients' <<< "$output")" -eq 2 ]
+	assert_output_has '250 2.1.5 <someone@elsewhere.example>... Recipient ok'
+	[ "$(sm_queued)" -eq 0 ]
+}
+
 @test "stock local: the login listed for the notice sender stores a notice past the quota; bob's own mail meets it" {
 	a=$(cyrus_count alice)
 	run smtp_from "$SM_OUTSIDER" 'EHLO outside.test' "$(auth_plain quotajob job-secret)" \

@@ -61,7 +61,8 @@ sendmail_setup() {
 	printf 'notices.example.test\tlmtp_iq:localhost\ncapture.test\tcapture:localhost\n%s' \
 		"${SM_MAILERTABLE:-}" > "$d/mailertable"
 	printf '198.51.100.10\n10.20\n' > "$d/trusted"
-	printf 'LmtpIq:198.51.100.50\tOK\nLmtpIq:10.9\tOK\nTo:notices.example.test\tRELAY\n' > "$d/access"
+	printf 'LmtpIq:198.51.100.50\tOK\nLmtpIq:10.9\tOK\nTo:notices.example.test\tRELAY\nConnect:%s\tRELAY\n' \
+		"$SM_RELAYHOST" > "$d/access"
 	touch "$d/captured"
 	chmod 666 "$d/captured"
 	# The capture mailer appends each message it gets, then a separator.
@@ -156,25 +157,29 @@ sm_conf() {
 
 # The outside world: a Sendmail daemon on port 25 inside a network
 # namespace of its own, whose lo also carries 203.0.113.9 (an untrusted
-# client) and 198.51.100.10 (in the trusted file; Debian's access file
-# refuses 192.0.2/24).  Clients bind one of
-# them as their source address, so that Sendmail sees a real
-# non-loopback peer.  The daemon only queues (-odq): deliveries happen
-# in the test's own queue runs (sm -qf).
+# client), 198.51.100.10 (in the trusted file; Debian's access file
+# refuses 192.0.2/24) and 203.0.113.20 (a host Sendmail relays for, a
+# Connect: RELAY access entry, as a site's front MX: not listed for
+# notices).  Clients bind one of them as their source address, so that
+# Sendmail sees a real non-loopback peer.  The daemon only queues
+# (-odq): deliveries happen in the test's own queue runs (sm -qf).
 SM_OUTSIDER=203.0.113.9
 SM_TRUSTED=198.51.100.10
+SM_RELAYHOST=203.0.113.20
 
 sm_daemon_start() {
 	# SM_SASL_DIR: a SASL config directory (Sendmail.conf) the daemon
 	# reads in place of the system's /usr/lib/sasl2.
-	unshare -n -m sh -c 'ip link set lo up && ip addr add "$1/32" dev lo &&
-		ip addr add "$2/32" dev lo && mount --bind "$3" /etc/hosts &&
-		{ [ -z "$4" ] || mount --bind "$4" /usr/lib/sasl2; } &&
-		exec sleep 3600' sh "$SM_OUTSIDER" "$SM_TRUSTED" "$SM_DIR/hosts" "${SM_SASL_DIR:-}" 3>&- &
+	unshare -n -m sh -c 'ip link set lo up && for a in "$1" "$2" "$3"; do
+			ip addr add "$a/32" dev lo || exit; done &&
+		mount --bind "$4" /etc/hosts &&
+		{ [ -z "$5" ] || mount --bind "$5" /usr/lib/sasl2; } &&
+		exec sleep 3600' sh "$SM_OUTSIDER" "$SM_TRUSTED" "$SM_RELAYHOST" \
+		"$SM_DIR/hosts" "${SM_SASL_DIR:-}" 3>&- &
 	SM_NS_PID=$!
 	local tries=100
 	until nsenter -t "$SM_NS_PID" -n ip addr show dev lo 2>/dev/null |
-		grep -q "$SM_TRUSTED"; do
+		grep -q "$SM_RELAYHOST"; do
 		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
 	done
 	nsenter -t "$SM_NS_PID" -n -m "$SM_BIN" -C "$SM_DIR/test.cf" -bd -odq 3>&- || return 1

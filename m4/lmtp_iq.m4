@@ -20,7 +20,10 @@ dnl	LMTP_IQ_MAILER_PATH	the program (/usr/libexec/lmtp-iq)
 dnl	LMTP_IQ_MAILER_FLAGS	flags added to the defaults (none)
 dnl	LMTP_IQ_MAILER_ARGS	argv (lmtp-iq -f $g -- $u; lmtp-iq -l)
 dnl	LMTP_IQ_MAILER_USER	U=, the user that can reach the Cyrus
-dnl				socket and read lmtp-iq.conf (cyrus:mail)
+dnl				socket and read lmtp-iq.conf (cyrus:mail;
+dnl				mail:mail where the host that builds the
+dnl				.cf has no user cyrus: Sendmail refuses a
+dnl				whole .cf whose U= names an unknown user)
 dnl	LMTP_IQ_MAILER_MAX	M=, largest message in bytes (none)
 dnl	LMTP_IQ_MAILER_QGRP	Q=, queue group (none)
 dnl	LMTP_IQ_MAILER_CHARSET	C=, charset for 8-bit headers (none)
@@ -73,7 +76,10 @@ define(`_LMTP_IQ_DIAG', `SMTP')',
 `ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -f $g -- $u')')
 _DEFIFNOT(`_DEF_LMTP_IQ_MAILER_FLAGS', `lsDFMnq')
 define(`_LMTP_IQ_DIAG', `X-Unix')')
-ifdef(`LMTP_IQ_MAILER_USER',, `define(`LMTP_IQ_MAILER_USER', `cyrus:mail')')
+ifdef(`LMTP_IQ_MAILER_USER',, `ifelse(esyscmd(`getent passwd cyrus >/dev/null 2>&1 && printf yes'), `yes',
+`define(`LMTP_IQ_MAILER_USER', `cyrus:mail')',
+`errprint(`*** NOTE: no user cyrus on this host (a Cyrus elsewhere): the lmtp_iq mailer runs as mail:mail, which must read lmtp-iq.conf and its credentials; define(`LMTP_IQ_MAILER_USER') to choose another
+')define(`LMTP_IQ_MAILER_USER', `mail:mail')')')
 _DEFIFNOT(`LMTP_IQ_MAILER_FLAGS', `')
 ifelse(LMTP_IQ_MAILER_MODE, `argv', `ifelse(index(LMTP_IQ_MAILER_FLAGS, `m'), `-1',,
 `errprint(`*** ERROR: F=m in argv mode gives one exit status for all recipients; for one transaction per message use LMTP mode: define(`LMTP_IQ_MAILER_MODE', `lmtp')

@@ -47,3 +47,9 @@ address_problem(const char *a)
 	}
 	return quoted ? "unterminated quote in address" : NULL;
 }
+
+const char *
+address_envelope_sender(const char *s)
+{
+	return (s == NULL || strcmp(s, "<>") == 0) ? "" : s;
+}

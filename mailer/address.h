@@ -9,6 +9,10 @@
 /* RFC 5321 4.5.3.1.3: a path is at most 256 octets with its brackets. */
 #define ADDRESS_MAX 254
 
+/* The envelope sender as given on the command line (-f): missing,
+ * empty or "<>" is the null sender, "". */
+const char *address_envelope_sender(const char *s);
+
 /* NULL, or what makes the address unsafe to put inside <>. */
 const char *address_problem(const char *a);
 

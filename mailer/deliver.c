@@ -23,12 +23,6 @@
 #include "session.h"
 #include "status.h"
 
-/* The null sender for notices: -f missing, empty or "<>". */
-static const char *
-envelope_sender(const char *s)
-{
-	return (s == NULL || strcmp(s, "<>") == 0) ? "" : s;
-}
 
 int
 deliver_check(const char *sender, char **rcpts, int nrcpts)
@@ -36,7 +30,7 @@ deliver_check(const char *sender, char **rcpts, int nrcpts)
 	const char *bad;
 	int i;
 
-	if ((bad = address_problem(envelope_sender(sender))) != NULL) {
+	if ((bad = address_problem(address_envelope_sender(sender))) != NULL) {
 		log_fail("sender: %s; nothing sent", bad);
 		return EX_DATAERR;
 	}
@@ -128,7 +122,7 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
 		rcpts[i].addr = addrs[i];
 	session_init(&s, cfg, verbose, 0);
 	message_tee_init(&tee, message_read_fd, &src);
-	x = (struct lmtp_txn){ .sender = envelope_sender(sender),
+	x = (struct lmtp_txn){ .sender = address_envelope_sender(sender),
 		.size = input_size(STDIN_FILENO), .rcpts = rcpts,
 		.nrcpts = (size_t)nrcpts, .body = message_body_send,
 		.body_ctx = &body };

@@ -14,6 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "deliver.h"
 #include "config.h"
 #include "log.h"
@@ -100,8 +101,15 @@ main(int argc, char **argv)
 	const char *why;
 	int done, rc, stdin_closed;
 
-	if (std_fds_open(&stdin_closed) < 0)
+	if (std_fds_open(&stdin_closed) < 0) {
+		/* No stderr to speak on: syslog alone.  71 keeps the mail
+		 * queued (Sendmail and Postfix take EX_OSERR as transient). */
+		log_init(1);
+		log_mail(LOG_ERR, "start: standard input, output or error is "
+		    "closed and /dev/null cannot be opened; nothing sent; the "
+		    "message stays queued");
 		return EX_OSERR;
+	}
 	/* Until the config says otherwise, failures reach syslog too. */
 	log_init(1);
 	rc = options_parse(argc, argv, &o, &done);
@@ -126,12 +134,13 @@ main(int argc, char **argv)
 		    "message stays queued");
 		return EX_TEMPFAIL;
 	}
-	if (!o.check && !o.lmtp &&
+	if (!o.lmtp && (!o.check || o.sender != NULL) &&
 	    (rc = deliver_check(o.sender, o.rcpts, o.nrcpts)) != 0)
 		return rc;
 	setup_signals();
 	if (o.lmtp)
 		return relay_serve(&cfg, o.verbose);
-	return o.check ? probe_servers(&cfg, o.verbose) :
+	return o.check ? probe_servers(&cfg, o.sender == NULL ? NULL :
+	    address_envelope_sender(o.sender), o.verbose) :
 	    deliver_argv(&cfg, o.sender, o.rcpts, o.nrcpts, o.verbose);
 }

@@ -96,6 +96,17 @@ refusal_size_text(long long n, char *out, size_t cap)
 	snprintf(out, cap, "%lld.%lld %s", tenths / 10, tenths % 10, unit[u]);
 }
 
+void
+refusal_interval_text(int seconds, char *out, size_t cap)
+{
+	if (seconds > 0 && seconds % 3600 == 0)
+		snprintf(out, cap, "%d h", seconds / 3600);
+	else if (seconds > 0 && seconds % 60 == 0)
+		snprintf(out, cap, "%d min", seconds / 60);
+	else
+		snprintf(out, cap, "%d s", seconds);
+}
+
 /* The placeholders, each with where its value is in the facts. */
 static const struct {
 	const char *name;
@@ -104,7 +115,7 @@ static const struct {
 #define PLACEHOLDER(n) { n, sizeof(n) - 1 }
 	PLACEHOLDER("user"), PLACEHOLDER("sender"), PLACEHOLDER("from"),
 	PLACEHOLDER("size"), PLACEHOLDER("bytes"), PLACEHOLDER("subject"),
-	PLACEHOLDER("reply"),
+	PLACEHOLDER("reply"), PLACEHOLDER("interval"),
 #undef PLACEHOLDER
 };
 #define NPLACEHOLDERS (sizeof(placeholders) / sizeof(placeholders[0]))
@@ -126,7 +137,7 @@ static const char *
 fact(const struct refusal_facts *f, const char *name, size_t len)
 {
 	const char *values[NPLACEHOLDERS] = { f->user, f->sender, f->from,
-		f->size, f->bytes, f->subject, f->reply };
+		f->size, f->bytes, f->subject, f->reply, f->interval };
 	size_t i = placeholder(name, len);
 
 	return i < NPLACEHOLDERS ? values[i] : NULL;
@@ -225,7 +236,7 @@ refusal_template_problem(const char *t, size_t len, size_t *line)
 		if (unknown_placeholder(p, eol) != NULL)
 			return "an unknown placeholder (known: %{user}, "
 			    "%{sender}, %{from}, %{size}, %{bytes}, %{subject}, "
-			    "%{reply})";
+			    "%{reply}, %{interval})";
 		if (!header)
 			continue;
 		if (line_starts(p, eol, "Subject:"))

@@ -25,7 +25,12 @@ struct refusal_facts {
 	char bytes[32];		/* the byte count: "2345678" */
 	char subject[REFUSAL_SHOWN_MAX];
 	char reply[REFUSAL_SHOWN_MAX];
+	char interval[32];	/* refusal_notice_interval: "24 h" */
 };
+
+/* An interval in units any language's template can carry: "24 h",
+ * "30 min", "90 s" (the largest unit that divides it). */
+void refusal_interval_text(int seconds, char *out, size_t cap);
 
 /* n bytes as a person reads them: "1 byte", "999 bytes", then "1.0 kB",
  * "2.3 MB", "1.0 GB" (powers of 1000, one decimal, rounded). */

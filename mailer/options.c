@@ -26,8 +26,9 @@ usage(FILE *f)
 	    "[-t seconds] [-v] [-L] [--] recipient...\n"
 	    "       lmtp-iq -l [-C config] [-s server] [-q policy] "
 	    "[-t seconds] [-v] [-L]\n"
-	    "       lmtp-iq -n [-C config] [-s server] [-q policy] [-v] [-L]\n"
-	    "       lmtp-iq -V | -h\n"
+	    "       lmtp-iq -n [-C config] [-s server] [-f sender] [-q policy] "
+	    "[-v] [-L]\n"
+	    "       lmtp-iq -V | --version | -h | --help\n"
 	    "  -C config   config file (default " CONFIG_DEFAULT_FILE ")\n"
 	    "  -s server   /path, unix:/path, host, host:port or [v6addr]:port\n"
 	    "  -f sender   envelope sender; missing, empty or <> is the null "
@@ -41,6 +42,7 @@ usage(FILE *f)
 	    "  -L          the local mailer (accepted; every mode gives "
 	    "IGNOREQUOTA to notice_senders only)\n"
 	    "  -n          check: connect, LHLO, report what the server offers\n"
+	    "              (and, with -f, what that sender's mail would carry)\n"
 	    "  -V          print the version\n",
 	    CONFIG_DEFAULT_TIMEOUT, CONFIG_DEFAULT_DATA_TIMEOUT);
 }
@@ -72,27 +74,35 @@ expected_error(const struct options *o, char opt, const char *key,
 	return usage_error(o, what, arg);
 }
 
-/* -n anywhere among the options: errors then are a person's, not a
- * mailer definition's. */
+/* The words before the recipients that are options: -n anywhere among
+ * them makes errors a person's, not a mailer definition's; --help and
+ * --version are the long forms of -h and -V.  *at is the index of the
+ * first word starting with "--" (other than "--" itself), or 0. */
 static int
-wants_check(int argc, char **argv)
+scan_options(int argc, char **argv, int *at)
 {
 	const char *p;
-	int i;
+	int i, check = 0;
 
+	*at = 0;
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
+		if (argv[i][1] == '-') {
+			if (*at == 0)
+				*at = i;
+			continue;
+		}
 		for (p = argv[i] + 1; *p; p++) {
 			if (*p == 'n')
-				return 1;
+				check = 1;
 			if (strchr("Csfqt", *p) != NULL) {
 				i += p[1] == '\0';	/* its value follows */
 				break;
 			}
 		}
 	}
-	return 0;
+	return check;
 }
 
 static int
@@ -179,33 +189,50 @@ check_combination(const struct options *o)
 	return 0;
 }
 
+/* -h or -V: print, and nothing more to do. */
+static int
+print_and_done(int c, int *done)
+{
+	if (c == 'V')
+		printf("lmtp-iq %s\n", VERSION);
+	else
+		usage(stdout);
+	*done = 1;
+	return EX_OK;
+}
+
 int
 options_parse(int argc, char **argv, struct options *o, int *done)
 {
-	int c, rc;
+	char opt[3] = "-?";
+	int c, rc, at;
 
 	memset(o, 0, sizeof(*o));
 	o->config_file = CONFIG_DEFAULT_FILE;
 	o->policy = -1;
-	o->check = wants_check(argc, argv);
+	o->check = scan_options(argc, argv, &at);
 	*done = 0;
+	if (at > 0) {
+		if (strcmp(argv[at], "--help") == 0)
+			c = 'h';
+		else if (strcmp(argv[at], "--version") == 0)
+			c = 'V';
+		else
+			return usage_error(o, "unknown option", argv[at]);
+		return print_and_done(c, done);
+	}
 	opterr = 0;
 	/* '+': stop at the first recipient, as POSIX getopt does. */
 	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnlLVh")) != -1) {
-		if (c == 'V' || c == 'h') {
-			if (c == 'V')
-				printf("lmtp-iq %s\n", VERSION);
-			else
-				usage(stdout);
-			*done = 1;
-			return EX_OK;
-		}
+		if (c == 'V' || c == 'h')
+			return print_and_done(c, done);
 		if (c == '?') {
+			/* The option itself: getopt may still be inside the
+			 * word (-vx), so argv[optind - 1] need not be it. */
+			opt[1] = (char)optopt;
 			if (optopt == 0 || strchr("CsfqtvnlLVh", optopt) == NULL)
-				return usage_error(o, "unknown option",
-				    argv[optind - 1]);
-			return usage_error(o, "option needs a value",
-			    argv[optind - 1]);
+				return usage_error(o, "unknown option", opt);
+			return usage_error(o, "option needs a value", opt);
 		}
 		if ((rc = take_option(o, c, optarg)) != 0)
 			return rc;

@@ -34,6 +34,8 @@ report(const struct config *cfg, const struct session_description *d)
 		printf("tls library: %s\n", d->tls_library);
 	if (d->is_unix)
 		printf("tls: no (a UNIX socket)\n");
+	else if (!d->greeting[0])
+		;	/* no server reached: nothing to say of TLS */
 	else if (!d->tls_tried)
 		printf("tls: no (tls = %s%s)\n", config_tls_name(cfg->tls),
 		    d->starttls_offered ? "" : "; STARTTLS not offered");
@@ -70,7 +72,8 @@ report(const struct config *cfg, const struct session_description *d)
 /* One server: what would a delivery find there?  1 when it could go
  * ahead. */
 static int
-probe_one(const struct config *cfg, int verbose, const char *spec)
+probe_one(const struct config *cfg, const char *sender, int verbose,
+    const char *spec)
 {
 	long long deadline = transport_now_ms() +
 	    (long long)cfg->delivery_timeout * 1000;
@@ -91,14 +94,26 @@ probe_one(const struct config *cfg, int verbose, const char *spec)
 		return 0;
 	}
 	printf("authenticated: %s\n", cfg->auth_user[0] ? cfg->auth_user : "no");
-	/* What a notice from a notice sender would carry. */
-	policy_server(cfg->policy, d.ignorequota, &pv);
-	printf("ignorequota: %s; policy %s: %s\n",
+	/* What a notice from a notice sender would carry, or mail from
+	 * the sender given (-f). */
+	if (sender == NULL)
+		policy_server(cfg->policy, d.ignorequota, &pv);
+	else
+		policy_decide(cfg, sender, d.ignorequota, &pv);
+	printf("ignorequota: %s; policy %s: ",
 	    d.ignorequota ? "advertised" : "not advertised",
-	    config_policy_name(cfg->policy),
-	    pv.param ? "RCPT will carry IGNOREQUOTA" :
-	    !pv.refuse ? "RCPT will not carry IGNOREQUOTA" :
-	    "nothing will be delivered (the message stays queued)");
+	    config_policy_name(cfg->policy));
+	if (sender != NULL)
+		printf("mail from <%s>: ", sender);
+	if (pv.param != NULL)
+		printf("RCPT will carry IGNOREQUOTA\n");
+	else if (!pv.refuse && (sender == NULL || pv.why[0] == '\0'))
+		printf("RCPT will not carry IGNOREQUOTA\n");
+	else if (!pv.refuse)
+		printf("RCPT will not carry IGNOREQUOTA (%s)\n", pv.why);
+	else
+		printf("nothing will be delivered (the message stays "
+		    "queued)\n");
 	printf("notice senders: %s\n", cfg->notice_senders_set ?
 	    cfg->notice_senders : "none (ignorequota = off)");
 	/* A server may refuse us only at MAIL (Cyrus over TCP without
@@ -113,7 +128,7 @@ probe_one(const struct config *cfg, int verbose, const char *spec)
 }
 
 int
-probe_servers(const struct config *cfg, int verbose)
+probe_servers(const struct config *cfg, const char *sender, int verbose)
 {
 	char spec[CONFIG_VALUE_MAX], line[2048];
 	const char *rest = cfg->server;
@@ -122,7 +137,7 @@ probe_servers(const struct config *cfg, int verbose)
 	while ((rest = config_next_server(rest, spec, sizeof(spec))) != NULL) {
 		if (n++ > 0)
 			printf("\n");
-		good += (size_t)probe_one(cfg, verbose, spec);
+		good += (size_t)probe_one(cfg, sender, verbose, spec);
 	}
 	if (n > 1)
 		printf("\nservers: %zu of %zu can take a delivery, tried in the "

@@ -10,7 +10,10 @@
 
 /* Report every server on stdout.  EX_OK only when each one could take a
  * delivery (a broken fallback is worth fixing before it is needed),
- * else EX_TEMPFAIL. */
-int probe_servers(const struct config *cfg, int verbose);
+ * else EX_TEMPFAIL.  sender ("" for the null sender) is the -f given:
+ * what its mail would carry is said in place of a notice's; NULL for
+ * none. */
+int probe_servers(const struct config *cfg, const char *sender,
+    int verbose);
 
 #endif

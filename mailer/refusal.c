@@ -429,6 +429,8 @@ render(struct run *run, const char *user, const struct lmtp_rcpt *rc)
 #endif
 	facts_of(f, run->tee);
 	f->user = user;
+	refusal_interval_text(run->r->cfg->refusal_notice_interval,
+	    f->interval, sizeof(f->interval));
 	log_escape(rc->reply.text, f->reply, REPLY_SHOWN);
 	/* The filled-in template goes right after the header, and stays
 	 * under NOTICE_MAX as well as within the buffer. */

@@ -82,13 +82,39 @@ nothing_on_the_wire() {
 	assert_status 64
 }
 
-@test "-V prints the version and -h the usage, both exit 0" {
+@test "-V and --version print the version, -h and --help the usage, all exit 0" {
 	run "$LMTP_IQ" -V
+	assert_status 0
+	[[ "$output" =~ ^lmtp-iq\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	run "$LMTP_IQ" --version
 	assert_status 0
 	[[ "$output" =~ ^lmtp-iq\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 	run "$LMTP_IQ" -h
 	assert_status 0
 	assert_output_has 'usage: lmtp-iq [-C config]'
+	usage=$output
+	run "$LMTP_IQ" --help
+	assert_status 0
+	[ "$output" = "$usage" ]
+	run "$LMTP_IQ" -C "$BASE_CONF" -v --help
+	assert_status 0
+	[ "$output" = "$usage" ]
+}
+
+@test "usage: an unknown option is named as given: a long one, one inside a group of letters" {
+	run "$LMTP_IQ" -C "$BASE_CONF" --halp alice
+	assert_status 75
+	[ "$output" = "lmtp-iq: unknown option: --halp; try lmtp-iq -h; the message stays queued" ]
+	run "$LMTP_IQ" -C "$BASE_CONF" -vx alice
+	assert_status 75
+	[ "$output" = "lmtp-iq: unknown option: -x; try lmtp-iq -h; the message stays queued" ]
+	run "$LMTP_IQ" -C "$BASE_CONF" -vf
+	assert_status 75
+	[ "$output" = "lmtp-iq: option needs a value: -f; try lmtp-iq -h; the message stays queued" ]
+	# After -- a word is a recipient, whatever it looks like.
+	run "$LMTP_IQ" -C "$BASE_CONF" -s unix:/nonexistent -- --help < "$MSG/notice"
+	assert_status 75
+	assert_output_lacks 'usage'
 }
 
 bad_envelope() {
@@ -243,6 +269,21 @@ config_refused() {
 	assert_output_has 'cannot connect to unix:/nonexistent/sock'
 }
 
+@test "start: stdout closed and no /dev/null to put in its place: 71 (transient), one syslog line, nothing sent" {
+	need_root "replaces /dev in a private mount namespace"
+	silent_server
+	syslog_listen
+	rm "$MSG/dev/null"
+	mkdir "$MSG/dev/null"	# open() of a directory for writing fails
+	run unshare -m sh -c 'mount --bind "$1" /dev && shift && exec "$@" < "$0" >&-' \
+		"$MSG/notice" "$MSG/dev" "$LMTP_IQ" -C "$BASE_CONF" -s "unix:$FAKE_DIR/sock" \
+		-f "$NOTICE_SENDER" alice
+	syslog_stop
+	assert_status 71
+	grep -q 'lmtp-iq\[[0-9]*\]: start: standard input, output or error is closed and /dev/null cannot be opened; nothing sent; the message stays queued' "$MSG/syslog"
+	nothing_on_the_wire
+}
+
 @test "syslog: one LOG_MAIL line per recipient in Sendmail's style" {
 	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat
@@ -354,6 +395,37 @@ config_refused() {
 	assert_status 0
 	assert_output_has 'notice senders: quota@example.org quota-warn@example.org'
 	fake_finish
+}
+
+@test "-n -f: says what mail from that sender would carry, a notice sender or not; a bad -f is 65" {
+	{ for i in 1 2 3; do
+		[ "$i" -eq 1 ] || echo accept
+		lhlo_offering PIPELINING IGNOREQUOTA
+		echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
+		fake_bye
+	  done; } | fake_start
+	run lmtp_iq -n -f bob@example.org
+	assert_status 0
+	assert_output_has 'ignorequota: advertised; policy require: mail from <bob@example.org>: RCPT will not carry IGNOREQUOTA (sender <bob@example.org> is not in notice_senders)'
+	run lmtp_iq -n -f "$NOTICE_SENDER"
+	assert_status 0
+	assert_output_has "ignorequota: advertised; policy require: mail from <$NOTICE_SENDER>: RCPT will carry IGNOREQUOTA"
+	run lmtp_iq -n -f '<>'
+	assert_status 0
+	assert_output_has 'mail from <>: RCPT will not carry IGNOREQUOTA'
+	fake_finish
+	run lmtp_iq -n -f $'bob\r@example.org'
+	assert_status 65
+	assert_output_has 'sender: '
+}
+
+@test "-n: a server it cannot reach: no word about TLS or STARTTLS, the reason, 75" {
+	port=$(free_port)
+	run "$LMTP_IQ" -C "$BASE_CONF" -n -s "127.0.0.1:$port"
+	assert_status 75
+	assert_output_has "result: cannot deliver: cannot connect to 127.0.0.1:$port"
+	assert_output_lacks 'tls'
+	assert_output_lacks 'STARTTLS'
 }
 
 @test "config: a FIFO as the config file is refused at once, 75, not a hang" {

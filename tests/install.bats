@@ -82,6 +82,29 @@ teardown() {
 	grep -q '^SLmtpIq_check_rcpt$' "$DEST/t.cf"
 }
 
+@test "m4: on a host without a cyrus user the mailer runs as mail:mail, and m4 says so (Sendmail refuses a .cf whose U= is unknown)" {
+	need_root "hides the cyrus user in a private mount namespace"
+	mc_build user
+	assert_output_lacks 'NOTE'
+	grep -q 'U=cyrus:mail, ' "$DEST/user.cf"
+	grep -v '^cyrus:' /etc/passwd > "$DEST/passwd"
+	without_cyrus user
+	assert_output_has '*** NOTE: no user cyrus on this host (a Cyrus elsewhere): the lmtp_iq mailer runs as mail:mail'
+	grep -q 'U=mail:mail, ' "$DEST/user.cf"
+	# Chosen, it is not second-guessed.
+	mc_build chosen "define(\`LMTP_IQ_MAILER_USER', \`lmtpiq:mail')dnl"
+	without_cyrus chosen
+	assert_output_lacks 'NOTE'
+	grep -q 'U=lmtpiq:mail, ' "$DEST/chosen.cf"
+}
+
+# without_cyrus NAME: mc_build's m4 run again for $DEST/NAME.mc where
+# /etc/passwd is $DEST/passwd.
+without_cyrus() {
+	run unshare -m sh -c 'mount --bind "$1" /etc/passwd && exec m4 -D_CF_DIR_="$2/cf/" \
+		"$2/cf/m4/cf.m4" "$2/$3.mc" 2>&1 > "$2/$3.cf"' sh "$DEST/passwd" "$DEST" "$1"
+}
+
 @test "m4: FEATURE(access_db) after FEATURE(lmtp_iq_notices) is an error that says so" {
 	need_package sendmail-cf /usr/share/sendmail/cf/m4/cf.m4
 	cp -r /usr/share/sendmail/cf "$DEST/cf"
@@ -198,7 +221,12 @@ mc_build() {
 	opts=$(sed -n 's/.*getopt(argc, argv, "+\([A-Za-z:]*\)").*/\1/p' "$TOP/mailer/options.c" | tr -d ':' | fold -w1)
 	[ -n "$opts" ]
 	for o in $opts; do
-		grep -q "^\.BI\? \\\\-$o\b" "$TOP/docs/lmtp-iq.8" || { echo "lmtp-iq(8) lacks -$o"; false; }
+		grep -q "^\.B[IR]\? \\\\-$o\b" "$TOP/docs/lmtp-iq.8" || { echo "lmtp-iq(8) lacks -$o"; false; }
+	done
+	# And the two long ones.
+	for o in help version; do
+		grep -q "^\.BR .*\\\\-\\\\-$o\b" "$TOP/docs/lmtp-iq.8" || { echo "lmtp-iq(8) lacks --$o"; false; }
+		grep -q "\`--$o\`" "$TOP/docs/reference.md" || { echo "reference.md lacks --$o"; false; }
 	done
 }
 

@@ -85,6 +85,8 @@ refused_one() {	# refused_one SUBJECT [BODY]
 	# The server's own words are for the administrator, on their own line.
 	grep -q '^For the administrator: the mail server said 452 4.2.2 Over quota' "$f"
 	run ! grep -q 'said: 452' "$f"
+	# The interval as configured (the default, a day).
+	grep -q '^You get this notice at most once in 24 h\.' "$f"
 	# Nothing from the body.
 	run ! grep -q 'SECRET-BODY-WORDS' "$f"
 	[ -s "$SM_DIR/refusal/u.alice" ]
@@ -116,6 +118,7 @@ refused_one() {	# refused_one SUBJECT [BODY]
 	sm_queue_run
 	[ "$(notice_count)" -eq $((n + 2)) ]
 	grep -q '^  subject: before the interval' "$(notices | tail -1)"
+	grep -q '^You get this notice at most once in 2 s\.' "$(notices | tail -1)"
 }
 
 @test "refusal: five lmtp-iq processes (argv mode) refused for alice at the same moment send one notice" {

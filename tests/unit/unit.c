@@ -586,11 +586,29 @@ test_refusal(void)
 			free(t);
 		}
 		t = exact("Subject: %{subject} 100%\n\n%{user} %{sender} "
-		    "%{from} %{size} %{bytes} %{subject} %{reply} 100% {x}\n");
+		    "%{from} %{size} %{bytes} %{subject} %{reply} %{interval} "
+		    "100% {x}\n");
 		CHECK(refusal_template_problem(t, strlen("Subject: %{subject} "
 		    "100%\n\n%{user} %{sender} %{from} %{size} %{bytes} "
-		    "%{subject} %{reply} 100% {x}\n"), &n) == NULL);
+		    "%{subject} %{reply} %{interval} 100% {x}\n"), &n) == NULL);
 		free(t);
+	}
+	end();
+
+	begin("refusal notices: the interval in the largest unit that "
+	    "divides it (h, min, s)");
+	{
+		static const struct { int n; const char *s; } iv[] = {
+			{ 86400, "24 h" }, { 3600, "1 h" }, { 172800, "48 h" },
+			{ 5400, "90 min" }, { 60, "1 min" }, { 90, "90 s" },
+			{ 1, "1 s" }, { 86401, "86401 s" } };
+
+		for (i = 0; i < sizeof(iv) / sizeof(iv[0]); i++) {
+			refusal_interval_text(iv[i].n, out, sizeof(out));
+			if (strcmp(out, iv[i].s) != 0)
+				printf("#   %d: %s, not %s\n", iv[i].n, out, iv[i].s);
+			CHECK(strcmp(out, iv[i].s) == 0);
+		}
 	}
 	end();
 

@@ -83,6 +83,20 @@ teardown() {
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
 }
 
+@test "README: its -n sample is what -n prints against Debian's Cyrus, line by line (the host's and version's words aside)" {
+	doc_block README.md 'mailer/lmtp-iq -n -s' | sed '1d' > "$MSG/sample"
+	[ "$(wc -l < "$MSG/sample")" -ge 9 ]
+	run lmtp_iq -n
+	assert_status 0
+	# Host names, the Cyrus version and the socket path are this
+	# machine's; every other byte must match.
+	norm() {
+		sed -E -e 's/^(greeting: 220 )[^ ]+ Cyrus LMTP [^ ]+/\1HOST Cyrus LMTP VERSION/' \
+			-e 's|^server: unix:.*|server: unix:SOCKET|'
+	}
+	diff <(norm < "$MSG/sample") <(norm <<< "$output")
+}
+
 @test "cyrus: -n reports IGNOREQUOTA advertised and exits 0" {
 	run lmtp_iq -n
 	assert_status 0

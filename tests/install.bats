@@ -40,6 +40,16 @@ teardown() {
 	[ ! -e "$DEST/usr/share/lmtp-iq" ]
 }
 
+@test "install: docs/sendmail.md's table names every file make install puts in place, and nothing else" {
+	run make -C "$TOP" install DESTDIR="$DEST/root"
+	assert_status 0
+	(cd "$DEST/root" && find . -type f | sed 's/^\.//' | sort) > "$DEST/installed"
+	awk '/^This installs:$/ { t = 1; next } t && /^\| `\// { split($0, f, "`"); print f[2]; next }
+		t && /^$/ && n++ { exit }' "$TOP/docs/sendmail.md" | sort > "$DEST/table"
+	[ -s "$DEST/table" ]
+	diff "$DEST/table" "$DEST/installed"
+}
+
 @test "version: the Makefile's VERSION is the binary's, the man page's and both m4 VERSIONIDs'" {
 	v=$(make -s -C "$TOP" print-version)
 	[[ "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]

@@ -78,16 +78,14 @@ FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all $(LIB_CFLAGS) -DVERSION='"fuzz"' \
                -DLMTPIQ_TEST_HOOKS
 
-# make deb: a Debian package from a "make install DESTDIR=" staging tree,
-# built with dpkg-deb.  Dependencies come from dpkg-shlibdeps.
+# make deb: the Debian package and its source package, made the Debian
+# way (debian/: debhelper) by dpkg-buildpackage, in a copy of the
+# source under build/deb so that the work tree's own build stays as it
+# is; the results land in build/.
 DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null)
 DEB_DIR    = build/deb
 DEB        = build/lmtp-iq_$(VERSION)_$(DEB_ARCH).deb
-# libssl and libsasl2 are loaded with dlopen (mailer/ossl.c, sasl2.c):
-# dpkg-shlibdeps cannot see them, so for each soname (name:version) the
-# dependency that its package's shlibs file declares is taken from the
-# build machine: libssl3 on Debian 12, libssl3t64 on Debian 13.
-DEB_DLOPEN = libssl:3 libsasl2:2
+DSC        = build/lmtp-iq_$(VERSION).dsc
 
 .PHONY: all check check-in check-postfix bench-postfix bench install uninstall clean demo need-libs fuzz print-version lint deb deps
 
@@ -238,7 +236,9 @@ MANPAGES = docs/lmtp-iq.8 docs/lmtp-iq.conf.5
 # helpers set variables that the suites read (SC2034 there is expected).
 SHELL_SCRIPTS = .ci/run tests/deps tests/run-suites tests/lint-negation \
                 tests/roots/mkroot tests/roots/inroot tests/demo tests/bench/run \
-                tests/bench/postfix docs/examples/quota-warn
+                tests/bench/postfix docs/examples/quota-warn \
+                debian/dlopen-depends debian/lmtp-iq.postinst \
+                debian/lmtp-iq.prerm debian/lmtp-iq.postrm
 lint:
 	@command -v shellcheck >/dev/null || { echo "shellcheck is missing: apt-get install shellcheck" >&2; exit 1; }
 	shellcheck -S warning -x $(SHELL_SCRIPTS)
@@ -272,62 +272,18 @@ install: $(PROG)
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
 	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4
 
-# The guides a postmaster reads, shipped in /usr/share/doc/lmtp-iq.
-USER_DOCS  = docs/sendmail.md docs/postfix.md docs/reference.md \
-             docs/auth.md docs/murder.md
-deb: $(PROG)
-	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/root/DEBIAN $(DEB_DIR)/debian
-	$(MAKE) -s install DESTDIR=$(CURDIR)/$(DEB_DIR)/root PREFIX=/usr
-	strip --strip-unneeded --remove-section=.comment --remove-section=.note \
-	    $(DEB_DIR)/root/usr/libexec/lmtp-iq
-	gzip -9n $(DEB_DIR)/root/usr/share/man/man8/lmtp-iq.8 \
-	    $(DEB_DIR)/root/usr/share/man/man5/lmtp-iq.conf.5
-	install -d $(DEB_DIR)/root/etc/mail $(DEB_DIR)/root/usr/share/doc/lmtp-iq
-	install -m 0644 docs/lmtp-iq.conf.example $(DEB_DIR)/root/etc/mail/lmtp-iq.conf
-	{ echo 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/'; \
-	  echo 'Upstream-Name: lmtp-iq'; echo; \
-	  echo 'Files: *'; echo 'Copyright: 2026 The lmtp-iq authors'; \
-	  echo 'License: ISC'; sed -e '1,4d' -e 's/^$$/./' -e 's/^/ /' LICENSE; } \
-	    > $(DEB_DIR)/root/usr/share/doc/lmtp-iq/copyright
-	{ echo "lmtp-iq ($(VERSION)) unstable; urgency=medium"; echo; \
-	  echo '  * Release $(VERSION).'; echo; \
-	  echo " -- lmtp-iq maintainers <lmtp-iq@example.org>  $$(date -R -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date +%s)})"; } \
-	    | gzip -9n > $(DEB_DIR)/root/usr/share/doc/lmtp-iq/changelog.gz
-	for d in README.md $(USER_DOCS); do \
-	    gzip -9n < $$d > $(DEB_DIR)/root/usr/share/doc/lmtp-iq/$${d##*/}.gz; done
-	chmod 0644 $(DEB_DIR)/root/usr/share/doc/lmtp-iq/*
-	echo /etc/mail/lmtp-iq.conf > $(DEB_DIR)/root/DEBIAN/conffiles
-	printf 'Source: lmtp-iq\nPackage: lmtp-iq\n' > $(DEB_DIR)/debian/control
-	cd $(DEB_DIR) && dpkg-shlibdeps -O root/usr/libexec/lmtp-iq \
-	    | sed -n 's/^shlibs:Depends=//p' > depends
-	for l in $(DEB_DLOPEN); do n=$${l%:*}; v=$${l#*:}; \
-	    p=$$(dpkg-query -S "*/$$n.so.$$v" | sed -n '1s/: .*//p'); \
-	    d=$$(dpkg-query --control-show "$$p" shlibs 2>/dev/null | awk -v n=$$n \
-	        -v v=$$v '$$1 == n && $$2 == v && NF > 2 { $$1 = $$2 = ""; \
-	        sub(/^ +/, ""); print; exit }'); \
-	    [ -n "$$d" ] || { echo "make deb: no package declares $$n.so.$$v" >&2; \
-	        exit 1; }; \
-	    printf ', %s' "$$d" >> $(DEB_DIR)/depends; \
-	done
-	{ echo 'Package: lmtp-iq'; echo 'Version: $(VERSION)'; \
-	  echo 'Architecture: $(DEB_ARCH)'; \
-	  echo 'Maintainer: lmtp-iq maintainers <lmtp-iq@example.org>'; \
-	  echo "Installed-Size: $$(du -ks $(DEB_DIR)/root | cut -f1)"; \
-	  echo "Depends: $$(tr -d '\n' < $(DEB_DIR)/depends)"; \
-	  echo 'Recommends: sendmail-cf'; echo 'Suggests: cyrus-imapd'; \
-	  echo 'Section: mail'; echo 'Priority: optional'; \
-	  echo 'Description: Sendmail mailer that delivers over LMTP with IGNOREQUOTA'; \
-	  echo ' lmtp-iq lets a stock Sendmail deliver over-quota notices into'; \
-	  echo ' Cyrus IMAP mailboxes that are over quota: it is a mailer program'; \
-	  echo ' that speaks LMTP to Cyrus lmtpd and adds IGNOREQUOTA, with m4'; \
-	  echo ' files for sendmail.mc that route only a notice domain to it.'; \
-	  echo ' For Postfix it runs as a pipe(8) transport, or in LMTP mode behind'; \
-	  echo ' the systemd socket it ships (/usr/share/doc/lmtp-iq/postfix.md.gz).'; } \
-	    > $(DEB_DIR)/root/DEBIAN/control
-	cd $(DEB_DIR)/root && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' \
-	    -printf '%P\0' | sort -z | xargs -0 md5sum > DEBIAN/md5sums
-	dpkg-deb --root-owner-group --build -Zxz $(DEB_DIR)/root $(DEB)
-	@echo "built $(DEB)"
+deb:
+	@command -v dh >/dev/null || { echo "make deb needs debhelper: apt-get install debhelper" >&2; exit 1; }
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+	    { echo "make deb: debian/changelog says $$v, the Makefile $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/lmtp-iq-$(VERSION)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z -c -o --exclude-standard | tar --null -T - -cf -; \
+	else tar --exclude=./build -cf - .; fi | tar -xf - -C $(DEB_DIR)/lmtp-iq-$(VERSION)
+	cd $(DEB_DIR)/lmtp-iq-$(VERSION) && dpkg-buildpackage -us -uc --build=full \
+	    > ../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	mv $(DEB_DIR)/lmtp-iq_$(VERSION)* build/
+	@echo "built $(DEB) and $(DSC)"
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/lmtp-iq $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8 \

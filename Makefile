@@ -5,6 +5,7 @@
 VERSION    = 0.1.0
 PREFIX    ?= /usr
 LIBEXECDIR ?= $(PREFIX)/libexec
+SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 SENDMAIL_CF ?= $(PREFIX)/share/sendmail/cf
 # The sample refusal-notice template.  lmtp-iq looks for it in
@@ -59,11 +60,17 @@ SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/relay.c mailer/tls.c mailer/file.c mailer/ossl.c \
        mailer/probe.c mailer/deliver.c mailer/refusal.c mailer/notice.c mailer/dynlib.c \
        mailer/sasl2.c mailer/sha256.c mailer/mimeword.c \
-       mailer/options.c
+       mailer/options.c mailer/statename.c
 OBJS = $(SRCS:.c=.o)
 LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq
 UNIT = tests/unit/unit
+# The quota-warning job: its own program, sharing the config reader,
+# the address check and the state file names with the mailer.
+QW_SRCS = mailer/quotawarn.c mailer/quotajson.c mailer/config.c \
+          mailer/file.c mailer/address.c mailer/statename.c mailer/sha256.c
+QW_OBJS = $(QW_SRCS:.c=.o)
+QW_PROG = mailer/lmtp-iq-quota-warn
 
 TOOLS = tests/tools/fakelmtp tests/tools/rawlmtp tests/tools/maxrss \
         tests/tools/faultmatrix
@@ -72,7 +79,7 @@ TOOLS_CFLAGS = -std=c11 $(WARN) $(OPT) $(HARDEN) $(CFLAGS)
 # make fuzz: each libFuzzer target for FUZZ_SECONDS (clang, tests only).
 FUZZ_SECONDS ?= 60
 FUZZ_CC     ?= clang
-FUZZ_TARGETS = reply config encoder lmtpd refusal
+FUZZ_TARGETS = reply config encoder lmtpd refusal quotajson
 FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/bin/fuzz_%)
 FUZZ_CFLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all $(LIB_CFLAGS) -DVERSION='"fuzz"' \
@@ -89,7 +96,7 @@ DSC        = build/lmtp-iq_$(VERSION).dsc
 
 .PHONY: all check check-in check-postfix bench-postfix bench install uninstall clean demo need-libs fuzz print-version lint deb deps
 
-all: $(PROG)
+all: $(PROG) $(QW_PROG)
 
 need-libs:
 ifneq ($(LIB_FOUND),yes)
@@ -109,6 +116,9 @@ mailer/%.o: mailer/%.c mailer/*.h mailer/.flags | need-libs
 
 $(PROG): $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(ALL_LDFLAGS)
+
+$(QW_PROG): $(QW_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(QW_OBJS) $(ALL_LDFLAGS)
 
 tests/tools/%: tests/tools/%.c mailer/.flags
 	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
@@ -154,13 +164,14 @@ ELSEWHERE = plan=$$(tests/deps --plan $(1)) || exit 1; \
 	fi
 check:
 	@$(call ELSEWHERE,check,make check WERROR=$(WERROR) SANITIZE=$(SANITIZE) SUITES="$(SUITES)"); \
-	tests/deps && $(MAKE) $(PROG) $(TOOLS) $(UNIT) $(HOOKS_PROG) && \
+	tests/deps && $(MAKE) $(PROG) $(QW_PROG) $(TOOLS) $(UNIT) $(HOOKS_PROG) && \
 	    BATS="$(BATS)" tests/run-suites $(SUITES)
 
-tests/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(filter-out mailer/main.c,$(SRCS)) \
+FUZZ_SRCS = $(filter-out mailer/main.c,$(SRCS)) mailer/quotajson.c
+tests/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) \
     mailer/*.h tests/unit/encoder_ref.h tests/unit/shown.h tests/fuzz/pair.h | need-libs
 	@mkdir -p tests/fuzz/bin
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(filter-out mailer/main.c,$(SRCS))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS)
 
 # fuzz_refusal's dictionary: every charset name this machine's iconv
 # knows, as the start of an encoded word (a name the fuzzer would never
@@ -212,7 +223,7 @@ check-in:
 POSTFIX_IN = tests/roots/inroot "$$root" sh -c
 check-postfix bench-postfix:
 	root=$$(tests/roots/mkroot trixie $$(tests/deps --list postfix)) && \
-	    $(POSTFIX_IN) 'make -s WERROR=1 $(PROG) $(TOOLS) && \
+	    $(POSTFIX_IN) 'make -s WERROR=1 $(PROG) $(QW_PROG) $(TOOLS) && \
 	    $(if $(filter bench-postfix,$@),tests/bench/postfix,BATS=bats tests/run-suites tests/postfix/*.bats)'
 
 demo:
@@ -231,12 +242,12 @@ print-version:
 
 # The man pages, as mandoc and groff read them: no warnings; no bats
 # assertion that cannot fail (tests/lint-negation).
-MANPAGES = docs/lmtp-iq.8 docs/lmtp-iq.conf.5
+MANPAGES = docs/lmtp-iq.8 docs/lmtp-iq.conf.5 docs/lmtp-iq-quota-warn.8
 # The shell scripts the project ships and runs, through shellcheck; the
 # helpers set variables that the suites read (SC2034 there is expected).
 SHELL_SCRIPTS = .ci/run tests/deps tests/run-suites tests/lint-negation \
                 tests/roots/mkroot tests/roots/inroot tests/demo tests/bench/run \
-                tests/bench/postfix docs/examples/quota-warn \
+                tests/bench/postfix \
                 debian/dlopen-depends debian/lmtp-iq.postinst \
                 debian/lmtp-iq.prerm debian/lmtp-iq.postrm
 lint:
@@ -252,13 +263,19 @@ lint:
 	done
 	@echo "man pages: no warnings"
 
-install: $(PROG)
+install: $(PROG) $(QW_PROG)
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR) \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer $(DESTDIR)$(SENDMAIL_CF)/feature \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(PROG) $(DESTDIR)$(LIBEXECDIR)/lmtp-iq
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(QW_PROG) $(DESTDIR)$(SBINDIR)/lmtp-iq-quota-warn
+	$(SUBST_VERSION) docs/lmtp-iq-quota-warn.8 \
+	    > $(DESTDIR)$(MANDIR)/man8/lmtp-iq-quota-warn.8
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/lmtp-iq-quota-warn.8
 	install -m 0644 systemd/lmtp-iq.socket systemd/lmtp-iq@.service \
+	    systemd/lmtp-iq-quota-warn.service systemd/lmtp-iq-quota-warn.timer \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0644 docs/examples/refusal-notice $(DESTDIR)$(DATADIR)/refusal-notice
 	$(SUBST_VERSION) docs/lmtp-iq.8 > $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8
@@ -287,16 +304,20 @@ deb:
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/lmtp-iq $(DESTDIR)$(MANDIR)/man8/lmtp-iq.8 \
+	    $(DESTDIR)$(SBINDIR)/lmtp-iq-quota-warn \
+	    $(DESTDIR)$(MANDIR)/man8/lmtp-iq-quota-warn.8 \
 	    $(DESTDIR)$(MANDIR)/man5/lmtp-iq.conf.5 \
 	    $(DESTDIR)$(SENDMAIL_CF)/mailer/lmtp_iq.m4 \
 	    $(DESTDIR)$(SENDMAIL_CF)/feature/lmtp_iq_notices.m4 \
 	    $(DESTDIR)$(DATADIR)/refusal-notice \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/lmtp-iq.socket \
-	    $(DESTDIR)$(SYSTEMDUNITDIR)/lmtp-iq@.service
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/lmtp-iq@.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/lmtp-iq-quota-warn.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/lmtp-iq-quota-warn.timer
 	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
-	rm -f $(OBJS) $(PROG) $(TOOLS) $(UNIT) tests/unit/message_hooks.o \
+	rm -f $(OBJS) $(PROG) $(QW_OBJS) $(QW_PROG) $(TOOLS) $(UNIT) tests/unit/message_hooks.o \
 	    $(HOOKS_PROG) tests/unit/refusal_hooks.o \
 	    $(ENCSPEED) mailer/.flags
 	rm -rf tests/fuzz/bin build

@@ -30,7 +30,7 @@
 #include "file.h"
 #include "log.h"
 #include "mimeword.h"
-#include "sha256.h"
+#include "statename.h"
 
 #define NOTICE_MAX (REFUSAL_TEMPLATE_MAX + 8192)
 #define SENDER_SHOWN 256
@@ -172,35 +172,6 @@ mailbox_of(const char *addr, char *key, size_t keycap, char *to,
 	return 0;
 }
 
-/* The state file's name for a user: "u." and the name with anything but
- * letters, digits, ".", "-", "_" and "@" as %XX, so that no user can name
- * another path; a name that would not fit in a file name (NAME_MAX) is
- * "h." and the SHA-256 of the key in hex, so that it has a file too. */
-static void
-state_name(const char *user, char *name, size_t cap)
-{
-	unsigned char d[SHA256_LEN];
-	const char *p;
-	size_t o = 2, i;
-
-	memcpy(name, "u.", 3);
-	for (p = user; *p && o + 4 <= cap && o + 3 <= NAME_MAX; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (isalnum(ch) || strchr(".-_@", ch) != NULL)
-			name[o++] = (char)ch;
-		else
-			o += (size_t)snprintf(name + o, cap - o, "%%%02X", ch);
-	}
-	name[o] = '\0';
-	if (*p == '\0')
-		return;
-	sha256(user, strlen(user), d);
-	memcpy(name, "h.", 3);
-	for (i = 0; i < SHA256_LEN; i++)
-		snprintf(name + 2 + 2 * i, cap - 2 - 2 * i, "%02x", d[i]);
-}
-
 /* A set-up problem: notices stop for this process, with one line. */
 static void
 disable(struct refusal *r, const char *why)
@@ -230,7 +201,7 @@ claim(struct run *run, const char *user, int *fd, long long *last)
 	ssize_t n;
 
 	*last = 0;
-	state_name(user, name, sizeof(name));
+	statename("u.", "h.", user, name, sizeof(name));
 	*fd = openat(run->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK, 0600);
 	if (*fd < 0) {

@@ -87,13 +87,22 @@ setup() {
 	[ -f /usr/lib/systemd/system/lmtp-iq.socket ]
 	[ -f /usr/lib/systemd/system/lmtp-iq@.service ]
 	[ ! -e /etc/systemd/system/sockets.target.wants/lmtp-iq.socket ]
+	[ -f /usr/lib/systemd/system/lmtp-iq-quota-warn.timer ]
+	[ ! -e /etc/systemd/system/timers.target.wants/lmtp-iq-quota-warn.timer ]
 	# The guides the man page points to, as the source has them.
 	for d in README.md docs/sendmail.md docs/postfix.md docs/reference.md docs/auth.md docs/murder.md; do
 		zcat "/usr/share/doc/lmtp-iq/${d##*/}.gz" | cmp - "$TOP/$d"
 	done
-	for e in quota-warn refusal-notice refusal-notice.fr; do
+	for e in refusal-notice refusal-notice.fr; do
 		cmp "/usr/share/doc/lmtp-iq/examples/$e" "$TOP/docs/examples/$e"
 	done
+	# The quota warnings' job, and its cron line shipped off.
+	[ "$(/usr/sbin/lmtp-iq-quota-warn -V)" = "lmtp-iq-quota-warn $VERSION" ]
+	[ -f /usr/share/man/man8/lmtp-iq-quota-warn.8.gz ]
+	dpkg-query -W -f='${Conffiles}\n' lmtp-iq | grep -q '/etc/cron.d/lmtp-iq'
+	grep -q '^#17 \* \* \* \*	cyrus	.*/usr/sbin/lmtp-iq-quota-warn -d ' /etc/cron.d/lmtp-iq
+	run grep -v '^#' /etc/cron.d/lmtp-iq
+	[ -z "$output" ]
 	[ -f /etc/mail/lmtp-iq.conf ]
 	dpkg-query -W -f='${Conffiles}\n' lmtp-iq | grep -q '/etc/mail/lmtp-iq.conf'
 	# The refusal notices' state directory, the mailer's user's own.
@@ -136,7 +145,7 @@ setup() {
 	[ "$(cat /var/lib/lmtp-iq/u.alice)" = 1 ]
 }
 
-@test "deb: under systemd, dpkg -r stops and disables the socket a site may have enabled (deb-systemd-invoke, deb-systemd-helper)" {
+@test "deb: under systemd, dpkg -r stops and disables the socket and the timer a site may have enabled (deb-systemd-invoke, deb-systemd-helper)" {
 	dpkg -i "$DEB" >/dev/null
 	# systemd as PID 1 is out of reach here: its marker directory and
 	# the two helpers, which record how they are called, stand in.
@@ -153,6 +162,8 @@ echo "%s $*" >> %s/calls
 	assert_status 0
 	grep -qx 'deb-systemd-invoke stop lmtp-iq.socket' "$D/calls"
 	grep -qx 'deb-systemd-helper disable lmtp-iq.socket' "$D/calls"
+	grep -qx 'deb-systemd-invoke stop lmtp-iq-quota-warn.timer' "$D/calls"
+	grep -qx 'deb-systemd-helper disable lmtp-iq-quota-warn.timer' "$D/calls"
 	rm -rf "$D"
 }
 
@@ -166,6 +177,8 @@ echo "%s $*" >> %s/calls
 	run dpkg --purge lmtp-iq
 	assert_status 0
 	[ ! -e /usr/libexec/lmtp-iq ]
+	[ ! -e /usr/sbin/lmtp-iq-quota-warn ]
+	[ ! -e /etc/cron.d/lmtp-iq ]
 	[ ! -e /usr/share/man/man8/lmtp-iq.8.gz ]
 	[ ! -e /usr/share/man/man5/lmtp-iq.conf.5.gz ]
 	[ ! -e /usr/share/sendmail/cf/mailer/lmtp_iq.m4 ]

@@ -233,6 +233,12 @@ mc_build() {
 	for o in $opts; do
 		grep -q "^\.B[IR]\? \\\\-$o\b" "$TOP/docs/lmtp-iq.8" || { echo "lmtp-iq(8) lacks -$o"; false; }
 	done
+	# The quota job's options, in its own page.
+	opts=$(sed -n 's/.*getopt(argc, argv, "+\([A-Za-z:]*\)").*/\1/p' "$TOP/mailer/quotawarn.c" | tr -d ':' | fold -w1)
+	[ -n "$opts" ]
+	for o in $opts; do
+		grep -q "^\.B[IR]\? \\\\-$o\b" "$TOP/docs/lmtp-iq-quota-warn.8" || { echo "lmtp-iq-quota-warn(8) lacks -$o"; false; }
+	done
 	# And the two long ones.
 	for o in help version; do
 		grep -q "^\.BR .*\\\\-\\\\-$o\b" "$TOP/docs/lmtp-iq.8" || { echo "lmtp-iq(8) lacks --$o"; false; }

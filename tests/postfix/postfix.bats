@@ -385,6 +385,16 @@ smuggle_through() {
 	pf postsuper -d ALL >/dev/null 2>&1
 }
 
+@test "units: the quota warnings' timer and service are clean (systemd-analyze verify)" {
+	d=$(make_tmp units)
+	cp "$PF_UNITS"/lmtp-iq-quota-warn.service "$PF_UNITS"/lmtp-iq-quota-warn.timer "$d/"
+	sed -i "s|/usr/sbin/lmtp-iq-quota-warn|$TOP/mailer/lmtp-iq-quota-warn|" "$d/lmtp-iq-quota-warn.service"
+	run systemd-analyze verify --man=no "$d/lmtp-iq-quota-warn.timer" "$d/lmtp-iq-quota-warn.service"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ] || { echo "$output"; false; }
+	rm -rf "$d"
+}
+
 @test "postfix: the shipped units are clean (systemd-analyze verify) and sandboxed (exposure at most 3.0)" {
 	d=$(make_tmp units)
 	cp "$PF_UNITS"/lmtp-iq.socket "$PF_UNITS"/lmtp-iq@.service "$d/"

@@ -197,7 +197,7 @@ logged_until_done() {
 	template_says 'Subject: x\nX-A: y\n' 'no empty line after the header'
 	template_says 'no header here\n\nbody\n' 'a header line that is neither a field (Name: value) nor its continuation'
 	# A misspelt placeholder would reach every user as written.
-	template_says 'Subject: x\n\nHello\nHi %%{usr}\n' "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template:4: an unknown placeholder (known: %{user}, %{sender}, %{from}, %{size}, %{bytes}, %{subject}, %{reply})"
+	template_says 'Subject: x\n\nHello\nHi %%{usr}\n' "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template:4: an unknown placeholder (known: %{user}, %{sender}, %{from}, %{size}, %{bytes}, %{subject}, %{reply}, %{interval})"
 	template_says 'Subject: %%{subject}\n\nbody\n' "refusal notices: on: from quota-notice@example.org, template $MSG/template, state $MSG/state, at most one per user every 86400 s"
 }
 

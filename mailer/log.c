@@ -43,18 +43,35 @@ log_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void
+vfail(int priority, const char *fmt, va_list ap)
+{
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, LOG_PROGNAME ": %s\n", buf);
+	if (syslog_on)
+		syslog(priority, "%s", buf);
+}
+
 void
 log_fail(const char *fmt, ...)
 {
-	char buf[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vfail(LOG_NOTICE, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, LOG_PROGNAME ": %s\n", buf);
-	if (syslog_on)
-		syslog(LOG_NOTICE, "%s", buf);
+}
+
+void
+log_setup_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(LOG_ERR, fmt, ap);
+	va_end(ap);
 }
 
 void

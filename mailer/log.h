@@ -20,6 +20,12 @@ void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * LOG_MAIL line when syslog is on. */
 void log_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The same for a failure of the set-up (the config, the mailer's
+ * command line) that holds back every message until it is fixed: at
+ * LOG_ERR, where a site watching mail.err sees it. */
+void log_setup_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 /* A protocol line on stderr; callers check the trace flag themselves. */
 void log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

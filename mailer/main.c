@@ -87,7 +87,7 @@ config_failed(const struct options *o, const struct config *cfg,
 		snprintf(text, sizeof(text), "lmtp-iq: config: %s", why);
 		return relay_refuse(cfg, text);
 	}
-	log_fail("config: %s%s", why, o->check ? "" :
+	log_setup_fail("config: %s%s", why, o->check ? "" :
 	    "; the message stays queued");
 	return o->check ? EX_CONFIG : EX_TEMPFAIL;
 }

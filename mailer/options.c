@@ -55,9 +55,11 @@ usage_error(const struct options *o, const char *what, const char *arg)
 {
 	char shown[256];
 
-	log_fail("%s%s%s; try lmtp-iq -h%s", what, arg ? ": " : "",
-	    arg ? log_escape(arg, shown, sizeof(shown)) : "",
-	    o->check ? "" : "; the message stays queued");
+	/* In delivery mode the mistake is in the mailer's definition: it
+	 * holds back every message (LOG_ERR).  -n is a person's. */
+	(o->check ? log_fail : log_setup_fail)("%s%s%s; try lmtp-iq -h%s",
+	    what, arg ? ": " : "", arg ? log_escape(arg, shown, sizeof(shown)) :
+	    "", o->check ? "" : "; the message stays queued");
 	return o->check ? EX_USAGE : EX_TEMPFAIL;
 }
 

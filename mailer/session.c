@@ -289,7 +289,12 @@ session_report(const struct session *s, const struct lmtp_rcpt *rc,
 	session_outcome(s, rc, &o);
 	if (st != 0 && to_stderr)
 		log_err("%s: %s", rc->addr, o.text);
-	log_mail(st == 0 ? LOG_INFO : LOG_NOTICE,
+	/* No verdict because of the set-up (AUTH, TLS, IGNOREQUOTA not
+	 * offered where required): every message waits until a person
+	 * acts, so it goes where a site watching mail.err looks. */
+	log_mail(st == 0 ? LOG_INFO : !rc->have_verdict &&
+	    (s->l.fault == LF_AUTH || s->l.fault == LF_TLS ||
+	    s->l.fault == LF_POLICY) ? LOG_ERR : LOG_NOTICE,
 	    "to=<%s>, relay=%s, ignorequota=%s%s%s%s, dsn=%s, stat=%s (%s)",
 	    rc->addr, s->t.peer, pv->param ? "yes" : "no", pv->why[0] ? " (" : "",
 	    pv->why, pv->why[0] ? ")" : "", o.dsn, status_word(st), o.text);

@@ -605,8 +605,31 @@ config_refused() {
 	grep -q 'lmtp-iq\[[0-9]*\]: unknown option: -x; try lmtp-iq -h; the message stays queued' "$MSG/syslog"
 	grep -q "lmtp-iq\[[0-9]*\]: config: $MSG/nonexistent: No such file or directory" "$MSG/syslog"
 	grep -q 'lmtp-iq\[[0-9]*\]: sender: unquoted space in address; nothing sent' "$MSG/syslog"
-	# LOG_MAIL (2) * 8 + LOG_NOTICE (5) = 21
-	grep -q '^<21>' "$MSG/syslog"
+	# The mailer's command line and the config hold back every message:
+	# LOG_MAIL (2) * 8 + LOG_ERR (3) = 19, where mail.err is read; a bad
+	# envelope is the message's own: LOG_NOTICE (5), 21.
+	grep -q '<19>[^<]*lmtp-iq\[[0-9]*\]: unknown option: -x' "$MSG/syslog"
+	grep -q '<19>[^<]*lmtp-iq\[[0-9]*\]: config: ' "$MSG/syslog"
+	grep -q '<21>[^<]*lmtp-iq\[[0-9]*\]: sender: unquoted space' "$MSG/syslog"
+}
+
+@test "syslog: a set-up failure that holds back every message is logged at err; a server's own refusal at notice" {
+	need_root "reads syslog through a private mount namespace"
+	need_package socat /usr/bin/socat
+	# IGNOREQUOTA required, not offered: the set-up, not the message.
+	{ lhlo_offering PIPELINING ENHANCEDSTATUSCODES; fake_bye
+	  echo accept; fake_envelope "$NOTICE_SENDER" alice
+	  echo 'send 250 ok'; echo 'send 550 5.1.1 User unknown'; echo 'send 503 5.5.1 No recipients'
+	  echo 'expect RSET'; echo 'send 250 ok'; fake_bye; } | fake_start
+	fake_conf syslog yes
+	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f "$NOTICE_SENDER" alice
+	assert_status 75
+	grep -q '<19>[^<]*lmtp-iq\[[0-9]*\]: to=<alice>, relay=unix:[^<]*stat=Deferred' "$MSG/syslog"
+	: > "$MSG/syslog"
+	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f "$NOTICE_SENDER" alice
+	assert_status 67
+	grep -q '<21>[^<]*lmtp-iq\[[0-9]*\]: to=<alice>, relay=unix:[^<]*dsn=5.1.1, stat=Bounced' "$MSG/syslog"
+	fake_finish
 }
 
 @test "syslog: a failure without a server reply gets its own DSN code (4.4.1 no answer from host)" {

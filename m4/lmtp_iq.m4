@@ -18,7 +18,7 @@ dnl				lmtp: Sendmail speaks LMTP to lmtp-iq -l,
 dnl				a reply per recipient (F=mz)
 dnl	LMTP_IQ_MAILER_PATH	the program (/usr/libexec/lmtp-iq)
 dnl	LMTP_IQ_MAILER_FLAGS	flags added to the defaults (none)
-dnl	LMTP_IQ_MAILER_ARGS	argv (lmtp-iq -f $g -- $u; lmtp-iq -l)
+dnl	LMTP_IQ_MAILER_ARGS	argv (lmtp-iq -i $i -f $g -- $u; lmtp-iq -l)
 dnl	LMTP_IQ_MAILER_USER	U=, the user that can reach the Cyrus
 dnl				socket and read lmtp-iq.conf (cyrus:mail;
 dnl				mail:mail where the host that builds the
@@ -73,7 +73,7 @@ ifelse(LMTP_IQ_MAILER_MODE, `lmtp',
 `ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -l')')
 _DEFIFNOT(`_DEF_LMTP_IQ_MAILER_FLAGS', ifdef(`_LMTP_IQ_LOCAL_', `lsDFMnqmzXA@/:|', `lsDFMnqmzX'))
 define(`_LMTP_IQ_DIAG', `SMTP')',
-`ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -f $g -- $u')')
+`ifdef(`LMTP_IQ_MAILER_ARGS',, `define(`LMTP_IQ_MAILER_ARGS', `lmtp-iq -i $i -f $g -- $u')')
 _DEFIFNOT(`_DEF_LMTP_IQ_MAILER_FLAGS', `lsDFMnq')
 define(`_LMTP_IQ_DIAG', `X-Unix')')
 ifdef(`LMTP_IQ_MAILER_USER',, `ifelse(esyscmd(`getent passwd cyrus >/dev/null 2>&1 && printf yes'), `yes',

@@ -53,3 +53,12 @@ address_envelope_sender(const char *s)
 {
 	return (s == NULL || strcmp(s, "<>") == 0) ? "" : s;
 }
+
+int
+address_queue_id_ok(const char *id)
+{
+	size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
+
+	return n > 0 && n < 256 && id[n] == '\0';
+}

@@ -13,6 +13,11 @@
  * empty or "<>" is the null sender, "". */
 const char *address_envelope_sender(const char *s);
 
+/* 1 when id can stand for a message's queue id on a log line, in
+ * XFORWARD IDENT and in TRACE: 1 to 255 letters, digits, "-", "_",
+ * ".". */
+int address_queue_id_ok(const char *id);
+
 /* NULL, or what makes the address unsafe to put inside <>. */
 const char *address_problem(const char *a);
 

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,9 +97,10 @@ notify_later(struct refusal *r, int verbose, const char *sender,
 }
 
 int
-deliver_argv(const struct config *cfg, const char *sender, char **addrs,
-    int nrcpts, int verbose)
+deliver_argv(const struct config *cfg, const char *sender, const char *qid,
+    char **addrs, int nrcpts, int verbose)
 {
+	struct session_trail trail = { .start_ms = transport_now_ms() };
 	struct session s;
 	struct message_buf buf;	/* not zeroed: a small message touches little */
 	struct message_src src = { .fd = STDIN_FILENO, .buf = &buf };
@@ -125,7 +127,7 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
 	x = (struct lmtp_txn){ .sender = address_envelope_sender(sender),
 		.size = input_size(STDIN_FILENO), .rcpts = rcpts,
 		.nrcpts = (size_t)nrcpts, .body = message_body_send,
-		.body_ctx = &body };
+		.body_ctx = &body, .trace = qid };
 	rc = session_deliver(&s, &x);
 	if (rc == LMTP_EINPUT) {
 		log_fail("reading the message from standard input: %s; "
@@ -134,8 +136,12 @@ deliver_argv(const struct config *cfg, const char *sender, char **addrs,
 		return EX_IOERR;
 	}
 	session_close(&s);
+	snprintf(trail.qid, sizeof(trail.qid), "%s", qid ? qid : "");
+	trail.sender = x.sender;
+	message_tee_msgid(&tee, trail.msgid, sizeof(trail.msgid));
+	trail.size = tee.ended ? tee.size : x.size;
 	for (i = 0; i < nrcpts; i++)
-		session_report(&s, &rcpts[i], 1);
+		session_report(&s, &rcpts[i], &trail, 1);
 	status = status_combine(rcpts, (size_t)nrcpts);
 	refusal_init(&r, cfg);
 	if (refusal_due(&r, x.sender, rcpts, (size_t)nrcpts))

@@ -13,8 +13,9 @@
 int deliver_check(const char *sender, char **rcpts, int nrcpts);
 
 /* Deliver stdin; the sysexits(3) code for Sendmail.  sender NULL, ""
- * or "<>" is the null sender. */
-int deliver_argv(const struct config *cfg, const char *sender, char **rcpts,
-    int nrcpts, int verbose);
+ * or "<>" is the null sender; qid (the MTA's queue id, -i) or NULL
+ * names the message on the log. */
+int deliver_argv(const struct config *cfg, const char *sender,
+    const char *qid, char **rcpts, int nrcpts, int verbose);
 
 #endif

@@ -257,6 +257,7 @@ static const struct {
 	{ "ENHANCEDSTATUSCODES", LMTP_CAP_ENHANCEDSTATUSCODES },
 	{ "AUTH", LMTP_CAP_AUTH },
 	{ "STARTTLS", LMTP_CAP_STARTTLS },
+	{ "TRACE", LMTP_CAP_TRACE },
 };
 #define NKNOWN_CAPS (sizeof(known_caps) / sizeof(known_caps[0]))
 
@@ -580,10 +581,25 @@ envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
 	struct envelope_state st = { .mail_ok = -1 };
 	char cmd[600];
 
+	int trace = x->trace != NULL && (l->caps & LMTP_CAP_TRACE) != 0;
+	struct lmtp_reply r;
+
 	data->code = 0;
 	*accepted = 0;
 	if (x->reset && send_line(l, "RSET", NULL) < 0)
 		return LMTP_ESTALE;
+	/* TRACE names the transaction in the server's log; its reply,
+	 * whatever it is, changes nothing of the delivery. */
+	if (trace && (snprintf(cmd, sizeof(cmd), "TRACE %s", x->trace) < 0 ||
+	    send_line(l, cmd, NULL) < 0))
+		return x->reset ? LMTP_ESTALE : LMTP_EFAIL;
+	/* Without PIPELINING its reply comes before MAIL is sent. */
+	if (trace && window == 1) {
+		if (flush(l) < 0 || read_reply(l, &r, l->timeout_ms,
+		    "the reply to TRACE", NULL) < 0)
+			return LMTP_EFAIL;
+		trace = 0;
+	}
 	for (;;) {
 		while (st.sent < total && st.sent - st.answered < window &&
 		    worth_sending(x, &st, place_of(x, st.sent))) {
@@ -602,6 +618,10 @@ envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
 		if (x->reset && rset_needed(l, 1) < 0)
 			return LMTP_ESTALE;
 		x->reset = 0;
+		if (trace && (flush(l) < 0 || read_reply(l, &r, l->timeout_ms,
+		    "the reply to TRACE", NULL) < 0))
+			return LMTP_EFAIL;
+		trace = 0;
 		if (flush(l) < 0 || take_reply(l, x, &st,
 		    place_of(x, st.answered), data) < 0)
 			return LMTP_EFAIL;

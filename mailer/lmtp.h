@@ -41,6 +41,7 @@ enum lmtp_cap {
 	LMTP_CAP_ENHANCEDSTATUSCODES = 1 << 4,
 	LMTP_CAP_AUTH = 1 << 5,
 	LMTP_CAP_STARTTLS = 1 << 6,
+	LMTP_CAP_TRACE = 1 << 7,	/* Cyrus 3.13.1: TRACE <id> */
 };
 
 struct lmtp_reply {
@@ -111,6 +112,10 @@ struct lmtp_txn {
 	/* A kept session that served a transaction: RSET first, in the
 	 * same pipelined group as MAIL (the server must offer PIPELINING). */
 	int reset;
+	/* The MTA's queue id, or NULL: where the server offers TRACE,
+	 * "TRACE <id>" goes ahead of MAIL (after the RSET), so that the
+	 * server's log names the message by it too. */
+	const char *trace;
 };
 
 /* 1 while every command has had its reply, so the session may say

@@ -142,5 +142,5 @@ main(int argc, char **argv)
 		return relay_serve(&cfg, o.verbose);
 	return o.check ? probe_servers(&cfg, o.sender == NULL ? NULL :
 	    address_envelope_sender(o.sender), o.verbose) :
-	    deliver_argv(&cfg, o.sender, o.rcpts, o.nrcpts, o.verbose);
+	    deliver_argv(&cfg, o.sender, o.qid, o.rcpts, o.nrcpts, o.verbose);
 }

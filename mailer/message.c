@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "mimeword.h"
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #endif
@@ -301,4 +303,55 @@ message_body_send(void *ctx, struct transport *t)
 	struct message_body *b = ctx;
 
 	return message_stream(b->buf, b->read, b->read_ctx, t);
+}
+
+void
+message_tee_msgid(const struct message_tee *tee, char *out, size_t cap)
+{
+	char raw[1024];
+	const char *lt, *gt;
+	long n = mimeword_field(tee->head, tee->headlen, "Message-ID", raw,
+	    sizeof(raw) - 1);
+	size_t i, len;
+
+	out[0] = '\0';
+	if (n <= 0 || cap < 3)
+		return;
+	raw[n] = '\0';
+	if ((lt = strchr(raw, '<')) == NULL || (gt = strchr(lt, '>')) == NULL)
+		return;
+	len = (size_t)(gt - lt) + 1;
+	if (len >= cap)
+		len = cap - 1;
+	for (i = 0; i < len; i++)
+		out[i] = lt[i] > 0x20 && lt[i] < 0x7f ? lt[i] : '?';
+	out[len] = '\0';
+}
+
+void
+message_tee_received_id(const struct message_tee *tee, char *out,
+    size_t cap)
+{
+	static const char idchars[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+	char raw[2048];
+	long n = mimeword_field(tee->head, tee->headlen, "Received", raw,
+	    sizeof(raw) - 1);
+	const char *p;
+	size_t len;
+
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	raw[n] = '\0';
+	for (p = raw; (p = strstr(p, " id ")) != NULL; p += 4) {
+		len = strspn(p + 4, idchars);
+		/* The id ends at a space or ";", and is all it is. */
+		if (len > 0 && len < cap && (p[4 + len] == '\0' ||
+		    p[4 + len] == ' ' || p[4 + len] == ';')) {
+			memcpy(out, p + 4, len);
+			out[len] = '\0';
+			return;
+		}
+	}
 }

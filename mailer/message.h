@@ -81,6 +81,16 @@ void message_tee_init(struct message_tee *tee, message_reader inner,
 /* A message_reader: tee->inner's bytes, noted. */
 int message_tee_read(void *tee, unsigned char *buf, size_t cap);
 
+/* The head's Message-ID for a log line: "<...>", bytes outside
+ * printable ASCII as "?", at most cap - 1; "" when there is none. */
+void message_tee_msgid(const struct message_tee *tee, char *out, size_t cap);
+
+/* The id in the topmost Received: field ("... id 4B2Kx0Ab012345 ...":
+ * Sendmail's $i, Postfix's queue id): letters, digits, "-", "_", ".";
+ * "" when there is none. */
+void message_tee_received_id(const struct message_tee *tee, char *out,
+    size_t cap);
+
 /* Read the rest through the tee (the body was not sent, or not to its
  * end), so that its size is the whole.  0, or -1 when the reader
  * failed. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "address.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -22,8 +23,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: lmtp-iq [-C config] [-s server] [-f sender] [-q policy] "
-	    "[-t seconds] [-v] [-L] [--] recipient...\n"
+	    "usage: lmtp-iq [-C config] [-s server] [-f sender] [-i queue-id] "
+	    "[-q policy]\n"
+	    "               [-t seconds] [-v] [-L] [--] recipient...\n"
 	    "       lmtp-iq -l [-C config] [-s server] [-q policy] "
 	    "[-t seconds] [-v] [-L]\n"
 	    "       lmtp-iq -n [-C config] [-s server] [-f sender] [-q policy] "
@@ -33,6 +35,8 @@ usage(FILE *f)
 	    "  -s server   /path, unix:/path, host, host:port or [v6addr]:port\n"
 	    "  -f sender   envelope sender; missing, empty or <> is the null "
 	    "sender\n"
+	    "  -i queue-id the MTA's queue id, first on each log line "
+	    "(Sendmail's $i)\n"
 	    "  -q policy   IGNOREQUOTA: require (default), auto, force or off\n"
 	    "  -t seconds  timeout for connect and each reply (default %d; "
 	    "%d after the final dot)\n"
@@ -98,7 +102,7 @@ scan_options(int argc, char **argv, int *at)
 		for (p = argv[i] + 1; *p; p++) {
 			if (*p == 'n')
 				check = 1;
-			if (strchr("Csfqt", *p) != NULL) {
+			if (strchr("Csfqti", *p) != NULL) {
 				i += p[1] == '\0';	/* its value follows */
 				break;
 			}
@@ -152,6 +156,12 @@ take_option(struct options *o, int c, char *arg)
 	case 'f':
 		o->sender = arg;
 		return 0;
+	case 'i':
+		if (!address_queue_id_ok(arg))
+			return usage_error(o, "-i takes a queue id (letters, "
+			    "digits, -, _ and ., up to 255), not", arg);
+		o->qid = arg;
+		return 0;
 	case 'q':
 		if ((o->policy = config_policy(arg)) < 0)
 			return expected_error(o, 'q', "ignorequota", arg);
@@ -183,9 +193,9 @@ check_combination(const struct options *o)
 		return usage_error(o, "-n and -l do not go together", NULL);
 	if (o->check && o->nrcpts > 0)
 		return usage_error(o, "-n takes no recipients", NULL);
-	if (o->lmtp && (o->nrcpts > 0 || o->sender != NULL))
+	if (o->lmtp && (o->nrcpts > 0 || o->sender != NULL || o->qid != NULL))
 		return usage_error(o, "-l takes the envelope over LMTP: no -f, "
-		    "no recipients", NULL);
+		    "no -i, no recipients", NULL);
 	if (!o->check && !o->lmtp && o->nrcpts == 0)
 		return usage_error(o, "no recipients", NULL);
 	return 0;
@@ -225,14 +235,14 @@ options_parse(int argc, char **argv, struct options *o, int *done)
 	}
 	opterr = 0;
 	/* '+': stop at the first recipient, as POSIX getopt does. */
-	while ((c = getopt(argc, argv, "+C:s:f:q:t:vnlLVh")) != -1) {
+	while ((c = getopt(argc, argv, "+C:s:f:i:q:t:vnlLVh")) != -1) {
 		if (c == 'V' || c == 'h')
 			return print_and_done(c, done);
 		if (c == '?') {
 			/* The option itself: getopt may still be inside the
 			 * word (-vx), so argv[optind - 1] need not be it. */
 			opt[1] = (char)optopt;
-			if (optopt == 0 || strchr("CsfqtvnlLVh", optopt) == NULL)
+			if (optopt == 0 || strchr("CsfiqtvnlLVh", optopt) == NULL)
 				return usage_error(o, "unknown option", opt);
 			return usage_error(o, "option needs a value", opt);
 		}

@@ -15,6 +15,7 @@ struct options {
 	int config_required;
 	char servers[CONFIG_VALUE_MAX];	/* each -s, in order */
 	const char *sender;
+	const char *qid;	/* -i: the MTA's queue id, for the log */
 	int policy;		/* -1 = not given */
 	int timeout;		/* 0 = not given */
 	int verbose;

@@ -17,6 +17,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "lmtpd.h"
 #include "log.h"
 #include "message.h"
@@ -34,7 +35,32 @@ struct body {
 	int started;		/* 354 sent to the client */
 	size_t answered;	/* recipients answered after the dot */
 	int client_ok;		/* 0 once a reply could not be written */
+	struct session_trail trail;	/* what names the message on the log */
+	int trail_read;		/* trail filled in from the head */
 };
+
+/* The message's names for the log, from what the tee saw of it: its
+ * Message-ID, its size, and when the MTA gave no XFORWARD IDENT, the id
+ * in its topmost Received: line (Sendmail's "id $i"). */
+static const struct session_trail *
+trail_of(struct body *b)
+{
+	struct session_trail *t = &b->trail;
+	char id[SESSION_QID_MAX];
+
+	if (b->trail_read)
+		return t;
+	b->trail_read = 1;
+	message_tee_msgid(b->tee, t->msgid, sizeof(t->msgid));
+	if (t->qid[0] == '\0') {
+		message_tee_received_id(b->tee, id, sizeof(id));
+		if (address_queue_id_ok(id))
+			memcpy(t->qid, id, strlen(id) + 1);
+	}
+	if (b->tee->ended)
+		t->size = b->tee->size;
+	return t;
+}
 
 /* The client's body with its dot-stuffing undone. */
 static int
@@ -81,7 +107,7 @@ answer_next(struct body *b)
 	session_outcome(b->s, rc, &o);
 	if (b->client_ok && answer(b->d, &o) < 0)
 		b->client_ok = 0;
-	session_report(b->s, rc, 0);
+	session_report(b->s, rc, trail_of(b), 0);
 }
 
 /* Recipient i has its verdict: answer it, and those before it, now.
@@ -124,10 +150,14 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf,
 		rcpts[i].addr = d->rcpts[i];
 	b.rcpts = rcpts;
 	b.nrcpts = d->nrcpts;
+	b.trail = (struct session_trail){ .sender = d->sender, .size = d->size,
+		.start_ms = transport_now_ms() };
+	memcpy(b.trail.qid, d->ident, strlen(d->ident) + 1);
 	message_tee_init(tee, client_read, d);
 	x = (struct lmtp_txn){ .sender = d->sender, .size = d->size,
 		.rcpts = rcpts, .nrcpts = d->nrcpts, .body = relay_body,
-		.body_ctx = &b, .verdict = verdict_in };
+		.body_ctx = &b, .verdict = verdict_in,
+		.trace = d->ident[0] ? d->ident : NULL };
 	rc = session_deliver(s, &x);
 	if (rc == LMTP_EINPUT)
 		goto out;	/* the client is gone: relay_serve says so */
@@ -138,7 +168,7 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf,
 		session_outcome(s, &rcpts[0], &o);
 		ok = answer(d, &o) == 0;
 		for (i = 0; i < d->nrcpts; i++)
-			session_report(s, &rcpts[i], 0);
+			session_report(s, &rcpts[i], trail_of(&b), 0);
 		goto out;
 	}
 	/* The rest of the body, when the upstream side gave up on it. */

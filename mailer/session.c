@@ -278,26 +278,51 @@ session_outcome(const struct session *s, const struct lmtp_rcpt *rc,
 	snprintf(o->dsn, sizeof(o->dsn), "%s", status_fault_dsn(s->l.fault));
 }
 
+/* Cyrus's SESSIONID=<...> in a reply's text, as "<...>", or "". */
+static void
+sessionid_of(const char *text, char *out, size_t cap)
+{
+	const char *p = text ? strstr(text, "SESSIONID=<") : NULL, *end;
+
+	out[0] = '\0';
+	if (p == NULL || (end = strchr(p + 10, '>')) == NULL ||
+	    (size_t)(end - p - 9) >= cap)
+		return;
+	snprintf(out, cap, "%.*s", (int)(end - p - 9), p + 10);
+}
+
 void
 session_report(const struct session *s, const struct lmtp_rcpt *rc,
-    int to_stderr)
+    const struct session_trail *t, int to_stderr)
 {
 	const struct policy_verdict *pv = &s->pv;
 	struct session_outcome o;
+	char sid[128], from[320], size[32];
+	long long ms = transport_now_ms() - t->start_ms;
 	int st = status_for_rcpt(rc);
 
 	session_outcome(s, rc, &o);
 	if (st != 0 && to_stderr)
 		log_err("%s: %s", rc->addr, o.text);
+	sessionid_of(rc->have_verdict ? rc->reply.text : NULL, sid, sizeof(sid));
+	log_escape(t->sender, from, sizeof(from));
+	if (t->size >= 0)
+		snprintf(size, sizeof(size), "%lld", t->size);
+	else
+		snprintf(size, sizeof(size), "unknown");
 	/* No verdict because of the set-up (AUTH, TLS, IGNOREQUOTA not
 	 * offered where required): every message waits until a person
 	 * acts, so it goes where a site watching mail.err looks. */
 	log_mail(st == 0 ? LOG_INFO : !rc->have_verdict &&
 	    (s->l.fault == LF_AUTH || s->l.fault == LF_TLS ||
 	    s->l.fault == LF_POLICY) ? LOG_ERR : LOG_NOTICE,
-	    "to=<%s>, relay=%s, ignorequota=%s%s%s%s, dsn=%s, stat=%s (%s)",
-	    rc->addr, s->t.peer, pv->param ? "yes" : "no", pv->why[0] ? " (" : "",
-	    pv->why, pv->why[0] ? ")" : "", o.dsn, status_word(st), o.text);
+	    "%s%sto=<%s>, from=<%s>, msgid=%s, size=%s, delay=%lld.%02lld, "
+	    "relay=%s, ignorequota=%s%s%s%s, dsn=%s, sessionid=%s, stat=%s (%s)",
+	    t->qid, t->qid[0] ? ": " : "", rc->addr, from, t->msgid[0] ?
+	    t->msgid : "none", size, ms / 1000, ms % 1000 / 10, s->t.peer,
+	    pv->param ? "yes" : "no", pv->why[0] ? " (" : "", pv->why,
+	    pv->why[0] ? ")" : "", o.dsn, sid[0] ? sid : "none",
+	    status_word(st), o.text);
 }
 
 const char *

@@ -63,10 +63,22 @@ enum lmtp_result session_deliver_notice(struct session *s,
 void session_outcome(const struct session *s, const struct lmtp_rcpt *rc,
     struct session_outcome *o);
 
-/* The LOG_MAIL line for a recipient; failures also on stderr when
- * to_stderr is set (argv mode: Sendmail puts it in the bounce). */
+/* What names the message on its log lines, so that a postmaster can
+ * follow it from the MTA's queue id to the server's own line. */
+#define SESSION_QID_MAX 256	/* TRACE's limit: 255 and the NUL */
+struct session_trail {
+	char qid[SESSION_QID_MAX];	/* the MTA's queue id, or "" */
+	const char *sender;		/* "" for <> */
+	char msgid[256];		/* "<...>" as shown, or "" */
+	long long size;			/* bytes, -1 unknown */
+	long long start_ms;		/* when the transaction began */
+};
+
+/* The LOG_MAIL line for a recipient, naming the message (t); failures
+ * also on stderr when to_stderr is set (argv mode: Sendmail puts it in
+ * the bounce). */
 void session_report(const struct session *s, const struct lmtp_rcpt *rc,
-    int to_stderr);
+    const struct session_trail *t, int to_stderr);
 
 /* Why the session failed (the last failure), for messages. */
 const char *session_error(const struct session *s);

@@ -308,10 +308,10 @@ config_refused() {
 	fake_finish
 	sleep 0.2
 	stop_pid "$SOCAT_PID"
-	grep -q 'lmtp-iq\[[0-9]*\]: to=<alice>, relay=unix:.*/sock, ignorequota=yes, dsn=2.1.5, stat=Sent (250 2.1.5 Success)' "$MSG/syslog"
-	grep -q 'lmtp-iq\[[0-9]*\]: to=<bob>, relay=unix:.*/sock, ignorequota=yes, dsn=5.1.1, stat=Bounced (550 5.1.1 User unknown)' "$MSG/syslog"
+	grep -q 'lmtp-iq\[[0-9]*\]: to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:.*/sock, ignorequota=yes, dsn=2.1.5, sessionid=[^,]*, stat=Sent (250 2.1.5 Success)' "$MSG/syslog"
+	grep -q 'lmtp-iq\[[0-9]*\]: to=<bob>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:.*/sock, ignorequota=yes, dsn=5.1.1, sessionid=[^,]*, stat=Bounced (550 5.1.1 User unknown)' "$MSG/syslog"
 	# No enhanced code: the DSN class comes from the reply code.
-	grep -q 'lmtp-iq\[[0-9]*\]: to=<carol>, relay=unix:.*/sock, ignorequota=yes, dsn=5.0.0, stat=Bounced (554 No)' "$MSG/syslog"
+	grep -q 'lmtp-iq\[[0-9]*\]: to=<carol>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:.*/sock, ignorequota=yes, dsn=5.0.0, sessionid=[^,]*, stat=Bounced (554 No)' "$MSG/syslog"
 	# LOG_MAIL (2) * 8 + LOG_INFO (6) = 22; LOG_NOTICE (5) = 21
 	grep -q '^<22>' "$MSG/syslog"
 }
@@ -362,7 +362,7 @@ config_refused() {
 	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice
 	assert_status 75
 	fake_finish
-	grep -q 'to=<alice>, relay=unix:.*/sock, ignorequota=no (sender <someone@example.org> is not in notice_senders), dsn=4.2.2, stat=Deferred (452 4.2.2 Over quota)' "$MSG/syslog"
+	grep -q 'to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:.*/sock, ignorequota=no (sender <someone@example.org> is not in notice_senders), dsn=4.2.2, sessionid=[^,]*, stat=Deferred (452 4.2.2 Over quota)' "$MSG/syslog"
 }
 
 @test "config: notice_senders refuses angle brackets except <> alone" {
@@ -613,6 +613,24 @@ config_refused() {
 	grep -q '<21>[^<]*lmtp-iq\[[0-9]*\]: sender: unquoted space' "$MSG/syslog"
 }
 
+@test "syslog: -i names the message: the MTA's queue id first, then sender, Message-ID, size, delay and Cyrus's SESSIONID" {
+	need_root "reads syslog through a private mount namespace"
+	need_package socat /usr/bin/socat
+	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts
+	  echo 'send 250 2.1.5 Ok SESSIONID=<cyrus-77-1700000000-1-5>'; fake_bye; } | fake_start
+	fake_conf syslog yes
+	printf 'Message-ID:\n <n1.x@example.org>\nSubject: n\n\nbody\n' > "$MSG/notice"
+	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -i 4B6AbC0d001234 -f "$NOTICE_SENDER" alice
+	assert_status 0
+	fake_finish
+	# size: the bytes lmtp-iq was given.
+	grep -q "lmtp-iq\[[0-9]*\]: 4B6AbC0d001234: to=<alice>, from=<$NOTICE_SENDER>, msgid=<n1.x@example.org>, size=$(wc -c < "$MSG/notice"), delay=[0-9]*\.[0-9][0-9], relay=unix:[^,]*, ignorequota=yes, dsn=2.1.5, sessionid=<cyrus-77-1700000000-1-5>, stat=Sent" "$MSG/syslog"
+	# Not a queue id: the mailer's definition is wrong, the mail waits.
+	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -i 'ab;c' -f "$NOTICE_SENDER" alice < "$MSG/notice"
+	assert_status 75
+	assert_output_has '-i takes a queue id (letters, digits, -, _ and ., up to 255), not: ab;c'
+}
+
 @test "syslog: a set-up failure that holds back every message is logged at err; a server's own refusal at notice" {
 	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat
@@ -624,11 +642,11 @@ config_refused() {
 	fake_conf syslog yes
 	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f "$NOTICE_SENDER" alice
 	assert_status 75
-	grep -q '<19>[^<]*lmtp-iq\[[0-9]*\]: to=<alice>, relay=unix:[^<]*stat=Deferred' "$MSG/syslog"
+	grep -q '<19>[^<]*lmtp-iq\[[0-9]*\]: to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:[^<]*stat=Deferred' "$MSG/syslog"
 	: > "$MSG/syslog"
 	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f "$NOTICE_SENDER" alice
 	assert_status 67
-	grep -q '<21>[^<]*lmtp-iq\[[0-9]*\]: to=<alice>, relay=unix:[^<]*dsn=5.1.1, stat=Bounced' "$MSG/syslog"
+	grep -q '<21>[^<]*lmtp-iq\[[0-9]*\]: to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:[^<]*dsn=5.1.1, sessionid=[^,]*, stat=Bounced' "$MSG/syslog"
 	fake_finish
 }
 
@@ -638,7 +656,7 @@ config_refused() {
 	printf 'syslog = yes\nnotice_senders = %s\n' "$NOTICE_SENDER" > "$MSG/c"
 	run_logged -C "$MSG/c" -s unix:/nonexistent/lmtp alice
 	assert_status 75
-	grep -q 'to=<alice>, relay=unix:/nonexistent/lmtp, ignorequota=no, dsn=4.4.1, stat=Deferred (cannot connect to unix:/nonexistent/lmtp' "$MSG/syslog"
+	grep -q 'to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:/nonexistent/lmtp, ignorequota=no, dsn=4.4.1, sessionid=[^,]*, stat=Deferred (cannot connect to unix:/nonexistent/lmtp' "$MSG/syslog"
 }
 
 @test "safe by default: without notice_senders, or with <> on it, nothing is sent in any mode (-L or not): 75, -n 78, LMTP mode greets 421 4.3.5" {

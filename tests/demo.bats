@@ -24,7 +24,11 @@ load helpers/common
 	assert_output_has 'Return-Path: <quota-warn@example.test>  Subject: Your mailbox is over quota'
 	assert_output_has 'mailer=cyrusv2, relay=localhost, dsn=4.2.2, reply=452 4.2.2 Over quota, stat=Deferred'
 	assert_output_has 'to=alice@notices.example.test, mailer=lmtp_iq, relay=localhost, dsn=2.0.0, stat=Sent'
-	[[ "$output" =~ lmtp-iq\[[0-9]+\]:\ to=\<alice\>,\ relay=unix:[^,]*,\ ignorequota=yes,\ dsn=2.1.5,\ stat=Sent ]]
+	# lmtp-iq's line starts with Sendmail's queue id (A= passes $i).
+	qid=$(sed -n 's/.*sendmail\[[0-9]*\]: \([0-9A-Za-z]*\): to=alice@notices.example.test, mailer=lmtp_iq.*/\1/p' <<<"$output")
+	[ -n "$qid" ]
+	re="lmtp-iq\\[[0-9]+\\]: $qid: to=<alice>, from=<quota-warn@example.test>, relay=unix:[^,]*, ignorequota=yes, dsn=2.1.5, sessionid=<[^>]*>, stat=Sent"
+	[[ "$output" =~ $re ]]
 	pid=$(sed -n 's/.*(pid \([0-9]*\))\./\1/p' <<<"$output")
 	dir=$(sed -n 's|^lmtpd is listening on \(/tmp/lmtpiq-cyrus\.[^/]*\)/.*|\1|p' <<<"$output")
 	[ -n "$pid" ] && [ -n "$dir" ]

@@ -87,7 +87,7 @@ teardown() {
 	grep -q '^C{LmtpIqSenders}$' "$DEST/t.cf"
 	run ! grep -q 'dnl' "$DEST/t.cf"
 	grep -q '^		U=cyrus:mail, T=DNS/RFC822/X-Unix,$' "$DEST/t.cf"
-	grep -q '^		A=lmtp-iq -f \$g -- \$u$' "$DEST/t.cf"
+	grep -q '^		A=lmtp-iq -i \$i -f \$g -- \$u$' "$DEST/t.cf"
 	grep -q '^C{LmtpIqNotices}notices.example.org$' "$DEST/t.cf"
 	grep -q '^SLmtpIq_check_rcpt$' "$DEST/t.cf"
 }

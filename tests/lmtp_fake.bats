@@ -827,3 +827,38 @@ assert_no_final_dot() {
 	run ! grep -q '>>>' "$FAKE_DIR/record"
 	! grep -q '<<<' "$FAKE_DIR/record"
 }
+
+@test "trace: -i and a server that offers TRACE: TRACE <queue id> goes ahead of MAIL in the same pipelined group; its refusal changes nothing" {
+	printf 'Subject: n\n\nx\n' > "$MSG/notice"
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES TRACE
+	  echo 'expect TRACE 4B6AbC0d001234'
+	  echo "expect MAIL FROM:<$NOTICE_SENDER>"; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 502 5.5.1 not today'; fake_accepts; echo 'send 250 2.1.5 ok'; fake_bye; } | fake_start
+	run lmtp_iq -i 4B6AbC0d001234 alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+	assert_file_bytes "$FAKE_DIR/record" "${WIRE_LHLO}TRACE 4B6AbC0d001234"$'\r\n'"MAIL FROM:<$NOTICE_SENDER>"$'\r\n'"RCPT TO:<alice> IGNOREQUOTA"$'\r\n'"DATA"$'\r\n'"Subject: n"$'\r\n\r\n'"x"$'\r\n'"."$'\r\n'"QUIT"$'\r\n'
+}
+
+@test "trace: without PIPELINING TRACE's reply comes before MAIL is sent; a server without TRACE, or no -i, gets none" {
+	printf 'Subject: n\n\nx\n' > "$MSG/notice"
+	{ lhlo_offering IGNOREQUOTA TRACE
+	  echo 'expect TRACE q1'; echo 'quiet 300'; echo 'send 250 2.0.0 ok'
+	  echo "expect MAIL FROM:<$NOTICE_SENDER>"; echo 'send 250 ok'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'send 250 ok'
+	  echo 'expect DATA'; echo 'send 354 go'; echo 'data'; echo 'send 250 ok'; fake_bye
+	  echo accept; lhlo_offering PIPELINING IGNOREQUOTA
+	  echo "expect MAIL FROM:<$NOTICE_SENDER>"; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  fake_accepts; echo 'send 250 ok'; fake_bye
+	  echo accept; lhlo_offering PIPELINING IGNOREQUOTA TRACE
+	  echo "expect MAIL FROM:<$NOTICE_SENDER>"; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start
+	run lmtp_iq -i q1 alice < "$MSG/notice"
+	assert_status 0
+	run lmtp_iq -i q2 alice < "$MSG/notice"
+	assert_status 0
+	run lmtp_iq alice < "$MSG/notice"
+	assert_status 0
+	fake_finish
+	[ "$(grep -c '^TRACE' "$FAKE_DIR/record")" -eq 1 ]
+}

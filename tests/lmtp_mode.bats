@@ -47,7 +47,7 @@ serve_two() {
 
 # The replies, one a line, without the greeting and the LHLO reply.
 replies() {
-	grep -v '^220 \|^250-\|^250 SIZE$' "$IN/out"
+	grep -v '^220 \|^250-\|^250 XFORWARD IDENT$' "$IN/out"
 }
 
 # The upstream's side of a one-recipient transaction: MAIL and RCPT
@@ -61,7 +61,7 @@ no_upstream() {	# a config whose server nobody listens on
 	printf 'lhlo_name = client.test\nsyslog = no\ntimeout = 2\nnotice_senders = %s\n' "$FAKE_NOTICE_SENDERS" > "$FAKE_DIR/conf"
 }
 
-@test "lmtp mode: the greeting and LHLO offer PIPELINING, ENHANCEDSTATUSCODES, 8BITMIME, SIZE and nothing else" {
+@test "lmtp mode: the greeting and LHLO offer PIPELINING, ENHANCEDSTATUSCODES, 8BITMIME, SIZE, XFORWARD IDENT and nothing else" {
 	no_upstream
 	client 'LHLO sendmail.test' 'QUIT'
 	serve
@@ -71,10 +71,11 @@ no_upstream() {	# a config whose server nobody listens on
 250-PIPELINING
 250-ENHANCEDSTATUSCODES
 250-8BITMIME
-250 SIZE
+250-SIZE
+250 XFORWARD IDENT
 221 2.0.0 bye" ]
 	# Every line ends in CRLF.
-	[ "$(grep -c $'\r$' "$IN/out.raw")" -eq 7 ]
+	[ "$(grep -c $'\r$' "$IN/out.raw")" -eq 8 ]
 }
 
 @test "lmtp mode: a pipelined transaction is relayed; each recipient gets the server's own reply after the dot, in order" {
@@ -455,4 +456,79 @@ no_upstream() {	# a config whose server nobody listens on
 	run "$LMTP_IQ" -l -n
 	assert_status 64
 	assert_output_has '-n and -l do not go together'
+}
+
+# logged_serve ARGS...: serve with syslog captured in $IN/syslog (the
+# session's replies in $output).
+logged_serve() {
+	MSG=$IN
+	cp "$IN/in" "$IN/notice"
+	fake_conf syslog yes
+	run_logged -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@"
+}
+
+@test "lmtp mode: XFORWARD IDENT names the message on lmtp-iq's line: the queue id first, then sender, Message-ID, size, delay, Cyrus's SESSIONID" {
+	need_root "reads syslog through a private mount namespace"
+	need_package socat /usr/bin/socat
+	{ fake_envelope n@example.test alice; fake_accepts
+	  echo 'send 250 2.1.5 Ok SESSIONID=<cyrus-1234-1700000000-1-42>'; } | fake_start
+	client 'LHLO postfix.test' 'XFORWARD IDENT=4Fq2Zt1AbCz' 'MAIL FROM:<n@example.test>' \
+		'RCPT TO:<alice>' 'DATA' 'Message-ID: <m1@example.test>' 'Subject: x' '' 'body' '.' 'QUIT'
+	logged_serve
+	assert_status 0
+	assert_output_has '250 2.0.0 ok'
+	grep -q 'lmtp-iq\[[0-9]*\]: 4Fq2Zt1AbCz: to=<alice>, from=<n@example.test>, msgid=<m1@example.test>, size=[0-9]*, delay=[0-9]*\.[0-9][0-9], relay=unix:[^,]*, ignorequota=yes, dsn=2.1.5, sessionid=<cyrus-1234-1700000000-1-42>, stat=Sent' "$IN/syslog"
+	fake_finish
+}
+
+@test "lmtp mode: without XFORWARD the queue id is taken from the MTA's own topmost Received: line (Sendmail's id \$i)" {
+	need_root "reads syslog through a private mount namespace"
+	need_package socat /usr/bin/socat
+	{ fake_envelope n@example.test alice; fake_accepts; echo 'send 250 2.1.5 Ok'; } | fake_start
+	client 'LHLO sendmail.test' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' \
+		'Received: from localhost (localhost [127.0.0.1])' \
+		'	by mail.example.test (8.17.1.9/8.17.1.9/Debian-2) with ESMTP id 5B6AbC0d001234' \
+		'	for <alice@example.test>; Sun, 6 Dec 2026 10:00:00 +0000' \
+		'Received: from elsewhere by other.test with SMTP id OTHER1; Sun, 6 Dec 2026 09:00:00 +0000' \
+		'Subject: x' '' 'body' '.' 'QUIT'
+	logged_serve
+	assert_status 0
+	grep -q 'lmtp-iq\[[0-9]*\]: 5B6AbC0d001234: to=<alice>, from=<n@example.test>, msgid=none, ' "$IN/syslog"
+	run ! grep -q OTHER1 "$IN/syslog"
+	fake_finish
+}
+
+@test "lmtp mode: a bad XFORWARD gets a clear refusal and nothing of it reaches the log or the server: another attribute, a bad id, after MAIL" {
+	no_upstream
+	client 'LHLO postfix.test' 'XFORWARD NAME=spoof.example' 'XFORWARD IDENT=ab<c>' \
+		"XFORWARD IDENT=$(printf '%0256d' 0)" 'XFORWARD IDENT=[UNAVAILABLE]' \
+		'MAIL FROM:<n@example.test>' 'XFORWARD IDENT=late' 'RSET' 'QUIT'
+	serve
+	assert_status 0
+	[ "$(replies)" = "501 5.5.4 XFORWARD takes IDENT only
+501 5.5.4 XFORWARD IDENT: letters, digits, -, _ and . only
+501 5.5.4 XFORWARD IDENT: longer than 255 bytes
+250 2.0.0 ok
+250 2.1.0 sender ok
+503 5.5.1 XFORWARD comes before MAIL
+250 2.0.0 ok
+221 2.0.0 bye" ]
+}
+
+@test "lmtp mode: each XFORWARD IDENT goes upstream as TRACE ahead of its MAIL, again after the RSET of the kept session" {
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES TRACE
+	  echo 'expect TRACE id1'; echo 'expect MAIL FROM:<n@example.test>'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 2.0.0 ok'; fake_accepts; echo 'send 250 2.1.5 ok'
+	  echo 'expect RSET'; echo 'expect TRACE id2'; echo 'expect MAIL FROM:<n@example.test>'
+	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 2.0.0 ok'; echo 'send 250 2.0.0 ok'; fake_accepts; echo 'send 250 2.1.5 ok'
+	  fake_bye; } | fake_start
+	client 'LHLO postfix.test' 'XFORWARD IDENT=id1' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' \
+		'DATA' 'one' '.' 'XFORWARD IDENT=id2' 'MAIL FROM:<n@example.test>' 'RCPT TO:<bob>' \
+		'DATA' 'two' '.' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	[ "$(replies | grep -c '^250 2.1.5 ok')" -eq 2 ]
 }

@@ -69,7 +69,7 @@ teardown() {
 	assert_status 0
 	[ "$(murder_count BE1 carol)" -eq $((c + 1)) ]
 	grep -q "server list: 127.0.0.1:$MURDER_FE2_PORT took the session after 127.0.0.1:$MURDER_FE1_PORT (cannot connect to 127.0.0.1:$MURDER_FE1_PORT: Connection refused)" "$MSG/syslog"
-	grep -q "to=<carol>, relay=127.0.0.1:$MURDER_FE2_PORT, ignorequota=yes, dsn=2.1.5, stat=Sent" "$MSG/syslog"
+	grep -q "to=<carol>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=127.0.0.1:$MURDER_FE2_PORT, ignorequota=yes, dsn=2.1.5, sessionid=[^,]*, stat=Sent" "$MSG/syslog"
 }
 
 @test "murder: a backend is down: its user gets 75, the other backend's user is delivered; after the retry each is stored once" {

@@ -164,3 +164,21 @@ dsn_of() {
 	[ "$(cyrus_count carol)" -eq $((c + 1)) ]
 	assert_stored_whole "$(cyrus_newest carol)" long
 }
+
+@test "sendmail LMTP mode: the trail: Sendmail's queue id on its own line finds lmtp-iq's line (the id from Sendmail's Received: line), with the Message-ID and Cyrus's SESSIONID" {
+	sm_conf syslog yes
+	sm_log_start
+	printf 'Message-ID: <trail.%s@example.test>\nSubject: trail\n\nnotice\n' "$$" > "$MSG/t"
+	sm_logged -odi -f notices@capture.test alice@notices.example.test < "$MSG/t"
+	sm_log_stop
+	# Sendmail's line, and its queue id.
+	qid=$(sed -E 's/<[0-9]{1,3}>/\n&/g' "$SM_DIR/maillog" |
+		sed -n 's/.*sendmail\[[0-9]*\]: \([0-9A-Za-z]*\): to=alice@notices.example.test, .*mailer=lmtp_iq, .*stat=Sent.*/\1/p' | head -1)
+	[ -n "$qid" ]
+	# lmtp-iq's line by that id: the sender, the Message-ID, Cyrus's SESSIONID.
+	line=$(sed -E 's/<[0-9]{1,3}>/\n&/g' "$SM_DIR/maillog" | grep "lmtp-iq\[[0-9]*\]: $qid: to=<alice>, ")
+	[[ "$line" == *"from=<notices@capture.test>, msgid=<trail.$$@example.test>, "* ]]
+	[[ "$line" =~ sessionid=\<[^\>]+\>,\ stat=Sent ]]
+	# And the message Cyrus stored is that one.
+	grep -q "^Message-ID: <trail.$$@example.test>" "$(cyrus_newest alice)"
+}

@@ -53,7 +53,7 @@ iq() {
 	run_logged -C "$MSG/conf" -f "$NOTICE_SENDER" alice
 	assert_status 0
 	grep -q "server list: unix:$MSG/b.sock took the session after unix:$MSG/nobody.sock (cannot connect to unix:$MSG/nobody.sock: No such file or directory)" "$MSG/syslog"
-	grep -q "to=<alice>, relay=unix:$MSG/b.sock, .*stat=Sent" "$MSG/syslog"
+	grep -q "to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:$MSG/b.sock, .*stat=Sent" "$MSG/syslog"
 }
 
 @test "servers: each reason to move on - greeting 421, LHLO refused, no IGNOREQUOTA under require, AUTH failing, a timeout - ends at the server that takes it" {

@@ -13,7 +13,7 @@ setup_file() {
 	CYRUS_EXTRA_CONF='virtdomains: userid'
 	CYRUS_USERS='alice@example.org alice@example.net'
 	cyrus_start
-	SM_IQ_ARGS='lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u@$h'
+	SM_IQ_ARGS='lmtp-iq -C DIR/lmtp-iq.conf -i $i -f $g -- $u@$h'
 	SM_NOTICE_SENDERS=quota-warn@example.org
 	SM_MAILERTABLE=$'notices.example.org\tlmtp_iq:example.org\nnotices.example.net\tlmtp_iq:example.net\n'
 	sendmail_setup

@@ -70,7 +70,7 @@ sendmail_setup() {
 	chmod 755 "$d/bin/capture"
 	local mode=${SM_IQ_MODE:-argv} args local=${SM_LOCAL_MAILER:-cyrusv2}
 	[ "$local" = lmtp_iq ] && mode=lmtp
-	args='lmtp-iq -C DIR/lmtp-iq.conf -f $g -- $u'
+	args='lmtp-iq -C DIR/lmtp-iq.conf -i $i -f $g -- $u'
 	[ "$mode" = lmtp ] && args='lmtp-iq -l -C DIR/lmtp-iq.conf'
 	args=${SM_IQ_ARGS:-$args}
 	local mc=$TOP/tests/fixtures/${SM_MC:-debian.mc}
@@ -144,6 +144,8 @@ auth_plain() {
 
 sendmail_teardown() {
 	sm_daemon_stop
+	stop_pid "${SM_LOG_PID:-}"
+	SM_LOG_PID=
 	if [ -n "${SM_DIR:-}" ]; then rm -rf "$SM_DIR"; fi
 	SM_DIR=
 }
@@ -261,6 +263,33 @@ smtp_chat() {
 smtp_message() {	# smtp_message SUBJECT
 	printf 'From: someone@capture.test\r\nTo: you@localhost\r\nSubject: %s\r\nMessage-ID: <%s.%s@capture.test>\r\n\r\nBody of %s.\r\n.' \
 		"$1" "$RANDOM" "$$" "$1"
+}
+
+# sm_log_start: a mail log for the test Sendmail and the lmtp-iq it
+# runs: $SM_DIR/dev, a /dev whose log socket writes $SM_DIR/maillog (one
+# datagram after another, each starting "<PRI>"); sm_logged ARGS... runs
+# sendmail-mta with it (and its own /etc/hosts); sm_log_stop ends it.
+sm_log_start() {
+	mkdir -p "$SM_DIR/dev"
+	for n in null zero random urandom; do touch "$SM_DIR/dev/$n"; done
+	socat -u UNIX-RECV:"$SM_DIR/dev/log" OPEN:"$SM_DIR/maillog",creat,append 3>&- &
+	SM_LOG_PID=$!
+	for _ in $(seq 1 50); do [ -S "$SM_DIR/dev/log" ] && break; sleep 0.02; done
+	chmod 666 "$SM_DIR/dev/log"	# lmtp-iq runs as cyrus
+}
+
+sm_logged() {
+	unshare -m sh -c 'for n in null zero random urandom; do
+		mount --bind /dev/$n "$1/dev/$n" || exit 1; done &&
+		mount --rbind "$1/dev" /dev && mount --bind "$1/hosts" /etc/hosts &&
+		cf=$2 && shift 2 && exec "$0" -C "$cf" "$@"' "$SM_BIN" "$SM_DIR" \
+		"${SM_CF:-$SM_DIR/test.cf}" "$@"
+}
+
+sm_log_stop() {
+	sleep 0.2
+	stop_pid "${SM_LOG_PID:-}"
+	SM_LOG_PID=
 }
 
 # sm ARGS...: run the test Sendmail with its own /etc/hosts.

@@ -17,6 +17,7 @@ setup_file() {
 	# A message limit to exceed: Cyrus refuses larger ones with its own
 	# enhanced code.
 	CYRUS_EXTRA_CONF='maxmessagesize: 20000'
+	export CYRUS_LOG=1	# Cyrus's own log lines (a restart too), for the trail
 	SM_IQ_MODE=lmtp
 	sm_suite_start || return 0
 	mv "$SM_DIR/bin/lmtp-iq" "$SM_DIR/bin/lmtp-iq.real"
@@ -165,7 +166,7 @@ dsn_of() {
 	assert_stored_whole "$(cyrus_newest carol)" long
 }
 
-@test "sendmail LMTP mode: the trail: Sendmail's queue id on its own line finds lmtp-iq's line (the id from Sendmail's Received: line), with the Message-ID and Cyrus's SESSIONID" {
+@test "sendmail LMTP mode: the trail: Sendmail's queue id finds lmtp-iq's line (the id from Sendmail's Received: line), whose SESSIONID (Cyrus 3.10) or Message-ID (3.6) finds Cyrus's Delivered: line" {
 	sm_conf syslog yes
 	sm_log_start
 	printf 'Message-ID: <trail.%s@example.test>\nSubject: trail\n\nnotice\n' "$$" > "$MSG/t"
@@ -181,4 +182,14 @@ dsn_of() {
 	[[ "$line" =~ sessionid=\<[^\>]+\>,\ stat=Sent ]]
 	# And the message Cyrus stored is that one.
 	grep -q "^Message-ID: <trail.$$@example.test>" "$(cyrus_newest alice)"
+	# Cyrus's own line: from 3.10 on by the SESSIONID lmtp-iq's line
+	# gives (and the Message-ID), before by the Message-ID alone.
+	msgid=$(sed -n 's/.*msgid=\(<[^>]*>\).*/\1/p' <<< "$line")
+	sid=$(sed -n 's/.*sessionid=\(<[^>]*>\).*/\1/p' <<< "$line")
+	cyr=$(sed -E 's/<[0-9]{1,3}>/\n&/g' "$CYRUS_DIR/cyrus.log" | grep -a 'lmtpunix\[[0-9]*\]: Delivered: ')
+	if printf '%s\n3.10\n' "$(cyrus_version)" | sort -V -C; then
+		grep -q "Delivered: $msgid to mailbox: user[./]alice" <<< "$cyr"
+	else
+		grep -q "Delivered: sessionid=$sid action=.* messageid=$msgid userid=<alice> mailbox=<user[./]alice>" <<< "$cyr"
+	fi
 }

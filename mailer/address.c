@@ -57,8 +57,7 @@ address_envelope_sender(const char *s)
 int
 address_queue_id_ok(const char *id)
 {
-	size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
+	size_t n = strspn(id, ADDRESS_QUEUE_ID_CHARS);
 
 	return n > 0 && n < 256 && id[n] == '\0';
 }

@@ -13,9 +13,12 @@
  * empty or "<>" is the null sender, "". */
 const char *address_envelope_sender(const char *s);
 
-/* 1 when id can stand for a message's queue id on a log line, in
- * XFORWARD IDENT and in TRACE: 1 to 255 letters, digits, "-", "_",
- * ".". */
+/* The bytes of a message's queue id on a log line, in XFORWARD IDENT
+ * and in TRACE (Sendmail's and Postfix's ids are made of them). */
+#define ADDRESS_QUEUE_ID_CHARS "abcdefghijklmnopqrstuvwxyz" \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
+
+/* 1 when id is a queue id: 1 to 255 ADDRESS_QUEUE_ID_CHARS. */
 int address_queue_id_ok(const char *id);
 
 /* NULL, or what makes the address unsafe to put inside <>. */

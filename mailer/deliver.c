@@ -24,7 +24,6 @@
 #include "session.h"
 #include "status.h"
 
-
 int
 deliver_check(const char *sender, char **rcpts, int nrcpts)
 {

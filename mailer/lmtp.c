@@ -562,6 +562,17 @@ rset_needed(struct lmtp *l, int written)
 	return rc;
 }
 
+/* TRACE's reply: whatever it says changes nothing of the delivery, but
+ * it must come, in its turn. */
+static int
+trace_reply(struct lmtp *l)
+{
+	struct lmtp_reply r;
+
+	return flush(l) < 0 ? -1 : read_reply(l, &r, l->timeout_ms,
+	    "the reply to TRACE", NULL);
+}
+
 /*
  * RSET when x->reset says so, then MAIL, every RCPT and DATA.  With
  * PIPELINING up to LMTP_WINDOW commands are written ahead of their
@@ -579,24 +590,20 @@ envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
 	size_t total = x->nrcpts + 2;
 	size_t window = (l->caps & LMTP_CAP_PIPELINING) ? LMTP_WINDOW : 1;
 	struct envelope_state st = { .mail_ok = -1 };
-	char cmd[600];
-
 	int trace = x->trace != NULL && (l->caps & LMTP_CAP_TRACE) != 0;
-	struct lmtp_reply r;
+	char cmd[600];
 
 	data->code = 0;
 	*accepted = 0;
 	if (x->reset && send_line(l, "RSET", NULL) < 0)
 		return LMTP_ESTALE;
-	/* TRACE names the transaction in the server's log; its reply,
-	 * whatever it is, changes nothing of the delivery. */
+	/* TRACE names the transaction in the server's log.  Without
+	 * PIPELINING its reply comes before MAIL is sent. */
 	if (trace && (snprintf(cmd, sizeof(cmd), "TRACE %s", x->trace) < 0 ||
 	    send_line(l, cmd, NULL) < 0))
 		return x->reset ? LMTP_ESTALE : LMTP_EFAIL;
-	/* Without PIPELINING its reply comes before MAIL is sent. */
 	if (trace && window == 1) {
-		if (flush(l) < 0 || read_reply(l, &r, l->timeout_ms,
-		    "the reply to TRACE", NULL) < 0)
+		if (trace_reply(l) < 0)
 			return LMTP_EFAIL;
 		trace = 0;
 	}
@@ -618,8 +625,7 @@ envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
 		if (x->reset && rset_needed(l, 1) < 0)
 			return LMTP_ESTALE;
 		x->reset = 0;
-		if (trace && (flush(l) < 0 || read_reply(l, &r, l->timeout_ms,
-		    "the reply to TRACE", NULL) < 0))
+		if (trace && trace_reply(l) < 0)
 			return LMTP_EFAIL;
 		trace = 0;
 		if (flush(l) < 0 || take_reply(l, x, &st,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "mimeword.h"
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -332,8 +333,6 @@ void
 message_tee_received_id(const struct message_tee *tee, char *out,
     size_t cap)
 {
-	static const char idchars[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
 	char raw[2048];
 	long n = mimeword_field(tee->head, tee->headlen, "Received", raw,
 	    sizeof(raw) - 1);
@@ -345,7 +344,7 @@ message_tee_received_id(const struct message_tee *tee, char *out,
 		return;
 	raw[n] = '\0';
 	for (p = raw; (p = strstr(p, " id ")) != NULL; p += 4) {
-		len = strspn(p + 4, idchars);
+		len = strspn(p + 4, ADDRESS_QUEUE_ID_CHARS);
 		/* The id ends at a space or ";", and is all it is. */
 		if (len > 0 && len < cap && (p[4 + len] == '\0' ||
 		    p[4 + len] == ' ' || p[4 + len] == ';')) {

@@ -86,8 +86,8 @@ int message_tee_read(void *tee, unsigned char *buf, size_t cap);
 void message_tee_msgid(const struct message_tee *tee, char *out, size_t cap);
 
 /* The id in the topmost Received: field ("... id 4B2Kx0Ab012345 ...":
- * Sendmail's $i, Postfix's queue id): letters, digits, "-", "_", ".";
- * "" when there is none. */
+ * Sendmail's $i, Postfix's queue id), ADDRESS_QUEUE_ID_CHARS up to a
+ * space, ";" or the end; "" when there is none. */
 void message_tee_received_id(const struct message_tee *tee, char *out,
     size_t cap);
 

@@ -79,6 +79,7 @@ struct opts {
 struct user {
 	char *name;		/* "alice", "bob@example.org" */
 	long long used[RES_N], limit[RES_N];	/* limit -1: none */
+	unsigned past;		/* the thresholds past (run_users) */
 };
 
 struct users {
@@ -408,6 +409,7 @@ gather(const struct quota_entry *e, void *arg)
 		}
 		if ((u->v[u->n].name = strdup(name)) == NULL)
 			return -1;
+		u->v[u->n].past = 0;
 		for (i = 0; i < RES_N; i++) {
 			u->v[u->n].used[i] = 0;
 			u->v[u->n].limit[i] = -1;
@@ -684,7 +686,7 @@ run_users(const struct opts *o, const char *sender, struct users *us,
 	for (i = 0; i < us->n; i++) {
 		struct user *u = &us->v[i];
 
-		mask = past(o, u, &worst);
+		mask = u->past = past(o, u, &worst);
 		statename("w.", "hw.", u->name, name, sizeof(name));
 		state_read(dirfd, name, &when, &last);
 		if (mask != 0) {
@@ -737,6 +739,43 @@ run_users(const struct opts *o, const char *sender, struct users *us,
 	return ndigest;
 }
 
+/* The postmaster's digest of the nd users past a threshold, at most
+ * once per interval. */
+static void
+send_digest(const struct opts *o, const char *sender, const struct users *us,
+    int nd, int dirfd)
+{
+	static char digest[TEXT_MAX];
+	long long when, now = (long long)time(NULL);
+	unsigned m;
+	size_t dl, i;
+
+	if (o->dry) {
+		printf("would send the digest to %s: %d mailbox%s\n",
+		    o->digest_to, nd, nd == 1 ? "" : "es");
+		return;
+	}
+	state_read(dirfd, "digest", &when, &m);
+	if (now - when < o->interval)
+		return;
+	dl = (size_t)snprintf(digest, sizeof(digest), "Subject: Quota "
+	    "digest: %d mailbox%s past a warning threshold\n\n", nd,
+	    nd == 1 ? "" : "es");
+	for (i = 0; i < us->n && dl < sizeof(digest) - 256; i++) {
+		if (us->v[i].past == 0)
+			continue;
+		dl += (size_t)snprintf(digest + dl, sizeof(digest) - dl,
+		    "%s\n", us->v[i].name);
+		dl += digest_line(&us->v[i], digest + dl, sizeof(digest) - dl);
+		dl += (size_t)snprintf(digest + dl, sizeof(digest) - dl, "\n");
+	}
+	if (send_mail(o, sender, o->digest_to, digest) == 0) {
+		syslog(LOG_INFO, "to=<%s>, digest of %d, stat=Sent",
+		    o->digest_to, nd);
+		state_write(dirfd, "digest", now, 1);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -746,7 +785,7 @@ main(int argc, char **argv)
 	struct users us = { 0 };
 	struct config cfg;
 	struct opts o;
-	size_t len = 0, i;
+	size_t len = 0;
 	int rc, dirfd = -1, nd;
 	char sender[CONFIG_VALUE_MAX];
 
@@ -817,37 +856,8 @@ main(int argc, char **argv)
 	}
 	free(report);
 	nd = run_users(&o, sender, &us, dirfd);
-	if (nd > 0 && o.digest_to != NULL) {
-		static char digest[TEXT_MAX];
-		long long when, now = (long long)time(NULL);
-		unsigned m;
-		size_t dl;
-		int worst;
-
-		dl = (size_t)snprintf(digest, sizeof(digest), "Subject: Quota "
-		    "digest: %d mailbox%s past a warning threshold\n\n", nd,
-		    nd == 1 ? "" : "es");
-		for (i = 0; i < us.n && dl < sizeof(digest) - 256; i++) {
-			if (past(&o, &us.v[i], &worst) == 0)
-				continue;
-			dl += (size_t)snprintf(digest + dl, sizeof(digest) - dl,
-			    "%s\n", us.v[i].name);
-			dl += digest_line(&us.v[i], digest + dl,
-			    sizeof(digest) - dl);
-			dl += (size_t)snprintf(digest + dl, sizeof(digest) - dl,
-			    "\n");
-		}
-		if (o.dry) {
-			printf("would send the digest to %s: %d mailbox%s\n",
-			    o.digest_to, nd, nd == 1 ? "" : "es");
-		} else if ((state_read(dirfd, "digest", &when, &m),
-		    now - when >= o.interval) &&
-		    send_mail(&o, sender, o.digest_to, digest) == 0) {
-			syslog(LOG_INFO, "to=<%s>, digest of %d, stat=Sent",
-			    o.digest_to, nd);
-			state_write(dirfd, "digest", now, 1);
-		}
-	}
+	if (nd > 0 && o.digest_to != NULL)
+		send_digest(&o, sender, &us, nd, dirfd);
 	users_free(&us);
 	if (dirfd >= 0)
 		close(dirfd);

@@ -225,7 +225,7 @@ logged_until_done() {
 	refusal_conf
 	# The test build: composing the notice raises SIGSEGV.
 	syslog_listen
-	run env LMTPIQ_TEST_COMPOSE_CRASH=1 "$BASH" -c "$(declare -f syslog_run); MSG=$MSG; syslog_run \"\$@\"" \
+	run env LMTPIQ_TEST_COMPOSE_CRASH=1 "$BASH" -c "$(declare -p LOGDEV_MOUNT); $(declare -f syslog_run); MSG=$MSG; syslog_run \"\$@\"" \
 		sh "$LMTP_IQ_HOOKS" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f bob@example.org alice
 	assert_status 75
 	[ "$output" = 'lmtp-iq: alice: 452 4.2.2 Over quota' ]
@@ -263,7 +263,7 @@ logged_until_done() {
 	refusal_conf
 	printf 'LHLO s\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice>\r\nDATA\r\nSubject: =?ISO-2022-CN-EXT?B?Dg==?=\r\n\r\nx\r\n.\r\nMAIL FROM:<carol@example.org>\r\nRCPT TO:<dave>\r\nDATA\r\nSubject: next\r\n\r\ny\r\n.\r\nQUIT\r\n' > "$MSG/notice"
 	syslog_listen
-	run env LMTPIQ_TEST_COMPOSE_CRASH=1 "$BASH" -c "$(declare -f syslog_run); MSG=$MSG; syslog_run \"\$@\" 2>/dev/null" \
+	run env LMTPIQ_TEST_COMPOSE_CRASH=1 "$BASH" -c "$(declare -p LOGDEV_MOUNT); $(declare -f syslog_run); MSG=$MSG; syslog_run \"\$@\" 2>/dev/null" \
 		sh "$LMTP_IQ_HOOKS" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
 	syslog_stop
 	assert_status 0

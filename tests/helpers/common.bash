@@ -186,22 +186,38 @@ memcheck_prefix() {
 	fi
 }
 
-# syslog_listen: $MSG/dev, a /dev with null and a log socket whose
-# datagrams go to $MSG/syslog; syslog_run CMD... runs CMD with it as its
-# /dev and $MSG/notice on stdin (needs root for the mount namespace;
-# SYSLOG_RO names a directory CMD sees read-only); syslog_stop ends the
-# listener.
+# logdev_start DIR FILE: DIR/dev, a /dev of a process's own whose log
+# socket a listener writes into FILE (datagrams, one after another, each
+# starting "<PRI>"); the listener's PID in LOGDEV_PID.  LOGDEV_MOUNT is
+# the sh code that, run in a private mount namespace with $0 = DIR, lays
+# that /dev over /dev, the host's null, zero, random and urandom in it
+# (recursively: a plain bind would hide them again).
+# shellcheck disable=SC2016 # code for sh -c
+LOGDEV_MOUNT='for n in null zero random urandom; do
+	mount --bind "/dev/$n" "$0/dev/$n" || exit 1; done && mount --rbind "$0/dev" /dev'
+logdev_start() {
+	local n
+	mkdir -p "$1/dev"
+	for n in null zero random urandom; do touch "$1/dev/$n"; done
+	socat -u UNIX-RECV:"$1/dev/log" OPEN:"$2",creat,append 3>&- &
+	LOGDEV_PID=$!
+	for _ in $(seq 1 50); do [ -S "$1/dev/log" ] && break; sleep 0.02; done
+	chmod 666 "$1/dev/log"	# for a server that runs as its own user
+}
+
+# syslog_listen: $MSG/dev, whose log socket writes $MSG/syslog;
+# syslog_run CMD... runs CMD with it as its /dev and $MSG/notice on stdin
+# (needs root for the mount namespace; SYSLOG_RO names a directory CMD
+# sees read-only); syslog_stop ends the listener.
 syslog_listen() {
-	mkdir -p "$MSG/dev"; touch "$MSG/dev/null"
-	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
-	SOCAT_PID=$!
-	for _ in $(seq 1 50); do [ -S "$MSG/dev/log" ] && break; sleep 0.02; done
+	logdev_start "$MSG" "$MSG/syslog"
+	SOCAT_PID=$LOGDEV_PID
 }
 
 syslog_run() {
-	unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
-		{ [ -z "$2" ] || { mount --bind "$2" "$2" && mount -o remount,ro,bind "$2" "$2"; }; } &&
-		d=$1 && shift 2 && exec "$@" < "$d/../notice"' sh "$MSG/dev" "${SYSLOG_RO:-}" "$@"
+	unshare -m sh -c "$LOGDEV_MOUNT"' &&
+		{ [ -z "$1" ] || { mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" "$1"; }; } &&
+		shift && exec "$@" < "$0/notice"' "$MSG" "${SYSLOG_RO:-}" "$@"
 }
 
 syslog_stop() {

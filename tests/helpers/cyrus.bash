@@ -71,22 +71,15 @@ cyrus_write_config() {
 # master SIGTERMs its whole process group on exit: give it its own.
 cyrus_master() {
 	local log=()
-	# CYRUS_LOG=1: Cyrus's own syslog lines in $CYRUS_DIR/cyrus.log
-	# (one datagram after another, each "<PRI>..."), through a /dev of
-	# its own whose log socket a listener writes there.
+	# CYRUS_LOG=1: Cyrus's own syslog lines in $CYRUS_DIR/cyrus.log,
+	# through a /dev of its own (logdev_start); a restart keeps the
+	# listener.
 	if [ -n "${CYRUS_LOG:-}" ]; then
-		mkdir -p "$CYRUS_DIR/dev"
-		for n in null zero random urandom; do touch "$CYRUS_DIR/dev/$n"; done
 		if [ ! -S "$CYRUS_DIR/dev/log" ]; then
-			socat -u UNIX-RECV:"$CYRUS_DIR/dev/log" \
-				OPEN:"$CYRUS_DIR/cyrus.log",creat,append 3>&- &
-			CYRUS_LOG_PID=$!
-			for _ in $(seq 1 50); do [ -S "$CYRUS_DIR/dev/log" ] && break; sleep 0.02; done
-			chmod 666 "$CYRUS_DIR/dev/log"
+			logdev_start "$CYRUS_DIR" "$CYRUS_DIR/cyrus.log"
+			CYRUS_LOG_PID=$LOGDEV_PID
 		fi
-		log=(unshare -m sh -c 'for n in null zero random urandom; do
-			mount --bind /dev/$n "$0/dev/$n" || exit 1; done &&
-			mount --rbind "$0/dev" /dev && exec "$@"' "$CYRUS_DIR")
+		log=(unshare -m sh -c "$LOGDEV_MOUNT"' && exec "$@"' "$CYRUS_DIR")
 	fi
 	setsid "${log[@]}" "$CYRUS_LIB/master" -C "$CYRUS_DIR/imapd.conf" \
 		-M "$CYRUS_DIR/cyrus.conf" -p "$CYRUS_DIR/master.pid" -D \

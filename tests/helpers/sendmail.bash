@@ -266,24 +266,16 @@ smtp_message() {	# smtp_message SUBJECT
 }
 
 # sm_log_start: a mail log for the test Sendmail and the lmtp-iq it
-# runs: $SM_DIR/dev, a /dev whose log socket writes $SM_DIR/maillog (one
-# datagram after another, each starting "<PRI>"); sm_logged ARGS... runs
+# runs, $SM_DIR/maillog (logdev_start); sm_logged ARGS... runs
 # sendmail-mta with it (and its own /etc/hosts); sm_log_stop ends it.
 sm_log_start() {
-	mkdir -p "$SM_DIR/dev"
-	for n in null zero random urandom; do touch "$SM_DIR/dev/$n"; done
-	socat -u UNIX-RECV:"$SM_DIR/dev/log" OPEN:"$SM_DIR/maillog",creat,append 3>&- &
-	SM_LOG_PID=$!
-	for _ in $(seq 1 50); do [ -S "$SM_DIR/dev/log" ] && break; sleep 0.02; done
-	chmod 666 "$SM_DIR/dev/log"	# lmtp-iq runs as cyrus
+	logdev_start "$SM_DIR" "$SM_DIR/maillog"
+	SM_LOG_PID=$LOGDEV_PID
 }
 
 sm_logged() {
-	unshare -m sh -c 'for n in null zero random urandom; do
-		mount --bind /dev/$n "$1/dev/$n" || exit 1; done &&
-		mount --rbind "$1/dev" /dev && mount --bind "$1/hosts" /etc/hosts &&
-		cf=$2 && shift 2 && exec "$0" -C "$cf" "$@"' "$SM_BIN" "$SM_DIR" \
-		"${SM_CF:-$SM_DIR/test.cf}" "$@"
+	unshare -m sh -c "$LOGDEV_MOUNT"' && mount --bind "$0/hosts" /etc/hosts &&
+		exec "$@"' "$SM_DIR" "$SM_BIN" -C "${SM_CF:-$SM_DIR/test.cf}" "$@"
 }
 
 sm_log_stop() {

@@ -18,6 +18,25 @@
 #define VERSION "unknown"
 #endif
 
+/* The options, as getopt takes them ('+': stop at the first recipient,
+ * as POSIX getopt does); the one list the other checks read. */
+#define OPTIONS "+C:s:f:i:q:t:vnlLVh"
+
+/* Whether c is an option, and whether its value follows it. */
+static const char *
+option_spec(int c)
+{
+	return c != '+' && c != ':' && c != 0 ? strchr(OPTIONS, c) : NULL;
+}
+
+static int
+takes_value(int c)
+{
+	const char *p = option_spec(c);
+
+	return p != NULL && p[1] == ':';
+}
+
 
 static void
 usage(FILE *f)
@@ -102,7 +121,7 @@ scan_options(int argc, char **argv, int *at)
 		for (p = argv[i] + 1; *p; p++) {
 			if (*p == 'n')
 				check = 1;
-			if (strchr("Csfqti", *p) != NULL) {
+			if (takes_value(*p)) {
 				i += p[1] == '\0';	/* its value follows */
 				break;
 			}
@@ -234,15 +253,14 @@ options_parse(int argc, char **argv, struct options *o, int *done)
 		return print_and_done(c, done);
 	}
 	opterr = 0;
-	/* '+': stop at the first recipient, as POSIX getopt does. */
-	while ((c = getopt(argc, argv, "+C:s:f:i:q:t:vnlLVh")) != -1) {
+	while ((c = getopt(argc, argv, OPTIONS)) != -1) {
 		if (c == 'V' || c == 'h')
 			return print_and_done(c, done);
 		if (c == '?') {
 			/* The option itself: getopt may still be inside the
 			 * word (-vx), so argv[optind - 1] need not be it. */
 			opt[1] = (char)optopt;
-			if (optopt == 0 || strchr("CsfiqtvnlLVh", optopt) == NULL)
+			if (option_spec(optopt) == NULL)
 				return usage_error(o, "unknown option", opt);
 			return usage_error(o, "option needs a value", opt);
 		}

@@ -228,7 +228,7 @@ mc_build() {
 		grep -q "^\.BI $k \" = \"" "$TOP/docs/lmtp-iq.conf.5" || { echo "lmtp-iq.conf(5) lacks $k"; false; }
 		grep -q "| \`$k\` |" "$TOP/docs/reference.md" || { echo "reference.md lacks $k"; false; }
 	done
-	opts=$(sed -n 's/.*getopt(argc, argv, "+\([A-Za-z:]*\)").*/\1/p' "$TOP/mailer/options.c" | tr -d ':' | fold -w1)
+	opts=$(sed -n 's/^#define OPTIONS "+\([A-Za-z:]*\)".*/\1/p' "$TOP/mailer/options.c" | tr -d ':' | fold -w1)
 	[ -n "$opts" ]
 	for o in $opts; do
 		grep -q "^\.B[IR]\? \\\\-$o\b" "$TOP/docs/lmtp-iq.8" || { echo "lmtp-iq(8) lacks -$o"; false; }

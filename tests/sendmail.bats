@@ -10,6 +10,7 @@ load helpers/cyrus
 load helpers/sendmail
 
 setup_file() {
+	export CYRUS_LOG=1	# Cyrus's own log lines, for the trail
 	sm_suite_start || return 0
 	sm_daemon_start
 	sm_bs_serve
@@ -269,4 +270,9 @@ teardown() {
 	run sm -bp
 	assert_output_has 'alice@notices.example.test'
 	assert_output_has 'Deferred: lmtp_iq mailer'
+}
+
+@test "sendmail argv, the notice route: the trail: Sendmail's queue id (A= passes \$i) finds lmtp-iq's line, whose SESSIONID (Cyrus 3.10) or Message-ID (3.6) finds Cyrus's Delivered: line" {
+	sm_trail notices@capture.test alice@notices.example.test alice
+	[[ "$TRAIL" == *", ignorequota=yes, dsn=2.1.5, "* ]]
 }

@@ -13,6 +13,7 @@ load helpers/sendmail
 load helpers/smuggle
 
 setup_file() {
+	export CYRUS_LOG=1	# Cyrus's own log lines, for the trail
 	SM_LOCAL_MAILER=lmtp_iq
 	sm_suite_start || return 0
 	sm_alias staff 'carol, dave'
@@ -236,4 +237,11 @@ local_mc_errors() {	# local_mc_errors LINES
 	assert_output_lacks 'ERROR'
 	grep -q '^		A=lmtp-iq -l -L -q off$' "$MSG/t.cf"
 	grep -q '^Mlmtp_iq,.* F=lsDFMnqmzXA@/:|,' "$MSG/t.cf"
+}
+
+@test "sendmail local: the trail: Sendmail's queue id finds lmtp-iq's line (the id from Sendmail's Received: line), whose SESSIONID (Cyrus 3.10) or Message-ID (3.6) finds Cyrus's Delivered: line; ordinary mail carries no IGNOREQUOTA" {
+	sm_trail notices@capture.test alice@localhost alice
+	[[ "$TRAIL" == *", ignorequota=yes, dsn=2.1.5, "* ]]
+	sm_trail someone@capture.test bob@localhost bob
+	[[ "$TRAIL" == *", ignorequota=no (sender <someone@capture.test> is not in notice_senders), dsn=2.1.5, "* ]]
 }

@@ -205,6 +205,18 @@ logdev_start() {
 	chmod 666 "$1/dev/log"	# for a server that runs as its own user
 }
 
+# log_lines FILE: a log logdev_start captured, one line per datagram
+# (each starts "<PRI>"; syslog(3) sends no newline).
+log_lines() {
+	sed -E 's/<[0-9]{1,3}>/\n&/g' "$1"
+}
+
+# iq_line FILE QID USER: lmtp-iq's line in the captured log FILE for
+# the MTA's queue id QID and the recipient USER.
+iq_line() {
+	log_lines "$1" | grep -a "lmtp-iq\[[0-9]*\]: $2: to=<$3>, "
+}
+
 # syslog_listen: $MSG/dev, whose log socket writes $MSG/syslog;
 # syslog_run CMD... runs CMD with it as its /dev and $MSG/notice on stdin
 # (needs root for the mount namespace; SYSLOG_RO names a directory CMD

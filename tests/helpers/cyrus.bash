@@ -204,6 +204,28 @@ cyrus_newest() {
 	echo "$dir/$(find "$dir" -maxdepth 1 -name '[0-9]*.' -printf '%f\n' | sort -n | tail -1)"
 }
 
+# cyrus_trail LINE USER: lmtp-iq's log LINE leads to the message
+# stored last for USER (by the Message-ID it names) and to Cyrus's own
+# Delivered: line in $CYRUS_DIR/cyrus.log (CYRUS_LOG=1): from 3.10 on
+# by the SESSIONID it gives, before by the Message-ID alone (3.6 logs
+# "Delivered: <msgid> to mailbox: user.alice").
+cyrus_trail() {
+	local msgid sid delivered
+	msgid=$(sed -n 's/.*, msgid=\(<[^>]*>\), .*/\1/p' <<< "$1")
+	sid=$(sed -n 's/.*, sessionid=\(<[^>]*>\), stat=Sent.*/\1/p' <<< "$1")
+	[ -n "$msgid" ] && [ -n "$sid" ] || { echo "no msgid= or sessionid= in: $1"; return 1; }
+	tr -d '\r' < "$(cyrus_newest "$2")" | grep -qixF "Message-ID: $msgid" ||
+		{ echo "$2's newest message is not $msgid"; return 1; }
+	sleep 0.2	# the log listener writes after Cyrus's reply
+	delivered=$(log_lines "$CYRUS_DIR/cyrus.log" | grep -a 'lmtpunix\[[0-9]*\]: Delivered: ')
+	if printf '%s\n3.10\n' "$(cyrus_version)" | sort -V -C; then
+		grep -qF "Delivered: $msgid to mailbox: user.$2" <<< "$delivered" ||
+			grep -qF "Delivered: $msgid to mailbox: user/$2" <<< "$delivered"
+	else
+		grep -q "Delivered: sessionid=$sid action=.* messageid=$msgid userid=<$2> mailbox=<user[./]$2>" <<< "$delivered"
+	fi || { echo "Cyrus logged no Delivered: line for $msgid ($sid)"; tail -5 "$CYRUS_DIR/cyrus.log"; return 1; }
+}
+
 # Take user/$1 over its 10 KiB quota with one 12 KiB message, delivered
 # while still under quota (Cyrus then accepts it).
 cyrus_fill() {

@@ -284,6 +284,30 @@ sm_log_stop() {
 	SM_LOG_PID=
 }
 
+# sm_trail SENDER RCPT USER: a message from SENDER to RCPT delivered
+# by the test Sendmail at once (-odi) with its mail log on; Sendmail's
+# line for RCPT through lmtp_iq gives the queue id, which finds
+# lmtp-iq's line for USER (naming SENDER and the message's Message-ID),
+# which leads to Cyrus's own line (cyrus_trail: the suite sets
+# CYRUS_LOG=1).  TRAIL holds lmtp-iq's line.
+sm_trail() {
+	local qid msgid="<trail.$$.$RANDOM@example.test>"
+	sm_conf syslog yes
+	: > "$SM_DIR/maillog"
+	sm_log_start
+	printf 'Message-ID: %s\nSubject: trail\n\nnotice\n' "$msgid" |
+		sm_logged -odi -f "$1" "$2"
+	sm_log_stop
+	sm_conf syslog no
+	qid=$(log_lines "$SM_DIR/maillog" |
+		sed -n "s/.*sendmail\[[0-9]*\]: \([0-9A-Za-z]*\): to=<\{0,1\}$2>\{0,1\}, .*mailer=lmtp_iq, .*stat=Sent.*/\1/p" | head -1)
+	[ -n "$qid" ] || { echo "Sendmail logged no delivery to $2"; log_lines "$SM_DIR/maillog"; return 1; }
+	TRAIL=$(iq_line "$SM_DIR/maillog" "$qid" "$3") ||
+		{ echo "no lmtp-iq line for $qid"; log_lines "$SM_DIR/maillog"; return 1; }
+	[[ "$TRAIL" == *", from=<$1>, msgid=$msgid, "* ]] || { echo "not $1 and $msgid: $TRAIL"; return 1; }
+	cyrus_trail "$TRAIL" "$3"
+}
+
 # sm ARGS...: run the test Sendmail with its own /etc/hosts.
 sm() {
 	unshare -m sh -c 'mount --bind "$1" /etc/hosts && cf=$2 && shift 2 &&

@@ -134,7 +134,6 @@ lmtpd_txn_end(struct lmtpd *d)
 	d->in_mail = 0;
 	d->sender[0] = '\0';
 	d->size = -1;
-	d->ident[0] = '\0';
 	d->body = BODY_NONE;
 }
 
@@ -243,10 +242,11 @@ mail_params(struct lmtpd *d, const char *p)
 static int
 cmd_lhlo(struct lmtpd *d, const char *arg)
 {
-	/* XFORWARD IDENT alone: the MTA's queue id, for the log (Postfix
-	 * sends only the attributes offered). */
+	/* No XFORWARD: Postfix's lmtp client sends IDENT only with the id
+	 * an upstream content filter's Postfix gave it, never its own queue
+	 * id; the message's topmost Received: line carries that. */
 	static const char *const caps[] = { "PIPELINING",
-		"ENHANCEDSTATUSCODES", "8BITMIME", "SIZE", "XFORWARD IDENT" };
+		"ENHANCEDSTATUSCODES", "8BITMIME", "SIZE" };
 	char line[LMTPD_REPLY_LINE_MAX + 3];
 	size_t i;
 	int n;
@@ -329,50 +329,6 @@ cmd_data(struct lmtpd *d, const char *arg)
 	return CMD_DATA;
 }
 
-/* XFORWARD IDENT=<queue id> (Postfix's lmtp_send_xforward_command),
- * before MAIL; [UNAVAILABLE] says there is none.  Kept until the
- * transaction ends or RSET. */
-static int
-cmd_xforward(struct lmtpd *d, const char *arg)
-{
-	const char *p = arg, *eq;
-	size_t n;
-
-	if (!d->greeted)
-		return bad(d, 503, "5.5.1", "LHLO first");
-	if (d->in_mail)
-		return bad(d, 503, "5.5.1", "XFORWARD comes before MAIL");
-	if (*p == '\0')
-		return bad(d, 501, "5.5.4", "XFORWARD needs IDENT=value");
-	while (*p) {
-		n = strcspn(p, " ");
-		eq = memchr(p, '=', n);
-		if (eq == NULL || (size_t)(eq - p) != 5 ||
-		    strncasecmp(p, "IDENT", 5) != 0)
-			return bad(d, 501, "5.5.4", "XFORWARD takes IDENT "
-			    "only");
-		n -= 6;
-		if (n == 13 && strncmp(eq + 1, "[UNAVAILABLE]", 13) == 0) {
-			d->ident[0] = '\0';
-		} else {
-			char v[256];
-
-			if (n >= sizeof(v))
-				return bad(d, 501, "5.5.4", "XFORWARD IDENT: "
-				    "longer than 255 bytes");
-			memcpy(v, eq + 1, n);
-			v[n] = '\0';
-			if (!address_queue_id_ok(v))
-				return bad(d, 501, "5.5.4", "XFORWARD IDENT: "
-				    "letters, digits, -, _ and . only");
-			memcpy(d->ident, v, n + 1);
-		}
-		p = eq + 1 + n;
-		p += strspn(p, " ");
-	}
-	return lmtpd_reply(d, 250, "2.0.0", "ok");
-}
-
 static int
 cmd_rset(struct lmtpd *d, const char *arg)
 {
@@ -422,7 +378,6 @@ static const struct {
 	{ "DATA", cmd_data },
 	{ "RSET", cmd_rset },
 	{ "NOOP", cmd_noop },
-	{ "XFORWARD", cmd_xforward },
 	{ "QUIT", cmd_quit },
 	{ "VRFY", cmd_vrfy },
 	{ "HELO", cmd_smtp },

@@ -40,7 +40,6 @@ struct lmtpd {
 	int errors;
 	char sender[ADDRESS_MAX + 1];	/* "" for the null sender */
 	long long size;		/* MAIL's SIZE=, or -1 */
-	char ident[256];	/* XFORWARD IDENT=: the MTA's queue id, or "" */
 	char **rcpts;		/* accepted recipients, in order */
 	size_t nrcpts;
 	int body;		/* body decoder state; 0 before DATA */

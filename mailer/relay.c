@@ -40,8 +40,10 @@ struct body {
 };
 
 /* The message's names for the log, from what the tee saw of it: its
- * Message-ID, its size, and when the MTA gave no XFORWARD IDENT, the id
- * in its topmost Received: line (Sendmail's "id $i"). */
+ * Message-ID, its size, and the MTA's queue id from its topmost
+ * Received: line (Sendmail's "id $i", Postfix's "id QUEUEID"): no MTA
+ * says its own id in LMTP before the message, so no TRACE goes
+ * upstream in this mode. */
 static const struct session_trail *
 trail_of(struct body *b)
 {
@@ -52,11 +54,9 @@ trail_of(struct body *b)
 		return t;
 	b->trail_read = 1;
 	message_tee_msgid(b->tee, t->msgid, sizeof(t->msgid));
-	if (t->qid[0] == '\0') {
-		message_tee_received_id(b->tee, id, sizeof(id));
-		if (address_queue_id_ok(id))
-			memcpy(t->qid, id, strlen(id) + 1);
-	}
+	message_tee_received_id(b->tee, id, sizeof(id));
+	if (address_queue_id_ok(id))
+		memcpy(t->qid, id, strlen(id) + 1);
 	if (b->tee->ended)
 		t->size = b->tee->size;
 	return t;
@@ -152,12 +152,10 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf,
 	b.nrcpts = d->nrcpts;
 	b.trail = (struct session_trail){ .sender = d->sender, .size = d->size,
 		.start_ms = transport_now_ms() };
-	memcpy(b.trail.qid, d->ident, strlen(d->ident) + 1);
 	message_tee_init(tee, client_read, d);
 	x = (struct lmtp_txn){ .sender = d->sender, .size = d->size,
 		.rcpts = rcpts, .nrcpts = d->nrcpts, .body = relay_body,
-		.body_ctx = &b, .verdict = verdict_in,
-		.trace = d->ident[0] ? d->ident : NULL };
+		.body_ctx = &b, .verdict = verdict_in };
 	rc = session_deliver(s, &x);
 	if (rc == LMTP_EINPUT)
 		goto out;	/* the client is gone: relay_serve says so */

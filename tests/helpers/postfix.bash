@@ -9,9 +9,11 @@
 # network and mount namespace of its own: its lo also carries
 # $PF_OUTSIDER and $PF_TRUSTED (in mynetworks), and Cyrus's socket
 # directory is bound into the queue directory, where Postfix's chrooted
-# lmtp client can reach it as unix:cyrus/lmtp.  pf_listen starts the
-# lmtp-iq listener from the shipped systemd units' lines, through
-# systemd-socket-activate.
+# lmtp client can reach it as unix:cyrus/lmtp; its /dev has a log
+# socket that writes $PF_DIR/iq.log (logdev_start), where lmtp-iq's
+# syslog lines land on both ways (Postfix writes $PF_DIR/maillog).
+# pf_listen starts the lmtp-iq listener from the shipped systemd units'
+# lines, through systemd-socket-activate, in that mount namespace.
 
 PF_OUTSIDER=203.0.113.9
 PF_TRUSTED=192.0.2.10
@@ -104,7 +106,7 @@ postfix_setup() {
 	if [ ! -e "$PF_DIR/main.cf.saved" ]; then cp /etc/postfix/main.cf "$PF_DIR/main.cf.saved"; fi
 	postconf -e "alternate_config_directories = $e"
 	# lmtp-iq's own config, for both ways.
-	printf 'server = unix:%s\nsyslog = no\ntimeout = 10\nnotice_senders = %s\n' \
+	printf 'server = unix:%s\ntimeout = 10\nnotice_senders = %s\n' \
 		"$CYRUS_SOCK" "$(guide_block 'notice_senders = ' | sed -n 's/^notice_senders = //p')" \
 		> "$PF_DIR/lmtp-iq.conf"
 	chmod 644 "$PF_DIR/lmtp-iq.conf"
@@ -115,9 +117,11 @@ postfix_setup() {
 postfix_start() {
 	local q=$PF_DIR/spool tries=200
 	mkdir -p "$q/cyrus"
-	unshare -n -m sh -c 'ip link set lo up && ip addr add "$1/32" dev lo &&
+	logdev_start "$PF_DIR" "$PF_DIR/iq.log"
+	PF_LOG_PID=$LOGDEV_PID
+	unshare -n -m sh -c "$LOGDEV_MOUNT"' && ip link set lo up && ip addr add "$1/32" dev lo &&
 		ip addr add "$2/32" dev lo && mount --bind "$3" "$4" &&
-		exec sleep 3600' sh "$PF_OUTSIDER" "$PF_TRUSTED" "$CYRUS_DIR/socket" "$q/cyrus" 3>&- &
+		exec sleep 3600' "$PF_DIR" "$PF_OUTSIDER" "$PF_TRUSTED" "$CYRUS_DIR/socket" "$q/cyrus" 3>&- &
 	PF_NS_PID=$!
 	until nsenter -t "$PF_NS_PID" -n ip addr show dev lo 2>/dev/null | grep -q "$PF_TRUSTED" &&
 		nsenter -t "$PF_NS_PID" -m test -S "$q/cyrus/lmtp"; do
@@ -140,6 +144,8 @@ postfix_stop() {
 	PF_PID=
 	stop_pid "${PF_NS_PID:-}"
 	PF_NS_PID=
+	stop_pid "${PF_LOG_PID:-}"
+	PF_LOG_PID=
 	if [ -n "${PF_DIR:-}" ] && [ -e "$PF_DIR/main.cf.saved" ]; then
 		cp "$PF_DIR/main.cf.saved" /etc/postfix/main.cf
 	fi
@@ -164,8 +170,9 @@ pf_listen() {
 	# As the unit's DirectoryMode (0755 by default) makes it.
 	install -d -m 0755 "$(dirname "$path")"
 	rm -f "$path"
+	# In Postfix's mount namespace, for the log socket (postfix_start).
 	# shellcheck disable=SC2086 # ExecStart's words
-	systemd-socket-activate -l "$path" --accept --inetd \
+	nsenter -t "$PF_NS_PID" -m systemd-socket-activate -l "$path" --accept --inetd \
 		setpriv --reuid="$user" --regid="$group" --clear-groups $exec \
 		2>>"$PF_DIR/listen.log" 3>&- &
 	PF_LISTEN_PID=$!

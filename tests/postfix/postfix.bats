@@ -19,6 +19,7 @@ VIA="relay=$HOST"
 
 setup_file() {
 	suite_needs_root "Postfix and Cyrus run from temp dirs, in private namespaces" || return 0
+	export CYRUS_LOG=1	# Cyrus's own log lines, for the trail
 	# frank: the pipe way's smuggling target, no other mail.
 	CYRUS_USERS='alice bob carol dave erin frank'
 	cyrus_suite_start
@@ -44,9 +45,10 @@ teardown() {
 	fake_teardown
 	# A test that pointed lmtp-iq elsewhere gives Cyrus back.
 	if [ -e "$PF_DIR/lmtp-iq.conf.saved" ]; then mv "$PF_DIR/lmtp-iq.conf.saved" "$PF_DIR/lmtp-iq.conf"; fi
-	# The rewriting tests' settings, even when one failed half-way.
+	# The rewriting tests' settings (and the header checks), even when
+	# one failed half-way.
 	local key
-	for key in masquerade_domains sender_canonical_maps; do
+	for key in masquerade_domains sender_canonical_maps lmtp_header_checks; do
 		if [ -n "$(pf postconf -nh "$key" 2>/dev/null)" ]; then
 			pf postconf -X "$key"
 			pf postfix reload >/dev/null 2>&1
@@ -87,10 +89,14 @@ use_transport() {
 	grep -q '^lmtp      unix  -       -       y       -       -       lmtp$' "$PF_DIR/etc/master.cf"
 }
 
-# notice_through BLOCK RELAY SUBJECT: a notice to over-quota alice routed
-# by the guide's transport map BLOCK is stored, Postfix logging RELAY.
+# notice_through BLOCK RELAY SUBJECT TO: a notice to over-quota alice
+# routed by the guide's transport map BLOCK is stored, Postfix logging
+# RELAY; and the trail: Postfix's line gives the queue id, which finds
+# lmtp-iq's line for TO (the pipe way passes ${user}, the LMTP way
+# relays Postfix's RCPT) with the Message-ID Postfix's cleanup gave the
+# notice, which leads to Cyrus's own line (cyrus_trail).
 notice_through() {
-	local before sent stored="to=<alice@notices.example.org>, $2.*status=sent"
+	local before sent qid line stored="to=<alice@notices.example.org>, $2.*status=sent"
 	use_transport "$1"
 	before=$(cyrus_count alice)
 	sent=$(pf_log_count "$stored")
@@ -98,10 +104,17 @@ notice_through() {
 	pf_log_wait "$stored" $((sent + 1))
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
 	grep -q "^Subject: $3" "$(cyrus_newest alice)"
+	qid=$(grep -E "$stored" "$PF_DIR/maillog" | tail -1 |
+		sed -n 's/.*postfix\/[a-z]*\[[0-9]*\]: \([0-9A-F]*\): to=.*/\1/p')
+	[ -n "$qid" ]
+	line=$(iq_line "$PF_DIR/iq.log" "$qid" "$4") ||
+		{ echo "no lmtp-iq line for $qid:"; log_lines "$PF_DIR/iq.log" | tail -5; return 1; }
+	[[ "$line" == *", from=<$NOTICE_SENDER>, msgid=<"*"@mx.example.org>, "*", ignorequota=yes, dsn=2.1.5, "* ]]
+	cyrus_trail "$line" alice
 }
 
-@test "postfix, the pipe way: a notice from the notice sender is stored past alice's quota" {
-	notice_through '# /etc/postfix/transport' 'relay=lmtp-iq,' 'pipe notice'
+@test "postfix, the pipe way: a notice from the notice sender is stored past alice's quota; its trail: Postfix's queue id (\${queue_id}), lmtp-iq's line, Cyrus's" {
+	notice_through '# /etc/postfix/transport' 'relay=lmtp-iq,' 'pipe notice' alice
 }
 
 # The guide's exit-status table, a row a line: REPLY|EXIT|LOGGED, from
@@ -162,8 +175,27 @@ pipe_verdict() {
 	pf postsuper -d ALL >/dev/null 2>&1
 }
 
-@test "postfix, the LMTP way: a notice through lmtp:unix:lmtp-iq/lmtp is stored past alice's quota" {
-	notice_through '# /etc/postfix/transport: the LMTP way' "$VIA" 'lmtp notice'
+@test "postfix, the LMTP way: a notice through lmtp:unix:lmtp-iq/lmtp is stored past alice's quota; its trail: Postfix's queue id (from its Received: line), lmtp-iq's line, Cyrus's" {
+	notice_through '# /etc/postfix/transport: the LMTP way' "$VIA" 'lmtp notice' alice@notices.example.org
+}
+
+@test "postfix, the LMTP way: with no Received: line to read (lmtp_header_checks takes them out) lmtp-iq's line has no queue id; the trail goes on by the Message-ID Postfix's cleanup logs" {
+	printf '/^Received:/ IGNORE\n' > "$PF_DIR/etc/no-received"
+	pf postconf -e "lmtp_header_checks = regexp:$PF_DIR/etc/no-received"
+	pf postfix reload >/dev/null 2>&1
+	use_transport '# /etc/postfix/transport: the LMTP way'
+	stored="to=<alice@notices.example.org>, $VIA.*status=sent"
+	sent=$(pf_log_count "$stored")
+	submit "$NOTICE_SENDER" alice@notices.example.org 'no received'
+	pf_log_wait "$stored" $((sent + 1))
+	qid=$(grep -E "$stored" "$PF_DIR/maillog" | tail -1 |
+		sed -n 's/.*postfix\/[a-z]*\[[0-9]*\]: \([0-9A-F]*\): to=.*/\1/p')
+	msgid=$(sed -n "s/.*postfix\/cleanup\[[0-9]*\]: $qid: message-id=\(<[^>]*>\).*/\1/p" "$PF_DIR/maillog")
+	[ -n "$msgid" ]
+	line=$(log_lines "$PF_DIR/iq.log" | grep -aF ", msgid=$msgid, ")
+	[[ "$line" =~ lmtp-iq\[[0-9]+\]:\ to=\<alice@notices.example.org\>,\ from= ]]
+	run ! grep -q '(Postfix' "$(cyrus_newest alice)"	# Postfix's Received: line is out
+	cyrus_trail "$line" alice
 }
 
 @test "postfix: ordinary mail to over-quota alice is deferred on Cyrus's 452 4.2.2, kept in the queue and retried" {

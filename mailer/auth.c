@@ -145,7 +145,7 @@ send_response(struct lmtp *l, const char *prefix, const char *data,
 	    " " : "", b64);
 	snprintf(shown, sizeof(shown), "%s%s[redacted]", prefix,
 	    prefix[0] ? " " : "");
-	int rc = lmtp_command(l, line, shown, r);
+	int rc = lmtp_command(l, LMTP_STEP_AUTH, line, shown, r);
 
 	explicit_bzero(line, sizeof(line));
 	explicit_bzero(b64, sizeof(b64));

@@ -22,6 +22,64 @@
 static const char after_dot_note[] = "; the message may have been stored; "
     "a retry may deliver it twice";
 
+/* How long a step's reply may take: the session's reply timeout, its
+ * timeout for the replies after the final dot, or QUIT's short one. */
+enum wait_limit { WAIT_REPLY, WAIT_DOT, WAIT_QUIT };
+
+/*
+ * The one table of the client's steps: what each is called in messages
+ * (an address, where there is one, goes between arg_open and
+ * arg_close) and which limit its reply has.  The bytes sent are built
+ * apart (step_command and the literals beside each send), so rewording
+ * a message changes nothing on the wire.
+ */
+static const struct {
+	const char *name;
+	const char *arg_open, *arg_close;
+	enum wait_limit limit;
+} steps[] = {
+	[LMTP_STEP_GREETING] = { "the greeting", NULL, NULL, WAIT_REPLY },
+	[LMTP_STEP_LHLO] = { "LHLO", NULL, NULL, WAIT_REPLY },
+	[LMTP_STEP_STARTTLS] = { "STARTTLS", NULL, NULL, WAIT_REPLY },
+	[LMTP_STEP_AUTH] = { "AUTH", NULL, NULL, WAIT_REPLY },
+	[LMTP_STEP_RSET] = { "RSET", NULL, NULL, WAIT_REPLY },
+	[LMTP_STEP_TRACE] = { "TRACE", NULL, NULL, WAIT_REPLY },
+	[LMTP_STEP_MAIL] = { "MAIL FROM", ":<", ">", WAIT_REPLY },
+	[LMTP_STEP_RCPT] = { "RCPT TO", ":<", ">", WAIT_REPLY },
+	[LMTP_STEP_DATA] = { "DATA", NULL, NULL, WAIT_REPLY },
+	[LMTP_STEP_DOT] = { "the final dot", " for <", ">", WAIT_DOT },
+	[LMTP_STEP_QUIT] = { "QUIT", NULL, NULL, WAIT_QUIT },
+};
+
+static int
+step_timeout_ms(const struct lmtp *l, enum lmtp_step step)
+{
+	switch (steps[step].limit) {
+	case WAIT_DOT:
+		return l->data_timeout_ms;
+	case WAIT_QUIT:
+		return QUIT_TIMEOUT_MS;
+	case WAIT_REPLY:
+		break;
+	}
+	return l->timeout_ms;
+}
+
+/* What step waits for, in words ("the reply to RCPT TO:<alice>"), with
+ * arg (an address) where the step takes one and arg is not NULL. */
+static const char *
+step_what(enum lmtp_step step, const char *arg, char *buf, size_t cap)
+{
+	int with_arg = arg != NULL && steps[step].arg_open != NULL;
+
+	if (step == LMTP_STEP_GREETING)
+		return steps[step].name;
+	snprintf(buf, cap, "the reply to %s%s%.300s%s", steps[step].name,
+	    with_arg ? steps[step].arg_open : "", with_arg ? arg : "",
+	    with_arg ? steps[step].arg_close : "");
+	return buf;
+}
+
 int
 lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
 {
@@ -158,17 +216,21 @@ append(char *dst, size_t cap, const char *src)
 }
 
 /*
- * Read all lines of one reply before the deadline.  each, when set, sees
+ * Read all lines of step's reply (arg: its address, or NULL) within the
+ * step's time limit.  each, when set, sees
  * every line's text (after "NNN-").  The kept text is the last line in
  * full (code and enhanced status first, where a reader looks) followed by
  * the earlier lines in parentheses.
  */
 static int
-read_reply(struct lmtp *l, struct lmtp_reply *r, int timeout_ms, const char *what,
-    void (*each)(struct lmtp *, const char *, int))
+read_reply(struct lmtp *l, struct lmtp_reply *r, enum lmtp_step step,
+    const char *arg, void (*each)(struct lmtp *, const char *, int))
 {
+	int timeout_ms = step_timeout_ms(l, step);
 	long long deadline = transport_now_ms() + timeout_ms;
 	char line[TRANSPORT_LINE_MAX + 2], earlier[LMTP_REPLY_TEXT_MAX] = "";
+	char buf[400];
+	const char *what = step_what(step, arg, buf, sizeof(buf));
 	int code, more = 1, n, nlines = 0;
 
 	r->code = 0;
@@ -221,27 +283,17 @@ flush(struct lmtp *l)
 	return transport_flush(l->t) < 0 ? send_fail(l, "commands") : 0;
 }
 
-/* "the reply to CMD", for messages; AUTH data stays out of them. */
-static const char *
-reply_to(char *buf, size_t cap, const char *cmd)
-{
-	snprintf(buf, cap, "the reply to %.300s", cmd);
-	return buf;
-}
-
 int
-lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
-    struct lmtp_reply *r)
+lmtp_command(struct lmtp *l, enum lmtp_step step, const char *line,
+    const char *shown_as, struct lmtp_reply *r)
 {
-	char what[320];
 	int rc = send_line(l, line, shown_as) < 0 || flush(l) < 0 ? -1 : 0;
 
 	if (shown_as != NULL)
 		transport_wipe(l->t);	/* a secret line leaves no copy */
 	if (rc < 0)
 		return -1;
-	return read_reply(l, r, l->timeout_ms, reply_to(what, sizeof(what),
-	    shown_as ? shown_as : line), NULL);
+	return read_reply(l, r, step, NULL, NULL);
 }
 
 /* The capabilities lmtp-iq knows, in the order -n prints them: the one
@@ -292,7 +344,7 @@ lhlo(struct lmtp *l)
 	snprintf(cmd, sizeof(cmd), "LHLO %s", l->lhlo_name);
 	if (send_line(l, cmd, NULL) < 0 || flush(l) < 0)
 		return -1;
-	if (read_reply(l, &r, l->timeout_ms, "the reply to LHLO", lhlo_line) < 0)
+	if (read_reply(l, &r, LMTP_STEP_LHLO, NULL, lhlo_line) < 0)
 		return -1;
 	if (r.code != 250) {
 		l->caps = 0;
@@ -347,7 +399,7 @@ lmtp_open(struct lmtp *l)
 	struct lmtp_reply r;
 	struct transport *t = l->t;
 
-	if (read_reply(l, &r, l->timeout_ms, "the greeting", NULL) < 0)
+	if (read_reply(l, &r, LMTP_STEP_GREETING, NULL, NULL) < 0)
 		return -1;
 	snprintf(l->greeting, sizeof(l->greeting), "%s", r.text);
 	if (r.code != 220)
@@ -364,7 +416,7 @@ int
 lmtp_starttls(struct lmtp *l, const struct stls_settings *s, struct lmtp_reply *r)
 {
 	l->tls_tried = 1;
-	if (lmtp_command(l, "STARTTLS", NULL, r) < 0)
+	if (lmtp_command(l, LMTP_STEP_STARTTLS, "STARTTLS", NULL, r) < 0)
 		return -1;
 	if (r->code != 220)
 		return 1;
@@ -397,34 +449,32 @@ lmtp_caps_string(unsigned caps, char *buf, size_t cap)
 }
 
 static void
-set_verdict(struct lmtp_rcpt *rc, enum lmtp_stage stage, const struct lmtp_reply *r)
+set_verdict(struct lmtp_rcpt *rc, enum lmtp_step step, const struct lmtp_reply *r)
 {
 	rc->have_verdict = 1;
-	rc->stage = stage;
+	rc->step = step;
 	rc->reply = *r;
 }
 
 /* A verdict reply is 2xx, 4xx or 5xx; anything else is out of protocol. */
 static int
-read_verdict(struct lmtp *l, struct lmtp_reply *r, int timeout_ms, const char *what)
+read_verdict(struct lmtp *l, struct lmtp_reply *r, enum lmtp_step step,
+    const char *arg)
 {
-	if (read_reply(l, r, timeout_ms, what, NULL) < 0)
+	char buf[400];
+
+	if (read_reply(l, r, step, arg, NULL) < 0)
 		return -1;
 	if (r->code / 100 == 3)
 		return lmtp_fail(l, LF_PROTOCOL, "unexpected %s from %s: %s",
-		    what, l->t->peer, r->text);
+		    step_what(step, arg, buf, sizeof(buf)), l->t->peer, r->text);
 	return 0;
 }
 
-/* The envelope's steps in the order they are sent (RFC 2033 4.2), and
- * their names in messages. */
-enum step { STEP_MAIL, STEP_RCPT, STEP_DATA };
-static const char *const step_name[] = { "MAIL FROM", "RCPT TO", "DATA" };
-
-/* Where a command stands in the envelope: MAIL, each recipient's RCPT,
- * DATA; i is the recipient for STEP_RCPT. */
+/* Where a command stands in the envelope (RFC 2033 4.2): MAIL, each
+ * recipient's RCPT, DATA; i is the recipient for LMTP_STEP_RCPT. */
 struct place {
-	enum step step;
+	enum lmtp_step step;
 	size_t i;
 };
 
@@ -432,57 +482,44 @@ static struct place
 place_of(const struct lmtp_txn *x, size_t k)
 {
 	if (k == 0)
-		return (struct place){ STEP_MAIL, 0 };
+		return (struct place){ LMTP_STEP_MAIL, 0 };
 	if (k <= x->nrcpts)
-		return (struct place){ STEP_RCPT, k - 1 };
-	return (struct place){ STEP_DATA, 0 };
+		return (struct place){ LMTP_STEP_RCPT, k - 1 };
+	return (struct place){ LMTP_STEP_DATA, 0 };
 }
 
-/* The address a step names, or NULL (DATA). */
+/* The address an envelope step names, or NULL (DATA). */
 static const char *
 step_address(const struct lmtp_txn *x, struct place at)
 {
-	switch (at.step) {
-	case STEP_MAIL:
+	if (at.step == LMTP_STEP_MAIL)
 		return x->sender;
-	case STEP_RCPT:
+	if (at.step == LMTP_STEP_RCPT)
 		return x->rcpts[at.i].addr;
-	default:
-		return NULL;
-	}
+	return NULL;
 }
 
-/* "the reply to RCPT TO:<alice>", for messages. */
-static const char *
-reply_name(const struct lmtp_txn *x, struct place at, char *buf, size_t cap)
-{
-	const char *addr = step_address(x, at);
-
-	if (addr == NULL)
-		snprintf(buf, cap, "the reply to %s", step_name[at.step]);
-	else
-		snprintf(buf, cap, "the reply to %s:<%.300s>",
-		    step_name[at.step], addr);
-	return buf;
-}
-
-/* The command for a step with its parameters.  -1 when it would not fit
- * in cap (it is never sent cut). */
+/* The bytes of an envelope step's command with its parameters.  -1 when
+ * it would not fit in cap (it is never sent cut). */
 static int
 step_command(const struct lmtp *l, const struct lmtp_txn *x,
     struct place at, char *cmd, size_t cap)
 {
-	const char *param = at.step == STEP_RCPT ? x->rcpt_param : NULL;
+	const char *param = x->rcpt_param;
 	int n;
 
-	n = at.step == STEP_DATA ? snprintf(cmd, cap, "DATA") :
-	    snprintf(cmd, cap, "%s:<%s>%s%s", step_name[at.step],
-	    step_address(x, at), param ? " " : "", param ? param : "");
-	if (at.step == STEP_MAIL && (l->caps & LMTP_CAP_8BITMIME) && n >= 0 &&
-	    (size_t)n < cap)
-		n += snprintf(cmd + n, cap - (size_t)n, " BODY=8BITMIME");
-	if (at.step == STEP_MAIL && (l->caps & LMTP_CAP_SIZE) && x->size >= 0 &&
+	if (at.step == LMTP_STEP_DATA)
+		return snprintf(cmd, cap, "DATA") < 0 ? -1 : 0;
+	if (at.step == LMTP_STEP_RCPT)
+		n = snprintf(cmd, cap, "RCPT TO:<%s>%s%s", step_address(x, at),
+		    param ? " " : "", param ? param : "");
+	else
+		n = snprintf(cmd, cap, "MAIL FROM:<%s>", x->sender);
+	if (at.step == LMTP_STEP_MAIL && (l->caps & LMTP_CAP_8BITMIME) &&
 	    n >= 0 && (size_t)n < cap)
+		n += snprintf(cmd + n, cap - (size_t)n, " BODY=8BITMIME");
+	if (at.step == LMTP_STEP_MAIL && (l->caps & LMTP_CAP_SIZE) &&
+	    x->size >= 0 && n >= 0 && (size_t)n < cap)
 		n += snprintf(cmd + n, cap - (size_t)n, " SIZE=%lld", x->size);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
@@ -500,11 +537,11 @@ static int
 worth_sending(const struct lmtp_txn *x, const struct envelope_state *st,
     struct place at)
 {
-	if (at.step == STEP_MAIL)
+	if (at.step == LMTP_STEP_MAIL)
 		return 1;
 	if (st->mail_ok == 0)
 		return 0;
-	if (at.step == STEP_RCPT)
+	if (at.step == LMTP_STEP_RCPT)
 		return 1;
 	return !(st->answered > x->nrcpts && st->accepted == 0);
 }
@@ -514,24 +551,22 @@ static int
 take_reply(struct lmtp *l, struct lmtp_txn *x, struct envelope_state *st,
     struct place at, struct lmtp_reply *data)
 {
-	char what[400];
 	struct lmtp_reply r;
 	size_t i;
 
-	reply_name(x, at, what, sizeof(what));
-	if (at.step == STEP_DATA)	/* 354 is its good answer */
-		return read_reply(l, data, l->timeout_ms, what, NULL);
-	if (read_verdict(l, &r, l->timeout_ms, what) < 0)
+	if (at.step == LMTP_STEP_DATA)	/* 354 is its good answer */
+		return read_reply(l, data, LMTP_STEP_DATA, NULL, NULL);
+	if (read_verdict(l, &r, at.step, step_address(x, at)) < 0)
 		return -1;
-	if (at.step == STEP_MAIL) {
+	if (at.step == LMTP_STEP_MAIL) {
 		st->mail_ok = r.code / 100 == 2;
 		for (i = 0; !st->mail_ok && i < x->nrcpts; i++)
-			set_verdict(&x->rcpts[i], LMTP_STAGE_MAIL, &r);
+			set_verdict(&x->rcpts[i], LMTP_STEP_MAIL, &r);
 	} else if (st->mail_ok && r.code / 100 == 2) {
 		x->rcpts[at.i].accepted = 1;
 		st->accepted++;
 	} else if (st->mail_ok) {
-		set_verdict(&x->rcpts[at.i], LMTP_STAGE_RCPT, &r);
+		set_verdict(&x->rcpts[at.i], LMTP_STEP_RCPT, &r);
 	}
 	return 0;
 }
@@ -543,7 +578,7 @@ static int
 rset(struct lmtp *l, int written, struct lmtp_reply *r)
 {
 	if ((!written && send_line(l, "RSET", NULL) < 0) || flush(l) < 0 ||
-	    read_reply(l, r, l->timeout_ms, "the reply to RSET", NULL) < 0)
+	    read_reply(l, r, LMTP_STEP_RSET, NULL, NULL) < 0)
 		return -1;
 	return r->code == 250 ? 0 : 1;
 }
@@ -569,8 +604,8 @@ trace_reply(struct lmtp *l)
 {
 	struct lmtp_reply r;
 
-	return flush(l) < 0 ? -1 : read_reply(l, &r, l->timeout_ms,
-	    "the reply to TRACE", NULL);
+	return flush(l) < 0 ? -1 : read_reply(l, &r, LMTP_STEP_TRACE, NULL,
+	    NULL);
 }
 
 /*
@@ -592,6 +627,7 @@ envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
 	struct envelope_state st = { .mail_ok = -1 };
 	int trace = x->trace != NULL && (l->caps & LMTP_CAP_TRACE) != 0;
 	char cmd[600];
+	struct place at;
 
 	data->code = 0;
 	*accepted = 0;
@@ -610,11 +646,13 @@ envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
 	for (;;) {
 		while (st.sent < total && st.sent - st.answered < window &&
 		    worth_sending(x, &st, place_of(x, st.sent))) {
-			if (step_command(l, x, place_of(x, st.sent), cmd,
-			    sizeof(cmd)) < 0)
-				return lmtp_fail(l, LF_PROTOCOL, "the command for "
-				    "envelope address %zu does not fit in %zu "
-				    "bytes; nothing sent for it", st.sent,
+			at = place_of(x, st.sent);
+			if (step_command(l, x, at, cmd, sizeof(cmd)) < 0)
+				return lmtp_fail(l, LF_PROTOCOL, "%s%s%.100s%s "
+				    "with its parameters does not fit in %zu "
+				    "bytes; nothing sent for it",
+				    steps[at.step].name, steps[at.step].arg_open,
+				    step_address(x, at), steps[at.step].arg_close,
 				    sizeof(cmd));
 			if (send_line(l, cmd, NULL) < 0)
 				return LMTP_EFAIL;
@@ -684,7 +722,7 @@ quit_in_step(struct lmtp *l, struct lmtp_txn *x)
 	if (!l->quit_sent && (send_line(l, "QUIT", NULL) < 0 || flush(l) < 0))
 		goto unanswered;
 	l->quit_sent = 1;
-	if (read_reply(l, &r, QUIT_TIMEOUT_MS, "the reply to QUIT", NULL) < 0)
+	if (read_reply(l, &r, LMTP_STEP_QUIT, NULL, NULL) < 0)
 		goto unanswered;
 	if (r.code / 100 == 2) {
 		l->quit_answered = 1;
@@ -706,7 +744,6 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 {
 	struct lmtp_reply data, r;
 	enum lmtp_result rc;
-	char what[400];
 	size_t i, accepted;
 
 	/* A kept session carries nothing over from its last transaction. */
@@ -726,7 +763,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 			    "from %s: %s", l->t->peer, data.text);
 		for (i = 0; i < x->nrcpts; i++)
 			if (x->rcpts[i].accepted)
-				set_verdict(&x->rcpts[i], LMTP_STAGE_DATA, &data);
+				set_verdict(&x->rcpts[i], LMTP_STEP_DATA, &data);
 		return LMTP_OK;
 	}
 	if (quiet_server(l, "right after its 354 reply") < 0)
@@ -755,11 +792,9 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 	for (i = 0; i < x->nrcpts; i++) {
 		if (!x->rcpts[i].accepted)
 			continue;
-		snprintf(what, sizeof(what), "the reply to the final dot for <%s>",
-		    x->rcpts[i].addr);
-		if (read_verdict(l, &r, l->data_timeout_ms, what) < 0)
+		if (read_verdict(l, &r, LMTP_STEP_DOT, x->rcpts[i].addr) < 0)
 			return -1;
-		set_verdict(&x->rcpts[i], LMTP_STAGE_DATAEND, &r);
+		set_verdict(&x->rcpts[i], LMTP_STEP_DOT, &r);
 		if (x->verdict != NULL)
 			x->verdict(x->body_ctx, i);
 	}
@@ -810,7 +845,7 @@ lmtp_quit(struct lmtp *l)
 	memcpy(why, l->err, sizeof(why));
 	if (lmtp_is_open(l) && in_step && !l->quit_answered && (l->quit_sent ||
 	    (send_line(l, "QUIT", NULL) == 0 && flush(l) == 0)))
-		(void)read_reply(l, &r, QUIT_TIMEOUT_MS, "the reply to QUIT", NULL);
+		(void)read_reply(l, &r, LMTP_STEP_QUIT, NULL, NULL);
 	transport_close(l->t);
 	memcpy(l->err, why, sizeof(why));
 	l->fault = fault;

@@ -50,14 +50,29 @@ struct lmtp_reply {
 	char text[LMTP_REPLY_TEXT_MAX];	/* one line for humans */
 };
 
-/* Where a recipient's verdict came from. */
-enum lmtp_stage { LMTP_STAGE_MAIL, LMTP_STAGE_RCPT, LMTP_STAGE_DATA, LMTP_STAGE_DATAEND };
+/* The client's steps, greeting to QUIT, in the order a session meets
+ * them.  lmtp.c keeps one table of what each is called in messages and
+ * how long its reply may take; the bytes sent are built apart. */
+enum lmtp_step {
+	LMTP_STEP_GREETING,
+	LMTP_STEP_LHLO,
+	LMTP_STEP_STARTTLS,
+	LMTP_STEP_AUTH,
+	LMTP_STEP_RSET,
+	LMTP_STEP_TRACE,
+	LMTP_STEP_MAIL,
+	LMTP_STEP_RCPT,
+	LMTP_STEP_DATA,
+	LMTP_STEP_DOT,		/* the final dot: one reply per recipient */
+	LMTP_STEP_QUIT,
+};
 
 struct lmtp_rcpt {
 	const char *addr;
 	int accepted;		/* RCPT got 2xx: a reply follows the dot */
 	int have_verdict;	/* 0: the outcome is unknown */
-	enum lmtp_stage stage;
+	enum lmtp_step step;	/* whose reply the verdict is: MAIL, RCPT,
+				 * DATA or DOT */
 	struct lmtp_reply reply;
 };
 
@@ -172,11 +187,12 @@ int lmtp_open(struct lmtp *l);
 int lmtp_starttls(struct lmtp *l, const struct stls_settings *s,
     struct lmtp_reply *r);
 
-/* Send a command line (CRLF added) and read its reply.  The trace shows
- * shown_as instead of the line when it is not NULL (for AUTH), and then
- * the transport's write buffer is wiped once the line is out. */
-int lmtp_command(struct lmtp *l, const char *line, const char *shown_as,
-    struct lmtp_reply *r);
+/* Send a command line (CRLF added) for step and read its reply.  The
+ * trace shows shown_as instead of the line when it is not NULL (for
+ * AUTH), and then the transport's write buffer is wiped once the line
+ * is out. */
+int lmtp_command(struct lmtp *l, enum lmtp_step step, const char *line,
+    const char *shown_as, struct lmtp_reply *r);
 
 /* One transaction.  Fills in each recipient's verdict; those left without
  * one have no known outcome (l->err says why).  LMTP_OK, LMTP_EFAIL,

@@ -371,7 +371,7 @@ session_try_mail(struct session *s, char *text, size_t cap)
 	struct lmtp_reply r;
 	int ok;
 
-	if (lmtp_command(&s->l, "MAIL FROM:<>", NULL, &r) < 0) {
+	if (lmtp_command(&s->l, LMTP_STEP_MAIL, "MAIL FROM:<>", NULL, &r) < 0) {
 		snprintf(text, cap, "no answer: %s", s->l.err);
 		return 0;
 	}

@@ -32,7 +32,7 @@ permanent_status(const struct lmtp_rcpt *rc)
 	if (sscanf(rc->reply.enh, "%*d.%d.%d", &subject, &detail) != 2) {
 		/* Without RFC 3463 codes these RCPT replies mean "no such
 		 * user" (RFC 5321 3.4, 4.2.2). */
-		if (rc->stage == LMTP_STAGE_RCPT && (rc->reply.code == 550 ||
+		if (rc->step == LMTP_STEP_RCPT && (rc->reply.code == 550 ||
 		    rc->reply.code == 551 || rc->reply.code == 553))
 			return EX_NOUSER;
 		return EX_UNAVAILABLE;

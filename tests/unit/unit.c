@@ -359,7 +359,7 @@ test_replies(void)
 		    "550 5.1.1 User unknown\r\n";
 
 		CHECK(write(other, rep, sizeof(rep) - 1) > 0);
-		CHECK(lmtp_command(&l, "RCPT TO:<x>", NULL, &r) == 0);
+		CHECK(lmtp_command(&l, LMTP_STEP_RCPT, "RCPT TO:<x>", NULL, &r) == 0);
 		CHECK(r.code == 550);
 		CHECK(strcmp(r.enh, "5.1.1") == 0);
 		CHECK(strcmp(r.text, "550 5.1.1 User unknown (Mailbox unknown. "
@@ -370,18 +370,18 @@ test_replies(void)
 	begin("reply: an enhanced code whose class disagrees is ignored; a bare "
 	    "code is a reply");
 	CHECK(write(other, "451 5.1.1 odd\r\n250\r\n", 20) == 20);
-	CHECK(lmtp_command(&l, "RSET", NULL, &r) == 0);
+	CHECK(lmtp_command(&l, LMTP_STEP_RSET, "RSET", NULL, &r) == 0);
 	CHECK(r.code == 451 && r.enh[0] == '\0');
-	CHECK(lmtp_command(&l, "NOOP", NULL, &r) == 0);
+	CHECK(lmtp_command(&l, LMTP_STEP_RSET, "NOOP", NULL, &r) == 0);
 	CHECK(r.code == 250 && strcmp(r.text, "250") == 0);
 	end();
 
 	begin("reply: codes that change within a reply are garbage, with the "
 	    "step named");
 	CHECK(write(other, "250-a\r\n451 b\r\n", 14) == 14);
-	CHECK(lmtp_command(&l, "MAIL FROM:<>", NULL, &r) < 0);
+	CHECK(lmtp_command(&l, LMTP_STEP_MAIL, "MAIL FROM:<>", NULL, &r) < 0);
 	CHECK(l.fault == LF_PROTOCOL);
-	CHECK(strstr(l.err, "waiting for the reply to MAIL FROM:<>") != NULL);
+	CHECK(strstr(l.err, "from unix:test waiting for the reply to MAIL FROM: \"") != NULL);
 	end();
 
 	begin("auth: a secret line is wiped from the write buffer once it is "
@@ -391,18 +391,18 @@ test_replies(void)
 		char got[128];
 
 		CHECK(write(other, "235 ok\r\n250 ok\r\n", 16) == 16);
-		CHECK(lmtp_command(&l, secret, "AUTH PLAIN [redacted]", &r) == 0);
+		CHECK(lmtp_command(&l, LMTP_STEP_AUTH, secret, "AUTH PLAIN [redacted]", &r) == 0);
 		CHECK(memmem(t.wbuf, sizeof(t.wbuf), "c2VjcmV0", 8) == NULL);
 		CHECK(read(other, got, sizeof(got)) > 0);
 		CHECK(memmem(got, sizeof(got), "c2VjcmV0", 8) != NULL);
-		CHECK(lmtp_command(&l, "NOOP", NULL, &r) == 0);
+		CHECK(lmtp_command(&l, LMTP_STEP_RSET, "NOOP", NULL, &r) == 0);
 		CHECK(memmem(t.wbuf, sizeof(t.wbuf), "NOOP", 4) != NULL);
 		CHECK(read(other, got, sizeof(got)) > 0);
 	}
 	end();
 
 	begin("reply: a timeout names the command it waited for");
-	CHECK(lmtp_command(&l, "DATA", NULL, &r) < 0);
+	CHECK(lmtp_command(&l, LMTP_STEP_DATA, "DATA", NULL, &r) < 0);
 	CHECK(l.fault == LF_TIMEOUT);
 	CHECK(strstr(l.err, "timeout after 1 s waiting for the reply to DATA "
 	    "from unix:test") != NULL);
@@ -442,9 +442,9 @@ test_hostport(void)
 }
 
 static int
-exit_for(enum lmtp_stage stage, int code, const char *enh)
+exit_for(enum lmtp_step step, int code, const char *enh)
 {
-	struct lmtp_rcpt rc = { .addr = "x", .have_verdict = 1, .stage = stage };
+	struct lmtp_rcpt rc = { .addr = "x", .have_verdict = 1, .step = step };
 
 	rc.reply.code = code;
 	snprintf(rc.reply.enh, sizeof(rc.reply.enh), "%s", enh);
@@ -457,20 +457,20 @@ test_status(void)
 	struct lmtp_rcpt two[2] = { { .have_verdict = 1 }, { .have_verdict = 0 } };
 
 	begin("status: the reply to exit table, row by row");
-	CHECK(exit_for(LMTP_STAGE_DATAEND, 250, "2.1.5") == EX_OK);
-	CHECK(exit_for(LMTP_STAGE_RCPT, 452, "4.2.2") == EX_TEMPFAIL);
-	CHECK(exit_for(LMTP_STAGE_RCPT, 421, "") == EX_TEMPFAIL);
-	CHECK(exit_for(LMTP_STAGE_RCPT, 550, "5.1.1") == EX_NOUSER);
-	CHECK(exit_for(LMTP_STAGE_RCPT, 551, "5.1.6") == EX_NOUSER);
-	CHECK(exit_for(LMTP_STAGE_RCPT, 550, "") == EX_NOUSER);
-	CHECK(exit_for(LMTP_STAGE_DATAEND, 550, "") == EX_UNAVAILABLE);
-	CHECK(exit_for(LMTP_STAGE_RCPT, 550, "5.1.2") == EX_NOHOST);
-	CHECK(exit_for(LMTP_STAGE_MAIL, 553, "5.1.8") == EX_NOHOST);
-	CHECK(exit_for(LMTP_STAGE_RCPT, 553, "5.1.3") == EX_DATAERR);
-	CHECK(exit_for(LMTP_STAGE_RCPT, 501, "5.5.4") == EX_PROTOCOL);
-	CHECK(exit_for(LMTP_STAGE_DATAEND, 554, "5.7.1") == EX_NOPERM);
-	CHECK(exit_for(LMTP_STAGE_DATAEND, 552, "5.2.2") == EX_UNAVAILABLE);
-	CHECK(exit_for(LMTP_STAGE_DATAEND, 552, "5.3.4") == EX_UNAVAILABLE);
+	CHECK(exit_for(LMTP_STEP_DOT, 250, "2.1.5") == EX_OK);
+	CHECK(exit_for(LMTP_STEP_RCPT, 452, "4.2.2") == EX_TEMPFAIL);
+	CHECK(exit_for(LMTP_STEP_RCPT, 421, "") == EX_TEMPFAIL);
+	CHECK(exit_for(LMTP_STEP_RCPT, 550, "5.1.1") == EX_NOUSER);
+	CHECK(exit_for(LMTP_STEP_RCPT, 551, "5.1.6") == EX_NOUSER);
+	CHECK(exit_for(LMTP_STEP_RCPT, 550, "") == EX_NOUSER);
+	CHECK(exit_for(LMTP_STEP_DOT, 550, "") == EX_UNAVAILABLE);
+	CHECK(exit_for(LMTP_STEP_RCPT, 550, "5.1.2") == EX_NOHOST);
+	CHECK(exit_for(LMTP_STEP_MAIL, 553, "5.1.8") == EX_NOHOST);
+	CHECK(exit_for(LMTP_STEP_RCPT, 553, "5.1.3") == EX_DATAERR);
+	CHECK(exit_for(LMTP_STEP_RCPT, 501, "5.5.4") == EX_PROTOCOL);
+	CHECK(exit_for(LMTP_STEP_DOT, 554, "5.7.1") == EX_NOPERM);
+	CHECK(exit_for(LMTP_STEP_DOT, 552, "5.2.2") == EX_UNAVAILABLE);
+	CHECK(exit_for(LMTP_STEP_DOT, 552, "5.3.4") == EX_UNAVAILABLE);
 	two[0].reply.code = 250;
 	CHECK(status_combine(two, 2) == EX_TEMPFAIL);
 	CHECK(strcmp(status_fault_dsn(LF_CONNECT), "4.4.1") == 0);

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 /* converse: libsasl2 found no mechanism it may use (l->err says so). */
-#define NO_MECHANISM (-2)
 
 struct creds {
 	const char *user;
@@ -152,9 +151,13 @@ send_response(struct lmtp *l, const char *prefix, const char *data,
 	return rc;
 }
 
+/* How an AUTH dialogue ended: NO_MECHANISM when libsasl2 found nothing
+ * it may use among the server's offer (nothing was sent). */
+enum conversed { CONVERSED_DONE, CONVERSED_FAILED, CONVERSED_NO_MECHANISM };
+
 /* Abandon the exchange while the server waits for our answer (RFC 4954
  * 4: "*"), then fail with why. */
-static int
+static enum conversed
 cancel(struct lmtp *l, const char *why, const char *mech)
 {
 	struct lmtp_reply r;
@@ -162,14 +165,15 @@ cancel(struct lmtp *l, const char *why, const char *mech)
 
 	snprintf(what, sizeof(what), "%s", why);
 	(void)send_response(l, "*", NULL, 0, &r);
-	return lmtp_fail(l, LF_AUTH, "AUTH %s with %s: %s; cancelled", mech,
+	(void)lmtp_fail(l, LF_AUTH, "AUTH %s with %s: %s; cancelled", mech,
 	    l->t->peer, what);
+	return CONVERSED_FAILED;
 }
 
 /* The dialogue itself, once libsasl2 has a connection.  The server's 235
  * counts only when libsasl2 has finished too (SASL_OK): a server that
  * claims success early has not proved it knows the secret. */
-static int
+static enum conversed
 converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
     const char *user)
 {
@@ -184,11 +188,11 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 		(void)lmtp_fail(l, LF_AUTH, "no usable SASL mechanism among "
 		    "\"%s\" from %s: %s", mechs, l->t->peer,
 		    sasl_errdetail(conn));
-		return NO_MECHANISM;
+		return CONVERSED_NO_MECHANISM;
 	}
 	snprintf(prefix, sizeof(prefix), "AUTH %s", mech);
 	if (send_response(l, prefix, out, outlen, &r) < 0)
-		return -1;
+		return CONVERSED_FAILED;
 	while (r.code == 334) {
 		/* The challenge as it came, not the reply's display text:
 		 * any length up to the line limit. */
@@ -204,16 +208,20 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 			return cancel(l, why, mech);
 		}
 		if (send_response(l, "", out ? out : "", outlen, &r) < 0)
-			return -1;
+			return CONVERSED_FAILED;
 	}
-	if (r.code != 235)
-		return lmtp_fail(l, LF_AUTH, "AUTH %s as %s refused by %s: %s",
+	if (r.code != 235) {
+		(void)lmtp_fail(l, LF_AUTH, "AUTH %s as %s refused by %s: %s",
 		    mech, user, l->t->peer, r.text);
-	if (s != SASL_OK)
-		return lmtp_fail(l, LF_AUTH, "AUTH %s: %s answered 235 before "
+		return CONVERSED_FAILED;
+	}
+	if (s != SASL_OK) {
+		(void)lmtp_fail(l, LF_AUTH, "AUTH %s: %s answered 235 before "
 		    "the exchange was complete, without proving it knows the "
 		    "secret; not trusted", mech, l->t->peer);
-	return 0;
+		return CONVERSED_FAILED;
+	}
+	return CONVERSED_DONE;
 }
 
 /* What this link and this server allow, decided before anything is
@@ -296,7 +304,7 @@ run_sasl(struct lmtp *l, const struct config *cfg, const struct plan *p,
 		(!p->protected && !cfg->auth_plaintext ? SASL_SEC_NOPLAINTEXT : 0) };
 	sasl_conn_t *conn = NULL;
 	char host[256], why[300];
-	int rc = -1;
+	enum conversed rc = CONVERSED_FAILED;
 
 	/* libsasl2 is loaded only now, by the first delivery that needs it. */
 	if (sasl2_load(why, sizeof(why)) < 0)
@@ -317,7 +325,8 @@ run_sasl(struct lmtp *l, const struct config *cfg, const struct plan *p,
 		lmtp_fail(l, LF_AUTH, "cannot set SASL security properties");
 	} else {
 		rc = converse(l, conn, p->mechs, cfg->auth_user);
-		if (rc == NO_MECHANISM && !p->protected && !cfg->auth_plaintext)
+		if (rc == CONVERSED_NO_MECHANISM && !p->protected &&
+		    !cfg->auth_plaintext)
 			lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; mechanisms that "
 			    "send the password as it is are used only on a link "
 			    "that proves the server (TLS with a verified "
@@ -329,7 +338,7 @@ run_sasl(struct lmtp *l, const struct config *cfg, const struct plan *p,
 	if (conn)
 		sasl_dispose(&conn);
 	sasl_client_done();
-	return rc < 0 ? -1 : 0;
+	return rc == CONVERSED_DONE ? 0 : -1;
 }
 
 const char *

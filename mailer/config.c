@@ -327,7 +327,8 @@ expected(const struct key *k, char *buf, size_t cap)
 		snprintf(buf, cap, "a domain name (letters, digits, hyphens, "
 		    "dots between labels)");
 		return;
-	default:
+	case K_WORD:
+	case K_CUSTOM:
 		snprintf(buf, cap, "%s", k->word != NULL ? k->word : "a value");
 		return;
 	}
@@ -403,7 +404,7 @@ set(struct config *c, const struct key *k, const char *v, char *why,
 		if (!is_domain(v))
 			break;
 		return copy(field, k->size, v);
-	default:
+	case K_CUSTOM:
 		return k->set(c, v);
 	}
 	/* The int kinds: an enum field is an int too (config.h). */

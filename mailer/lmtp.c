@@ -119,9 +119,11 @@ lmtp_fault_of(const struct transport *t)
 		return LF_PROTOCOL;
 	case TF_TLS:
 		return LF_TLS;
-	default:
-		return LF_LOST;
+	case TF_NONE:
+	case TF_LOST:
+		break;
 	}
+	return LF_LOST;
 }
 
 /* A transport failure while waiting for what (e.g. "the reply to RCPT
@@ -412,17 +414,19 @@ lmtp_open(struct lmtp *l)
 	return 0;
 }
 
-int
+enum lmtp_tls
 lmtp_starttls(struct lmtp *l, const struct stls_settings *s, struct lmtp_reply *r)
 {
 	l->tls_tried = 1;
 	if (lmtp_command(l, LMTP_STEP_STARTTLS, "STARTTLS", NULL, r) < 0)
-		return -1;
+		return LMTP_TLS_FAILED;
 	if (r->code != 220)
-		return 1;
+		return LMTP_TLS_REFUSED;
 	l->tls_started = 1;
-	if (transport_starttls(l->t, s) < 0)
-		return lmtp_fail(l, lmtp_fault_of(l->t), "%s", l->t->err);
+	if (transport_starttls(l->t, s) < 0) {
+		(void)lmtp_fail(l, lmtp_fault_of(l->t), "%s", l->t->err);
+		return LMTP_TLS_FAILED;
+	}
 	if (l->trace) {
 		const struct stls_info *i = transport_tls_info(l->t);
 
@@ -430,7 +434,7 @@ lmtp_starttls(struct lmtp *l, const struct stls_settings *s, struct lmtp_reply *
 		    i->protocol, i->cipher, i->bits, i->verify);
 	}
 	/* RFC 3207 4.2: forget what the server said before. */
-	return lhlo(l);
+	return lhlo(l) < 0 ? LMTP_TLS_FAILED : LMTP_TLS_UP;
 }
 
 void
@@ -571,30 +575,38 @@ take_reply(struct lmtp *l, struct lmtp_txn *x, struct envelope_state *st,
 	return 0;
 }
 
+/* What an RSET came to. */
+enum rset_result { RSET_DONE, RSET_REFUSED, RSET_UNANSWERED };
+
 /* The reply to RSET, which written says was sent already (pipelined
- * ahead of MAIL).  0 on 250; 1 when the server answered something else
- * (in r); -1 when no answer came (l->err). */
-static int
+ * ahead of MAIL).  RSET_REFUSED: the server answered other than 250
+ * (in r); RSET_UNANSWERED: no answer came (l->err). */
+static enum rset_result
 rset(struct lmtp *l, int written, struct lmtp_reply *r)
 {
 	if ((!written && send_line(l, "RSET", NULL) < 0) || flush(l) < 0 ||
 	    read_reply(l, r, LMTP_STEP_RSET, NULL, NULL) < 0)
-		return -1;
-	return r->code == 250 ? 0 : 1;
+		return RSET_UNANSWERED;
+	return r->code == 250 ? RSET_DONE : RSET_REFUSED;
 }
 
 /* RSET where the session needs it to go on: anything but 250 is a
- * failure. */
+ * failure.  0, or -1 (l->err). */
 static int
 rset_needed(struct lmtp *l, int written)
 {
 	struct lmtp_reply r;
-	int rc = rset(l, written, &r);
 
-	if (rc > 0)
+	switch (rset(l, written, &r)) {
+	case RSET_DONE:
+		return 0;
+	case RSET_REFUSED:
 		return lmtp_fail(l, LF_PROTOCOL, "%s answered RSET with: %s",
 		    l->t->peer, r.text);
-	return rc;
+	case RSET_UNANSWERED:
+		break;
+	}
+	return -1;
 }
 
 /* TRACE's reply: whatever it says changes nothing of the delivery, but
@@ -648,12 +660,15 @@ envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
 		    worth_sending(x, &st, place_of(x, st.sent))) {
 			at = place_of(x, st.sent);
 			if (step_command(l, x, at, cmd, sizeof(cmd)) < 0)
-				return lmtp_fail(l, LF_PROTOCOL, "%s%s%.100s%s "
+			{
+				(void)lmtp_fail(l, LF_PROTOCOL, "%s%s%.100s%s "
 				    "with its parameters does not fit in %zu "
 				    "bytes; nothing sent for it",
 				    steps[at.step].name, steps[at.step].arg_open,
 				    step_address(x, at), steps[at.step].arg_close,
 				    sizeof(cmd));
+				return LMTP_EFAIL;
+			}
 			if (send_line(l, cmd, NULL) < 0)
 				return LMTP_EFAIL;
 			st.sent++;
@@ -713,7 +728,7 @@ quiet_server(struct lmtp *l, const char *when)
  * read on this connection can be trusted.  No answer at all leaves the
  * verdicts standing: the QUIT reply is a courtesy.
  */
-static int
+static enum lmtp_result
 quit_in_step(struct lmtp *l, struct lmtp_txn *x)
 {
 	struct lmtp_reply r;
@@ -730,9 +745,10 @@ quit_in_step(struct lmtp *l, struct lmtp_txn *x)
 	}
 	for (i = 0; i < x->nrcpts; i++)
 		x->rcpts[i].have_verdict = 0;
-	return lmtp_fail(l, LF_PROTOCOL, "%s answered QUIT with \"%.200s\": "
+	(void)lmtp_fail(l, LF_PROTOCOL, "%s answered QUIT with \"%.200s\": "
 	    "its replies are out of step with the commands, so none of its "
 	    "verdicts is trusted", l->t->peer, r.text);
+	return LMTP_EFAIL;
 unanswered:
 	clear_failure(l);
 	l->quit_answered = 1;	/* nothing more to wait for */
@@ -758,16 +774,18 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 		return LMTP_OK;
 	}
 	if (data.code != 354) {
-		if (data.code / 100 != 4 && data.code / 100 != 5)
-			return lmtp_fail(l, LF_PROTOCOL, "unexpected reply to DATA "
-			    "from %s: %s", l->t->peer, data.text);
+		if (data.code / 100 != 4 && data.code / 100 != 5) {
+			(void)lmtp_fail(l, LF_PROTOCOL, "unexpected reply to "
+			    "DATA from %s: %s", l->t->peer, data.text);
+			return LMTP_EFAIL;
+		}
 		for (i = 0; i < x->nrcpts; i++)
 			if (x->rcpts[i].accepted)
 				set_verdict(&x->rcpts[i], LMTP_STEP_DATA, &data);
 		return LMTP_OK;
 	}
 	if (quiet_server(l, "right after its 354 reply") < 0)
-		return -1;
+		return LMTP_EFAIL;
 	if (l->trace)
 		log_trace(">>> [message]");
 	rc = x->body(x->body_ctx, l->t);
@@ -775,25 +793,27 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 		transport_close(l->t);	/* no final dot: nothing is stored */
 		return LMTP_EINPUT;
 	}
-	if (rc != LMTP_OK)
-		return send_fail(l, "the message");
+	if (rc != LMTP_OK) {
+		(void)send_fail(l, "the message");
+		return LMTP_EFAIL;
+	}
 	if (flush(l) < 0 || quiet_server(l, "while the message was being sent") < 0)
-		return -1;
+		return LMTP_EFAIL;
 	l->after_dot = 1;	/* from here on, a retry may duplicate */
 	if (send_line(l, ".", NULL) < 0)
-		return -1;
+		return LMTP_EFAIL;
 	/* RFC 2920 3.1: QUIT may end a pipelined group; it saves a round
 	 * trip, and the replies to the dot still come first. */
 	if ((l->caps & LMTP_CAP_PIPELINING) && !l->keep_open &&
 	    send_line(l, "QUIT", NULL) == 0)
 		l->quit_sent = 1;
 	if (flush(l) < 0)
-		return -1;
+		return LMTP_EFAIL;
 	for (i = 0; i < x->nrcpts; i++) {
 		if (!x->rcpts[i].accepted)
 			continue;
 		if (read_verdict(l, &r, LMTP_STEP_DOT, x->rcpts[i].addr) < 0)
-			return -1;
+			return LMTP_EFAIL;
 		set_verdict(&x->rcpts[i], LMTP_STEP_DOT, &r);
 		if (x->verdict != NULL)
 			x->verdict(x->body_ctx, i);

@@ -181,10 +181,16 @@ void lmtp_set_deadline(struct lmtp *l, long long deadline_ms);
 /* Read the greeting and send LHLO.  -1: l->err says why. */
 int lmtp_open(struct lmtp *l);
 
+/* What STARTTLS came to. */
+enum lmtp_tls {
+	LMTP_TLS_UP,		/* TLS is up, LHLO said again */
+	LMTP_TLS_REFUSED,	/* the server refused STARTTLS (its reply in r) */
+	LMTP_TLS_FAILED,	/* l->err says why */
+};
+
 /* STARTTLS, the handshake, and LHLO again (RFC 3207 4.2: what the
- * server said before TLS is forgotten).  0 when TLS is up; 1 when the
- * server refused STARTTLS (its reply in r); -1 on failure (l->err). */
-int lmtp_starttls(struct lmtp *l, const struct stls_settings *s,
+ * server said before TLS is forgotten). */
+enum lmtp_tls lmtp_starttls(struct lmtp *l, const struct stls_settings *s,
     struct lmtp_reply *r);
 
 /* Send a command line (CRLF added) for step and read its reply.  The

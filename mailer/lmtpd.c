@@ -33,8 +33,9 @@ enum {
 	BODY_DONE,		/* the final dot was read */
 };
 
-/* What a command handler tells lmtpd_next. */
-enum { CMD_MORE, CMD_DATA, CMD_QUIT, CMD_FAIL };
+/* What a command handler tells lmtpd_next: read the next command, the
+ * body comes, the client said QUIT, or the reply could not be written. */
+enum cmd_result { CMD_MORE, CMD_DATA, CMD_QUIT, CMD_FAIL };
 
 static int
 fail(struct lmtpd *d, const char *fmt, ...)
@@ -95,13 +96,20 @@ lmtpd_reply(struct lmtpd *d, int code, const char *enh, const char *text)
 	return put_line(d, line, (size_t)n);
 }
 
+/* A command's reply: CMD_MORE once it is written. */
+static enum cmd_result
+answer(struct lmtpd *d, int code, const char *enh, const char *text)
+{
+	return lmtpd_reply(d, code, enh, text) < 0 ? CMD_FAIL : CMD_MORE;
+}
+
 /* A command we refuse for its form or its place: these count towards
  * LMTPD_MAX_ERRORS; a recipient's refusal does not. */
-static int
+static enum cmd_result
 bad(struct lmtpd *d, int code, const char *enh, const char *text)
 {
 	d->errors++;
-	return lmtpd_reply(d, code, enh, text);
+	return answer(d, code, enh, text);
 }
 
 int
@@ -239,7 +247,7 @@ mail_params(struct lmtpd *d, const char *p)
 	return NULL;
 }
 
-static int
+static enum cmd_result
 cmd_lhlo(struct lmtpd *d, const char *arg)
 {
 	/* No XFORWARD: Postfix's lmtp client sends IDENT only with the id
@@ -257,17 +265,17 @@ cmd_lhlo(struct lmtpd *d, const char *arg)
 	d->greeted = 1;
 	n = snprintf(line, LMTPD_REPLY_LINE_MAX + 1, "250-%s", d->name);
 	if (put_line(d, line, (size_t)(n > LMTPD_REPLY_LINE_MAX ? LMTPD_REPLY_LINE_MAX : n)) < 0)
-		return -1;
+		return CMD_FAIL;
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		n = snprintf(line, LMTPD_REPLY_LINE_MAX + 1, "250%c%s",
 		    i + 1 < sizeof(caps) / sizeof(caps[0]) ? '-' : ' ', caps[i]);
 		if (put_line(d, line, (size_t)n) < 0)
-			return -1;
+			return CMD_FAIL;
 	}
-	return 0;
+	return CMD_MORE;
 }
 
-static int
+static enum cmd_result
 cmd_mail(struct lmtpd *d, const char *arg)
 {
 	const char *p, *why;
@@ -284,10 +292,10 @@ cmd_mail(struct lmtpd *d, const char *arg)
 	if ((why = mail_params(d, p)) != NULL)
 		return bad(d, 555, "5.5.4", why);
 	d->in_mail = 1;
-	return lmtpd_reply(d, 250, "2.1.0", "sender ok");
+	return answer(d, 250, "2.1.0", "sender ok");
 }
 
-static int
+static enum cmd_result
 cmd_rcpt(struct lmtpd *d, const char *arg)
 {
 	char addr[ADDRESS_MAX + 1];
@@ -305,18 +313,18 @@ cmd_rcpt(struct lmtpd *d, const char *arg)
 	if (*p != '\0')
 		return bad(d, 555, "5.5.4", "unsupported parameter");
 	if (d->nrcpts >= LMTPD_MAX_RCPTS)
-		return lmtpd_reply(d, 452, "4.5.3", "too many recipients");
+		return answer(d, 452, "4.5.3", "too many recipients");
 	grown = realloc(d->rcpts, (d->nrcpts + 1) * sizeof(*grown));
 	if (grown == NULL)
-		return lmtpd_reply(d, 452, "4.3.0", "out of memory");
+		return answer(d, 452, "4.3.0", "out of memory");
 	d->rcpts = grown;
 	if ((d->rcpts[d->nrcpts] = strdup(addr)) == NULL)
-		return lmtpd_reply(d, 452, "4.3.0", "out of memory");
+		return answer(d, 452, "4.3.0", "out of memory");
 	d->nrcpts++;
-	return lmtpd_reply(d, 250, "2.1.5", "recipient ok");
+	return answer(d, 250, "2.1.5", "recipient ok");
 }
 
-static int
+static enum cmd_result
 cmd_data(struct lmtpd *d, const char *arg)
 {
 	if (!d->in_mail)
@@ -329,38 +337,38 @@ cmd_data(struct lmtpd *d, const char *arg)
 	return CMD_DATA;
 }
 
-static int
+static enum cmd_result
 cmd_rset(struct lmtpd *d, const char *arg)
 {
 	(void)arg;
 	lmtpd_txn_end(d);
-	return lmtpd_reply(d, 250, "2.0.0", "ok");
+	return answer(d, 250, "2.0.0", "ok");
 }
 
-static int
+static enum cmd_result
 cmd_noop(struct lmtpd *d, const char *arg)
 {
 	(void)arg;
-	return lmtpd_reply(d, 250, "2.0.0", "ok");
+	return answer(d, 250, "2.0.0", "ok");
 }
 
-static int
+static enum cmd_result
 cmd_quit(struct lmtpd *d, const char *arg)
 {
 	(void)arg;
 	if (lmtpd_reply(d, 221, "2.0.0", "bye") < 0)
-		return -1;
+		return CMD_FAIL;
 	return CMD_QUIT;
 }
 
-static int
+static enum cmd_result
 cmd_vrfy(struct lmtpd *d, const char *arg)
 {
 	(void)arg;
-	return lmtpd_reply(d, 252, "2.5.2", "cannot VRFY; send it and see");
+	return answer(d, 252, "2.5.2", "cannot VRFY; send it and see");
 }
 
-static int
+static enum cmd_result
 cmd_smtp(struct lmtpd *d, const char *arg)
 {
 	(void)arg;
@@ -370,7 +378,7 @@ cmd_smtp(struct lmtpd *d, const char *arg)
 
 static const struct {
 	const char *verb;
-	int (*run)(struct lmtpd *, const char *);
+	enum cmd_result (*run)(struct lmtpd *, const char *);
 } commands[] = {
 	{ "LHLO", cmd_lhlo },
 	{ "MAIL", cmd_mail },
@@ -384,7 +392,7 @@ static const struct {
 	{ "EHLO", cmd_smtp },
 };
 
-static int
+static enum cmd_result
 dispatch(struct lmtpd *d, const char *line)
 {
 	size_t i, n = strcspn(line, " ");
@@ -423,7 +431,6 @@ enum lmtpd_event
 lmtpd_next(struct lmtpd *d)
 {
 	char line[TRANSPORT_LINE_MAX + 2];
-	int rc;
 
 	for (;;) {
 		/* Answer when the client has nothing more to say: it may not
@@ -445,7 +452,7 @@ lmtpd_next(struct lmtpd *d)
 			if (d->trace)
 				log_trace("<-- [%s]", d->t->err);
 			if (bad(d, 500, "5.5.2", d->t->fault == TF_NUL ?
-			    "NUL byte in command" : "line too long") < 0)
+			    "NUL byte in command" : "line too long") == CMD_FAIL)
 				return LMTPD_FAIL;
 			if (transport_skip_line(d->t, transport_now_ms() +
 			    d->idle_timeout_ms) < 0)
@@ -454,14 +461,16 @@ lmtpd_next(struct lmtpd *d)
 		}
 		if (d->trace)
 			log_trace("<-- %s", line);
-		rc = dispatch(d, line);
-		if (rc < 0)
-			return LMTPD_FAIL;
-		if (rc == CMD_DATA)
+		switch (dispatch(d, line)) {
+		case CMD_MORE:
+			break;
+		case CMD_DATA:
 			return LMTPD_DATA;
-		if (rc == CMD_QUIT) {
+		case CMD_QUIT:
 			(void)lmtpd_flush(d);
 			return LMTPD_END;
+		case CMD_FAIL:
+			return LMTPD_FAIL;
 		}
 	}
 }

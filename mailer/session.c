@@ -68,7 +68,6 @@ secure(struct session *s)
 		.cert_file = cfg->tls_cert_file, .key_file = cfg->tls_key_file };
 	struct lmtp *l = &s->l;
 	struct lmtp_reply r;
-	int rc;
 
 	if (s->t.is_unix || cfg->tls == CONFIG_TLS_OFF)
 		return 0;
@@ -78,14 +77,21 @@ secure(struct session *s)
 			    "and tls is require: nothing sent", s->t.peer);
 		return 0;
 	}
-	rc = lmtp_starttls(l, &ts, &r);
-	if (rc == 1 && cfg->tls == CONFIG_TLS_REQUIRE)
-		return lmtp_fail(l, LF_TLS, "%s refused STARTTLS and tls is "
-		    "require: %s", s->t.peer, r.text);
-	if (rc == 1 && s->verbose)
-		log_trace("--- STARTTLS refused (%s); going on without TLS",
-		    r.text);
-	return rc < 0 ? -1 : 0;
+	switch (lmtp_starttls(l, &ts, &r)) {
+	case LMTP_TLS_UP:
+		return 0;
+	case LMTP_TLS_REFUSED:
+		if (cfg->tls == CONFIG_TLS_REQUIRE)
+			return lmtp_fail(l, LF_TLS, "%s refused STARTTLS and "
+			    "tls is require: %s", s->t.peer, r.text);
+		if (s->verbose)
+			log_trace("--- STARTTLS refused (%s); going on "
+			    "without TLS", r.text);
+		return 0;
+	case LMTP_TLS_FAILED:
+		break;
+	}
+	return -1;
 }
 
 int
@@ -208,9 +214,10 @@ deliver_here(struct session *s, struct lmtp_txn *x, int own_notice)
 	decide(s, x, own_notice, (l->caps & LMTP_CAP_IGNOREQUOTA) != 0, &s->pv);
 	if (s->pv.refuse) {
 		s->used = 1;
-		return lmtp_fail(l, LF_POLICY, "%s does not advertise "
+		(void)lmtp_fail(l, LF_POLICY, "%s does not advertise "
 		    "IGNOREQUOTA and the policy is require: nothing "
 		    "delivered, the message stays queued", s->t.peer);
+		return LMTP_EFAIL;
 	}
 	x->rcpt_param = s->pv.param;
 	s->used = 1;

@@ -122,10 +122,17 @@ usable_mechs(const char *offered, const char *allowed, int external,
 	}
 }
 
-/* Send base64(data) as one line; the trace shows only "[redacted]". */
+/* The server's last reply line, as it came: a challenge can be longer
+ * than the text a reply keeps. */
+struct challenge_line {
+	char text[TRANSPORT_LINE_MAX + 1];
+};
+
+/* Send base64(data) as one line; the trace shows only "[redacted]".
+ * The reply's last line goes into last. */
 static int
 send_response(struct lmtp *l, const char *prefix, const char *data,
-    unsigned len, struct lmtp_reply *r)
+    unsigned len, struct lmtp_reply *r, struct challenge_line *last)
 {
 	char b64[4 * AUTH_SECRET_MAX + 600], line[sizeof(b64) + 64];
 	char shown[128];
@@ -144,7 +151,8 @@ send_response(struct lmtp *l, const char *prefix, const char *data,
 	    " " : "", b64);
 	snprintf(shown, sizeof(shown), "%s%s[redacted]", prefix,
 	    prefix[0] ? " " : "");
-	int rc = lmtp_command(l, LMTP_STEP_AUTH, line, shown, r);
+	int rc = lmtp_auth_command(l, line, shown, r, last->text,
+	    sizeof(last->text));
 
 	explicit_bzero(line, sizeof(line));
 	explicit_bzero(b64, sizeof(b64));
@@ -161,10 +169,11 @@ static enum conversed
 cancel(struct lmtp *l, const char *why, const char *mech)
 {
 	struct lmtp_reply r;
+	struct challenge_line last;
 	char what[600];
 
 	snprintf(what, sizeof(what), "%s", why);
-	(void)send_response(l, "*", NULL, 0, &r);
+	(void)send_response(l, "*", NULL, 0, &r, &last);
 	(void)lmtp_fail(l, LF_AUTH, "AUTH %s with %s: %s; cancelled", mech,
 	    l->t->peer, what);
 	return CONVERSED_FAILED;
@@ -181,6 +190,7 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 	const char *out = NULL, *mech = NULL, *b64;
 	unsigned outlen = 0, clen;
 	struct lmtp_reply r;
+	struct challenge_line last;
 	int s;
 
 	s = sasl_client_start(conn, mechs, NULL, &out, &outlen, &mech);
@@ -191,12 +201,12 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 		return CONVERSED_NO_MECHANISM;
 	}
 	snprintf(prefix, sizeof(prefix), "AUTH %s", mech);
-	if (send_response(l, prefix, out, outlen, &r) < 0)
+	if (send_response(l, prefix, out, outlen, &r, &last) < 0)
 		return CONVERSED_FAILED;
 	while (r.code == 334) {
 		/* The challenge as it came, not the reply's display text:
 		 * any length up to the line limit. */
-		b64 = l->last_line + (l->last_line[3] == ' ' ? 4 : 3);
+		b64 = last.text;
 		if (sasl_decode64(b64, (unsigned)strlen(b64), challenge,
 		    sizeof(challenge), &clen) != SASL_OK)
 			return cancel(l, "the challenge is not base64", mech);
@@ -207,7 +217,7 @@ converse(struct lmtp *l, sasl_conn_t *conn, const char *mechs,
 			    sasl_errdetail(conn));
 			return cancel(l, why, mech);
 		}
-		if (send_response(l, "", out ? out : "", outlen, &r) < 0)
+		if (send_response(l, "", out ? out : "", outlen, &r, &last) < 0)
 			return CONVERSED_FAILED;
 	}
 	if (r.code != 235) {
@@ -245,16 +255,16 @@ make_plan(struct lmtp *l, const struct config *cfg, struct plan *p)
 	/* libsasl2 is told of the TLS layer only when it proves the server:
 	 * an unverified one must not make PLAIN look safe to it. */
 	p->ssf = p->protected ? (sasl_ssf_t)tls_bits : 0;
-	if (!(l->caps & LMTP_CAP_AUTH))
+	if (!(l->conn.caps & LMTP_CAP_AUTH))
 		return lmtp_fail(l, LF_AUTH, "%s does not offer AUTH%s, but "
 		    "auth_user is set: nothing sent", l->t->peer, tls_bits > 0 ?
-		    "" : (l->caps_plain & LMTP_CAP_STARTTLS) ? " without TLS" : "");
-	usable_mechs(l->auth_mechs, cfg->auth_mechanisms, p->external,
+		    "" : (l->conn.caps_plain & LMTP_CAP_STARTTLS) ? " without TLS" : "");
+	usable_mechs(l->conn.auth_mechs, cfg->auth_mechanisms, p->external,
 	    p->mechs, sizeof(p->mechs));
 	if (p->mechs[0] == '\0')
 		return lmtp_fail(l, LF_AUTH, "%s offers AUTH %s; none of it is "
 		    "allowed by auth_mechanisms (%s)%s", l->t->peer,
-		    l->auth_mechs, cfg->auth_mechanisms[0] ?
+		    l->conn.auth_mechs, cfg->auth_mechanisms[0] ?
 		    cfg->auth_mechanisms : "any", p->external ? "" :
 		    "; EXTERNAL needs a client certificate (tls_cert_file)");
 	if (cfg->auth_password_file[0] == '\0' && !p->external)
@@ -333,7 +343,7 @@ run_sasl(struct lmtp *l, const struct config *cfg, const struct plan *p,
 			    "certificate, a UNIX socket, loopback to a port below "
 			    "1024), and this is %s (auth_plaintext = yes would "
 			    "allow it, unsafely): nothing sent", l->t->peer,
-			    l->auth_mechs, p->link);
+			    l->conn.auth_mechs, p->link);
 	}
 	if (conn)
 		sasl_dispose(&conn);

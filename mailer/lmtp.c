@@ -91,7 +91,7 @@ lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
 	vsnprintf(l->err, sizeof(l->err), fmt, ap);
 	va_end(ap);
 	n = strlen(l->err);
-	if (l->after_dot && n < sizeof(l->err))
+	if (l->txn.after_dot && n < sizeof(l->err))
 		snprintf(l->err + n, sizeof(l->err) - n, "%s", after_dot_note);
 	return -1;
 }
@@ -219,14 +219,14 @@ append(char *dst, size_t cap, const char *src)
 
 /*
  * Read all lines of step's reply (arg: its address, or NULL) within the
- * step's time limit.  each, when set, sees
+ * step's time limit.  each, when set, is given ctx and
  * every line's text (after "NNN-").  The kept text is the last line in
  * full (code and enhanced status first, where a reader looks) followed by
  * the earlier lines in parentheses.
  */
 static int
 read_reply(struct lmtp *l, struct lmtp_reply *r, enum lmtp_step step,
-    const char *arg, void (*each)(struct lmtp *, const char *, int))
+    const char *arg, void (*each)(void *, const char *, int), void *ctx)
 {
 	int timeout_ms = step_timeout_ms(l, step);
 	long long deadline = transport_now_ms() + timeout_ms;
@@ -240,7 +240,6 @@ read_reply(struct lmtp *l, struct lmtp_reply *r, enum lmtp_step step,
 		n = transport_read_line(l->t, line, sizeof(line), deadline);
 		if (n < 0)
 			return wait_fail(l, what, timeout_ms);
-		memcpy(l->last_line, line, (size_t)n + 1);
 		sanitize(line);
 		if (l->trace)
 			log_trace("<<< %s", line);
@@ -250,7 +249,7 @@ read_reply(struct lmtp *l, struct lmtp_reply *r, enum lmtp_step step,
 			    "for %s: \"%.200s\"", l->t->peer, what, line);
 		r->code = code;
 		if (each)
-			each(l, line[3] ? line + 4 : "", nlines);
+			each(ctx, line[3] ? line + 4 : "", nlines);
 		if (more) {
 			if (earlier[0])
 				append(earlier, sizeof(earlier), " ");
@@ -287,15 +286,40 @@ flush(struct lmtp *l)
 
 int
 lmtp_command(struct lmtp *l, enum lmtp_step step, const char *line,
-    const char *shown_as, struct lmtp_reply *r)
+    struct lmtp_reply *r)
 {
+	if (send_line(l, line, NULL) < 0 || flush(l) < 0)
+		return -1;
+	return read_reply(l, r, step, NULL, NULL, NULL);
+}
+
+/* Where lmtp_auth_command keeps the reply's last line. */
+struct raw_line {
+	char *buf;
+	size_t cap;
+};
+
+static void
+keep_line(void *ctx, const char *text, int lineno)
+{
+	struct raw_line *raw = ctx;
+
+	(void)lineno;
+	snprintf(raw->buf, raw->cap, "%s", text);
+}
+
+int
+lmtp_auth_command(struct lmtp *l, const char *line, const char *shown_as,
+    struct lmtp_reply *r, char *raw, size_t rawcap)
+{
+	struct raw_line keep = { raw, rawcap };
 	int rc = send_line(l, line, shown_as) < 0 || flush(l) < 0 ? -1 : 0;
 
-	if (shown_as != NULL)
-		transport_wipe(l->t);	/* a secret line leaves no copy */
+	transport_wipe(l->t);	/* a secret line leaves no copy */
 	if (rc < 0)
 		return -1;
-	return read_reply(l, r, step, NULL, NULL);
+	raw[0] = '\0';
+	return read_reply(l, r, LMTP_STEP_AUTH, NULL, keep_line, &keep);
 }
 
 /* The capabilities lmtp-iq knows, in the order -n prints them: the one
@@ -318,8 +342,9 @@ static const struct {
 /* One LHLO reply line: "KEYWORD params".  The first line is the server's
  * name (RFC 5321 4.1.1.1), never a capability. */
 static void
-lhlo_line(struct lmtp *l, const char *text, int lineno)
+lhlo_line(void *ctx, const char *text, int lineno)
 {
+	struct lmtp *l = ctx;
 	size_t i, kw = strcspn(text, " ");
 	const char *params = text + kw + (text[kw] == ' ');
 
@@ -329,9 +354,9 @@ lhlo_line(struct lmtp *l, const char *text, int lineno)
 		if (strlen(known_caps[i].name) != kw ||
 		    strncasecmp(text, known_caps[i].name, kw) != 0)
 			continue;
-		l->caps |= known_caps[i].cap;
+		l->conn.caps |= known_caps[i].cap;
 		if (known_caps[i].cap == LMTP_CAP_AUTH)
-			snprintf(l->auth_mechs, sizeof(l->auth_mechs), "%s", params);
+			snprintf(l->conn.auth_mechs, sizeof(l->conn.auth_mechs), "%s", params);
 	}
 }
 
@@ -341,15 +366,15 @@ lhlo(struct lmtp *l)
 	struct lmtp_reply r;
 	char cmd[300];
 
-	l->caps = 0;
-	l->auth_mechs[0] = '\0';
+	l->conn.caps = 0;
+	l->conn.auth_mechs[0] = '\0';
 	snprintf(cmd, sizeof(cmd), "LHLO %s", l->lhlo_name);
 	if (send_line(l, cmd, NULL) < 0 || flush(l) < 0)
 		return -1;
-	if (read_reply(l, &r, LMTP_STEP_LHLO, NULL, lhlo_line) < 0)
+	if (read_reply(l, &r, LMTP_STEP_LHLO, NULL, lhlo_line, l) < 0)
 		return -1;
 	if (r.code != 250) {
-		l->caps = 0;
+		l->conn.caps = 0;
 		return lmtp_fail(l, LF_REFUSED, "%s rejected LHLO: %s",
 		    l->t->peer, r.text);
 	}
@@ -372,6 +397,7 @@ lmtp_init(struct lmtp *l, struct transport *t, const struct lmtp_params *p)
 int
 lmtp_connect(struct lmtp *l, const char *spec, long long deadline_ms)
 {
+	memset(&l->conn, 0, sizeof(l->conn));	/* a new server, nothing known */
 	if (transport_connect(l->t, spec, l->timeout_ms, deadline_ms) < 0)
 		return lmtp_fail(l, lmtp_fault_of(l->t), "%s", l->t->err);
 	return 0;
@@ -401,28 +427,28 @@ lmtp_open(struct lmtp *l)
 	struct lmtp_reply r;
 	struct transport *t = l->t;
 
-	if (read_reply(l, &r, LMTP_STEP_GREETING, NULL, NULL) < 0)
+	if (read_reply(l, &r, LMTP_STEP_GREETING, NULL, NULL, NULL) < 0)
 		return -1;
-	snprintf(l->greeting, sizeof(l->greeting), "%s", r.text);
+	snprintf(l->conn.greeting, sizeof(l->conn.greeting), "%s", r.text);
 	if (r.code != 220)
 		return lmtp_fail(l, LF_REFUSED, "%s greeted with: %s", t->peer,
 		    r.text);
 	if (lhlo(l) < 0)
 		return -1;
-	l->caps_plain = l->caps;
-	memcpy(l->auth_mechs_plain, l->auth_mechs, sizeof(l->auth_mechs));
+	l->conn.caps_plain = l->conn.caps;
+	memcpy(l->conn.auth_mechs_plain, l->conn.auth_mechs, sizeof(l->conn.auth_mechs));
 	return 0;
 }
 
 enum lmtp_tls
 lmtp_starttls(struct lmtp *l, const struct stls_settings *s, struct lmtp_reply *r)
 {
-	l->tls_tried = 1;
-	if (lmtp_command(l, LMTP_STEP_STARTTLS, "STARTTLS", NULL, r) < 0)
+	l->conn.tls_tried = 1;
+	if (lmtp_command(l, LMTP_STEP_STARTTLS, "STARTTLS", r) < 0)
 		return LMTP_TLS_FAILED;
 	if (r->code != 220)
 		return LMTP_TLS_REFUSED;
-	l->tls_started = 1;
+	l->conn.tls_started = 1;
 	if (transport_starttls(l->t, s) < 0) {
 		(void)lmtp_fail(l, lmtp_fault_of(l->t), "%s", l->t->err);
 		return LMTP_TLS_FAILED;
@@ -467,7 +493,7 @@ read_verdict(struct lmtp *l, struct lmtp_reply *r, enum lmtp_step step,
 {
 	char buf[400];
 
-	if (read_reply(l, r, step, arg, NULL) < 0)
+	if (read_reply(l, r, step, arg, NULL, NULL) < 0)
 		return -1;
 	if (r->code / 100 == 3)
 		return lmtp_fail(l, LF_PROTOCOL, "unexpected %s from %s: %s",
@@ -519,10 +545,10 @@ step_command(const struct lmtp *l, const struct lmtp_txn *x,
 		    param ? " " : "", param ? param : "");
 	else
 		n = snprintf(cmd, cap, "MAIL FROM:<%s>", x->sender);
-	if (at.step == LMTP_STEP_MAIL && (l->caps & LMTP_CAP_8BITMIME) &&
+	if (at.step == LMTP_STEP_MAIL && (l->conn.caps & LMTP_CAP_8BITMIME) &&
 	    n >= 0 && (size_t)n < cap)
 		n += snprintf(cmd + n, cap - (size_t)n, " BODY=8BITMIME");
-	if (at.step == LMTP_STEP_MAIL && (l->caps & LMTP_CAP_SIZE) &&
+	if (at.step == LMTP_STEP_MAIL && (l->conn.caps & LMTP_CAP_SIZE) &&
 	    x->size >= 0 && n >= 0 && (size_t)n < cap)
 		n += snprintf(cmd + n, cap - (size_t)n, " SIZE=%lld", x->size);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
@@ -559,7 +585,7 @@ take_reply(struct lmtp *l, struct lmtp_txn *x, struct envelope_state *st,
 	size_t i;
 
 	if (at.step == LMTP_STEP_DATA)	/* 354 is its good answer */
-		return read_reply(l, data, LMTP_STEP_DATA, NULL, NULL);
+		return read_reply(l, data, LMTP_STEP_DATA, NULL, NULL, NULL);
 	if (read_verdict(l, &r, at.step, step_address(x, at)) < 0)
 		return -1;
 	if (at.step == LMTP_STEP_MAIL) {
@@ -585,7 +611,7 @@ static enum rset_result
 rset(struct lmtp *l, int written, struct lmtp_reply *r)
 {
 	if ((!written && send_line(l, "RSET", NULL) < 0) || flush(l) < 0 ||
-	    read_reply(l, r, LMTP_STEP_RSET, NULL, NULL) < 0)
+	    read_reply(l, r, LMTP_STEP_RSET, NULL, NULL, NULL) < 0)
 		return RSET_UNANSWERED;
 	return r->code == 250 ? RSET_DONE : RSET_REFUSED;
 }
@@ -617,11 +643,12 @@ trace_reply(struct lmtp *l)
 	struct lmtp_reply r;
 
 	return flush(l) < 0 ? -1 : read_reply(l, &r, LMTP_STEP_TRACE, NULL,
-	    NULL);
+	    NULL, NULL);
 }
 
 /*
- * RSET when x->reset says so, then MAIL, every RCPT and DATA.  With
+ * RSET when reset says so (pipelined: its reply is read with the
+ * others), then MAIL, every RCPT and DATA.  With
  * PIPELINING up to LMTP_WINDOW commands are written ahead of their
  * replies (RFC 2920); without it, one at a time.  On LMTP_OK, *accepted
  * is the number of recipients accepted and *data DATA's reply (code 0
@@ -631,25 +658,25 @@ trace_reply(struct lmtp *l)
  * final dot, so the caller may open a new session and start again.
  */
 static enum lmtp_result
-envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
+envelope(struct lmtp *l, struct lmtp_txn *x, int reset, size_t *accepted,
     struct lmtp_reply *data)
 {
 	size_t total = x->nrcpts + 2;
-	size_t window = (l->caps & LMTP_CAP_PIPELINING) ? LMTP_WINDOW : 1;
+	size_t window = (l->conn.caps & LMTP_CAP_PIPELINING) ? LMTP_WINDOW : 1;
 	struct envelope_state st = { .mail_ok = -1 };
-	int trace = x->trace != NULL && (l->caps & LMTP_CAP_TRACE) != 0;
+	int trace = x->trace != NULL && (l->conn.caps & LMTP_CAP_TRACE) != 0;
 	char cmd[600];
 	struct place at;
 
 	data->code = 0;
 	*accepted = 0;
-	if (x->reset && send_line(l, "RSET", NULL) < 0)
+	if (reset && send_line(l, "RSET", NULL) < 0)
 		return LMTP_ESTALE;
 	/* TRACE names the transaction in the server's log.  Without
 	 * PIPELINING its reply comes before MAIL is sent. */
 	if (trace && (snprintf(cmd, sizeof(cmd), "TRACE %s", x->trace) < 0 ||
 	    send_line(l, cmd, NULL) < 0))
-		return x->reset ? LMTP_ESTALE : LMTP_EFAIL;
+		return reset ? LMTP_ESTALE : LMTP_EFAIL;
 	if (trace && window == 1) {
 		if (trace_reply(l) < 0)
 			return LMTP_EFAIL;
@@ -659,8 +686,7 @@ envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
 		while (st.sent < total && st.sent - st.answered < window &&
 		    worth_sending(x, &st, place_of(x, st.sent))) {
 			at = place_of(x, st.sent);
-			if (step_command(l, x, at, cmd, sizeof(cmd)) < 0)
-			{
+			if (step_command(l, x, at, cmd, sizeof(cmd)) < 0) {
 				(void)lmtp_fail(l, LF_PROTOCOL, "%s%s%.100s%s "
 				    "with its parameters does not fit in %zu "
 				    "bytes; nothing sent for it",
@@ -675,9 +701,9 @@ envelope(struct lmtp *l, struct lmtp_txn *x, size_t *accepted,
 		}
 		if (st.answered == st.sent)
 			break;
-		if (x->reset && rset_needed(l, 1) < 0)
+		if (reset && rset_needed(l, 1) < 0)
 			return LMTP_ESTALE;
-		x->reset = 0;
+		reset = 0;
 		if (trace && trace_reply(l) < 0)
 			return LMTP_EFAIL;
 		trace = 0;
@@ -734,13 +760,13 @@ quit_in_step(struct lmtp *l, struct lmtp_txn *x)
 	struct lmtp_reply r;
 	size_t i;
 
-	if (!l->quit_sent && (send_line(l, "QUIT", NULL) < 0 || flush(l) < 0))
+	if (!l->txn.quit_sent && (send_line(l, "QUIT", NULL) < 0 || flush(l) < 0))
 		goto unanswered;
-	l->quit_sent = 1;
-	if (read_reply(l, &r, LMTP_STEP_QUIT, NULL, NULL) < 0)
+	l->txn.quit_sent = 1;
+	if (read_reply(l, &r, LMTP_STEP_QUIT, NULL, NULL, NULL) < 0)
 		goto unanswered;
 	if (r.code / 100 == 2) {
-		l->quit_answered = 1;
+		l->txn.quit_answered = 1;
 		return LMTP_OK;
 	}
 	for (i = 0; i < x->nrcpts; i++)
@@ -751,7 +777,7 @@ quit_in_step(struct lmtp *l, struct lmtp_txn *x)
 	return LMTP_EFAIL;
 unanswered:
 	clear_failure(l);
-	l->quit_answered = 1;	/* nothing more to wait for */
+	l->txn.quit_answered = 1;	/* nothing more to wait for */
 	return LMTP_OK;
 }
 
@@ -762,12 +788,22 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 	enum lmtp_result rc;
 	size_t i, accepted;
 
+	/* A connection that served a transaction is asked first whether it
+	 * still listens: with PIPELINING the RSET goes ahead of MAIL in the
+	 * same group, which saves a round trip per message. */
+	int reset = l->conn.served;
+	int pipelined = (l->conn.caps & LMTP_CAP_PIPELINING) != 0;
+
 	/* A kept session carries nothing over from its last transaction. */
-	l->after_dot = l->quit_sent = l->quit_answered = 0;
+	memset(&l->txn, 0, sizeof(l->txn));
 	clear_failure(l);
 	for (i = 0; i < x->nrcpts; i++)
 		x->rcpts[i].have_verdict = x->rcpts[i].accepted = 0;
-	if ((rc = envelope(l, x, &accepted, &data)) != LMTP_OK)
+	if (reset && !pipelined && rset_needed(l, 0) < 0)
+		return LMTP_ESTALE;
+	l->conn.served = 1;
+	if ((rc = envelope(l, x, reset && pipelined, &accepted, &data)) !=
+	    LMTP_OK)
 		return rc;
 	if (accepted == 0) {
 		abandon(l, &data);
@@ -799,14 +835,14 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 	}
 	if (flush(l) < 0 || quiet_server(l, "while the message was being sent") < 0)
 		return LMTP_EFAIL;
-	l->after_dot = 1;	/* from here on, a retry may duplicate */
+	l->txn.after_dot = 1;	/* from here on, a retry may duplicate */
 	if (send_line(l, ".", NULL) < 0)
 		return LMTP_EFAIL;
 	/* RFC 2920 3.1: QUIT may end a pipelined group; it saves a round
 	 * trip, and the replies to the dot still come first. */
-	if ((l->caps & LMTP_CAP_PIPELINING) && !l->keep_open &&
+	if ((l->conn.caps & LMTP_CAP_PIPELINING) && !l->keep_open &&
 	    send_line(l, "QUIT", NULL) == 0)
-		l->quit_sent = 1;
+		l->txn.quit_sent = 1;
 	if (flush(l) < 0)
 		return LMTP_EFAIL;
 	for (i = 0; i < x->nrcpts; i++) {
@@ -846,7 +882,7 @@ lmtp_in_step(const struct lmtp *l)
 {
 	return l->fault == LF_NONE || l->fault == LF_REFUSED ||
 	    l->fault == LF_AUTH || l->fault == LF_POLICY ||
-	    (l->fault == LF_TLS && !l->tls_started);
+	    (l->fault == LF_TLS && !l->conn.tls_started);
 }
 
 void
@@ -863,9 +899,9 @@ lmtp_quit(struct lmtp *l)
 	int in_step = lmtp_in_step(l);
 
 	memcpy(why, l->err, sizeof(why));
-	if (lmtp_is_open(l) && in_step && !l->quit_answered && (l->quit_sent ||
+	if (lmtp_is_open(l) && in_step && !l->txn.quit_answered && (l->txn.quit_sent ||
 	    (send_line(l, "QUIT", NULL) == 0 && flush(l) == 0)))
-		(void)read_reply(l, &r, LMTP_STEP_QUIT, NULL, NULL);
+		(void)read_reply(l, &r, LMTP_STEP_QUIT, NULL, NULL, NULL);
 	transport_close(l->t);
 	memcpy(l->err, why, sizeof(why));
 	l->fault = fault;

@@ -76,27 +76,39 @@ struct lmtp_rcpt {
 	struct lmtp_reply reply;
 };
 
-struct lmtp {
-	struct transport *t;
-	int trace;		/* >>> / <<< lines through log_trace */
-	int timeout_ms;		/* for each ordinary reply */
-	int data_timeout_ms;	/* for each reply after the final dot */
+/* What the connection is: it lasts from the greeting until the close,
+ * and a new connection starts it afresh. */
+struct lmtp_conn {
 	unsigned caps;
-	int keep_open;		/* the session serves more transactions: no
-				 * QUIT behind the dot */
-	int quit_sent;		/* QUIT went out pipelined behind the dot */
-	int quit_answered;	/* its 2xx was read: nothing left to say */
-	int after_dot;		/* the final dot was sent: a retry may duplicate */
-	enum lmtp_fault fault;	/* why, when the session failed */
 	char auth_mechs[512];	/* the AUTH line's mechanisms, space separated */
 	unsigned caps_plain;	/* what LHLO offered before STARTTLS */
 	char auth_mechs_plain[512];
 	int tls_tried;		/* STARTTLS was sent */
 	int tls_started;	/* ... and accepted: the handshake began */
-	char lhlo_name[256];
+	int served;		/* a transaction ran on it: the next one
+				 * starts with RSET */
 	char greeting[LMTP_REPLY_TEXT_MAX];
-	char last_line[TRANSPORT_LINE_MAX + 1];	/* the last reply line read,
-				 * as it came (AUTH challenges) */
+};
+
+/* What one transaction has done so far: cleared as each one starts. */
+struct lmtp_progress {
+	int after_dot;		/* the final dot was sent: a retry may duplicate */
+	int quit_sent;		/* QUIT went out pipelined behind the dot */
+	int quit_answered;	/* its 2xx was read: nothing left to say */
+};
+
+struct lmtp {
+	struct transport *t;
+	/* Settings, from lmtp_params. */
+	int trace;		/* >>> / <<< lines through log_trace */
+	int timeout_ms;		/* for each ordinary reply */
+	int data_timeout_ms;	/* for each reply after the final dot */
+	int keep_open;		/* the session serves more transactions: no
+				 * QUIT behind the dot */
+	char lhlo_name[256];
+	struct lmtp_conn conn;
+	struct lmtp_progress txn;
+	enum lmtp_fault fault;	/* why, when the session failed */
 	char err[LMTP_ERR_MAX];	/* why the session failed */
 };
 
@@ -106,7 +118,8 @@ enum lmtp_result {
 	LMTP_EFAIL = -1,	/* the session failed (l->err says why); from
 				 * a body callback: the transport failed */
 	LMTP_EINPUT = -2,	/* the body could not be read */
-	LMTP_ESTALE = -3,	/* x->reset: the RSET failed, nothing was
+	LMTP_ESTALE = -3,	/* the RSET ahead of it on a connection that
+				 * served a transaction failed: nothing was
 				 * delivered; open a new session and retry */
 };
 
@@ -124,11 +137,8 @@ struct lmtp_txn {
 	/* When set, called as each recipient's reply to the final dot
 	 * comes in (i: its index), so that it can be passed on at once. */
 	void (*verdict)(void *ctx, size_t i);
-	/* A kept session that served a transaction: RSET first, in the
-	 * same pipelined group as MAIL (the server must offer PIPELINING). */
-	int reset;
 	/* The MTA's queue id, or NULL: where the server offers TRACE,
-	 * "TRACE <id>" goes ahead of MAIL (after the RSET), so that the
+	 * "TRACE <id>" goes ahead of MAIL (after any RSET), so that the
 	 * server's log names the message by it too. */
 	const char *trace;
 };
@@ -193,16 +203,22 @@ enum lmtp_tls {
 enum lmtp_tls lmtp_starttls(struct lmtp *l, const struct stls_settings *s,
     struct lmtp_reply *r);
 
-/* Send a command line (CRLF added) for step and read its reply.  The
- * trace shows shown_as instead of the line when it is not NULL (for
- * AUTH), and then the transport's write buffer is wiped once the line
- * is out. */
+/* Send a command line (CRLF added) for step and read its reply. */
 int lmtp_command(struct lmtp *l, enum lmtp_step step, const char *line,
-    const char *shown_as, struct lmtp_reply *r);
+    struct lmtp_reply *r);
+
+/* An AUTH line: the trace shows shown_as instead of it, and the
+ * transport's write buffer is wiped once it is out.  The reply's last
+ * line goes into raw as well (a challenge can be longer than the text a
+ * reply keeps). */
+int lmtp_auth_command(struct lmtp *l, const char *line, const char *shown_as,
+    struct lmtp_reply *r, char *raw, size_t rawcap);
 
 /* One transaction.  Fills in each recipient's verdict; those left without
- * one have no known outcome (l->err says why).  LMTP_OK, LMTP_EFAIL,
- * LMTP_EINPUT, or LMTP_ESTALE (only with x->reset). */
+ * one have no known outcome (l->err says why).  On a connection that
+ * served one already it starts with RSET (pipelined ahead of MAIL where
+ * the server offers PIPELINING).  LMTP_OK, LMTP_EFAIL, LMTP_EINPUT, or
+ * LMTP_ESTALE (that RSET failed). */
 enum lmtp_result lmtp_deliver(struct lmtp *l, struct lmtp_txn *x);
 
 /* RSET on a kept session before its next transaction: 0 when the

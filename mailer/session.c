@@ -71,7 +71,7 @@ secure(struct session *s)
 
 	if (s->t.is_unix || cfg->tls == CONFIG_TLS_OFF)
 		return 0;
-	if (!(l->caps & LMTP_CAP_STARTTLS)) {
+	if (!(l->conn.caps & LMTP_CAP_STARTTLS)) {
 		if (cfg->tls == CONFIG_TLS_REQUIRE)
 			return lmtp_fail(l, LF_TLS, "%s does not offer STARTTLS "
 			    "and tls is require: nothing sent", s->t.peer);
@@ -102,7 +102,6 @@ session_open_at(struct session *s, const char *spec, int need_iq,
 	struct lmtp *l = &s->l;
 
 	session_lmtp_init(s);
-	s->used = 0;
 	if (lmtp_connect(l, spec, deadline) < 0)
 		return -1;
 	if (lmtp_open(l) < 0)
@@ -111,7 +110,7 @@ session_open_at(struct session *s, const char *spec, int need_iq,
 		return -1;
 	if (cfg->auth_user[0] && auth_login(l, cfg) < 0)
 		return -1;
-	if (need_iq && !(l->caps & LMTP_CAP_IGNOREQUOTA))
+	if (need_iq && !(l->conn.caps & LMTP_CAP_IGNOREQUOTA))
 		return lmtp_fail(l, LF_POLICY, "%s does not advertise "
 		    "IGNOREQUOTA and the policy is require: nothing "
 		    "delivered, the message stays queued", s->t.peer);
@@ -165,31 +164,18 @@ session_open(struct session *s, int need_iq)
 	return -1;
 }
 
-/* A connection that served a transaction is asked whether it still
- * listens (RSET); one that broke or was closed is opened again.  This
- * happens only here, between transactions: never in the middle of one.
- * With PIPELINING the RSET goes ahead of MAIL in the same group
- * (*reset), which saves a round trip per message; without it, it is
- * asked now. */
+/* A connection that broke or was closed is opened again.  This happens
+ * only here, between transactions: never in the middle of one.  Whether
+ * a kept one still listens, lmtp_deliver asks (RSET) and says
+ * LMTP_ESTALE when it does not. */
 static int
-ready(struct session *s, int need_iq, int *reset)
+ready(struct session *s, int need_iq)
 {
-	*reset = 0;
-	if (lmtp_is_open(&s->l) && s->used) {
+	if (lmtp_is_open(&s->l)) {
 		lmtp_set_deadline(&s->l, transport_now_ms() +
 		    (long long)s->cfg->delivery_timeout * 1000);
-		if (s->l.caps & LMTP_CAP_PIPELINING) {
-			*reset = 1;
-			return 0;
-		}
-		if (lmtp_reset(&s->l) == 0)
-			return 0;
-		if (s->verbose)
-			log_trace("--- %s; connecting again", s->l.err);
-		lmtp_drop(&s->l);
-	}
-	if (lmtp_is_open(&s->l))
 		return 0;
+	}
 	return session_open(s, need_iq);
 }
 
@@ -211,16 +197,14 @@ deliver_here(struct session *s, struct lmtp_txn *x, int own_notice)
 {
 	struct lmtp *l = &s->l;
 
-	decide(s, x, own_notice, (l->caps & LMTP_CAP_IGNOREQUOTA) != 0, &s->pv);
+	decide(s, x, own_notice, (l->conn.caps & LMTP_CAP_IGNOREQUOTA) != 0, &s->pv);
 	if (s->pv.refuse) {
-		s->used = 1;
 		(void)lmtp_fail(l, LF_POLICY, "%s does not advertise "
 		    "IGNOREQUOTA and the policy is require: nothing "
 		    "delivered, the message stays queued", s->t.peer);
 		return LMTP_EFAIL;
 	}
 	x->rcpt_param = s->pv.param;
-	s->used = 1;
 	return lmtp_deliver(l, x);
 }
 
@@ -234,7 +218,7 @@ deliver(struct session *s, struct lmtp_txn *x, int own_notice)
 	 * a server without it is then left for the next in the list. */
 	decide(s, x, own_notice, 0, &need);
 	memset(&s->pv, 0, sizeof(s->pv));
-	if (ready(s, need.refuse, &x->reset) < 0)
+	if (ready(s, need.refuse) < 0)
 		return LMTP_EFAIL;
 	rc = deliver_here(s, x, own_notice);
 	if (rc == LMTP_ESTALE) {
@@ -243,7 +227,6 @@ deliver(struct session *s, struct lmtp_txn *x, int own_notice)
 		if (s->verbose)
 			log_trace("--- %s; connecting again", s->l.err);
 		lmtp_drop(&s->l);
-		x->reset = 0;
 		if (session_open(s, need.refuse) < 0)
 			return LMTP_EFAIL;
 		rc = deliver_here(s, x, own_notice);
@@ -352,22 +335,22 @@ session_describe(const struct session *s, struct session_description *d)
 	const struct stls_info *ti = transport_tls_info(&s->t);
 
 	memset(d, 0, sizeof(*d));
-	snprintf(d->greeting, sizeof(d->greeting), "%s", l->greeting);
-	lmtp_caps_string(l->caps_plain, d->caps_plain, sizeof(d->caps_plain));
+	snprintf(d->greeting, sizeof(d->greeting), "%s", l->conn.greeting);
+	lmtp_caps_string(l->conn.caps_plain, d->caps_plain, sizeof(d->caps_plain));
 	snprintf(d->auth_mechs_plain, sizeof(d->auth_mechs_plain), "%s",
-	    l->auth_mechs_plain);
-	d->auth_plain = (l->caps_plain & LMTP_CAP_AUTH) != 0;
-	d->starttls_offered = (l->caps_plain & LMTP_CAP_STARTTLS) != 0;
+	    l->conn.auth_mechs_plain);
+	d->auth_plain = (l->conn.caps_plain & LMTP_CAP_AUTH) != 0;
+	d->starttls_offered = (l->conn.caps_plain & LMTP_CAP_STARTTLS) != 0;
 	d->is_unix = s->t.is_unix;
-	d->tls_tried = l->tls_tried;
-	d->tls_library = l->tls_tried ? stls_library() : NULL;
+	d->tls_tried = l->conn.tls_tried;
+	d->tls_library = l->conn.tls_tried ? stls_library() : NULL;
 	d->sasl_library = auth_library();
 	if (ti != NULL)
 		d->tls = *ti;
-	lmtp_caps_string(l->caps, d->caps, sizeof(d->caps));
-	snprintf(d->auth_mechs, sizeof(d->auth_mechs), "%s", l->auth_mechs);
-	d->auth = (l->caps & LMTP_CAP_AUTH) != 0;
-	d->ignorequota = (l->caps & LMTP_CAP_IGNOREQUOTA) != 0;
+	lmtp_caps_string(l->conn.caps, d->caps, sizeof(d->caps));
+	snprintf(d->auth_mechs, sizeof(d->auth_mechs), "%s", l->conn.auth_mechs);
+	d->auth = (l->conn.caps & LMTP_CAP_AUTH) != 0;
+	d->ignorequota = (l->conn.caps & LMTP_CAP_IGNOREQUOTA) != 0;
 	d->password_ok = transport_protected(&s->t, d->password_why,
 	    sizeof(d->password_why));
 }
@@ -378,7 +361,7 @@ session_try_mail(struct session *s, char *text, size_t cap)
 	struct lmtp_reply r;
 	int ok;
 
-	if (lmtp_command(&s->l, LMTP_STEP_MAIL, "MAIL FROM:<>", NULL, &r) < 0) {
+	if (lmtp_command(&s->l, LMTP_STEP_MAIL, "MAIL FROM:<>", &r) < 0) {
 		snprintf(text, cap, "no answer: %s", s->l.err);
 		return 0;
 	}

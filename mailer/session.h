@@ -19,7 +19,6 @@ struct session {
 	int keep;		/* serve more than one transaction */
 	struct transport t;
 	struct lmtp l;
-	int used;		/* a transaction ran on this connection */
 	struct policy_verdict pv;	/* the last transaction's */
 	char lhlo_name[256];	/* session_local_name, found once */
 };

@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lmtp_init(&l, &t, &(struct lmtp_params){ .lhlo_name = "fuzz.test",
 	    .timeout_ms = 100, .data_timeout_ms = 100 });
 	if (lmtp_open(&l) == 0)
-		while (lmtp_command(&l, LMTP_STEP_RSET, "NOOP", NULL, &r) == 0)
+		while (lmtp_command(&l, LMTP_STEP_RSET, "NOOP", &r) == 0)
 			;
 	transport_close(&t);
 	close(sv[1]);

@@ -127,13 +127,19 @@ lmtp_fault_of(const struct transport *t)
 }
 
 /* A transport failure while waiting for what (e.g. "the reply to RCPT
- * TO:<alice>"): say which step it was. */
+ * TO:<alice>"), which may take timeout_ms: say which step it was.  A
+ * wait that ran out is said in the transport's one wording. */
 static int
 wait_fail(struct lmtp *l, const char *what, int timeout_ms)
 {
-	if (l->t->fault == TF_TIMEOUT)
-		return lmtp_fail(l, LF_TIMEOUT, "timeout after %d s waiting for "
-		    "%s from %s", timeout_ms / 1000, what, l->t->peer);
+	char doing[440];
+
+	if (l->t->fault == TF_TIMEOUT || l->t->fault == TF_DEADLINE) {
+		snprintf(doing, sizeof(doing), "waiting for %s from", what);
+		(void)transport_timed_out(l->t, l->t->fault == TF_DEADLINE,
+		    timeout_ms / 1000, doing);
+		return lmtp_fail(l, lmtp_fault_of(l->t), "%s", l->t->err);
+	}
 	return lmtp_fail(l, lmtp_fault_of(l->t), "%s, waiting for %s",
 	    l->t->err, what);
 }

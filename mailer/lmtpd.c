@@ -414,11 +414,14 @@ input_failed(struct lmtpd *d)
 	struct transport *t = d->t;
 
 	if (t->fault == TF_TIMEOUT || t->fault == TF_DEADLINE) {
+		int by_deadline = t->fault == TF_DEADLINE;
+
 		(void)lmtpd_reply(d, 421, "4.4.2", "timeout waiting for a "
 		    "command; closing");
 		(void)lmtpd_flush(d);
-		fail(d, "no command from %s for %d s", t->peer,
-		    d->idle_timeout_ms / 1000);
+		(void)transport_timed_out(t, by_deadline,
+		    d->idle_timeout_ms / 1000, "waiting for a command from");
+		fail(d, "%s", t->err);
 		return LMTPD_FAIL;
 	}
 	if (!d->in_mail)
@@ -500,6 +503,13 @@ lmtpd_body_read(struct lmtpd *d, char *out, size_t cap)
 			break;	/* hand over what we have rather than wait */
 		avail = transport_peek(d->t, &p, transport_now_ms() +
 		    d->timeout_ms);
+		if (avail < 0 && (d->t->fault == TF_TIMEOUT ||
+		    d->t->fault == TF_DEADLINE)) {
+			(void)transport_timed_out(d->t, d->t->fault ==
+			    TF_DEADLINE, d->timeout_ms / 1000,
+			    "waiting for the rest of the message from");
+			return fail(d, "%s", d->t->err);
+		}
 		if (avail < 0)
 			return fail(d, "%s, reading the message from %s",
 			    d->t->err, d->t->peer);

@@ -110,28 +110,39 @@ budget(const struct transport *t, long long until_ms, int *by_deadline)
 	return left < 0 ? 0 : left > 86400000 ? 86400000 : (int)left;
 }
 
-/*
- * Why a wait ended without the peer ready: r is wait_fd's 0 (out of
- * time) or -1 (poll failed), by_deadline budget's word on which limit
- * the time was.  The delivery deadline has one text; the wait's own
- * timeout is said in fmt, which names what was waited for.  Every wait
- * of this file ends here.
- */
+/* The one wait: fd ready for events before until_ms or the delivery
+ * deadline, whichever comes first (*by_deadline says which it was).
+ * wait_fd's 1, 0 or -1.  Every wait of this file goes through it. */
 static int
-wait_ended(struct transport *t, int r, int by_deadline, const char *fmt, ...)
+await(struct transport *t, int fd, short events, long long until_ms,
+    int *by_deadline)
+{
+	return wait_fd(fd, events, budget(t, until_ms, by_deadline));
+}
+
+/* The one wording of a wait that ran out (see transport.h). */
+int
+transport_timed_out(struct transport *t, int by_deadline, int seconds,
+    const char *doing)
+{
+	if (by_deadline)
+		return fail(t, TF_DEADLINE, "the delivery time limit was "
+		    "reached %s %s", doing, t->peer);
+	return fail(t, TF_TIMEOUT, "timeout after %d s %s %s", seconds, doing,
+	    t->peer);
+}
+
+/* Why a wait (r: await's 0 or -1) ended without the peer ready: poll
+ * failed, or the time ran out doing what, for the wait's seconds. */
+static int
+wait_ended(struct transport *t, int r, int by_deadline, int seconds,
+    const char *doing)
 {
 	int e = errno;
-	va_list ap;
 
 	if (r < 0)
 		return fail(t, TF_LOST, "poll: %s", strerror(e));
-	if (by_deadline)
-		return fail(t, TF_DEADLINE, "the delivery time limit was "
-		    "reached");
-	va_start(ap, fmt);
-	vfail(t, TF_TIMEOUT, fmt, ap);
-	va_end(ap);
-	return -1;
+	return transport_timed_out(t, by_deadline, seconds, doing);
 }
 
 /* Non-blocking connect, done by until_ms.  A UNIX listener whose backlog
@@ -164,7 +175,7 @@ connect_fd(struct transport *t, int fd, const struct sockaddr *sa,
 		if (backoff < CONNECT_RETRY_MAX_MS)
 			backoff *= 2;
 	}
-	r = wait_fd(fd, POLLOUT, budget(t, until_ms, by_deadline));
+	r = await(t, fd, POLLOUT, until_ms, by_deadline);
 	if (r == 0) {
 		errno = ETIMEDOUT;
 		return -1;
@@ -178,13 +189,14 @@ connect_fd(struct transport *t, int fd, const struct sockaddr *sa,
 	return 0;
 }
 
-/* Why a connect failed, in words: a timeout names its limit. */
+/* Why a connect failed, in words: a timeout names its limit; a failed
+ * poll is a connect that failed (the next server may be tried). */
 static int
 connect_fail(struct transport *t, int e, int by_deadline)
 {
 	if (e == ETIMEDOUT)
-		return wait_ended(t, 0, by_deadline, "cannot connect to %s: no "
-		    "answer after %d s", t->peer, t->io_timeout_ms / 1000);
+		return transport_timed_out(t, by_deadline,
+		    t->io_timeout_ms / 1000, "connecting to");
 	return fail(t, TF_CONNECT, "cannot connect to %s: %s", t->peer,
 	    strerror(e));
 }
@@ -364,8 +376,8 @@ transport_flush(struct transport *t)
 	while (off < t->wlen) {
 		r = 1;
 		if (t->stdio)
-			r = wait_fd(t->wfd, POLLOUT, budget(t, transport_now_ms() +
-			    t->io_timeout_ms, &by_deadline));
+			r = await(t, t->wfd, POLLOUT, transport_now_ms() +
+			    t->io_timeout_ms, &by_deadline);
 		if (r > 0) {
 			n = put(t, off, &events);
 			if (n > 0) {
@@ -377,13 +389,13 @@ transport_flush(struct transport *t)
 			if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
 				return fail(t, TF_LOST, "write to %s: %s", t->peer,
 				    n == 0 ? "nothing written" : strerror(errno));
-			r = wait_fd(t->wfd, events, budget(t, transport_now_ms() +
-			    t->io_timeout_ms, &by_deadline));
+			r = await(t, t->wfd, events, transport_now_ms() +
+			    t->io_timeout_ms, &by_deadline);
 			if (r > 0)
 				continue;
 		}
-		return wait_ended(t, r, by_deadline, "timeout after %d s "
-		    "writing to %s", t->io_timeout_ms / 1000, t->peer);
+		return wait_ended(t, r, by_deadline, t->io_timeout_ms / 1000,
+		    "writing to");
 	}
 	t->wlen = 0;
 	return 0;
@@ -415,12 +427,14 @@ transport_puts(struct transport *t, const char *s)
 	return transport_write(t, s, strlen(s));
 }
 
-/* Refill rbuf; 0 ok, -1 failure with t->err set. */
+/* Refill rbuf; 0 ok, -1 failure with t->err set.  A timeout here is
+ * said with the transport's own limit; the layer above, which knows what
+ * it waited for and for how long, says it again in the same words. */
 static int
 fill(struct transport *t, long long until_ms)
 {
 	ssize_t n;
-	int r, by_deadline;
+	int r, by_deadline, seconds = t->io_timeout_ms / 1000;
 	short events;
 
 	if (t->fd < 0)
@@ -431,10 +445,10 @@ fill(struct transport *t, long long until_ms)
 		t->rpos = 0;
 	}
 	for (;;) {
-		if (t->stdio && (r = wait_fd(t->fd, POLLIN, budget(t, until_ms,
-		    &by_deadline))) <= 0)
-			return wait_ended(t, r, by_deadline, "timeout "
-			    "waiting for %s", t->peer);
+		if (t->stdio && (r = await(t, t->fd, POLLIN, until_ms,
+		    &by_deadline)) <= 0)
+			return wait_ended(t, r, by_deadline, seconds,
+			    "waiting for");
 		events = POLLIN;
 		if (t->tls.ssl != NULL)
 			n = stls_read(&t->tls, t->rbuf + t->rlen, sizeof(t->rbuf) - t->rlen,
@@ -452,10 +466,10 @@ fill(struct transport *t, long long until_ms)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return fail(t, TF_LOST, "read from %s: %s", t->peer,
 			    strerror(errno));
-		r = wait_fd(t->fd, events, budget(t, until_ms, &by_deadline));
+		r = await(t, t->fd, events, until_ms, &by_deadline);
 		if (r <= 0)
-			return wait_ended(t, r, by_deadline, "timeout "
-			    "waiting for %s", t->peer);
+			return wait_ended(t, r, by_deadline, seconds,
+			    "waiting for");
 	}
 }
 
@@ -534,11 +548,10 @@ transport_starttls(struct transport *t, const struct stls_settings *s)
 	if (stls_begin(&t->tls, t->fd, t->host, t->peer, s) < 0)
 		return fail(t, TF_TLS, "%s", t->tls.err);
 	while ((r = stls_handshake(&t->tls, &events)) == 0) {
-		r = wait_fd(t->fd, events, budget(t, until, &by_deadline));
+		r = await(t, t->fd, events, until, &by_deadline);
 		if (r <= 0)
-			return wait_ended(t, r, by_deadline, "timeout after %d s "
-			    "in the TLS handshake with %s",
-			    t->io_timeout_ms / 1000, t->peer);
+			return wait_ended(t, r, by_deadline,
+			    t->io_timeout_ms / 1000, "in the TLS handshake with");
 	}
 	return r < 0 ? fail(t, TF_TLS, "%s", t->tls.err) : 0;
 }

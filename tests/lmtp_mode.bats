@@ -403,7 +403,7 @@ no_upstream() {	# a config whose server nobody listens on
 	stop_pid "$writer"
 	assert_status 75
 	grep -q $'^421 4.4.2 timeout waiting for a command; closing\r$' "$IN/out"
-	grep -q 'no command from the client for 1 s' "$IN/err"
+	grep -q 'timeout after 1 s waiting for a command from the client' "$IN/err"
 }
 
 @test "lmtp mode: end of input between transactions is a clean end; in the middle of one it is 75" {

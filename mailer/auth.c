@@ -28,7 +28,9 @@ struct creds {
 	sasl_secret_t *secret;
 };
 
-int
+/* Read the first line of path into buf after checking that it is a
+ * regular file nobody but its owner can read or write.  -1: err set. */
+static int
 auth_read_secret(const char *path, char *buf, size_t cap, char *err,
     size_t errcap)
 {

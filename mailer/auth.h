@@ -19,9 +19,4 @@ int auth_login(struct lmtp *l, const struct config *cfg);
 /* "libsasl2.so.2 (Cyrus SASL 2.1.28)" once an AUTH loaded it, else NULL. */
 const char *auth_library(void);
 
-/* Read the first line of path into buf after checking that it is a
- * regular file nobody but its owner can read or write.  -1: err set. */
-int auth_read_secret(const char *path, char *buf, size_t cap, char *err,
-    size_t errcap);
-
 #endif

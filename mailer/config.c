@@ -138,7 +138,7 @@ set_server(struct config *c, const char *v)
 		if (iscntrl(*p))
 			return "a control character in the server list";
 	if (config_count_servers(v) > CONFIG_SERVERS_MAX)
-		return "more than 16 servers";
+		return "more than " CONFIG_SERVERS_MAX_TEXT " servers";
 	while ((rest = config_next_server(rest, spec, sizeof(spec))) != NULL)
 		if ((bad = config_server_problem(spec)) != NULL)
 			return bad;

@@ -88,6 +88,7 @@ const char *config_tls_name(enum config_tls_policy p);
  * spaces.  config_next_server copies the first one of list into buf and
  * returns the rest, or NULL at the end. */
 #define CONFIG_SERVERS_MAX 16
+#define CONFIG_SERVERS_MAX_TEXT "16"	/* the same, for messages */
 size_t config_count_servers(const char *list);
 /* NULL, or why spec cannot be one server (-s, and each of server =). */
 const char *config_server_problem(const char *spec);

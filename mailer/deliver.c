@@ -102,7 +102,7 @@ deliver_argv(const struct config *cfg, const char *sender, const char *qid,
 	struct session_trail trail = { .start_ms = transport_now_ms() };
 	struct session s;
 	struct message_buf buf;	/* not zeroed: a small message touches little */
-	struct message_src src = { .fd = STDIN_FILENO, .buf = &buf };
+	struct message_src src = { .fd = STDIN_FILENO };
 	/* The body through a tee: its Subject and size, should a
 	 * recipient be refused for quota. */
 	struct message_tee tee;

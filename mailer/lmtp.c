@@ -104,7 +104,8 @@ clear_failure(struct lmtp *l)
 	l->err[0] = '\0';
 }
 
-enum lmtp_fault
+/* The no-verdict kind of the transport's last failure. */
+static enum lmtp_fault
 lmtp_fault_of(const struct transport *t)
 {
 	switch (t->fault) {

@@ -152,9 +152,6 @@ int lmtp_in_step(const struct lmtp *l);
 int lmtp_fail(struct lmtp *l, enum lmtp_fault fault, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The no-verdict kind of the transport's last failure. */
-enum lmtp_fault lmtp_fault_of(const struct transport *t);
-
 /* A reply's words: its text without the code and enhanced code it
  * starts with (a pointer into r->text). */
 const char *lmtp_reply_words(const struct lmtp_reply *r);

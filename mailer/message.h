@@ -107,11 +107,9 @@ struct message_body {
 /* An lmtp_txn body callback for a struct message_body: message_stream. */
 enum lmtp_result message_body_send(void *body, struct transport *t);
 
-/* argv mode's body: a file descriptor (stdin).  buf is the caller's,
- * left uninitialised: only the pages a message reaches are touched. */
+/* argv mode's body: a file descriptor (stdin). */
 struct message_src {
 	int fd;
-	struct message_buf *buf;
 	char err[256];		/* why reading failed */
 };
 

@@ -9,6 +9,7 @@
 #include "notice.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -61,14 +62,14 @@ shown_field(const char *head, size_t len, const char *name, int unquote,
 }
 
 void
-refusal_subject(const char *head, size_t len, char *out, size_t cap)
+notice_subject(const char *head, size_t len, char *out, size_t cap)
 {
 	if (shown_field(head, len, "Subject", 0, out, cap) == NULL)
 		snprintf(out, cap, "(none)");
 }
 
 void
-refusal_from(const char *head, size_t len, const char *sender, char *out,
+notice_from(const char *head, size_t len, const char *sender, char *out,
     size_t cap)
 {
 	if (shown_field(head, len, "From", 1, out, cap) == NULL)
@@ -76,7 +77,7 @@ refusal_from(const char *head, size_t len, const char *sender, char *out,
 }
 
 void
-refusal_size_text(long long n, char *out, size_t cap)
+notice_size_text(long long n, char *out, size_t cap)
 {
 	static const char *const unit[] = { "kB", "MB", "GB" };
 	long long tenth = 100, tenths;	/* bytes in a tenth of the unit */
@@ -97,7 +98,7 @@ refusal_size_text(long long n, char *out, size_t cap)
 }
 
 void
-refusal_interval_text(int seconds, char *out, size_t cap)
+notice_interval_text(int seconds, char *out, size_t cap)
 {
 	if (seconds > 0 && seconds % 3600 == 0)
 		snprintf(out, cap, "%d h", seconds / 3600);
@@ -107,15 +108,24 @@ refusal_interval_text(int seconds, char *out, size_t cap)
 		snprintf(out, cap, "%d s", seconds);
 }
 
-/* The placeholders, each with where its value is in the facts. */
+/* The placeholders, each with where its value is in the facts: a
+ * string there, or (user) a pointer to one. */
 static const struct {
 	const char *name;
 	size_t len;
+	size_t off;
+	int is_pointer;
 } placeholders[] = {
-#define PLACEHOLDER(n) { n, sizeof(n) - 1 }
-	PLACEHOLDER("user"), PLACEHOLDER("sender"), PLACEHOLDER("from"),
-	PLACEHOLDER("size"), PLACEHOLDER("bytes"), PLACEHOLDER("subject"),
-	PLACEHOLDER("reply"), PLACEHOLDER("interval"),
+#define PLACEHOLDER(n, field, ptr) \
+	{ n, sizeof(n) - 1, offsetof(struct notice_facts, field), ptr }
+	PLACEHOLDER("user", user, 1),
+	PLACEHOLDER("sender", sender, 0),
+	PLACEHOLDER("from", from, 0),
+	PLACEHOLDER("size", size, 0),
+	PLACEHOLDER("bytes", bytes, 0),
+	PLACEHOLDER("subject", subject, 0),
+	PLACEHOLDER("reply", reply, 0),
+	PLACEHOLDER("interval", interval, 0),
 #undef PLACEHOLDER
 };
 #define NPLACEHOLDERS (sizeof(placeholders) / sizeof(placeholders[0]))
@@ -134,13 +144,17 @@ placeholder(const char *name, size_t len)
 }
 
 static const char *
-fact(const struct refusal_facts *f, const char *name, size_t len)
+fact(const struct notice_facts *f, const char *name, size_t len)
 {
-	const char *values[NPLACEHOLDERS] = { f->user, f->sender, f->from,
-		f->size, f->bytes, f->subject, f->reply, f->interval };
 	size_t i = placeholder(name, len);
+	const char *at;
 
-	return i < NPLACEHOLDERS ? values[i] : NULL;
+	if (i == NPLACEHOLDERS)
+		return NULL;
+	at = (const char *)f + placeholders[i].off;
+	if (placeholders[i].is_pointer)
+		return *(const char *const *)(const void *)at;
+	return at;
 }
 
 /* Whether p..eol starts a header field: a name of printable ASCII
@@ -213,7 +227,7 @@ header_line_problem(const char *p, const char *eol)
 }
 
 const char *
-refusal_template_problem(const char *t, size_t len, size_t *line)
+notice_template_problem(const char *t, size_t len, size_t *line)
 {
 	const char *p = t, *end = t + len, *eol, *bad;
 	int subject = 0, header = 1;
@@ -254,7 +268,7 @@ refusal_template_problem(const char *t, size_t len, size_t *line)
 }
 
 int
-refusal_render(const char *t, size_t len, const struct refusal_facts *f,
+notice_render(const char *t, size_t len, const struct notice_facts *f,
     char *out, size_t cap, size_t *outlen)
 {
 	size_t i = 0, o = 0, n;
@@ -283,7 +297,7 @@ refusal_render(const char *t, size_t len, const struct refusal_facts *f,
 }
 
 int
-refusal_template_load(const char *path, char *buf, size_t cap, size_t *len,
+notice_template_load(const char *path, char *buf, size_t cap, size_t *len,
     char *why, size_t whycap)
 {
 	const char *bad = NULL;
@@ -302,7 +316,7 @@ refusal_template_load(const char *path, char *buf, size_t cap, size_t *len,
 	else if ((size_t)n >= cap)
 		bad = "over 16 KiB";
 	else
-		bad = refusal_template_problem(buf, (size_t)n, &line);
+		bad = notice_template_problem(buf, (size_t)n, &line);
 	if (bad != NULL) {
 		if (line > 0)
 			snprintf(why, whycap, "refusal_notice_template %s:%zu: %s",

@@ -11,58 +11,58 @@
 #include <stddef.h>
 
 /* A template file's size limit. */
-#define REFUSAL_TEMPLATE_MAX 16384
+#define NOTICE_TEMPLATE_MAX 16384
 
 /* What a notice may say: the refused message's envelope sender, size
  * and Subject, the user, and the server's reply; nothing from the
  * body.  Every value is escaped (log_escape): no control byte. */
-#define REFUSAL_SHOWN_MAX 1232
-struct refusal_facts {
+#define NOTICE_SHOWN_MAX 1232
+struct notice_facts {
 	const char *user;
-	char sender[REFUSAL_SHOWN_MAX];
-	char from[REFUSAL_SHOWN_MAX];	/* its From:, as its reader sees it */
+	char sender[NOTICE_SHOWN_MAX];
+	char from[NOTICE_SHOWN_MAX];	/* its From:, as its reader sees it */
 	char size[32];		/* as a person reads it: "2.3 MB" */
 	char bytes[32];		/* the byte count: "2345678" */
-	char subject[REFUSAL_SHOWN_MAX];
-	char reply[REFUSAL_SHOWN_MAX];
+	char subject[NOTICE_SHOWN_MAX];
+	char reply[NOTICE_SHOWN_MAX];
 	char interval[32];	/* refusal_notice_interval: "24 h" */
 };
 
 /* An interval in units any language's template can carry: "24 h",
  * "30 min", "90 s" (the largest unit that divides it). */
-void refusal_interval_text(int seconds, char *out, size_t cap);
+void notice_interval_text(int seconds, char *out, size_t cap);
 
 /* n bytes as a person reads them: "1 byte", "999 bytes", then "1.0 kB",
  * "2.3 MB", "1.0 GB" (powers of 1000, one decimal, rounded). */
-void refusal_size_text(long long n, char *out, size_t cap);
+void notice_size_text(long long n, char *out, size_t cap);
 
 /* The Subject in the first len bytes of a message as its reader sees it:
  * unfolded, RFC 2047 words decoded, UTF-8, what cannot be shown safely
  * escaped, cut at 200 characters (mimeword.h); "(none)" without one. */
-void refusal_subject(const char *head, size_t len, char *out, size_t cap);
+void notice_subject(const char *head, size_t len, char *out, size_t cap);
 
 /* The From: the same way, its display name out of its quotes; the
  * envelope sender (already shown safely) when there is none. */
-void refusal_from(const char *head, size_t len, const char *sender,
+void notice_from(const char *head, size_t len, const char *sender,
     char *out, size_t cap);
 
 /* A template: header lines with a Subject, an empty line, a body, and
- * no placeholder but those refusal_render fills in.  NULL, or what is
+ * no placeholder but those notice_render fills in.  NULL, or what is
  * wrong with it and its line in *line (1 for the first; 0 when the
  * problem is not on one line). */
-const char *refusal_template_problem(const char *t, size_t len,
+const char *notice_template_problem(const char *t, size_t len,
     size_t *line);
 
 /* The template file at path (refusal_notice_template), opened through
- * file.c and checked, into buf (REFUSAL_TEMPLATE_MAX).  0, or -1 and
+ * file.c and checked, into buf (NOTICE_TEMPLATE_MAX).  0, or -1 and
  * why. */
-int refusal_template_load(const char *path, char *buf, size_t cap,
+int notice_template_load(const char *path, char *buf, size_t cap,
     size_t *len, char *why, size_t whycap);
 
 /* The template into out with %{user}, %{sender}, %{from}, %{size},
  * %{bytes}, %{subject} and %{reply} filled in (a template that passed
- * refusal_template_problem has no other %{...}).  -1 when it does not fit in cap. */
-int refusal_render(const char *t, size_t len, const struct refusal_facts *f,
+ * notice_template_problem has no other %{...}).  -1 when it does not fit in cap. */
+int notice_render(const char *t, size_t len, const struct notice_facts *f,
     char *out, size_t cap, size_t *outlen);
 
 #endif

@@ -151,8 +151,8 @@ add_server(struct options *o, const char *spec)
 		return usage_error(o, bad, spec);
 	if (n + strlen(spec) + 2 > sizeof(o->servers) ||
 	    config_count_servers(o->servers) >= CONFIG_SERVERS_MAX)
-		return usage_error(o, "-s takes one server each, up to 16 in "
-		    "all, not", spec);
+		return usage_error(o, "-s takes one server each, up to "
+		    CONFIG_SERVERS_MAX_TEXT " in all, not", spec);
 	snprintf(o->servers + n, sizeof(o->servers) - n, "%s%s", n ? " " : "",
 	    spec);
 	return 0;

@@ -32,7 +32,7 @@
 #include "mimeword.h"
 #include "statename.h"
 
-#define NOTICE_MAX (REFUSAL_TEMPLATE_MAX + 8192)
+#define REFUSAL_TEXT_MAX (NOTICE_TEMPLATE_MAX + 8192)
 #define SENDER_SHOWN 256
 #define REPLY_SHOWN 300
 #define USER_MAX 256
@@ -42,12 +42,12 @@ struct run {
 	struct refusal *r;
 	struct session *s;
 	int dirfd;		/* refusal_notice_dir */
-	char tmpl[REFUSAL_TEMPLATE_MAX];
+	char tmpl[NOTICE_TEMPLATE_MAX];
 	size_t tlen;
 	const struct message_tee *tee;	/* the refused message's */
-	struct refusal_facts facts;	/* what its notices may say */
-	char text[NOTICE_MAX + 1024];	/* header and filled-in template */
-	char sent[2 * NOTICE_MAX];	/* the same, 8-bit fields encoded */
+	struct notice_facts facts;	/* what its notices may say */
+	char text[REFUSAL_TEXT_MAX + 1024];	/* header and filled-in template */
+	char sent[2 * REFUSAL_TEXT_MAX];	/* the same, 8-bit fields encoded */
 	struct message_buf buf;
 };
 
@@ -368,29 +368,29 @@ deliver_notice(struct run *run, const char *user, size_t len)
 /* What the notices may say of the refused message, from what the tee
  * saw of it; f->sender is there already (refusal_send). */
 static void
-facts_of(struct refusal_facts *f, const struct message_tee *tee)
+facts_of(struct notice_facts *f, const struct message_tee *tee)
 {
 	if (tee->ended) {
-		refusal_size_text(tee->size, f->size, sizeof(f->size));
+		notice_size_text(tee->size, f->size, sizeof(f->size));
 		snprintf(f->bytes, sizeof(f->bytes), "%lld", tee->size);
 	} else {
 		snprintf(f->size, sizeof(f->size), "(unknown)");
 		snprintf(f->bytes, sizeof(f->bytes), "(unknown)");
 	}
-	refusal_subject(tee->head, tee->headlen, f->subject,
+	notice_subject(tee->head, tee->headlen, f->subject,
 	    sizeof(f->subject));
-	refusal_from(tee->head, tee->headlen, f->sender, f->from,
+	notice_from(tee->head, tee->headlen, f->sender, f->from,
 	    sizeof(f->from));
 }
 
 /* The notice for user, header and filled-in template, with its 8-bit
  * header fields encoded, into run->sent; its length, or 0 when it
- * would be over NOTICE_MAX.  The refused message's own words are read
+ * would be over REFUSAL_TEXT_MAX.  The refused message's own words are read
  * here (facts_of): this runs in compose()'s child. */
 static size_t
 render(struct run *run, const char *user, const struct lmtp_rcpt *rc)
 {
-	struct refusal_facts *f = &run->facts;
+	struct notice_facts *f = &run->facts;
 	size_t rlen, room, slen;
 	int n;
 
@@ -400,21 +400,21 @@ render(struct run *run, const char *user, const struct lmtp_rcpt *rc)
 #endif
 	facts_of(f, run->tee);
 	f->user = user;
-	refusal_interval_text(run->r->cfg->refusal_notice_interval,
+	notice_interval_text(run->r->cfg->refusal_notice_interval,
 	    f->interval, sizeof(f->interval));
 	log_escape(rc->reply.text, f->reply, REPLY_SHOWN);
 	/* The filled-in template goes right after the header, and stays
-	 * under NOTICE_MAX as well as within the buffer. */
+	 * under REFUSAL_TEXT_MAX as well as within the buffer. */
 	n = header(run->r->cfg, user, run->text, sizeof(run->text));
 	room = n < 0 ? 0 : sizeof(run->text) - (size_t)n;
-	if (room > NOTICE_MAX)
-		room = NOTICE_MAX;
+	if (room > REFUSAL_TEXT_MAX)
+		room = REFUSAL_TEXT_MAX;
 	/* Then its 8-bit header fields (a template in another language) as
 	 * RFC 2047 words: Cyrus masks 8-bit bytes in a header.  The Subject
 	 * always: it carries values from outside, and a reader that decodes
 	 * it once then shows exactly lmtp-iq's escaped text, even where the
 	 * text holds what looks like an encoded word. */
-	if (n < 0 || refusal_render(run->tmpl, run->tlen, f, run->text + n,
+	if (n < 0 || notice_render(run->tmpl, run->tlen, f, run->text + n,
 	    room, &rlen) < 0 || mimeword_encode_header(run->text,
 	    (size_t)n + rlen, "Subject", run->sent, sizeof(run->sent),
 	    &slen) < 0)
@@ -530,7 +530,7 @@ notify(struct run *run, const char *key, const char *user,
 		stamp(fd, STAMP_FAILED);
 	} else if (len == 0)
 		log_mail(LOG_ERR, "refusal notice: to=<%s>, not sent: the "
-		    "notice would be over %d bytes", user, NOTICE_MAX);
+		    "notice would be over %d bytes", user, REFUSAL_TEXT_MAX);
 	else if (deliver_notice(run, user, (size_t)len))
 		stamp(fd, "");
 	close(fd);
@@ -542,8 +542,8 @@ static int
 prepare(const struct config *cfg, char *tmpl, size_t *tlen, int *dirfd,
     char *why, size_t cap)
 {
-	if (refusal_template_load(cfg->refusal_notice_template, tmpl,
-	    REFUSAL_TEMPLATE_MAX, tlen, why, cap) < 0)
+	if (notice_template_load(cfg->refusal_notice_template, tmpl,
+	    NOTICE_TEMPLATE_MAX, tlen, why, cap) < 0)
 		return -1;
 	*dirfd = file_open(cfg->refusal_notice_dir, "refusal_notice_dir",
 	    FILE_DIR, why, cap);
@@ -613,7 +613,7 @@ refusal_describe(const struct config *cfg, char *buf, size_t cap)
 		snprintf(buf, cap, "off");
 		return;
 	}
-	if ((tmpl = malloc(REFUSAL_TEMPLATE_MAX)) == NULL) {
+	if ((tmpl = malloc(NOTICE_TEMPLATE_MAX)) == NULL) {
 		snprintf(buf, cap, "on, but out of memory");
 		return;
 	}

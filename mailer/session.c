@@ -121,9 +121,11 @@ session_open_at(struct session *s, const char *spec, int need_iq,
  * The servers in order, until one takes the session.  A server is left
  * on a failure to connect, a timeout, a greeting other than 220, LHLO
  * refused, TLS or AUTH failing, or IGNOREQUOTA required and not offered:
- * all before any transaction, so nothing can be delivered twice.
+ * all before any transaction, so nothing can be delivered twice.  -1:
+ * s->l.err names every server tried and why each was left (all
+ * transient).  Nothing after this waits past delivery_timeout from now.
  */
-int
+static int
 session_open(struct session *s, int need_iq)
 {
 	const struct config *cfg = s->cfg;

@@ -39,12 +39,6 @@ void session_init(struct session *s, const struct config *cfg, int verbose,
  * LHLO upstream, and given in the greeting in LMTP mode. */
 void session_local_name(const struct config *cfg, char *buf, size_t cap);
 
-/* The server list in order until one takes the session: connect, LHLO,
- * STARTTLS, AUTH, and IGNOREQUOTA offered when need_iq.  -1: s->l.err
- * names every server tried and why each was left (all transient).
- * Nothing after this waits past delivery_timeout from now. */
-int session_open(struct session *s, int need_iq);
-
 /* One server (spec) alone, nothing waiting past deadline. */
 int session_open_at(struct session *s, const char *spec, int need_iq,
     long long deadline);

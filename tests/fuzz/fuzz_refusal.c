@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char out[65536], enc[2 * 65536], text[4 * 65536];
 	static char shown[8192];
-	struct refusal_facts f;
+	struct notice_facts f;
 	const char *head = (const char *)data, *nul;
 	size_t hlen = size, tlen = 0, olen, elen, dlen, i, line;
 	const char *t = NULL;
@@ -76,23 +76,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tlen = size - hlen - 1;
 	}
 	memset(&f, 0, sizeof(f));
-	refusal_subject(head, hlen, f.subject, sizeof(f.subject));
+	notice_subject(head, hlen, f.subject, sizeof(f.subject));
 	check_shown(f.subject, 200);
-	refusal_from(head, hlen, "sender@example.org", f.from, sizeof(f.from));
+	notice_from(head, hlen, "sender@example.org", f.from, sizeof(f.from));
 	check_shown(f.from, 200);
 	/* The decoder on the whole head, as any field's raw value. */
 	dlen = mimeword_decode(head, hlen < 16384 ? hlen : 16384, text,
 	    sizeof(text));
 	mimeword_display(text, dlen, 1000, shown, sizeof(shown));
 	check_shown(shown, 1000);
-	if (t == NULL || refusal_template_problem(t, tlen, &line) != NULL)
+	if (t == NULL || notice_template_problem(t, tlen, &line) != NULL)
 		return 0;
 	memcpy(f.sender, f.subject, sizeof(f.sender));
 	memcpy(f.reply, f.from, sizeof(f.reply));
 	snprintf(f.size, sizeof(f.size), "%zu bytes", hlen);
 	snprintf(f.bytes, sizeof(f.bytes), "%zu", hlen);
 	f.user = f.subject;
-	if (refusal_render(t, tlen, &f, out, sizeof(out), &olen) < 0)
+	if (notice_render(t, tlen, &f, out, sizeof(out), &olen) < 0)
 		return 0;
 	if (count(out, olen, '\n') != count(t, tlen, '\n') ||
 	    count(out, olen, '\r') != count(t, tlen, '\r'))

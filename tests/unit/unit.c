@@ -531,24 +531,24 @@ test_refusal(void)
 		"Subject: x\nno colon here\n\nbody", "Subject: x\n\r y\n\nbody",
 		": no name\nSubject: x\n\n", " t\xd0\xd0\nSubject: x\n\nbody" };
 	char out[512], *t;
-	struct refusal_facts f = { .user = "alice" };
+	struct notice_facts f = { .user = "alice" };
 	size_t i, n;
 
 	begin("refusal notices: the Subject is unfolded, escaped and cut; "
 	    "none is (none)");
 	t = exact("From: a\r\nsubject:  Lunch\r\n\t on\x1b Friday \r\n"
 	    "X: y\r\n\r\nSubject: body");
-	refusal_subject(t, strlen("From: a\r\nsubject:  Lunch\r\n\t on\x1b "
+	notice_subject(t, strlen("From: a\r\nsubject:  Lunch\r\n\t on\x1b "
 	    "Friday \r\nX: y\r\n\r\nSubject: body"), out, sizeof(out));
 	free(t);
 	CHECK(strcmp(out, "Lunch on\\x1b Friday") == 0);
-	refusal_subject("From: a\n\nSubject: in the body\n",
+	notice_subject("From: a\n\nSubject: in the body\n",
 	    strlen("From: a\n\nSubject: in the body\n"), out, sizeof(out));
 	CHECK(strcmp(out, "(none)") == 0);
 	t = malloc(300);
 	memcpy(t, "Subject: ", 9);
 	memset(t + 9, 'x', 291);
-	refusal_subject(t, 300, out, sizeof(out));
+	notice_subject(t, 300, out, sizeof(out));
 	CHECK(strlen(out) == 200 && strcmp(out + 197, "...") == 0);
 	free(t);
 	end();
@@ -558,11 +558,11 @@ test_refusal(void)
 	    "read within bounds");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		t = exact(bad[i]);
-		CHECK(refusal_template_problem(t, strlen(bad[i]), &n) != NULL);
+		CHECK(notice_template_problem(t, strlen(bad[i]), &n) != NULL);
 		free(t);
 	}
 	t = exact("X-Note: a\nSubject: %{subject}\n\nbody\n");
-	CHECK(refusal_template_problem(t,
+	CHECK(notice_template_problem(t,
 	    strlen("X-Note: a\nSubject: %{subject}\n\nbody\n"), &n) == NULL);
 	free(t);
 	end();
@@ -580,7 +580,7 @@ test_refusal(void)
 
 		for (i = 0; i < sizeof(unk) / sizeof(unk[0]); i++) {
 			t = exact(unk[i].t);
-			why = refusal_template_problem(t, strlen(unk[i].t), &n);
+			why = notice_template_problem(t, strlen(unk[i].t), &n);
 			CHECK(why != NULL && strstr(why, "unknown placeholder") !=
 			    NULL && n == unk[i].line);
 			if (n != unk[i].line)
@@ -590,7 +590,7 @@ test_refusal(void)
 		t = exact("Subject: %{subject} 100%\n\n%{user} %{sender} "
 		    "%{from} %{size} %{bytes} %{subject} %{reply} %{interval} "
 		    "100% {x}\n");
-		CHECK(refusal_template_problem(t, strlen("Subject: %{subject} "
+		CHECK(notice_template_problem(t, strlen("Subject: %{subject} "
 		    "100%\n\n%{user} %{sender} %{from} %{size} %{bytes} "
 		    "%{subject} %{reply} %{interval} 100% {x}\n"), &n) == NULL);
 		free(t);
@@ -606,7 +606,7 @@ test_refusal(void)
 			{ 1, "1 s" }, { 86401, "86401 s" } };
 
 		for (i = 0; i < sizeof(iv) / sizeof(iv[0]); i++) {
-			refusal_interval_text(iv[i].n, out, sizeof(out));
+			notice_interval_text(iv[i].n, out, sizeof(out));
 			if (strcmp(out, iv[i].s) != 0)
 				printf("#   %d: %s, not %s\n", iv[i].n, out, iv[i].s);
 			CHECK(strcmp(out, iv[i].s) == 0);
@@ -626,7 +626,7 @@ test_refusal(void)
 			{ 12345678901234LL, "12345.7 GB" } };
 
 		for (i = 0; i < sizeof(sz) / sizeof(sz[0]); i++) {
-			refusal_size_text(sz[i].n, out, sizeof(out));
+			notice_size_text(sz[i].n, out, sizeof(out));
 			if (strcmp(out, sz[i].s) != 0)
 				printf("#   %lld: %s, not %s\n", sz[i].n, out, sz[i].s);
 			CHECK(strcmp(out, sz[i].s) == 0);
@@ -645,11 +645,11 @@ test_refusal(void)
 	    "%{x} %{user");
 	i = strlen("%{user} %{sender} %{size} %{bytes} %{subject} %{reply} "
 	    "%{x} %{user");
-	CHECK(refusal_render(t, i, &f, out, sizeof(out), &n) == 0);
+	CHECK(notice_render(t, i, &f, out, sizeof(out), &n) == 0);
 	CHECK(n == strlen("alice bob@example.org 12 bytes 12 Hi 452 4.2.2 Over "
 	    "quota %{x} %{user") && memcmp(out, "alice bob@example.org 12 "
 	    "bytes 12 Hi 452 4.2.2 Over quota %{x} %{user", n) == 0);
-	CHECK(refusal_render(t, i, &f, out, 20, &n) < 0);
+	CHECK(notice_render(t, i, &f, out, 20, &n) < 0);
 	free(t);
 	end();
 }

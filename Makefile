@@ -61,7 +61,7 @@ SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/auth.c mailer/message.c mailer/status.c mailer/log.c \
        mailer/policy.c mailer/address.c mailer/session.c mailer/lmtpd.c \
        mailer/relay.c mailer/tls.c mailer/file.c mailer/ossl.c \
-       mailer/probe.c mailer/deliver.c mailer/refusal.c mailer/notice.c mailer/dynlib.c \
+       mailer/probe.c mailer/deliver.c mailer/refusal.c mailer/notice.c mailer/mailbox.c mailer/dynlib.c \
        mailer/sasl2.c mailer/sha256.c mailer/mimeword.c \
        mailer/options.c mailer/statename.c
 OBJS = $(SRCS:.c=.o)

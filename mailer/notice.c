@@ -6,6 +6,7 @@
  * Subject line and the body), and it is shown as a person reads it
  * (mimeword.c), escaped where it could mislead.
  */
+#define _DEFAULT_SOURCE
 #include "notice.h"
 
 #include <errno.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -328,4 +331,28 @@ notice_template_load(const char *path, char *buf, size_t cap, size_t *len,
 	}
 	*len = (size_t)n;
 	return 0;
+}
+
+int
+notice_header(const struct notice_header *h, char *out, size_t cap)
+{
+	char date[64];
+	unsigned char rnd[8] = { 0 };
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	if (getentropy(rnd, sizeof(rnd)) != 0)
+		memset(rnd, 0, sizeof(rnd));	/* the time and pid still differ */
+	n = snprintf(out, cap, "From: %s\nTo: %s%s%s\nDate: %s\n"
+	    "Message-ID: <%lld.%ld.%02x%02x%02x%02x%02x%02x%02x%02x."
+	    "refusal@%s>\nAuto-Submitted: auto-generated\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: 8bit\n", h->from, h->to,
+	    h->to_domain[0] ? "@" : "", h->to_domain,
+	    date, (long long)now, (long)getpid(), rnd[0], rnd[1], rnd[2],
+	    rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], h->msgid_domain);
+	return n < 0 || (size_t)n >= cap ? -1 : n;
 }

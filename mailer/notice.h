@@ -65,4 +65,18 @@ int notice_template_load(const char *path, char *buf, size_t cap,
 int notice_render(const char *t, size_t len, const struct notice_facts *f,
     char *out, size_t cap, size_t *outlen);
 
+/* A notice's own header fields: who it is from and to (to_domain, when
+ * not "", is added to a bare user), and the domain of its Message-ID. */
+struct notice_header {
+	const char *from;
+	const char *to;
+	const char *to_domain;
+	const char *msgid_domain;
+};
+
+/* Those fields, with a Date: of now and a Message-ID: unique to this
+ * notice, as the header lines a notice starts with, into out: their
+ * length, or -1 when they do not fit. */
+int notice_header(const struct notice_header *h, char *out, size_t cap);
+
 #endif

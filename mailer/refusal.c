@@ -10,7 +10,6 @@
 #define _DEFAULT_SOURCE
 #include "refusal.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,7 +19,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -29,6 +27,7 @@
 
 #include "file.h"
 #include "log.h"
+#include "mailbox.h"
 #include "mimeword.h"
 #include "statename.h"
 
@@ -83,92 +82,6 @@ refusal_due(const struct refusal *r, const char *sender,
 	for (i = 0; i < n; i++)
 		if (over_quota(&rcpts[i]))
 			return 1;
-	return 0;
-}
-
-/* Whether s (n bytes) is a dot-string (RFC 5321 4.1.2): atoms of atext
- * joined by single dots.  Anything else needs quotes in an address. */
-static int
-dot_string(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '.' ? s[i + 1] == '.' : !isalnum(ch) &&
-		    strchr("!#$%&'*+-/=?^_`{|}~", ch) == NULL)
-			return 0;
-	}
-	return 1;
-}
-
-/* The mailbox a recipient names, as a key and as an address.  RFC 5321
- * 4.1.2: "alice" and alice are one mailbox, so the local part is taken
- * out of its quotes first; then +detail goes (in or out of quotes: the
- * same mailbox to Cyrus) and the domain stays (virtdomains).  The key is
- * that, lower case: alice, Alice, "alice" and alice+x share one notice.
- * The address is the same mailbox to send the notice to, its local part
- * quoted again when it is not a dot-string.  0, or -1 when it does not
- * fit or is no address. */
-static int
-mailbox_of(const char *addr, char *key, size_t keycap, char *to,
-    size_t tocap)
-{
-	char local[USER_MAX];
-	const char *p = addr, *domain;
-	size_t n = 0, i, o = 0;
-
-	if (*p == '"') {
-		for (p++; *p && *p != '"'; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			if (n + 1 >= sizeof(local))
-				return -1;
-			local[n++] = *p;
-		}
-		if (*p++ != '"' || (*p != '\0' && *p != '@'))
-			return -1;
-		domain = p;
-	} else {
-		domain = strrchr(p, '@');
-		if (domain == NULL)
-			domain = p + strlen(p);
-		n = (size_t)(domain - p);
-		if (n >= sizeof(local))
-			return -1;
-		memcpy(local, p, n);
-	}
-	local[n] = '\0';
-	n = strcspn(local, "+");
-	local[n] = '\0';
-	if (n == 0 || n + strlen(domain) + 1 > keycap)
-		return -1;
-	for (i = 0; i < n; i++)
-		key[o++] = (char)tolower((unsigned char)local[i]);
-	for (i = 0; domain[i]; i++)
-		key[o++] = (char)tolower((unsigned char)domain[i]);
-	key[o] = '\0';
-	o = 0;
-	if (dot_string(local, n)) {
-		o = (size_t)snprintf(to, tocap, "%s", local);
-	} else {
-		to[o++] = '"';
-		for (i = 0; i < n && o + 3 < tocap; i++) {
-			if (local[i] == '"' || local[i] == '\\')
-				to[o++] = '\\';
-			to[o++] = local[i];
-		}
-		if (i < n)
-			return -1;
-		to[o++] = '"';
-		to[o] = '\0';
-	}
-	if (o + strlen(domain) >= tocap)
-		return -1;
-	memcpy(to + o, domain, strlen(domain) + 1);
 	return 0;
 }
 
@@ -273,17 +186,6 @@ notice_read(void *ctx, unsigned char *buf, size_t cap)
 	return (int)n;
 }
 
-/* The domain of an address, or NULL: what follows its last "@", if
- * that is not inside a quoted local part. */
-static const char *
-domain_of(const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-
-	return at != NULL && at[1] != '\0' && strchr(at, '"') == NULL ?
-	    at + 1 : NULL;
-}
-
 /* The domain a notice's Message-ID: is in (and its To:, for a recipient
  * without one, when it is configured), and which rule chose it:
  * refusal_notice_domain, else the recipient's domain, else the notice
@@ -298,11 +200,11 @@ notice_domain(const struct config *cfg, const char *to, char *buf,
 		*rule = "refusal_notice_domain";
 		return cfg->refusal_notice_domain;
 	}
-	if (to != NULL && (d = domain_of(to)) != NULL) {
+	if (to != NULL && (d = mailbox_domain(to)) != NULL) {
 		*rule = "the recipient's domain";
 		return d;
 	}
-	if ((d = domain_of(cfg->refusal_notice_from)) != NULL) {
+	if ((d = mailbox_domain(cfg->refusal_notice_from)) != NULL) {
 		*rule = "refusal_notice_from's domain";
 		return d;
 	}
@@ -315,30 +217,17 @@ notice_domain(const struct config *cfg, const char *to, char *buf,
 static int
 header(const struct config *cfg, const char *user, char *out, size_t cap)
 {
-	char date[64], host[256];
-	const char *domain, *rule, *to_domain;
-	unsigned char rnd[8] = { 0 };
-	time_t now = time(NULL);
-	struct tm tm;
-	int n;
+	char host[256];
+	const char *rule;
+	struct notice_header h = { .from = cfg->refusal_notice_from,
+		.to = user };
 
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-	if (getentropy(rnd, sizeof(rnd)) != 0)
-		memset(rnd, 0, sizeof(rnd));	/* the time and pid still differ */
-	domain = notice_domain(cfg, user, host, sizeof(host), &rule);
+	h.msgid_domain = notice_domain(cfg, user, host, sizeof(host), &rule);
 	/* To: as a mail client shows it: alice@example.org rather than a
 	 * bare alice, where the domain is known. */
-	to_domain = domain_of(user) == NULL ? cfg->refusal_notice_domain : "";
-	n = snprintf(out, cap, "From: %s\nTo: %s%s%s\nDate: %s\n"
-	    "Message-ID: <%lld.%ld.%02x%02x%02x%02x%02x%02x%02x%02x."
-	    "refusal@%s>\nAuto-Submitted: auto-generated\nMIME-Version: 1.0\n"
-	    "Content-Type: text/plain; charset=utf-8\n"
-	    "Content-Transfer-Encoding: 8bit\n", cfg->refusal_notice_from, user,
-	    to_domain[0] ? "@" : "", to_domain,
-	    date, (long long)now, (long)getpid(), rnd[0], rnd[1], rnd[2],
-	    rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], domain);
-	return n < 0 || (size_t)n >= cap ? -1 : n;
+	h.to_domain = mailbox_domain(user) == NULL ?
+	    cfg->refusal_notice_domain : "";
+	return notice_header(&h, out, cap);
 }
 
 /* Deliver the composed notice in run->sent to user.  1 when stored. */
@@ -484,7 +373,7 @@ compose(struct run *run, const char *user, const struct lmtp_rcpt *rc,
 }
 
 /* One user's notice, if none was stored within the interval: key names
- * the user's state (mailbox_of), user is the address to send it to. */
+ * the user's state (mailbox_key), user is the address to send it to. */
 static void
 notify(struct run *run, const char *key, const char *user,
     const struct lmtp_rcpt *rc)
@@ -560,11 +449,11 @@ first_refusal(const struct lmtp_rcpt *rcpts, size_t i, char *key,
 	char other[USER_MAX], to_other[USER_MAX + 64];
 	size_t j;
 
-	if (!over_quota(&rcpts[i]) || mailbox_of(rcpts[i].addr, key, keycap,
+	if (!over_quota(&rcpts[i]) || mailbox_key(rcpts[i].addr, key, keycap,
 	    to, tocap) < 0)
 		return 0;
 	for (j = 0; j < i; j++)
-		if (over_quota(&rcpts[j]) && mailbox_of(rcpts[j].addr, other,
+		if (over_quota(&rcpts[j]) && mailbox_key(rcpts[j].addr, other,
 		    sizeof(other), to_other, sizeof(to_other)) == 0 &&
 		    strcmp(key, other) == 0)
 			return 0;

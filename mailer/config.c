@@ -417,6 +417,15 @@ set(struct config *c, const struct key *k, const char *v, char *why,
 	return why;
 }
 
+const char *
+config_key(size_t i, const char **def)
+{
+	if (i >= NKEYS)
+		return NULL;
+	*def = keys[i].def;
+	return keys[i].name;
+}
+
 void
 config_defaults(struct config *c)
 {

@@ -72,6 +72,11 @@ struct config {
 
 void config_defaults(struct config *c);
 
+/* The i-th key's name, and in *def its default as the file would spell
+ * it (NULL: none); NULL past the last key.  What the man page's
+ * defaults are checked against. */
+const char *config_key(size_t i, const char **def);
+
 /* Read path into c.  A missing file is an error only when required; a
  * FIFO, a device or a directory is an error at once.  -1: err holds
  * "file:line: reason". */

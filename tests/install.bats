@@ -246,6 +246,38 @@ mc_build() {
 	done
 }
 
+# conf_entry KEY: KEY's entry in lmtp-iq.conf(5) as mandoc renders it,
+# on one line, spaces squeezed.
+conf_entry() {
+	mandoc -Tutf8 "$TOP/docs/lmtp-iq.conf.5" | col -bx |
+		awk -v k="$1" '/^       [a-z_]+ = / { on = ($1 == k) } on' | tr -s ' \n' '  '
+}
+
+@test "man pages: each default in lmtp-iq.conf(5) and reference.md is the one the config rows give (config_key); no key without a row" {
+	need_package mandoc /usr/bin/mandoc
+	run "$TOP/tests/unit/unit" config-defaults
+	assert_status 0
+	rows=$output
+	[ "$(echo "$rows" | wc -l)" -ge 20 ]
+	while IFS=$'\t' read -r key def; do
+		entry=$(conf_entry "$key")
+		[ -n "$entry" ] || { echo "lmtp-iq.conf(5) has no entry for $key"; false; }
+		[ -n "$def" ] || continue
+		[[ "$entry" == *"Default $def"[.,]* || "$entry" == *"Default: $def"[.,]* ||
+			"$entry" == *"$def (default)"* ]] ||
+			{ echo "$key: the rows say $def; lmtp-iq.conf(5) says: $entry"; false; }
+		# reference.md's table: the default is the last column (a gloss may
+		# follow it after a comma or in parentheses).
+		ref=$(grep "^| \`$key\` |" "$TOP/docs/reference.md" | awk -F'|' '{ print $(NF - 1) }' | tr -d ' `')
+		[[ "$ref" == "$def" || "$ref" == "$def"[,\(]* ]] || { echo "$key: the rows say $def; reference.md says $ref"; false; }
+	done <<< "$rows"
+	# Every key the page describes has a row.
+	for key in $(mandoc -Tutf8 "$TOP/docs/lmtp-iq.conf.5" | col -bx |
+		sed -n 's/^       \([a-z_]*\) = .*/\1/p'); do
+		grep -q "^$key	" <<< "$rows" || { echo "lmtp-iq.conf(5) describes $key, which no row has"; false; }
+	done
+}
+
 @test "units: the service keeps Cyrus's mail store, databases and Sieve scripts out of reach (every directory Debian's imapd.conf names)" {
 	need_package cyrus-common /etc/imapd.conf
 	local paths key dir

@@ -1153,9 +1153,24 @@ test_sha256(void)
 	end();
 }
 
-int
-main(void)
+/* The config rows' keys and defaults, a line each: "key<TAB>default"
+ * (empty: none), for the test that holds the man page to them. */
+static int
+print_config_defaults(void)
 {
+	const char *name, *def;
+	size_t i;
+
+	for (i = 0; (name = config_key(i, &def)) != NULL; i++)
+		printf("%s\t%s\n", name, def != NULL ? def : "");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "config-defaults") == 0)
+		return print_config_defaults();
 	test_sha256();
 	test_encoder();
 	/* Every encoder case again through the plain copy path. */

@@ -249,7 +249,7 @@ mc_build() {
 # conf_entry KEY: KEY's entry in lmtp-iq.conf(5) as mandoc renders it,
 # on one line, spaces squeezed.
 conf_entry() {
-	mandoc -Tutf8 "$TOP/docs/lmtp-iq.conf.5" | col -bx |
+	mandoc -Tutf8 "$TOP/docs/lmtp-iq.conf.5" | sed "s/.\x08//g" | expand |
 		awk -v k="$1" '/^       [a-z_]+ = / { on = ($1 == k) } on' | tr -s ' \n' '  '
 }
 
@@ -272,7 +272,7 @@ conf_entry() {
 		[[ "$ref" == "$def" || "$ref" == "$def"[,\(]* ]] || { echo "$key: the rows say $def; reference.md says $ref"; false; }
 	done <<< "$rows"
 	# Every key the page describes has a row.
-	for key in $(mandoc -Tutf8 "$TOP/docs/lmtp-iq.conf.5" | col -bx |
+	for key in $(mandoc -Tutf8 "$TOP/docs/lmtp-iq.conf.5" | sed "s/.\x08//g" | expand |
 		sed -n 's/^       \([a-z_]*\) = .*/\1/p'); do
 		grep -q "^$key	" <<< "$rows" || { echo "lmtp-iq.conf(5) describes $key, which no row has"; false; }
 	done

@@ -63,7 +63,7 @@ SRCS = mailer/main.c mailer/config.c mailer/transport.c mailer/lmtp.c \
        mailer/relay.c mailer/tls.c mailer/file.c mailer/ossl.c \
        mailer/probe.c mailer/deliver.c mailer/refusal.c mailer/notice.c mailer/mailbox.c mailer/dynlib.c \
        mailer/sasl2.c mailer/sha256.c mailer/mimeword.c \
-       mailer/options.c mailer/statename.c
+       mailer/options.c mailer/statename.c mailer/words.c
 OBJS = $(SRCS:.c=.o)
 LIB_OBJS = $(filter-out mailer/main.o,$(OBJS))
 PROG = mailer/lmtp-iq
@@ -71,7 +71,8 @@ UNIT = tests/unit/unit
 # The quota-warning job: its own program, sharing the config reader,
 # the address check and the state file names with the mailer.
 QW_SRCS = mailer/quotawarn.c mailer/quotajson.c mailer/config.c \
-          mailer/file.c mailer/address.c mailer/statename.c mailer/sha256.c
+          mailer/file.c mailer/address.c mailer/statename.c mailer/sha256.c \
+          mailer/words.c
 QW_OBJS = $(QW_SRCS:.c=.o)
 QW_PROG = mailer/lmtp-iq-quota-warn
 

@@ -7,6 +7,26 @@
 
 #include <string.h>
 
+enum address_byte
+address_byte(struct address_quoting *q, unsigned char c)
+{
+	if (q->pair) {
+		q->pair = 0;
+		return AB_QUOTED;
+	}
+	if (c == '"') {
+		q->quoted = !q->quoted;
+		return AB_MARK;
+	}
+	if (!q->quoted)
+		return AB_PLAIN;
+	if (c == '\\') {
+		q->pair = 1;
+		return AB_MARK;
+	}
+	return AB_QUOTED;
+}
+
 /* A space is allowed only inside a quoted local part ("a b"@example.org,
  * RFC 5321 4.1.2); elsewhere it would end the path and turn the rest
  * into parameters. */
@@ -14,7 +34,7 @@ const char *
 address_problem(const char *a)
 {
 	const unsigned char *p;
-	int quoted = 0, pair = 0;
+	struct address_quoting q = { 0 };
 
 	if (strlen(a) > ADDRESS_MAX)
 		return "address too long";
@@ -32,20 +52,14 @@ address_problem(const char *a)
 	for (p = (const unsigned char *)a; *p; p++) {
 		if (*p == '\r' || *p == '\n')
 			return "line break in address";
-		if (*p == '\t' || (*p == ' ' && !quoted))
+		if (*p == '\t' || (address_byte(&q, *p) == AB_PLAIN && *p == ' '))
 			return "unquoted space in address";
 		if (*p < 0x20 || *p == 0x7f)
 			return "control character in address";
 		if (*p == '<' || *p == '>')
 			return "angle bracket in address";
-		if (pair)
-			pair = 0;	/* quoted-pair: the byte is literal */
-		else if (*p == '"')
-			quoted = !quoted;
-		else if (*p == '\\' && quoted)
-			pair = 1;
 	}
-	return quoted ? "unterminated quote in address" : NULL;
+	return q.quoted ? "unterminated quote in address" : NULL;
 }
 
 const char *

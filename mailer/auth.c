@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "file.h"
 #include "sasl2.h"
+#include "words.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,30 +98,18 @@ static void
 usable_mechs(const char *offered, const char *allowed, int external,
     char *out, size_t cap)
 {
-	char copy[512], *tok, *save;
-	size_t len;
+	const char *p = offered, *tok;
+	size_t tl, len;
 
 	out[0] = '\0';
-	snprintf(copy, sizeof(copy), "%s", offered);
-	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ",
-	    &save)) {
-		if (!external && strcasecmp(tok, "EXTERNAL") == 0)
+	while ((p = words_next(p, &tok, &tl)) != NULL) {
+		if (!external && tl == 8 && strncasecmp(tok, "EXTERNAL", 8) == 0)
 			continue;
-		if (allowed[0]) {
-			const char *p = allowed;
-			size_t tl = strlen(tok);
-			int found = 0;
-
-			while (*p && !found) {
-				len = strcspn(p, " ");
-				found = len == tl && strncasecmp(p, tok, tl) == 0;
-				p += len + (p[len] == ' ');
-			}
-			if (!found)
-				continue;
-		}
+		if (allowed[0] && !words_has(allowed, tok, tl))
+			continue;
 		len = strlen(out);
-		snprintf(out + len, cap - len, "%s%s", len ? " " : "", tok);
+		snprintf(out + len, cap - len, "%s%.*s", len ? " " : "",
+		    (int)tl, tok);
 	}
 }
 

@@ -5,7 +5,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
-#include "file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,23 +17,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
+#include "words.h"
+
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
 static const char *const policy_names[] = { "require", "auto", "force",
 	"off", NULL };
 static const char *const tls_names[] = { "auto", "require", "off", NULL };
-
-int
-config_policy(const char *name)
-{
-	size_t i;
-
-	for (i = 0; policy_names[i] != NULL; i++)
-		if (strcmp(name, policy_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
 
 const char *
 config_policy_name(enum iq_policy p)
@@ -99,26 +90,23 @@ config_server_problem(const char *spec)
 size_t
 config_count_servers(const char *list)
 {
-	size_t n = 0;
+	const char *w;
+	size_t n = 0, len;
 
-	while (*(list += strspn(list, " \t")) != '\0') {
+	while ((list = words_next(list, &w, &len)) != NULL)
 		n++;
-		list += strcspn(list, " \t");
-	}
 	return n;
 }
 
 const char *
 config_next_server(const char *list, char *buf, size_t cap)
 {
+	const char *w;
 	size_t n;
 
-	list += strspn(list, " \t");
-	if (*list == '\0')
-		return NULL;
-	n = strcspn(list, " \t");
-	snprintf(buf, cap, "%.*s", (int)n, list);
-	return list + n;
+	if ((list = words_next(list, &w, &n)) != NULL)
+		snprintf(buf, cap, "%.*s", (int)n, w);
+	return list;
 }
 
 /* The four keys whose values have rules of their own.  Each returns
@@ -163,20 +151,16 @@ set_auth_mechanisms(struct config *c, const char *v)
 static const char *
 set_notice_senders(struct config *c, const char *v)
 {
-	const char *p = v;
+	const char *p = v, *w;
 	size_t len, i;
 
-	while (*p) {
-		len = strcspn(p, " ");
-		for (i = 0; i < len && !(len == 2 && p[0] == '<' && p[1] == '>');
+	while ((p = words_next(p, &w, &len)) != NULL)
+		for (i = 0; i < len && !(len == 2 && w[0] == '<' && w[1] == '>');
 		    i++)
-			if (iscntrl((unsigned char)p[i]) || p[i] == '<' ||
-			    p[i] == '>')
+			if (iscntrl((unsigned char)w[i]) || w[i] == '<' ||
+			    w[i] == '>')
 				return "expected addresses separated by spaces, "
 				    "<> for the null sender";
-		p += len;
-		p += strspn(p, " ");
-	}
 	c->notice_senders_set = 1;
 	return copy(c->notice_senders, sizeof(c->notice_senders), v);
 }
@@ -287,14 +271,6 @@ key_named(const char *name)
 	return NULL;
 }
 
-/* -t: what the timeout key takes, from its row. */
-int
-config_timeout(const char *s)
-{
-	const struct key *k = key_named("timeout");
-
-	return seconds(s, k->min, k->max);
-}
 
 /* What a value of k must be, in words: "whole seconds from 1 to 86400",
  * "require, auto, force or off". */
@@ -415,6 +391,15 @@ set(struct config *c, const struct key *k, const char *v, char *why,
 	snprintf(why, cap, "expected ");
 	expected(k, why + strlen(why), cap - strlen(why));
 	return why;
+}
+
+int
+config_set(struct config *c, const char *key, const char *value)
+{
+	const struct key *k = key_named(key);
+	char why[160];
+
+	return k != NULL && set(c, k, value, why, sizeof(why)) == NULL ? 0 : -1;
 }
 
 const char *

@@ -83,8 +83,6 @@ const char *config_key(size_t i, const char **def);
 int config_load(struct config *c, const char *path, int required,
     char *err, size_t errcap);
 
-/* The four policy names; -1 for anything else. */
-int config_policy(const char *name);
 const char *config_policy_name(enum iq_policy p);
 
 const char *config_tls_name(enum config_tls_policy p);
@@ -99,8 +97,10 @@ size_t config_count_servers(const char *list);
 const char *config_server_problem(const char *spec);
 const char *config_next_server(const char *list, char *buf, size_t cap);
 
-/* 1..CONFIG_TIMEOUT_MAX whole seconds, else -1. */
-int config_timeout(const char *s);
+/* value for key, as the file would give it, read and checked by the
+ * key's row (the command line's -q and -t go through here).  0, or -1
+ * when it is not a value key takes. */
+int config_set(struct config *c, const char *key, const char *value);
 
 /* What a value of the key must be, in words, from its row: "whole
  * seconds from 1 to 86400", "require, auto, force or off". */

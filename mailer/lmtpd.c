@@ -18,6 +18,7 @@
 
 #include "address.h"
 #include "log.h"
+#include "words.h"
 
 /* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with CRLF. */
 #define LMTPD_REPLY_LINE_MAX 510
@@ -176,7 +177,7 @@ static const char *
 parse_path(const char *p, char *out, size_t cap, const char **why)
 {
 	const char *start;
-	int quoted = 0;
+	struct address_quoting q = { 0 };
 	size_t len;
 
 	if (*p != '<') {
@@ -184,14 +185,9 @@ parse_path(const char *p, char *out, size_t cap, const char **why)
 		return NULL;
 	}
 	start = ++p;
-	for (; *p; p++) {
-		if (*p == '"')
-			quoted = !quoted;
-		else if (*p == '\\' && quoted && p[1] != '\0')
-			p++;
-		else if (*p == '>' && !quoted)
+	for (; *p; p++)
+		if (address_byte(&q, (unsigned char)*p) == AB_PLAIN && *p == '>')
 			break;
-	}
 	if (*p != '>') {
 		*why = "no closing angle bracket";
 		return NULL;
@@ -220,18 +216,16 @@ static const char *
 mail_params(struct lmtpd *d, const char *p)
 {
 	char word[64];
+	const char *w;
 	size_t n;
 	long long size;
 	char *end;
 
-	while (*p) {
-		n = strcspn(p, " ");
+	while ((p = words_next(p, &w, &n)) != NULL) {
 		if (n >= sizeof(word))
 			return "parameter too long";
-		memcpy(word, p, n);
+		memcpy(word, w, n);
 		word[n] = '\0';
-		p += n;
-		p += strspn(p, " ");
 		if (strncasecmp(word, "SIZE=", 5) == 0) {
 			if (!isdigit((unsigned char)word[5]) || strlen(word) > 20)
 				return "bad SIZE";

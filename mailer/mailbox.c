@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "address.h"
+
 /* Whether s (n bytes) is a dot-string (RFC 5321 4.1.2): atoms of atext
  * joined by single dots.  Anything else needs quotes in an address. */
 static int
@@ -33,29 +35,33 @@ mailbox_key(const char *addr, char *key, size_t keycap, char *to,
     size_t tocap)
 {
 	char local[MAILBOX_LOCAL_MAX];
-	const char *p = addr, *domain;
+	struct address_quoting q = { 0 };
+	enum address_byte b;
+	const char *p, *domain = NULL;
 	size_t n = 0, i, o = 0;
+	int plain = 0, marks = 0;
 
-	if (*p == '"') {
-		for (p++; *p && *p != '"'; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			if (n + 1 >= sizeof(local))
-				return -1;
-			local[n++] = *p;
-		}
-		if (*p++ != '"' || (*p != '\0' && *p != '@'))
-			return -1;
+	/* The local part ends at the last '@' outside quotes. */
+	for (p = addr; *p; p++)
+		if (address_byte(&q, (unsigned char)*p) == AB_PLAIN && *p == '@')
+			domain = p;
+	if (domain == NULL)
 		domain = p;
-	} else {
-		domain = strrchr(p, '@');
-		if (domain == NULL)
-			domain = p + strlen(p);
-		n = (size_t)(domain - p);
-		if (n >= sizeof(local))
+	/* Its bytes, out of their quotes. */
+	memset(&q, 0, sizeof(q));
+	for (p = addr; p < domain; p++) {
+		if ((b = address_byte(&q, (unsigned char)*p)) == AB_MARK) {
+			marks = 1;
+			continue;
+		}
+		plain |= b == AB_PLAIN;
+		if (n + 1 >= sizeof(local))
 			return -1;
-		memcpy(local, p, n);
+		local[n++] = *p;
 	}
+	/* A quoted local part is one quoted string, the whole of it. */
+	if (q.quoted || (marks && plain))
+		return -1;
 	local[n] = '\0';
 	n = strcspn(local, "+");
 	local[n] = '\0';
@@ -91,9 +97,12 @@ mailbox_key(const char *addr, char *key, size_t keycap, char *to,
 const char *
 mailbox_domain(const char *addr)
 {
-	const char *at = strrchr(addr, '@');
+	struct address_quoting q = { 0 };
+	const char *p, *at = NULL;
 
-	return at != NULL && at[1] != '\0' && strchr(at, '"') == NULL ?
-	    at + 1 : NULL;
+	for (p = addr; *p; p++)
+		if (address_byte(&q, (unsigned char)*p) == AB_PLAIN && *p == '@')
+			at = p;
+	return at != NULL && at[1] != '\0' ? at + 1 : NULL;
 }
 

@@ -121,10 +121,13 @@ main(int argc, char **argv)
 		return config_failed(&o, &cfg, err);
 	if (o.servers[0])
 		snprintf(cfg.server, sizeof(cfg.server), "%s", o.servers);
-	if (o.policy >= 0)
-		cfg.policy = (enum iq_policy)o.policy;
-	if (o.timeout > 0)
-		cfg.timeout = cfg.data_timeout = o.timeout;
+	/* Checked by options.c through the same rows. */
+	if (o.policy != NULL)
+		(void)config_set(&cfg, "ignorequota", o.policy);
+	if (o.timeout != NULL) {
+		(void)config_set(&cfg, "timeout", o.timeout);
+		(void)config_set(&cfg, "data_timeout", o.timeout);
+	}
 	if ((why = policy_config_problem(&cfg)) != NULL)
 		return config_failed(&o, &cfg, why);
 	log_init(cfg.syslog && !o.check);

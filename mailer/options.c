@@ -162,6 +162,8 @@ add_server(struct options *o, const char *spec)
 static int
 take_option(struct options *o, int c, char *arg)
 {
+	struct config scratch;	/* where a value is tried by its row */
+
 	switch (c) {
 	case 'C':
 		if (has_control(arg))
@@ -182,12 +184,14 @@ take_option(struct options *o, int c, char *arg)
 		o->qid = arg;
 		return 0;
 	case 'q':
-		if ((o->policy = config_policy(arg)) < 0)
+		if (config_set(&scratch, "ignorequota", arg) < 0)
 			return expected_error(o, 'q', "ignorequota", arg);
+		o->policy = arg;
 		return 0;
 	case 't':
-		if ((o->timeout = config_timeout(arg)) < 0)
+		if (config_set(&scratch, "timeout", arg) < 0)
 			return expected_error(o, 't', "timeout", arg);
+		o->timeout = arg;
 		return 0;
 	case 'v':
 		o->verbose = 1;
@@ -240,7 +244,6 @@ options_parse(int argc, char **argv, struct options *o, int *done)
 
 	memset(o, 0, sizeof(*o));
 	o->config_file = CONFIG_DEFAULT_FILE;
-	o->policy = -1;
 	o->check = scan_options(argc, argv, &at);
 	*done = 0;
 	if (at > 0) {

@@ -16,8 +16,8 @@ struct options {
 	char servers[CONFIG_VALUE_MAX];	/* each -s, in order */
 	const char *sender;
 	const char *qid;	/* -i: the MTA's queue id, for the log */
-	int policy;		/* -1 = not given */
-	int timeout;		/* 0 = not given */
+	const char *policy;	/* -q, checked by its row; NULL: not given */
+	const char *timeout;	/* -t, the same */
 	int verbose;
 	int check;
 	int lmtp;		/* -l: speak LMTP on stdin and stdout */

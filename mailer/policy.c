@@ -12,24 +12,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "words.h"
+
 int
 policy_notice_sender(const struct config *cfg, const char *sender)
 {
-	const char *p = cfg->notice_senders, *want;
-	size_t len, wl;
+	const char *want = sender[0] ? sender : "<>";
 
-	if (!cfg->notice_senders_set)
-		return 0;
-	want = sender[0] ? sender : "<>";
-	wl = strlen(want);
-	while (*p) {
-		len = strcspn(p, " ");
-		if (len == wl && strncasecmp(p, want, wl) == 0)
-			return 1;
-		p += len;
-		p += strspn(p, " ");
-	}
-	return 0;
+	return cfg->notice_senders_set &&
+	    words_has(cfg->notice_senders, want, strlen(want));
 }
 
 void

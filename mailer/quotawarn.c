@@ -30,6 +30,7 @@
 #include "file.h"
 #include "quotajson.h"
 #include "statename.h"
+#include "words.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -802,19 +803,15 @@ main(int argc, char **argv)
 	if (o.sender != NULL) {
 		snprintf(sender, sizeof(sender), "%s", o.sender);
 	} else {
-		const char *p = cfg.notice_senders;
+		const char *p = cfg.notice_senders, *w;
+		size_t n;
 
 		sender[0] = '\0';
-		while (*p) {
-			size_t n = strcspn(p, " ");
-
-			if (n > 0 && strncmp(p, "<>", n) != 0 && n < sizeof(sender)) {
-				snprintf(sender, sizeof(sender), "%.*s", (int)n, p);
+		while ((p = words_next(p, &w, &n)) != NULL)
+			if (strncmp(w, "<>", n) != 0 && n < sizeof(sender)) {
+				snprintf(sender, sizeof(sender), "%.*s", (int)n, w);
 				break;
 			}
-			p += n;
-			p += strspn(p, " ");
-		}
 		if (sender[0] == '\0') {
 			complain("config: %s names no notice sender "
 			    "(notice_senders), and -f is not given: a warning "

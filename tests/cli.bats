@@ -296,18 +296,9 @@ config_refused() {
 	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 Success'; echo 'send 554 No'
 	  fake_bye; } | fake_start
 	fake_conf syslog yes
-	# A private /dev whose log socket we read; /dev/null comes along.
-	mkdir "$MSG/dev"; touch "$MSG/dev/null"
-	socat -u UNIX-RECV:"$MSG/dev/log" OPEN:"$MSG/syslog",creat,append 3>&- &
-	SOCAT_PID=$!
-	wait_file "$MSG/dev/log" 2>/dev/null || sleep 0.3
-	run unshare -m sh -c 'mount --bind /dev/null "$1/null" && mount --bind "$1" /dev &&
-		exec "$2" -C "$3" -s "$4" -f "$6" alice bob carol < "$5"' \
-		sh "$MSG/dev" "$LMTP_IQ" "$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice" "$NOTICE_SENDER"
+	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f "$NOTICE_SENDER" alice bob carol
 	assert_status 67
 	fake_finish
-	sleep 0.2
-	stop_pid "$SOCAT_PID"
 	grep -q 'lmtp-iq\[[0-9]*\]: to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:.*/sock, ignorequota=yes, dsn=2.1.5, sessionid=[^,]*, stat=Sent (250 2.1.5 Success)' "$MSG/syslog"
 	grep -q 'lmtp-iq\[[0-9]*\]: to=<bob>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:.*/sock, ignorequota=yes, dsn=5.1.1, sessionid=[^,]*, stat=Bounced (550 5.1.1 User unknown)' "$MSG/syslog"
 	# No enhanced code: the DSN class comes from the reply code.

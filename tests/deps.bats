@@ -60,7 +60,7 @@ plan() {
 	need_package socat /usr/bin/socat
 	socat TCP-LISTEN:4190,bind=127.0.0.1,reuseaddr,fork SYSTEM:true 3>&- &
 	LISTEN_PID=$!
-	for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/4190) 2>/dev/null && break; sleep 0.05; done
+	wait_until 3 '(exec 3<>/dev/tcp/127.0.0.1/4190) 2>/dev/null'
 	run plan
 	[ "$output" = 'root: listening on port(s) 4190' ]
 }

@@ -177,7 +177,7 @@ logged_until_done() {
 		-s "unix:$FAKE_DIR/sock" -f bob@example.org alice
 	assert_status 75
 	fake_finish
-	for _ in $(seq 1 50); do grep -q 'refusal notices off' "$MSG/syslog" 2>/dev/null && break; sleep 0.05; done
+	wait_until 3 'grep -q "refusal notices off" "$MSG/syslog" 2>/dev/null' || true
 	syslog_stop
 	[ "$(grep -c 'refusal notice' "$MSG/syslog")" -eq 1 ]
 	grep -q "refusal notices off: refusal_notice_dir $MSG/state is not writable by this user; mail still flows" "$MSG/syslog"

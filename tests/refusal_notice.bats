@@ -137,7 +137,7 @@ refused_one() {	# refused_one SUBJECT [BODY]
 	done
 	# The notices go from detached children: wait for the first, then
 	# give any other the time to come.
-	for _ in $(seq 1 100); do [ "$(notice_count)" -gt "$n" ] && break; sleep 0.05; done
+	wait_until 5 '[ "$(notice_count)" -gt "$n" ]' || true
 	sleep 1
 	[ "$(notice_count)" -eq $((n + 1)) ]
 }

@@ -56,10 +56,7 @@ tcp_fake() {
 netns() {
 	unshare -n sh -c 'ip link set lo up && ip addr add 192.0.2.20/32 dev lo && exec sleep 600' 3>&- &
 	NS_PID=$!
-	local tries=100
-	until nsenter -t "$NS_PID" -n ip addr show dev lo 2>/dev/null | grep -q 192.0.2.20; do
-		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
-	done
+	wait_until 5 "nsenter -t $NS_PID -n ip addr show dev lo 2>/dev/null | grep -q 192.0.2.20"
 }
 
 @test "sasl: STARTTLS stripped and only PLAIN offered over a non-loopback link: 75, no secret on the wire" {

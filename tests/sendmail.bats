@@ -262,7 +262,7 @@ teardown() {
 		'DATA' "$(smtp_message redirected)" 'QUIT'
 	assert_output_has 'Message accepted for delivery'
 	run sm -qf		# to erin; her Sieve submits the redirect (-bs)
-	for _ in $(seq 1 50); do [ "$(sm_queued)" -ge 1 ] && break; sleep 0.1; done
+	wait_until 5 '[ "$(sm_queued)" -ge 1 ]' || true
 	run sm -qf		# the redirect, through lmtp_iq
 	grep -q '^Return-Path: <someone@capture.test>' "$SM_DIR"/mqueue/* 2>/dev/null ||
 		grep -q 'someone@capture.test' "$SM_DIR"/mqueue/qf*

@@ -63,22 +63,27 @@ stop_pid() {
 	local pid=$1
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null || true
+	wait_until 5 "! kill -0 $pid 2>/dev/null" ||
+		kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
 
-# Wait until a file exists (a server's ready or port file).
-wait_file() {
-	local f=$1 tries=${2:-200}
-	while [ ! -s "$f" ] && [ "$tries" -gt 0 ]; do
-		sleep 0.02
+# wait_until SECONDS CHECK: the suites' one polling loop.  CHECK is
+# shell code, evaluated again every 0.05 s (so that a $(...) in it is
+# read afresh) until it succeeds; 1 when SECONDS (whole) pass first.
+wait_until() {
+	local tries=$(($1 * 20))
+	until eval "$2"; do
 		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.05
 	done
-	[ -s "$f" ]
+}
+
+# wait_file FILE: until FILE has something in it (a server's ready or
+# port file), 4 s at most.
+wait_file() {
+	wait_until 4 "[ -s $(printf %q "$1") ]"
 }
 
 # doc_block FILE WORD: the first ``` block of FILE (under the top of the
@@ -201,7 +206,7 @@ logdev_start() {
 	for n in null zero random urandom; do touch "$1/dev/$n"; done
 	socat -u UNIX-RECV:"$1/dev/log" OPEN:"$2",creat,append 3>&- &
 	LOGDEV_PID=$!
-	for _ in $(seq 1 50); do [ -S "$1/dev/log" ] && break; sleep 0.02; done
+	wait_until 1 "[ -S $(printf %q "$1/dev/log") ]"
 	chmod 666 "$1/dev/log"	# for a server that runs as its own user
 }
 

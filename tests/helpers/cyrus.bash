@@ -127,16 +127,9 @@ cyrus_halt() {
 	# Gone for sure before anyone starts another: a master that is still
 	# shutting down (a loaded machine) would later remove the sockets
 	# the next one made.
-	for _ in $(seq 1 400); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! wait_until 20 "! kill -0 $pid 2>/dev/null"; then
 		kill -KILL "$pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
+		wait_until 5 "! kill -0 $pid 2>/dev/null" || true
 	fi
 	rm -f "$CYRUS_DIR/master.pid"
 	CYRUS_PID=

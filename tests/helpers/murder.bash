@@ -107,10 +107,7 @@ murder_start() {
 	MURDER_MM_PORT=$MURDER_MUPDATE_PORT
 	murder_conf MM master
 	murder_run MM
-	for _ in $(seq 1 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$MURDER_MUPDATE_PORT") 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_until 5 "(exec 3<>/dev/tcp/127.0.0.1/$MURDER_MUPDATE_PORT) 2>/dev/null" || true
 	for n in BE1 BE2; do murder_conf "$n" backend; murder_run "$n"; done
 	for n in BE1 BE2; do murder_wait_lmtp "$(eval echo "\$MURDER_${n}_PORT")" || return 1; done
 	# The mailboxes, created on their backends (and so announced to

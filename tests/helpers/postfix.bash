@@ -115,7 +115,7 @@ postfix_setup() {
 }
 
 postfix_start() {
-	local q=$PF_DIR/spool tries=200
+	local q=$PF_DIR/spool
 	mkdir -p "$q/cyrus"
 	logdev_start "$PF_DIR" "$PF_DIR/iq.log"
 	PF_LOG_PID=$LOGDEV_PID
@@ -123,16 +123,12 @@ postfix_start() {
 		ip addr add "$2/32" dev lo && mount --bind "$3" "$4" &&
 		exec sleep 3600' "$PF_DIR" "$PF_OUTSIDER" "$PF_TRUSTED" "$CYRUS_DIR/socket" "$q/cyrus" 3>&- &
 	PF_NS_PID=$!
-	until nsenter -t "$PF_NS_PID" -n ip addr show dev lo 2>/dev/null | grep -q "$PF_TRUSTED" &&
-		nsenter -t "$PF_NS_PID" -m test -S "$q/cyrus/lmtp"; do
-		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
-	done
+	wait_until 10 "nsenter -t $PF_NS_PID -n ip addr show dev lo 2>/dev/null | grep -q $PF_TRUSTED &&
+		nsenter -t $PF_NS_PID -m test -S $(printf %q "$q/cyrus/lmtp")" || return 1
 	nsenter -t "$PF_NS_PID" -n -m /usr/lib/postfix/sbin/master -c "$PF_DIR/etc" -d 3>&- &
 	PF_PID=$!
-	tries=200
-	until nsenter -t "$PF_NS_PID" -n bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' 2>/dev/null; do
-		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
-	done
+	wait_until 10 "nsenter -t $PF_NS_PID -n bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' 2>/dev/null" ||
+		return 1
 	# smtp_from (sendmail.bash) speaks SMTP inside this namespace.
 	SM_NS_PID=$PF_NS_PID
 }
@@ -176,10 +172,7 @@ pf_listen() {
 		setpriv --reuid="$user" --regid="$group" --clear-groups $exec \
 		2>>"$PF_DIR/listen.log" 3>&- &
 	PF_LISTEN_PID=$!
-	local tries=200
-	until [ -S "$path" ]; do
-		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
-	done
+	wait_until 10 "[ -S $(printf %q "$path") ]" || return 1
 	chown "$owner" "$path"
 	chmod "$mode" "$path"
 }
@@ -216,14 +209,9 @@ pf_log_count() {
 # pf_log_wait PATTERN [COUNT] [SECONDS]: until the mail log has COUNT (1)
 # lines matching PATTERN (grep -E), within SECONDS (60).
 pf_log_wait() {
-	local n=${2:-1} tries=$((${3:-60} * 10))
-	until [ "$(pf_log_count "$1")" -ge "$n" ]; do
-		tries=$((tries - 1))
-		if [ "$tries" -le 0 ]; then
-			echo "mail log: not $n lines like /$1/ (found $(pf_log_count "$1"))"
-			tail -20 "$PF_DIR/maillog"
-			return 1
-		fi
-		sleep 0.1
-	done
+	local n=${2:-1}
+	wait_until "${3:-60}" "[ \"\$(pf_log_count $(printf %q "$1"))\" -ge $n ]" && return 0
+	echo "mail log: not $n lines like /$1/ (found $(pf_log_count "$1"))"
+	tail -20 "$PF_DIR/maillog"
+	return 1
 }

@@ -179,16 +179,11 @@ sm_daemon_start() {
 		exec sleep 3600' sh "$SM_OUTSIDER" "$SM_TRUSTED" "$SM_RELAYHOST" \
 		"$SM_DIR/hosts" "${SM_SASL_DIR:-}" 3>&- &
 	SM_NS_PID=$!
-	local tries=100
-	until nsenter -t "$SM_NS_PID" -n ip addr show dev lo 2>/dev/null |
-		grep -q "$SM_RELAYHOST"; do
-		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
-	done
+	wait_until 5 "nsenter -t $SM_NS_PID -n ip addr show dev lo 2>/dev/null |
+		grep -q $SM_RELAYHOST" || return 1
 	nsenter -t "$SM_NS_PID" -n -m "$SM_BIN" -C "$SM_DIR/test.cf" -bd -odq 3>&- || return 1
-	tries=200
-	until nsenter -t "$SM_NS_PID" -n bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' 2>/dev/null; do
-		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
-	done
+	wait_until 10 "nsenter -t $SM_NS_PID -n bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' 2>/dev/null" ||
+		return 1
 	wait_file "$SM_DIR/sendmail.pid"
 }
 
@@ -201,10 +196,7 @@ sm_bs_serve() {
 	socat UNIX-LISTEN:"$CYRUS_DIR/smtp.sock",fork,mode=777 \
 		EXEC:"$SM_DIR/bin/sm-bs",pipes 3>&- &
 	SM_BS_PID=$!
-	local tries=100
-	until [ -S "$CYRUS_DIR/smtp.sock" ]; do
-		tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1; sleep 0.05
-	done
+	wait_until 5 "[ -S $(printf %q "$CYRUS_DIR/smtp.sock") ]"
 }
 
 sm_daemon_stop() {

@@ -408,7 +408,7 @@ smuggle_through() {
 	done
 	pf_log_wait "to=<alice@mx.example.org>, $VIA.*status=deferred.*452 4\.2\.2" 2
 	# The notice is stored after the replies: give it its moment.
-	for _ in $(seq 1 50); do [ "$(cyrus_count alice)" -gt "$before" ] && break; sleep 0.1; done
+	wait_until 5 '[ "$(cyrus_count alice)" -gt "$before" ]' || true
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
 	notice=$(cyrus_newest alice)
 	grep -q '^From: quota-notice@example.org' "$notice"

@@ -54,9 +54,7 @@ tcp_fake() {
 # A network namespace of our own whose lo also carries 192.0.2.20: a
 # link that is neither loopback nor protected by TLS.
 netns() {
-	unshare -n sh -c 'ip link set lo up && ip addr add 192.0.2.20/32 dev lo && exec sleep 600' 3>&- &
-	NS_PID=$!
-	wait_until 5 "nsenter -t $NS_PID -n ip addr show dev lo 2>/dev/null | grep -q 192.0.2.20"
+	outside_ns "" 192.0.2.20
 }
 
 @test "sasl: STARTTLS stripped and only PLAIN offered over a non-loopback link: 75, no secret on the wire" {

@@ -80,6 +80,23 @@ wait_until() {
 	done
 }
 
+# outside_ns SETUP ADDR...: the MTAs' outside world, a network and mount
+# namespace of its own whose lo is up and carries each ADDR (/32); the bash
+# code SETUP ("" for none: mounts, as the MTA there needs) runs in it
+# before it sleeps.  Its PID in NS_PID (stopped by stop_pid) once every
+# address is there; clients bind one of them as their source address,
+# so that the server sees a real non-loopback peer.
+outside_ns() {
+	local setup=${1:-true} last
+	shift
+	last=${!#}
+	unshare -n -m bash -c 'setup=$0 && ip link set lo up &&
+		for a in "$@"; do ip addr add "$a/32" dev lo || exit 1; done &&
+		eval "$setup" && exec sleep 3600' "$setup" "$@" 3>&- &
+	NS_PID=$!
+	wait_until 10 "nsenter -t $NS_PID -n ip addr show dev lo 2>/dev/null | grep -qF ' $last/'"
+}
+
 # wait_file FILE: until FILE has something in it (a server's ready or
 # port file), 4 s at most.
 wait_file() {

@@ -119,12 +119,11 @@ postfix_start() {
 	mkdir -p "$q/cyrus"
 	logdev_start "$PF_DIR" "$PF_DIR/iq.log"
 	PF_LOG_PID=$LOGDEV_PID
-	unshare -n -m sh -c "$LOGDEV_MOUNT"' && ip link set lo up && ip addr add "$1/32" dev lo &&
-		ip addr add "$2/32" dev lo && mount --bind "$3" "$4" &&
-		exec sleep 3600' "$PF_DIR" "$PF_OUTSIDER" "$PF_TRUSTED" "$CYRUS_DIR/socket" "$q/cyrus" 3>&- &
-	PF_NS_PID=$!
-	wait_until 10 "nsenter -t $PF_NS_PID -n ip addr show dev lo 2>/dev/null | grep -q $PF_TRUSTED &&
-		nsenter -t $PF_NS_PID -m test -S $(printf %q "$q/cyrus/lmtp")" || return 1
+	outside_ns "sh -c $(printf %q "$LOGDEV_MOUNT") $(printf %q "$PF_DIR") &&
+		mount --bind $(printf %q "$CYRUS_DIR/socket") $(printf %q "$q/cyrus")" \
+		"$PF_OUTSIDER" "$PF_TRUSTED" || return 1
+	PF_NS_PID=$NS_PID
+	wait_until 10 "nsenter -t $PF_NS_PID -m test -S $(printf %q "$q/cyrus/lmtp")" || return 1
 	nsenter -t "$PF_NS_PID" -n -m /usr/lib/postfix/sbin/master -c "$PF_DIR/etc" -d 3>&- &
 	PF_PID=$!
 	wait_until 10 "nsenter -t $PF_NS_PID -n bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' 2>/dev/null" ||

@@ -172,15 +172,12 @@ SM_RELAYHOST=203.0.113.20
 sm_daemon_start() {
 	# SM_SASL_DIR: a SASL config directory (Sendmail.conf) the daemon
 	# reads in place of the system's /usr/lib/sasl2.
-	unshare -n -m sh -c 'ip link set lo up && for a in "$1" "$2" "$3"; do
-			ip addr add "$a/32" dev lo || exit; done &&
-		mount --bind "$4" /etc/hosts &&
-		{ [ -z "$5" ] || mount --bind "$5" /usr/lib/sasl2; } &&
-		exec sleep 3600' sh "$SM_OUTSIDER" "$SM_TRUSTED" "$SM_RELAYHOST" \
-		"$SM_DIR/hosts" "${SM_SASL_DIR:-}" 3>&- &
-	SM_NS_PID=$!
-	wait_until 5 "nsenter -t $SM_NS_PID -n ip addr show dev lo 2>/dev/null |
-		grep -q $SM_RELAYHOST" || return 1
+	local setup
+	setup="mount --bind $(printf %q "$SM_DIR/hosts") /etc/hosts"
+	[ -z "${SM_SASL_DIR:-}" ] ||
+		setup="$setup && mount --bind $(printf %q "$SM_SASL_DIR") /usr/lib/sasl2"
+	outside_ns "$setup" "$SM_OUTSIDER" "$SM_TRUSTED" "$SM_RELAYHOST" || return 1
+	SM_NS_PID=$NS_PID
 	nsenter -t "$SM_NS_PID" -n -m "$SM_BIN" -C "$SM_DIR/test.cf" -bd -odq 3>&- || return 1
 	wait_until 10 "nsenter -t $SM_NS_PID -n bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' 2>/dev/null" ||
 		return 1

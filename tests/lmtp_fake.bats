@@ -131,16 +131,14 @@ mail_verdict() {
 	  echo 'send 250 IgnoreQuota'
 	  echo 'expect MAIL FROM:<quota-warn@example.org> BODY=8BITMIME'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'
 	  echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
+	  fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 0
 	fake_finish
 }
 
 @test "-s takes a bare absolute path as a UNIX socket" {
-	{ fake_envelope "$NOTICE_SENDER" alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
+	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start
 	LMTPIQ_SERVER= run lmtp_iq -s "$FAKE_DIR/sock" alice < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -148,8 +146,7 @@ mail_verdict() {
 
 @test "-s host without a port uses port 24 over TCP" {
 	need_root "binding port 24"
-	{ fake_envelope "$NOTICE_SENDER" alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start tcp:127.0.0.1:24
+	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start tcp:127.0.0.1:24
 	[ "$(cat "$FAKE_DIR/ready")" = 24 ]
 	LMTPIQ_SERVER= run lmtp_iq -s 127.0.0.1 alice < "$MSG/notice"
 	assert_status 0
@@ -208,8 +205,7 @@ mail_verdict() {
 	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'
 	  echo 'expect RCPT TO:<bob> IGNOREQUOTA'
 	  echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; echo 'send 250 ok'; fake_bye; } | fake_start
+	  fake_accepts 2; echo 'send 250 ok'; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice bob < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -229,8 +225,7 @@ mail_verdict() {
 policy_case() {
 	{ lhlo_offering PIPELINING $2
 	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo "expect $3"; echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
+	  fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq -q "$1" alice < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -255,8 +250,7 @@ policy_case() {
 @test "the config file sets the policy and the command line overrides it" {
 	{ lhlo_offering PIPELINING
 	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; fake_bye
+	  fake_accepts; echo 'send 250 ok'; fake_bye
 	  echo accept; lhlo_offering PIPELINING; fake_bye; } | fake_start
 	echo 'ignorequota = auto   # notices where possible' >> "$FAKE_DIR/conf"
 	run lmtp_iq alice < "$MSG/notice"
@@ -273,8 +267,7 @@ sender_case() {
 	[ "$from" = '<>' ] && from=
 	{ lhlo_offering PIPELINING $3
 	  echo "expect MAIL FROM:<$from>"; echo "expect $4"; echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
+	  fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start
 	fake_conf notice_senders "$1"
 	run lmtp_iq -f "$2" alice < "$MSG/notice"
 	assert_status 0
@@ -361,8 +354,7 @@ sender_case() {
 
 @test "several recipients: all delivered is 0" {
 	{ fake_envelope "$NOTICE_SENDER" alice | sed 's/^expect DATA$/expect RCPT TO:<bob> IGNOREQUOTA\nexpect DATA/'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'; fake_bye; } | fake_start
+	  fake_accepts 2; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice bob < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -534,16 +526,14 @@ bob_unknown_carol_gets() {
 }
 
 @test "fault: silence after the final dot times out with 75" {
-	{ fake_envelope "$NOTICE_SENDER" alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'stall'; } | fake_start
+	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts; echo 'stall'; } | fake_start
 	run lmtp_iq -t 1 alice < "$MSG/notice"
 	assert_status 75
 	fake_finish
 }
 
 @test "fault: the connection closes after the final dot is 75" {
-	{ fake_envelope "$NOTICE_SENDER" alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'close'; } | fake_start
+	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts; echo 'close'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	fake_finish
@@ -551,8 +541,7 @@ bob_unknown_carol_gets() {
 
 @test "fault: one reply after the dot for two recipients (Cyrus over maxmessagesize) ends in 75, not a hang" {
 	{ fake_envelope "$NOTICE_SENDER" alice | sed 's/^expect DATA$/expect RCPT TO:<bob> IGNOREQUOTA\nexpect DATA/'
-	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 552 5.2.3 Message size exceeds fixed maximum message size'
+	  fake_accepts 2; echo 'send 552 5.2.3 Message size exceeds fixed maximum message size'
 	  echo 'stall'; } | fake_start
 	run lmtp_iq -t 1 alice bob < "$MSG/notice"
 	assert_status 75
@@ -563,8 +552,7 @@ bob_unknown_carol_gets() {
 }
 
 @test "fault: a partial reply line after the dot is 75" {
-	{ fake_envelope "$NOTICE_SENDER" alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'raw 250 2.1.5 o'; echo 'close'; } | fake_start
+	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts; echo 'raw 250 2.1.5 o'; echo 'close'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	fake_finish
@@ -582,8 +570,7 @@ bob_unknown_carol_gets() {
 }
 
 @test "a silent QUIT does not hold up a finished delivery" {
-	{ fake_envelope "$NOTICE_SENDER" alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 ok'; echo 'expect QUIT'; echo 'stall'; } | fake_start
+	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts; echo 'send 250 2.1.5 ok'; echo 'expect QUIT'; echo 'stall'; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -605,8 +592,7 @@ bob_unknown_carol_gets() {
 }
 
 @test "-v traces every command and reply line, not the message" {
-	{ fake_envelope "$NOTICE_SENDER" alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 2.1.5 ok'; fake_bye; } | fake_start
+	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts; echo 'send 250 2.1.5 ok'; fake_bye; } | fake_start
 	run lmtp_iq -v alice < "$MSG/notice"
 	assert_status 0
 	assert_output_has '<<< 220 fake.test LMTP ready'
@@ -747,8 +733,7 @@ assert_no_final_dot() {
 }
 
 @test "limits: data_timeout bounds the replies after the dot separately from timeout" {
-	{ fake_envelope "$NOTICE_SENDER" alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'stall'; } | fake_start
+	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts; echo 'stall'; } | fake_start
 	fake_conf timeout 30
 	fake_conf data_timeout 1
 	start=$SECONDS
@@ -810,16 +795,14 @@ assert_no_final_dot() {
 @test "addresses: a quoted local part with a space goes out as it is" {
 	{ lhlo_offering PIPELINING IGNOREQUOTA
 	  echo 'expect MAIL FROM:<"a b"@example.org>'; echo 'expect RCPT TO:<"c d"@example.org>'
-	  echo 'expect DATA'; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
+	  echo 'expect DATA'; fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq -f '"a b"@example.org' '"c d"@example.org' < "$MSG/notice"
 	assert_status 0
 	fake_finish
 }
 
 @test "fds: with stderr closed the -v trace never reaches the LMTP connection" {
-	{ fake_envelope "$NOTICE_SENDER" alice; echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'
-	  echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
+	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start
 	run sh -c 'exec "$0" -C "$1" -s "$2" -f "$4" -v alice < "$3" 2>&-' "$LMTP_IQ" \
 		"$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice" "$NOTICE_SENDER"
 	assert_status 0

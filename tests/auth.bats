@@ -30,12 +30,10 @@ teardown() {
 
 # auth_conf MECHS [USER]: a config that authenticates over TCP.
 auth_conf() {
-	{ echo "server = 127.0.0.1:$CYRUS_PORT"
-	  echo 'syslog = no'
-	  echo "notice_senders = $NOTICE_SENDER"
-	  echo "auth_user = ${2:-cyrus}"
-	  echo "auth_password_file = $MSG/secret"
-	  if [ -n "$1" ]; then echo "auth_mechanisms = $1"; fi; } > "$MSG/conf"
+	conf_write "$MSG/conf" server "127.0.0.1:$CYRUS_PORT" syslog no \
+		notice_senders "$NOTICE_SENDER" auth_user "${2:-cyrus}" \
+		auth_password_file "$MSG/secret"
+	if [ -n "$1" ]; then conf_add "$MSG/conf" auth_mechanisms "$1"; fi
 }
 
 notice_is_stored() {
@@ -69,7 +67,7 @@ mech_delivers() {
 
 @test "auth: an authorization id equal to the admin is accepted by Cyrus" {
 	auth_conf PLAIN
-	echo 'auth_authzid = cyrus' >> "$MSG/conf"
+	conf_add "$MSG/conf" auth_authzid cyrus
 	before=$(cyrus_count alice)
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 0
@@ -119,7 +117,7 @@ mech_delivers() {
 }
 
 @test "auth: no AUTH configured against the AUTH-required port is 75 with the 430 text" {
-	printf 'server = 127.0.0.1:%s\nsyslog = no\nnotice_senders = %s\n' "$CYRUS_PORT" "$NOTICE_SENDER" > "$MSG/conf"
+	conf_write "$MSG/conf" server "127.0.0.1:$CYRUS_PORT" syslog no notice_senders "$NOTICE_SENDER"
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'lmtp-iq: alice: 430 Authentication required'
@@ -169,7 +167,7 @@ mech_delivers() {
 }
 
 @test "auth: -n without AUTH against the AUTH-required port reports the 430 and exits 75" {
-	printf 'server = 127.0.0.1:%s\nsyslog = no\nnotice_senders = %s\n' "$CYRUS_PORT" "$NOTICE_SENDER" > "$MSG/conf"
+	conf_write "$MSG/conf" server "127.0.0.1:$CYRUS_PORT" syslog no notice_senders "$NOTICE_SENDER"
 	run lmtp_iq -n
 	assert_status 75
 	assert_output_lacks 'sasl library:'
@@ -200,7 +198,7 @@ mech_delivers() {
 	assert_output_lacks 'libcrypto'
 	# Over the UNIX socket (no AUTH) neither libsasl2 nor anything it
 	# links (libcrypto, libz, libzstd on Debian 13) is mapped.
-	printf 'server = unix:%s\nsyslog = no\nnotice_senders = %s\n' "$CYRUS_SOCK" "$NOTICE_SENDER" > "$MSG/unix.conf"
+	conf_write "$MSG/unix.conf" server "unix:$CYRUS_SOCK" syslog no notice_senders "$NOTICE_SENDER"
 	LD_DEBUG=files "$LMTP_IQ" -C "$MSG/unix.conf" -f "$NOTICE_SENDER" -- bob < "$MSG/notice" 2> "$MSG/ld"
 	grep -q 'file=libc.so.6' "$MSG/ld"
 	run ! grep -q 'libsasl2\|libcrypto\|libz\|libssl' "$MSG/ld"
@@ -211,7 +209,7 @@ mech_delivers() {
 }
 
 @test "auth: libsasl2 cannot be loaded: a delivery with AUTH is 75 naming the library and the stage; one without AUTH still works" {
-	printf 'server = unix:%s\nsyslog = no\nnotice_senders = %s\n' "$CYRUS_SOCK" "$NOTICE_SENDER" > "$MSG/unix.conf"
+	conf_write "$MSG/unix.conf" server "unix:$CYRUS_SOCK" syslog no notice_senders "$NOTICE_SENDER"
 	before=$(cyrus_count carol)
 	run without_lib libsasl2.so.2 '"$1" -C "$2/conf" -f "$3" -- carol < "$2/notice"; echo "auth=$?";
 		"$1" -C "$2/unix.conf" -f "$3" -- carol < "$2/notice"; echo "unix=$?";

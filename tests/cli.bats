@@ -240,6 +240,7 @@ config_refused() {
 
 @test "config: server, timeout and lhlo_name come from the file; -s overrides server" {
 	{ echo 'send 220 fake'; echo 'expect LHLO from-config.test'; echo 'stall'; } | fake_start
+	# Written as text: a comment after a value is part of what is read.
 	printf 'server = unix:%s\nlhlo_name = from-config.test\ntimeout = 1  # short\nsyslog = no\nnotice_senders = %s\n' \
 		"$FAKE_DIR/sock" "$NOTICE_SENDER" > "$MSG/c"
 	start=$SECONDS
@@ -360,17 +361,17 @@ config_refused() {
 	{ echo 'send 220 never used'; } > /dev/null
 	C=$(make_tmp conf)
 	for v in '<quota@example.org>' 'a<>b' 'quota@example.org>'; do
-		printf 'notice_senders = %s\n' "$v" > "$C/conf"
+		conf_write "$C/conf" notice_senders "$v"
 		run "$LMTP_IQ" -C "$C/conf" -s unix:/nonexistent -f x alice < /dev/null
 		assert_status 75
 		assert_output_has "notice_senders: expected addresses separated by spaces, <> for the null sender"
 	done
-	printf 'notice_senders = quota@example.org\n' > "$C/conf"
+	conf_write "$C/conf" notice_senders quota@example.org
 	run "$LMTP_IQ" -C "$C/conf" -s unix:/nonexistent -f x alice < /dev/null
 	assert_status 75
 	assert_output_has 'cannot connect'
 	# <> alone is read, and refused as a notice sender (safe by default).
-	printf 'notice_senders = <> quota@example.org\n' > "$C/conf"
+	conf_write "$C/conf" notice_senders "<> quota@example.org"
 	run "$LMTP_IQ" -C "$C/conf" -s unix:/nonexistent -f x alice < /dev/null
 	assert_status 75
 	assert_output_has 'notice_senders lists <>'
@@ -523,8 +524,9 @@ config_refused() {
 	chmod 700 "$MSG/other/state"
 	printf 'Subject: x\n\nbody\n' > "$MSG/tpl/t"
 	chown nobody "$MSG/other"
-	printf 'refusal_notice = yes\nrefusal_notice_from = q@example.org\nrefusal_notice_template = %s\nrefusal_notice_dir = %s\nsyslog = no\nnotice_senders = %s\n' \
-		"$MSG/tpl/t" "$MSG/other/state" "$NOTICE_SENDER" > "$MSG/c"
+	conf_write "$MSG/c" refusal_notice yes refusal_notice_from q@example.org \
+		refusal_notice_template "$MSG/tpl/t" refusal_notice_dir "$MSG/other/state" \
+		syslog no notice_senders "$NOTICE_SENDER"
 	run "$LMTP_IQ" -n -C "$MSG/c" -s unix:/nonexistent
 	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_dir $MSG/other/state: the directory $MSG/other on its path is owned by uid $(id -u nobody)"
 	for k in refusal_notice_template refusal_notice_dir tls_ca_file tls_ca_path tls_cert_file tls_key_file auth_password_file; do
@@ -589,7 +591,7 @@ config_refused() {
 	assert_status 75
 	run_logged -C "$MSG/nonexistent" alice
 	assert_status 75
-	printf 'syslog = yes\nnotice_senders = %s\n' "$NOTICE_SENDER" > "$MSG/c"
+	conf_write "$MSG/c" syslog yes notice_senders "$NOTICE_SENDER"
 	run_logged -C "$MSG/c" -f 'a b' alice
 	assert_status 65
 	[ "$(grep -o 'lmtp-iq\[[0-9]*\]: ' "$MSG/syslog" | wc -l)" -eq 3 ]
@@ -644,7 +646,7 @@ config_refused() {
 @test "syslog: a failure without a server reply gets its own DSN code (4.4.1 no answer from host)" {
 	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat
-	printf 'syslog = yes\nnotice_senders = %s\n' "$NOTICE_SENDER" > "$MSG/c"
+	conf_write "$MSG/c" syslog yes notice_senders "$NOTICE_SENDER"
 	run_logged -C "$MSG/c" -s unix:/nonexistent/lmtp alice
 	assert_status 75
 	grep -q 'to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:/nonexistent/lmtp, ignorequota=no, dsn=4.4.1, sessionid=[^,]*, stat=Deferred (cannot connect to unix:/nonexistent/lmtp' "$MSG/syslog"

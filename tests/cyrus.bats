@@ -18,7 +18,7 @@ setup() {
 	suite_skip_check
 	MSG=$(make_tmp msg)
 	LMTPIQ_CONF=$MSG/conf
-	printf 'lhlo_name = client.test\nsyslog = no\nserver = unix:%s\nnotice_senders = %s\n' "$CYRUS_SOCK" "$NOTICE_SENDER" > "$MSG/conf"
+	conf_write "$MSG/conf" lhlo_name client.test syslog no server "unix:$CYRUS_SOCK" notice_senders "$NOTICE_SENDER"
 	printf 'From: postmaster@example.test\nSubject: quota notice\n\nYour mailbox is over quota.\n' > "$MSG/notice"
 }
 

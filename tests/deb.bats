@@ -136,7 +136,7 @@ setup() {
 	run dpkg -i "$OLD_DEB"
 	assert_status 0
 	[ "$(/usr/libexec/lmtp-iq -V)" = "lmtp-iq 0.0.9" ]
-	echo "notice_senders = $NOTICE_SENDER" >> /etc/mail/lmtp-iq.conf
+	conf_add /etc/mail/lmtp-iq.conf notice_senders "$NOTICE_SENDER"
 	echo 1 > /var/lib/lmtp-iq/u.alice
 	run dpkg -i "$DEB"
 	assert_status 0

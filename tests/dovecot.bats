@@ -23,7 +23,7 @@ setup() {
 	MSG=$(make_tmp msg)
 	LMTPIQ_CONF=$MSG/conf
 	printf 'Subject: quota notice\n\nYour mailbox is over quota.\n' > "$MSG/notice"
-	printf 'server = 127.0.0.1:%s\nsyslog = no\nnotice_senders = %s\n' "$DOVECOT_PORT" "$NOTICE_SENDER" > "$MSG/conf"
+	conf_write "$MSG/conf" server "127.0.0.1:$DOVECOT_PORT" syslog no notice_senders "$NOTICE_SENDER"
 }
 
 teardown() {

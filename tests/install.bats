@@ -29,7 +29,7 @@ teardown() {
 	[ -f "$DEST/usr/share/sendmail/cf/feature/lmtp_iq_notices.m4" ]
 	cmp "$TOP/docs/examples/refusal-notice" "$DEST/usr/share/lmtp-iq/refusal-notice"
 	# The binary looks for the sample template where it is installed.
-	printf 'refusal_notice = yes\nrefusal_notice_from = q@example.org\nnotice_senders = %s\n' "$NOTICE_SENDER" > "$DEST/conf"
+	conf_write "$DEST/conf" refusal_notice yes refusal_notice_from q@example.org notice_senders "$NOTICE_SENDER"
 	run "$LMTP_IQ" -n -C "$DEST/conf" -s unix:/nonexistent
 	assert_output_has 'template /usr/share/lmtp-iq/refusal-notice'
 	"$DEST/usr/libexec/lmtp-iq" -V

@@ -252,6 +252,7 @@ policy_case() {
 	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice>'; echo 'expect DATA'
 	  fake_accepts; echo 'send 250 ok'; fake_bye
 	  echo accept; lhlo_offering PIPELINING; fake_bye; } | fake_start
+	# Written as text: a comment after a value is part of what is read.
 	echo 'ignorequota = auto   # notices where possible' >> "$FAKE_DIR/conf"
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 0

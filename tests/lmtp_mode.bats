@@ -58,7 +58,7 @@ takes_one() {	# takes_one REPLY
 
 no_upstream() {	# a config whose server nobody listens on
 	FAKE_DIR=$(make_tmp fake)
-	printf 'lhlo_name = client.test\nsyslog = no\ntimeout = 2\nnotice_senders = %s\n' "$FAKE_NOTICE_SENDERS" > "$FAKE_DIR/conf"
+	conf_write "$FAKE_DIR/conf" lhlo_name client.test syslog no timeout 2 notice_senders "$FAKE_NOTICE_SENDERS"
 }
 
 @test "lmtp mode: the greeting and LHLO offer PIPELINING, ENHANCEDSTATUSCODES, 8BITMIME, SIZE and nothing else" {

@@ -54,7 +54,7 @@ checked() {
 }
 
 @test "memcheck: bad config, bad envelope, no server" {
-	printf 'bogus = 1\nnotice_senders = %s\n' "$NOTICE_SENDER" > "$MSG/c"
+	conf_write "$MSG/c" bogus 1 notice_senders "$NOTICE_SENDER"
 	run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
 	assert_status 75
 	run "${CHECK[@]}" "$LMTP_IQ" -C "$BASE_CONF" $'al\nice' < "$MSG/notice"

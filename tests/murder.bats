@@ -32,8 +32,9 @@ setup() {
 	printf '%s' "$CYRUS_ADMIN_PASSWORD" > "$MSG/pw"
 	chmod 600 "$MSG/pw"
 	printf 'Subject: Your mailbox is over quota\n\nPlease make room.\n' > "$MSG/notice"
-	printf 'server = 127.0.0.1:%s 127.0.0.1:%s\nsyslog = no\ntimeout = 10\nauth_user = cyrus\nauth_password_file = %s/pw\nnotice_senders = %s\n' \
-		"$MURDER_FE1_PORT" "$MURDER_FE2_PORT" "$MSG" "$NOTICE_SENDER" > "$MSG/conf"
+	conf_write "$MSG/conf" server "127.0.0.1:$MURDER_FE1_PORT 127.0.0.1:$MURDER_FE2_PORT" \
+		syslog no timeout 10 auth_user cyrus auth_password_file "$MSG/pw" \
+		notice_senders "$NOTICE_SENDER"
 }
 
 teardown() {

@@ -40,7 +40,7 @@ setup() {
 	W=$(make_tmp qw)
 	mkdir -m 700 "$W/state"
 	# The sender comes from the mailer's config.
-	printf 'notice_senders = <> quota-warn@example.test\n' > "$W/conf"
+	conf_write "$W/conf" notice_senders "<> quota-warn@example.test"
 }
 
 teardown() {
@@ -181,11 +181,11 @@ root() {	# root NAME SUSED SLIMIT MUSED MLIMIT
 
 @test "quota-warn: failures are one clear line each and a non-zero exit: no notice sender, the quota command, a report it cannot read, a state directory others can write, the MTA" {
 	report "{$(root dave 950 1000 0 0)}"
-	printf 'notice_senders = <>\n' > "$W/conf"
+	conf_write "$W/conf" notice_senders "<>"
 	run fake -d notices.example.org
 	assert_status 78
 	assert_output_has 'names no notice sender (notice_senders), and -f is not given'
-	printf 'notice_senders = quota-warn@example.test\n' > "$W/conf"
+	conf_write "$W/conf" notice_senders quota-warn@example.test
 	printf '#!/bin/sh\nexit 3\n' > "$W/quota"
 	run fake -d notices.example.org
 	assert_status 69

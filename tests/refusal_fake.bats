@@ -282,11 +282,11 @@ logged_until_done() {
 
 @test "refusal fake: refusal_notice = yes without refusal_notice_from is a config error" {
 	FAKE_DIR=$(make_tmp fake)
-	printf 'refusal_notice = yes\n' > "$FAKE_DIR/conf"
+	conf_write "$FAKE_DIR/conf" refusal_notice yes
 	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s unix:/nonexistent -f bob@example.org alice < "$MSG/notice"
 	assert_status 75
 	[ "$output" = "lmtp-iq: config: $FAKE_DIR/conf: refusal_notice = yes needs refusal_notice_from (the notice's sender); the message stays queued" ]
-	printf 'refusal_notice_from = <>\n' > "$FAKE_DIR/conf"
+	conf_write "$FAKE_DIR/conf" refusal_notice_from "<>"
 	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s unix:/nonexistent -f bob@example.org alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'refusal_notice_from: expected one address, without angle brackets'

@@ -11,7 +11,7 @@ load helpers/fake
 setup() {
 	MSG=$(make_tmp msg)
 	printf 'Subject: notice\n\nOver quota.\n' > "$MSG/notice"
-	printf 'lhlo_name = client.test\nnotice_senders = %s\n' "$NOTICE_SENDER" > "$MSG/conf"
+	conf_write "$MSG/conf" lhlo_name client.test notice_senders "$NOTICE_SENDER"
 	PIDS=()
 }
 
@@ -49,7 +49,7 @@ iq() {
 	need_root "reads syslog through a private mount namespace"
 	need_package socat /usr/bin/socat
 	delivers | server b
-	printf 'syslog = yes\nserver = unix:%s/nobody.sock unix:%s/b.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
+	conf_add "$MSG/conf" syslog yes server "unix:$MSG/nobody.sock unix:$MSG/b.sock"
 	run_logged -C "$MSG/conf" -f "$NOTICE_SENDER" alice
 	assert_status 0
 	grep -q "server list: unix:$MSG/b.sock took the session after unix:$MSG/nobody.sock (cannot connect to unix:$MSG/nobody.sock: No such file or directory)" "$MSG/syslog"
@@ -70,7 +70,7 @@ iq() {
 	  echo 'expect MAIL FROM:<quota-warn@example.org>'; echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
 	  fake_accepts
 	  echo 'send 250 2.1.5 stored'; fake_bye; } | server good
-	printf 'syslog = no\ntimeout = 1\nauth_user = u\nauth_password_file = %s/pw\n' "$MSG" >> "$MSG/conf"
+	conf_add "$MSG/conf" syslog no timeout 1 auth_user u auth_password_file "$MSG/pw"
 	printf 'server =' >> "$MSG/conf"
 	for n in greet lhlo noiq auth slow good; do printf ' unix:%s/%s.sock' "$MSG" "$n" >> "$MSG/conf"; done
 	printf '\n' >> "$MSG/conf"
@@ -87,7 +87,7 @@ iq() {
 
 @test "servers: when every server fails, the one line names each and why, and the mail stays queued" {
 	{ echo 'send 554 5.3.2 not today'; } | server a
-	printf 'syslog = no\nserver = unix:%s/a.sock unix:%s/none.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
+	conf_add "$MSG/conf" syslog no server "unix:$MSG/a.sock unix:$MSG/none.sock"
 	iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has "no server took the session, 2 tried: unix:$MSG/a.sock (unix:$MSG/a.sock greeted with: 554 5.3.2 not today); unix:$MSG/none.sock (cannot connect to unix:$MSG/none.sock: No such file or directory)"
@@ -99,7 +99,7 @@ iq() {
 	  fake_accepts
 	  echo 'close'; } | server first
 	delivers | server second
-	printf 'syslog = no\nserver = unix:%s/first.sock unix:%s/second.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
+	conf_add "$MSG/conf" syslog no server "unix:$MSG/first.sock unix:$MSG/second.sock"
 	iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'a retry may deliver it twice'
@@ -108,7 +108,7 @@ iq() {
 
 @test "servers: -s may be repeated; the servers are tried in that order" {
 	delivers | server two
-	printf 'syslog = no\n' >> "$MSG/conf"
+	conf_add "$MSG/conf" syslog no
 	iq -s "unix:$MSG/one.sock" -s "unix:$MSG/two.sock" alice < "$MSG/notice"
 	assert_status 0
 	grep -q '^MAIL' "$MSG/two.rec"
@@ -121,8 +121,8 @@ iq() {
 	{ lhlo_offering PIPELINING IGNOREQUOTA
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
 	  fake_bye; } | server ok
-	printf 'server = unix:%s/ok.sock unix:%s/down.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
-	printf 'syslog = no\n' >> "$MSG/conf"
+	conf_add "$MSG/conf" server "unix:$MSG/ok.sock unix:$MSG/down.sock"
+	conf_add "$MSG/conf" syslog no
 	iq -n
 	assert_status 75
 	assert_output_has "server: unix:$MSG/ok.sock"
@@ -134,7 +134,7 @@ iq() {
 
 @test "servers: LMTP mode opens each upstream session from the same list" {
 	delivers | server b
-	printf 'syslog = no\nserver = unix:%s/nobody.sock unix:%s/b.sock\n' "$MSG" "$MSG" >> "$MSG/conf"
+	conf_add "$MSG/conf" syslog no server "unix:$MSG/nobody.sock unix:$MSG/b.sock"
 	printf 'LHLO s\r\nMAIL FROM:<quota-warn@example.org>\r\nRCPT TO:<alice>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n' > "$MSG/in"
 	run "$LMTP_IQ" -l -C "$MSG/conf" < "$MSG/in"
 	assert_status 0
@@ -152,8 +152,8 @@ iq() {
 		"$MSG/tls.err"
 	PIDS+=("$FAKE_RUN_PID")
 	delivers | server good
-	printf 'syslog = no\ntls = require\nserver = 127.0.0.1:%s unix:%s/good.sock\n' \
-		"$(cat "$MSG/tls.port")" "$MSG" >> "$MSG/conf"
+	conf_add "$MSG/conf" syslog no tls require \
+		server "127.0.0.1:$(cat "$MSG/tls.port") unix:$MSG/good.sock"
 	iq -v alice < "$MSG/notice"
 	assert_status 0
 	echo "$output" | grep -q "^--- left 127.0.0.1:[0-9]*: .*refused STARTTLS and tls is require: 454 4.7.0 TLS not available$"

@@ -28,7 +28,7 @@ teardown_file() {
 setup() {
 	suite_skip_check
 	MSG=$(make_tmp msg)
-	printf 'lhlo_name = client.test\nsyslog = no\nserver = unix:%s\nnotice_senders = %s\n' "$CYRUS_SOCK" "$NOTICE_SENDER" > "$MSG/conf"
+	conf_write "$MSG/conf" lhlo_name client.test syslog no server "unix:$CYRUS_SOCK" notice_senders "$NOTICE_SENDER"
 	BOB=$(cyrus_count bob)
 	rm -f "$SM_DIR"/mqueue/*
 }

@@ -25,7 +25,7 @@ setup() {
 
 @test "soak: 200 concurrent deliveries into real Cyrus all exit 0 first time, each stored exactly once" {
 	D=$(make_tmp soak)
-	printf 'server = unix:%s\nsyslog = no\ntimeout = 60\nnotice_senders = soak@example.test\n' "$CYRUS_SOCK" > "$D/conf"
+	conf_write "$D/conf" server "unix:$CYRUS_SOCK" syslog no timeout 60 notice_senders soak@example.test
 	for i in $(seq 1 200); do
 		printf 'From: soak@example.test\nSubject: soak %d\nMessage-ID: <soak.%d@example.test>\n\nburst\n' \
 			"$i" "$i" > "$D/m$i"

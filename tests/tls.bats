@@ -47,15 +47,20 @@ teardown() {
 	rm -rf "$T"
 }
 
-# conf [KEY=VALUE]...: the client config, with overrides.
+# conf [KEY=VALUE]...: the client config, with overrides (KEY= drops
+# the key).
 conf() {
-	{ printf 'server = 127.0.0.1:%s\nsyslog = no\ntimeout = 10\nnotice_senders = %s\n' "$CYRUS_PORT" "$NOTICE_SENDER"
-	  printf 'tls = require\ntls_ca_file = %s/ca.pem\ntls_server_name = lmtp.test\n' "$PKI"
-	  printf 'auth_user = cyrus\nauth_password_file = %s/pw\n' "$T"
-	  local kv
-	  for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done; } |
-		awk -F' = ' '{ v[$1] = $0; if (!($1 in o)) { o[$1] = ++n; k[n] = $1 } }
-			END { for (i = 1; i <= n; i++) if (v[k[i]] !~ / = $/) print v[k[i]] }' > "$T/conf"
+	local kv
+	conf_write "$T/conf" server "127.0.0.1:$CYRUS_PORT" syslog no timeout 10 \
+		notice_senders "$NOTICE_SENDER" tls require tls_ca_file "$PKI/ca.pem" \
+		tls_server_name lmtp.test auth_user cyrus auth_password_file "$T/pw"
+	for kv in "$@"; do
+		if [ -n "${kv#*=}" ]; then
+			conf_set "$T/conf" "${kv%%=*}" "${kv#*=}"
+		else
+			conf_set "$T/conf" "${kv%%=*}"
+		fi
+	done
 }
 
 @test "tls: -n shows the greeting, STARTTLS, the TLS protocol and cipher, the certificate and its verification, AUTH after TLS" {
@@ -86,7 +91,7 @@ conf() {
 }
 
 @test "tls: libssl cannot be loaded: a TLS delivery is 75 naming the library; one without TLS still works" {
-	printf 'server = unix:%s\nsyslog = no\nnotice_senders = %s\n' "$CYRUS_SOCK" "$NOTICE_SENDER" > "$T/unix.conf"
+	conf_write "$T/unix.conf" server "unix:$CYRUS_SOCK" syslog no notice_senders "$NOTICE_SENDER"
 	before=$(cyrus_count carol)
 	run without_lib libssl.so.3 '"$1" -C "$2/conf" -f "$3" -- carol < "$2/notice"; echo "tls=$?";
 		"$1" -C "$2/unix.conf" -f "$3" -- carol < "$2/notice"; echo "unix=$?"' "$LMTP_IQ" "$T" "$NOTICE_SENDER"

@@ -52,7 +52,7 @@ deliver_with() {
 @test "why not deliver: with Cyrus down it exits 78 (EX_CONFIG: Sendmail bounces the notice); lmtp-iq exits 75 (queued)" {
 	run deliver_with /nonexistent/lmtp -q -r quota-warn@example.org alice < "$MSG/notice"
 	assert_status 78
-	printf 'notice_senders = quota-warn@example.org\nsyslog = no\n' > "$MSG/conf"
+	conf_write "$MSG/conf" notice_senders quota-warn@example.org syslog no
 	run "$LMTP_IQ" -C "$MSG/conf" -s unix:/nonexistent/lmtp -f quota-warn@example.org -- alice < "$MSG/notice"
 	assert_status 75
 }
@@ -96,7 +96,7 @@ deliver_with() {
 		[ "$(cyrus_count bob)" -eq $((b + 1)) ] || { echo "$form: not smuggled"; false; }
 		grep -q '^smuggled past the quota' "$(cyrus_newest bob)"
 	done
-	printf 'notice_senders = quota-warn@example.org\nsyslog = no\nserver = unix:%s\n' "$CYRUS_SOCK" > "$MSG/conf"
+	conf_write "$MSG/conf" notice_senders quota-warn@example.org syslog no server "unix:$CYRUS_SOCK"
 	for form in cr long; do
 		b=$(cyrus_count bob)
 		smuggle_message "$form" alice@example.org > "$MSG/m"

@@ -44,6 +44,25 @@ lmtp_iq() {
 	"$LMTP_IQ" -C "$LMTPIQ_CONF" ${LMTPIQ_SERVER:+-s "$LMTPIQ_SERVER"} "${NOTICE_FROM[@]}" "$@"
 }
 
+# conf_write FILE [KEY VALUE]...: a config of these keys, a line each
+# ("key = value"), the one way a test writes one; conf_add FILE [KEY
+# VALUE]... adds lines to it, conf_set FILE KEY [VALUE] replaces one
+# key's line.  A test that means to write what no key/value pair can
+# (a bad line, a key twice) writes the text itself.
+conf_write() {
+	: > "$1"
+	conf_add "$@"
+}
+
+conf_add() {
+	local f=$1
+	shift
+	while [ $# -ge 2 ]; do
+		printf '%s = %s\n' "$1" "$2" >> "$f"
+		shift 2
+	done
+}
+
 # conf_set FILE KEY [VALUE]: KEY = VALUE in a config file, in place of
 # any line that set KEY before (a key set twice is an error); no VALUE:
 # the key is taken out.

@@ -28,8 +28,8 @@ fake_start() {
 	FAKE_DIR=$(make_tmp fake)
 	cat > "$FAKE_DIR/script"
 	# FAKE_NOTICE_SENDERS: a suite's own list (LMTP-mode clients' senders).
-	printf 'lhlo_name = client.test\nsyslog = no\nnotice_senders = %s\n' \
-		"${FAKE_NOTICE_SENDERS:-$NOTICE_SENDER}" > "$FAKE_DIR/conf"
+	conf_write "$FAKE_DIR/conf" lhlo_name client.test syslog no \
+		notice_senders "${FAKE_NOTICE_SENDERS:-$NOTICE_SENDER}"
 	LMTPIQ_CONF=$FAKE_DIR/conf LMTPIQ_SERVER=unix:$FAKE_DIR/sock
 	fake_run "${1:-unix:$FAKE_DIR/sock}" "$FAKE_DIR/script" "$FAKE_DIR/record" \
 		"$FAKE_DIR/ready" "$FAKE_DIR/err"

@@ -106,9 +106,8 @@ postfix_setup() {
 	if [ ! -e "$PF_DIR/main.cf.saved" ]; then cp /etc/postfix/main.cf "$PF_DIR/main.cf.saved"; fi
 	postconf -e "alternate_config_directories = $e"
 	# lmtp-iq's own config, for both ways.
-	printf 'server = unix:%s\ntimeout = 10\nnotice_senders = %s\n' \
-		"$CYRUS_SOCK" "$(guide_block 'notice_senders = ' | sed -n 's/^notice_senders = //p')" \
-		> "$PF_DIR/lmtp-iq.conf"
+	conf_write "$PF_DIR/lmtp-iq.conf" server "unix:$CYRUS_SOCK" timeout 10 \
+		notice_senders "$(guide_block 'notice_senders = ' | sed -n 's/^notice_senders = //p')"
 	chmod 644 "$PF_DIR/lmtp-iq.conf"
 	postfix -c "$e" set-permissions >/dev/null 2>&1
 	postfix -c "$e" check || return 1

@@ -45,9 +45,9 @@ sendmail_setup() {
 	install -m 755 "$LMTP_IQ" "$d/bin/lmtp-iq"
 	SM_NOTICE_SENDERS=${SM_NOTICE_SENDERS-notices@capture.test}
 	SM_NOTICE_LOGINS=${SM_NOTICE_LOGINS-quotajob:${SM_NOTICE_SENDERS%% *}}
-	printf 'server = unix:%s\nsyslog = no\ntimeout = 5\n' "$CYRUS_SOCK" > "$d/lmtp-iq.conf"
+	conf_write "$d/lmtp-iq.conf" server "unix:$CYRUS_SOCK" syslog no timeout 5
 	[ -n "$SM_NOTICE_SENDERS" ] &&
-		printf 'notice_senders = %s\n' "$SM_NOTICE_SENDERS" >> "$d/lmtp-iq.conf"
+		conf_add "$d/lmtp-iq.conf" notice_senders "$SM_NOTICE_SENDERS"
 	chmod 644 "$d/lmtp-iq.conf"
 	# Senders' domains must resolve for SMTP clients (else 553 5.1.8).
 	# One name a line: a second name on a line would be canonified to
@@ -153,8 +153,7 @@ sendmail_teardown() {
 # sm_conf KEY [VALUE]: set (or, without VALUE, remove) a key of the
 # mailer's lmtp-iq.conf; it is read anew by every delivery.
 sm_conf() {
-	sed -i "/^$1 = /d" "$SM_DIR/lmtp-iq.conf"
-	[ $# -lt 2 ] || printf '%s = %s\n' "$1" "$2" >> "$SM_DIR/lmtp-iq.conf"
+	conf_set "$SM_DIR/lmtp-iq.conf" "$@"
 }
 
 # The outside world: a Sendmail daemon on port 25 inside a network

@@ -35,6 +35,7 @@ setup() {
 	conf_write "$MSG/conf" server "127.0.0.1:$MURDER_FE1_PORT 127.0.0.1:$MURDER_FE2_PORT" \
 		syslog no timeout 10 auth_user cyrus auth_password_file "$MSG/pw" \
 		notice_senders "$NOTICE_SENDER"
+	LMTPIQ_CONF=$MSG/conf LMTPIQ_SERVER=
 }
 
 teardown() {
@@ -43,7 +44,7 @@ teardown() {
 
 @test "murder: notices to over-quota users on both backends, through a frontend, are stored" {
 	a=$(murder_count BE1 alice) b=$(murder_count BE2 bob)
-	run "$LMTP_IQ" -v -C "$MSG/conf" -f "$NOTICE_SENDER" -- alice bob < "$MSG/notice"
+	run lmtp_iq -v -- alice bob < "$MSG/notice"
 	assert_status 0
 	echo "$output" | grep -q '^>>> RCPT TO:<alice> IGNOREQUOTA$'
 	[ "$(murder_count BE1 alice)" -eq $((a + 1)) ]
@@ -52,7 +53,7 @@ teardown() {
 
 @test "murder: with -q off the frontend takes RCPT and refuses after the dot with 452; exit 75, nothing stored" {
 	a=$(murder_count BE1 alice)
-	run "$LMTP_IQ" -v -q off -C "$MSG/conf" -- alice < "$MSG/notice"
+	run lmtp_iq -v -q off -f '<>' -- alice < "$MSG/notice"
 	assert_status 75
 	echo "$output" | grep -q '^<<< 250 2.1.5'	# RCPT accepted by the frontend
 	assert_output_has 'alice: 452 4.2.2'
@@ -76,28 +77,28 @@ teardown() {
 @test "murder: a backend is down: its user gets 75, the other backend's user is delivered; after the retry each is stored once" {
 	c=$(murder_count BE1 carol) d=$(murder_count BE2 dave)
 	murder_halt BE1
-	run "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" -- carol < "$MSG/notice"
+	run lmtp_iq -- carol < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'carol: 451 4.4.3'
-	run "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" -- dave < "$MSG/notice"
+	run lmtp_iq -- dave < "$MSG/notice"
 	assert_status 0
 	murder_run BE1
 	murder_wait_lmtp "$MURDER_BE1_PORT"
 	# Sendmail's retry of the deferred one:
-	run "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" -- carol < "$MSG/notice"
+	run lmtp_iq -- carol < "$MSG/notice"
 	assert_status 0
 	[ "$(murder_count BE1 carol)" -eq $((c + 1)) ]
 	[ "$(murder_count BE2 dave)" -eq $((d + 1)) ]
 }
 
 @test "murder: an unknown user through the frontend is 67 with Cyrus's text" {
-	run "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" -- nosuchuser < "$MSG/notice"
+	run lmtp_iq -- nosuchuser < "$MSG/notice"
 	assert_status 67
 	assert_output_has 'nosuchuser: 550 5.1.1'
 }
 
 @test "murder: -n checks both frontends; it can vouch for the frontends only" {
-	run "$LMTP_IQ" -n -C "$MSG/conf"
+	run lmtp_iq -n
 	assert_status 0
 	assert_output_has "server: 127.0.0.1:$MURDER_FE1_PORT"
 	assert_output_has "server: 127.0.0.1:$MURDER_FE2_PORT"

@@ -49,6 +49,7 @@ tcp_fake() {
 	FAKE_NETNS=$NS_PID fake_start "tcp:$1:${2:-0}"
 	fake_conf timeout 5
 	FAKE_PORT=$(cat "$FAKE_DIR/ready")
+	LMTPIQ_SERVER=$1:$FAKE_PORT
 }
 
 # A network namespace of our own whose lo also carries 192.0.2.20: a
@@ -63,7 +64,7 @@ netns() {
 	{ lhlo_offering PIPELINING 'AUTH PLAIN LOGIN'
 	  fake_bye; } | tcp_fake 192.0.2.20
 	auth_conf
-	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
+	LMTPIQ_UNDER="nsenter -t $NS_PID -n" run lmtp_iq alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'and this is TCP without TLS'
 	fake_finish
@@ -79,7 +80,7 @@ netns() {
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
 	  fake_bye; } | tcp_fake 192.0.2.20
 	auth_conf auth_plaintext=yes
-	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "192.0.2.20:$FAKE_PORT"
+	LMTPIQ_UNDER="nsenter -t $NS_PID -n" run lmtp_iq -n
 	assert_status 0
 	fake_finish
 	secret_on_wire
@@ -92,7 +93,7 @@ netns() {
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
 	  fake_bye; } | tcp_fake 127.0.0.1 "$(free_port 600 1023)"
 	auth_conf
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT"
+	run lmtp_iq -n
 	assert_status 0
 	assert_output_has "password mechanisms (PLAIN, LOGIN): allowed: loopback to port $FAKE_PORT, below 1024"
 	fake_finish
@@ -102,7 +103,7 @@ netns() {
 	{ lhlo_offering PIPELINING 'AUTH PLAIN LOGIN'
 	  fake_bye; } | tcp_fake 127.0.0.1
 	auth_conf
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run lmtp_iq alice < "$D/msg"
 	assert_status 75
 	assert_output_has "and this is loopback to port $FAKE_PORT, where any local user can listen"
 	fake_finish
@@ -127,7 +128,7 @@ tls_fake_pki() {
 	  echo 'expect LHLO client.test'; echo 'send 250-fake'; echo 'send 250 AUTH PLAIN LOGIN'
 	  fake_bye; } | tcp_fake 192.0.2.20
 	auth_conf tls=require tls_verify=no
-	run nsenter -t "$NS_PID" -n "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "192.0.2.20:$FAKE_PORT" alice < "$D/msg"
+	LMTPIQ_UNDER="nsenter -t $NS_PID -n" run lmtp_iq alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'and this is TLS that proves nothing (tls_verify = no)'
 	fake_finish
@@ -146,7 +147,7 @@ tls_fake_pki() {
 	  echo 'expect MAIL FROM:<>'; echo 'send 250 ok'; echo 'expect RSET'; echo 'send 250 ok'
 	  fake_bye; } | tcp_fake 127.0.0.1
 	auth_conf tls=require "tls_ca_file=$PKI/ca.pem" tls_server_name=lmtp.test
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT"
+	run lmtp_iq -n
 	assert_status 0
 	assert_output_has 'password mechanisms (PLAIN, LOGIN): allowed: TLS, certificate verified for lmtp.test'
 	fake_finish
@@ -224,7 +225,7 @@ tls_fake_pki() {
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'; echo 'data'
 	  echo 'send 250 2.1.5 ok'; fake_bye; } | tcp_fake 127.0.0.1
 	fake_conf ignorequota off
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run lmtp_iq alice < "$D/msg"
 	assert_status 0
 	fake_finish
 }
@@ -235,7 +236,7 @@ tls_fake_pki() {
 	  fake_bye; } | tcp_fake 127.0.0.1
 	fake_conf ignorequota off
 	fake_conf tls require
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run lmtp_iq alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'refused STARTTLS and tls is require: 454 4.7.0 TLS not available'
 	fake_finish
@@ -246,7 +247,7 @@ tls_fake_pki() {
 	{ lhlo_offering PIPELINING
 	  fake_bye; } | tcp_fake 127.0.0.1
 	fake_conf tls require
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s "127.0.0.1:$FAKE_PORT"
+	run lmtp_iq -n
 	assert_status 75
 	assert_output_has 'greeting: 220 fake.test LMTP ready'
 	assert_output_has 'tls: no (tls = require; STARTTLS not offered)'
@@ -257,7 +258,7 @@ tls_fake_pki() {
 @test "starttls: bytes after the server's 220 to STARTTLS are refused (no TLS on them), 75" {
 	{ lhlo_offering PIPELINING STARTTLS
 	  echo 'expect STARTTLS'; echo 'raw 220 go ahead\r\n250 injected\r\n'; } | tcp_fake 127.0.0.1
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run lmtp_iq alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'sent more after its reply to STARTTLS'
 	fake_finish
@@ -267,7 +268,7 @@ tls_fake_pki() {
 	{ lhlo_offering PIPELINING STARTTLS
 	  echo 'expect STARTTLS'; echo 'send 220 go ahead'; echo 'sleep 200'
 	  echo 'send 250 this is not TLS'; } | tcp_fake 127.0.0.1
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	run lmtp_iq alice < "$D/msg"
 	assert_status 75
 	assert_output_has 'TLS handshake with 127.0.0.1'
 	fake_finish
@@ -280,7 +281,7 @@ starttls_file_case() {
 	  echo 'expect STARTTLS'; echo 'send 220 2.0.0 go ahead'; } | tcp_fake 127.0.0.1
 	fake_conf tls require
 	fake_conf "${1%%=*}" "${1#*=}"
-	run timeout 10 "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	LMTPIQ_UNDER="timeout 10" run lmtp_iq alice < "$D/msg"
 	assert_status 75
 	assert_output_has "$2"
 	fake_finish
@@ -299,7 +300,7 @@ starttls_file_case() {
 	fake_conf tls_cert_file "$PKI/client.pem"
 	fake_conf tls require
 	fake_conf tls_key_file "$D/fifo"
-	run timeout 10 "$LMTP_IQ" -C "$FAKE_DIR/conf" -f "$NOTICE_SENDER" -s "127.0.0.1:$FAKE_PORT" alice < "$D/msg"
+	LMTPIQ_UNDER="timeout 10" run lmtp_iq alice < "$D/msg"
 	assert_status 75
 	assert_output_has "tls_key_file $D/fifo is not a regular file"
 	fake_finish

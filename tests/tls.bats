@@ -41,6 +41,7 @@ setup() {
 	chmod 600 "$T/pw"
 	printf 'Subject: over quota\n\nMake room.\n' > "$T/notice"
 	conf
+	LMTPIQ_CONF=$T/conf LMTPIQ_SERVER=
 }
 
 teardown() {
@@ -64,7 +65,7 @@ conf() {
 }
 
 @test "tls: -n shows the greeting, STARTTLS, the TLS protocol and cipher, the certificate and its verification, AUTH after TLS" {
-	run "$LMTP_IQ" -n -C "$T/conf"
+	run lmtp_iq -n
 	assert_status 0
 	assert_output_has 'greeting: 220 cyrus.test'
 	echo "$output" | grep -q '^capabilities: .*STARTTLS'
@@ -85,7 +86,7 @@ conf() {
 	assert_output_lacks 'libcrypto'
 	# (That a delivery over the UNIX socket maps neither is in
 	# auth.bats, with libsasl2's.)  One over STARTTLS loads libssl (and so libcrypto) by dlopen.
-	LD_DEBUG=files "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- bob < "$T/notice" 2> "$T/ld"
+	LMTPIQ_UNDER="env LD_DEBUG=files" lmtp_iq -- bob < "$T/notice" 2> "$T/ld"
 	grep -q 'file=libssl.so.3 \[0\];  dynamically loaded by' "$T/ld"
 	grep -q 'file=libcrypto.so.3' "$T/ld"
 }
@@ -93,6 +94,7 @@ conf() {
 @test "tls: libssl cannot be loaded: a TLS delivery is 75 naming the library; one without TLS still works" {
 	conf_write "$T/unix.conf" server "unix:$CYRUS_SOCK" syslog no notice_senders "$NOTICE_SENDER"
 	before=$(cyrus_count carol)
+	# The binary itself: run inside without_lib's mount namespace.
 	run without_lib libssl.so.3 '"$1" -C "$2/conf" -f "$3" -- carol < "$2/notice"; echo "tls=$?";
 		"$1" -C "$2/unix.conf" -f "$3" -- carol < "$2/notice"; echo "unix=$?"' "$LMTP_IQ" "$T" "$NOTICE_SENDER"
 	assert_output_has 'lmtp-iq: carol: cannot load libssl.so.3 for TLS:'
@@ -103,7 +105,7 @@ conf() {
 
 @test "tls: a notice goes over STARTTLS with AUTH PLAIN into the over-quota mailbox" {
 	before=$(cyrus_count alice)
-	run "$LMTP_IQ" -v -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
+	run lmtp_iq -v -- alice < "$T/notice"
 	assert_status 0
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
 	# STARTTLS, LHLO again, then AUTH; the secret never in the trace.
@@ -116,7 +118,7 @@ conf() {
 
 @test "tls: the server's IP address as the name verifies against its IP SAN; tls = auto uses STARTTLS too" {
 	conf tls=auto tls_server_name=
-	run "$LMTP_IQ" -n -C "$T/conf"
+	run lmtp_iq -n
 	assert_status 0
 	assert_output_has 'certificate: verification for 127.0.0.1: ok'
 }
@@ -126,28 +128,28 @@ conf() {
 	cp "$PKI/ca.pem" "$T/cas/"
 	openssl rehash "$T/cas"
 	conf tls_ca_file= tls_ca_path="$T/cas"
-	run "$LMTP_IQ" -n -C "$T/conf"
+	run lmtp_iq -n
 	assert_status 0
 	assert_output_has 'certificate: verification for lmtp.test: ok'
 	# Without the CA in it the same server does not verify.
 	rm "$T"/cas/*
 	cp "$PKI/other-ca.pem" "$T/cas/"
 	openssl rehash "$T/cas"
-	run "$LMTP_IQ" -n -C "$T/conf"
+	run lmtp_iq -n
 	assert_status 75
 	assert_output_has 'does not verify for lmtp.test'
 }
 
 @test "tls: a certificate from another CA is 75 and says why, for which name" {
 	conf tls_ca_file="$PKI/other-ca.pem"
-	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
+	run lmtp_iq -- alice < "$T/notice"
 	assert_status 75
 	# (Which of the two OpenSSL says depends on whether the server sends
 	# its CA along: Cyrus does once tls_client_ca_file is set.)
 	why='(unable to get local issuer certificate|self-signed certificate in certificate chain)'
 	echo "$output" | grep -Eq "does not verify for lmtp.test: $why\$"
 	assert_output_lacks 'AUTH'
-	run "$LMTP_IQ" -n -C "$T/conf"
+	run lmtp_iq -n
 	assert_status 75
 	assert_output_has 'certificate: subject /CN=lmtp.test'
 	echo "$output" | grep -Eq "^certificate: verification for lmtp.test: $why\$"
@@ -155,19 +157,19 @@ conf() {
 
 @test "tls: a certificate for another name is 75: hostname mismatch" {
 	conf tls_server_name=mail.other.test
-	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
+	run lmtp_iq -- alice < "$T/notice"
 	assert_status 75
 	assert_output_has 'does not verify for mail.other.test: hostname mismatch'
 	# tls_verify = no: encrypted, but the server is not proven, so the
 	# password is not sent (PLAIN, LOGIN); -n says what it did not check.
 	conf tls_server_name=mail.other.test tls_verify=no
-	run "$LMTP_IQ" -n -C "$T/conf"
+	run lmtp_iq -n
 	assert_status 75
 	assert_output_has 'verification for mail.other.test: hostname mismatch (not required: tls_verify = no)'
 	assert_output_has 'password mechanisms (PLAIN, LOGIN): not used: TLS that proves nothing (tls_verify = no)'
 	# Only the postmaster's explicit, unsafe auth_plaintext = yes sends it.
 	conf tls_server_name=mail.other.test tls_verify=no auth_plaintext=yes
-	run "$LMTP_IQ" -n -C "$T/conf"
+	run lmtp_iq -n
 	assert_status 0
 	assert_output_has 'password mechanisms (PLAIN, LOGIN): allowed by auth_plaintext = yes (unsafe): TLS that proves nothing'
 }
@@ -175,7 +177,7 @@ conf() {
 @test "tls: tls_verify = no never sends the password in PLAIN or LOGIN: 75, nothing stored" {
 	before=$(cyrus_count alice)
 	conf tls_verify=no
-	run "$LMTP_IQ" -v -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
+	run lmtp_iq -v -- alice < "$T/notice"
 	assert_status 75
 	assert_output_has 'and this is TLS that proves nothing (tls_verify = no)'
 	assert_output_lacks '>>> AUTH'
@@ -193,10 +195,10 @@ serve_cert() {
 @test "tls: names: a whole-label wildcard verifies, a partial one (s*.test.example) does not (RFC 9525 6.3)" {
 	conf tls_server_name=store.test.example
 	serve_cert wild
-	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
+	run lmtp_iq -- alice < "$T/notice"
 	serve_cert partial
 	run2_status=0
-	"$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice" > "$T/out" 2>&1 || run2_status=$?
+	lmtp_iq -- alice < "$T/notice" > "$T/out" 2>&1 || run2_status=$?
 	serve_cert server
 	assert_status 0
 	[ "$run2_status" -eq 75 ]
@@ -205,11 +207,12 @@ serve_cert() {
 
 @test "tls: names: one trailing dot in tls_server_name or server is ignored for the check" {
 	conf tls_server_name=lmtp.test.
-	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
+	run lmtp_iq -- alice < "$T/notice"
 	assert_status 0
 	# The host, with its dot, from a hosts file of the test's own (the
 	# resolver wants the dotted name listed as it is).
 	conf tls_server_name= server=lmtp.test.:$CYRUS_PORT
+	# The binary itself: run inside a mount namespace of the test's.
 	run unshare -m sh -c 'printf "127.0.0.1 lmtp.test lmtp.test.\n" > "$1/hosts" && mount --bind "$1/hosts" /etc/hosts && exec "$2" -C "$1/conf" -f "$3" -- alice < "$1/notice"' sh "$T" "$LMTP_IQ" "$NOTICE_SENDER"
 	assert_status 0
 }
@@ -218,7 +221,7 @@ serve_cert() {
 	ln -sf expired.pem "$PKI/cert.pem"
 	cyrus_halt
 	cyrus_resume
-	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
+	run lmtp_iq -- alice < "$T/notice"
 	ln -sf server.pem "$PKI/cert.pem"
 	cyrus_halt
 	cyrus_resume
@@ -228,7 +231,7 @@ serve_cert() {
 
 @test "tls: tls = off against allowplaintext: no is 75, and the secret is never sent" {
 	conf tls=off
-	run "$LMTP_IQ" -v -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
+	run lmtp_iq -v -- alice < "$T/notice"
 	assert_status 75
 	assert_output_has 'does not offer AUTH without TLS, but auth_user is set: nothing sent'
 	! echo "$output" | grep -q '^>>> \(AUTH\|STARTTLS\|MAIL\)'
@@ -237,7 +240,7 @@ serve_cert() {
 @test "tls: EXTERNAL with a client certificate, no password file: a notice is delivered" {
 	conf auth_password_file= auth_mechanisms=EXTERNAL tls_cert_file="$PKI/client.pem" tls_key_file="$PKI/client.key"
 	before=$(cyrus_count alice)
-	run "$LMTP_IQ" -v -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
+	run lmtp_iq -v -- alice < "$T/notice"
 	assert_status 0
 	echo "$output" | grep -q '^>>> AUTH EXTERNAL'
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
@@ -246,18 +249,18 @@ serve_cert() {
 @test "tls: a client certificate key readable by others is refused before anything is sent" {
 	cp "$PKI/server.pem" "$T/c.pem"; cp "$PKI/server.key" "$T/c.key"; chmod 644 "$T/c.key"
 	conf tls_cert_file="$T/c.pem" tls_key_file="$T/c.key"
-	run "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- alice < "$T/notice"
+	run lmtp_iq -- alice < "$T/notice"
 	assert_status 75
 	assert_output_has "tls_key_file $T/c.key has mode 0644"
 }
 
 @test "tls: memcheck: a delivery over TLS and a failed verification are clean" {
 	memcheck_prefix
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- bob < "$T/notice"
+	LMTPIQ_UNDER="${CHECK[*]}" run lmtp_iq -- bob < "$T/notice"
 	assert_status 0
 	conf tls_server_name=mail.other.test
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$T/conf" -f "$NOTICE_SENDER" -- bob < "$T/notice"
+	LMTPIQ_UNDER="${CHECK[*]}" run lmtp_iq -- bob < "$T/notice"
 	assert_status 75
-	run "${CHECK[@]}" "$LMTP_IQ" -n -C "$T/conf"
+	LMTPIQ_UNDER="${CHECK[*]}" run lmtp_iq -n
 	assert_status 75
 }

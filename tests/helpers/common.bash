@@ -38,10 +38,15 @@ notice_from() {
 
 # lmtp_iq ARGS...: the mailer as a notice job runs it: with the test's
 # config, $LMTPIQ_CONF (each suite's setup, or fake_start, sets it), -s
-# $LMTPIQ_SERVER when set, and the notice sender (notice_from).
+# $LMTPIQ_SERVER when set, and the notice sender (notice_from); under
+# the words of $LMTPIQ_UNDER when set (timeout 10, nsenter ..., a
+# memory checker).  The one way a test runs the mailer; a test that
+# calls "$LMTP_IQ" itself says why (its exact command line is the test).
 lmtp_iq() {
 	notice_from "$@"
-	"$LMTP_IQ" -C "$LMTPIQ_CONF" ${LMTPIQ_SERVER:+-s "$LMTPIQ_SERVER"} "${NOTICE_FROM[@]}" "$@"
+	# shellcheck disable=SC2086 # LMTPIQ_UNDER is a command's words
+	${LMTPIQ_UNDER:-} "$LMTP_IQ" -C "$LMTPIQ_CONF" ${LMTPIQ_SERVER:+-s "$LMTPIQ_SERVER"} \
+		"${NOTICE_FROM[@]}" "$@"
 }
 
 # conf_write FILE [KEY VALUE]...: a config of these keys, a line each

@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: ISC
 # Command line, config file, bad input and logging: clear one-line errors
 # and the right exit status, and nothing on the wire for a bad envelope.
+# The command line is what these tests are about: they call "$LMTP_IQ"
+# with their exact words rather than through lmtp_iq, which adds -C, -s
+# and -f.
 
 load helpers/common
 load helpers/fake

@@ -424,13 +424,13 @@ bob_unknown_carol_gets() {
 
 # No verdict: whatever happens, the mail stays queued (75).
 @test "fault: no server listening is 75" {
-	run "$LMTP_IQ" -C "$BASE_CONF" -s unix:/nonexistent/lmtp alice < "$MSG/notice"
+	LMTPIQ_CONF=$BASE_CONF LMTPIQ_SERVER=unix:/nonexistent/lmtp run lmtp_iq -f '<>' alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'lmtp-iq: alice: cannot connect to unix:/nonexistent/lmtp'
 }
 
 @test "fault: nothing listening on a TCP port is 75" {
-	run "$LMTP_IQ" -C "$BASE_CONF" -s 127.0.0.1:1 alice < "$MSG/notice"
+	LMTPIQ_CONF=$BASE_CONF LMTPIQ_SERVER=127.0.0.1:1 run lmtp_iq -f '<>' alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'cannot connect to 127.0.0.1:1'
 }

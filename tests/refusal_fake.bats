@@ -66,7 +66,7 @@ notice_stored() {
 template_says() {
 	# shellcheck disable=SC2059 # the template is the format
 	printf "$1" > "$MSG/template"
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	LMTPIQ_SERVER=unix:/nonexistent run lmtp_iq -n
 	assert_output_has "$2"
 }
 
@@ -187,10 +187,10 @@ logged_until_done() {
 	{ refused_alice; } | fake_start
 	refusal_conf
 	chmod 770 "$MSG/state"
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f bob@example.org alice < "$MSG/notice"
+	run lmtp_iq -f bob@example.org alice < "$MSG/notice"
 	assert_status 75
 	fake_finish
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	LMTPIQ_SERVER=unix:/nonexistent run lmtp_iq -n
 	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_dir $MSG/state has mode 0770; group and others must not be able to write it (chmod go-w)"
 	chmod 700 "$MSG/state"
 	template_says 'Subject: x\nFrom: forged@example.org\n\nbody\n' "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template:2: a header field lmtp-iq writes itself"
@@ -281,13 +281,13 @@ logged_until_done() {
 }
 
 @test "refusal fake: refusal_notice = yes without refusal_notice_from is a config error" {
-	FAKE_DIR=$(make_tmp fake)
+	FAKE_DIR=$(make_tmp fake) LMTPIQ_CONF=$FAKE_DIR/conf
 	conf_write "$FAKE_DIR/conf" refusal_notice yes
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s unix:/nonexistent -f bob@example.org alice < "$MSG/notice"
+	LMTPIQ_SERVER=unix:/nonexistent run lmtp_iq -f bob@example.org alice < "$MSG/notice"
 	assert_status 75
 	[ "$output" = "lmtp-iq: config: $FAKE_DIR/conf: refusal_notice = yes needs refusal_notice_from (the notice's sender); the message stays queued" ]
 	conf_write "$FAKE_DIR/conf" refusal_notice_from "<>"
-	run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s unix:/nonexistent -f bob@example.org alice < "$MSG/notice"
+	LMTPIQ_SERVER=unix:/nonexistent run lmtp_iq -f bob@example.org alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'refusal_notice_from: expected one address, without angle brackets'
 }
@@ -351,7 +351,7 @@ logged_until_done() {
 	assert_status 75
 	run ! grep -qi 'content-type: text/html' "$FAKE_DIR/record"
 	grep -q 'refusal notices off: refusal_notice_template .*: a placeholder in the header outside the Subject' "$MSG/syslog"
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	LMTPIQ_SERVER=unix:/nonexistent run lmtp_iq -n
 	assert_output_has "refusal notices: on, but none can be sent: refusal_notice_template $MSG/template:2: a placeholder in the header outside the Subject"
 	# In the Subject, and in the body, placeholders are fine.
 	template_says 'Subject: Full: %%{subject}\n\n%%{subject}\n' 'refusal notices: on: from quota-notice@example.org'
@@ -426,7 +426,7 @@ notice_about() {
 	refused_rcpt alice alice
 	grep -q $'^To: alice\r$' "$FAKE_DIR/record"
 	grep -q $'^Message-ID: <[0-9]*\\.[0-9]*\\.[0-9a-f]*\\.refusal@example.org>\r$' "$FAKE_DIR/record"
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	LMTPIQ_SERVER=unix:/nonexistent run lmtp_iq -n
 	assert_output_has "; To: the recipient as refused; Message-ID: in the recipient's domain, else example.org (refusal_notice_from's domain)"
 	# A recipient with a domain (virtual domains): To: and Message-ID in it.
 	rm -f "$MSG"/state/*
@@ -444,10 +444,10 @@ notice_about() {
 	grep -q $'^RCPT TO:<alice> IGNOREQUOTA\r$' "$FAKE_DIR/record"
 	grep -q $'^To: alice@mail.example.net\r$' "$FAKE_DIR/record"
 	grep -q $'^Message-ID: <.*\\.refusal@mail.example.net>\r$' "$FAKE_DIR/record"
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	LMTPIQ_SERVER=unix:/nonexistent run lmtp_iq -n
 	assert_output_has "; To: the recipient, with @mail.example.net where it has no domain; Message-ID: in mail.example.net (refusal_notice_domain)"
 	fake_conf refusal_notice_domain bad..example
-	run "$LMTP_IQ" -n -C "$FAKE_DIR/conf" -s unix:/nonexistent
+	LMTPIQ_SERVER=unix:/nonexistent run lmtp_iq -n
 	assert_status 78
 	assert_output_has 'refusal_notice_domain: expected a domain name'
 }

@@ -149,11 +149,11 @@ mech_delivers() {
 	memcheck_prefix
 	for mech in PLAIN SCRAM-SHA-256 DIGEST-MD5; do
 		auth_conf "$mech"
-		run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" alice < "$MSG/notice"
+		LMTPIQ_UNDER="${CHECK[*]}" run lmtp_iq alice < "$MSG/notice"
 		assert_status 0
 	done
 	echo wrong > "$MSG/secret"
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" alice < "$MSG/notice"
+	LMTPIQ_UNDER="${CHECK[*]}" run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 }
 
@@ -199,7 +199,7 @@ mech_delivers() {
 	# Over the UNIX socket (no AUTH) neither libsasl2 nor anything it
 	# links (libcrypto, libz, libzstd on Debian 13) is mapped.
 	conf_write "$MSG/unix.conf" server "unix:$CYRUS_SOCK" syslog no notice_senders "$NOTICE_SENDER"
-	LD_DEBUG=files "$LMTP_IQ" -C "$MSG/unix.conf" -f "$NOTICE_SENDER" -- bob < "$MSG/notice" 2> "$MSG/ld"
+	LMTPIQ_UNDER="env LD_DEBUG=files" LMTPIQ_CONF=$MSG/unix.conf lmtp_iq -- bob < "$MSG/notice" 2> "$MSG/ld"
 	grep -q 'file=libc.so.6' "$MSG/ld"
 	run ! grep -q 'libsasl2\|libcrypto\|libz\|libssl' "$MSG/ld"
 	# One that authenticates loads libsasl2 by dlopen, and its plugins.

@@ -30,7 +30,7 @@ teardown() {
 	cmp "$TOP/docs/examples/refusal-notice" "$DEST/usr/share/lmtp-iq/refusal-notice"
 	# The binary looks for the sample template where it is installed.
 	conf_write "$DEST/conf" refusal_notice yes refusal_notice_from q@example.org notice_senders "$NOTICE_SENDER"
-	run "$LMTP_IQ" -n -C "$DEST/conf" -s unix:/nonexistent
+	LMTPIQ_CONF=$DEST/conf LMTPIQ_SERVER=unix:/nonexistent run lmtp_iq -n
 	assert_output_has 'template /usr/share/lmtp-iq/refusal-notice'
 	"$DEST/usr/libexec/lmtp-iq" -V
 	run make -C "$TOP" uninstall DESTDIR="$DEST"

@@ -20,10 +20,9 @@ teardown() {
 	rm -rf "$MSG"
 }
 
-# The mailer under the checker, from the notice sender (notice_from).
+# The mailer under the checker, from the notice sender.
 checked() {
-	notice_from "$@"
-	"${CHECK[@]}" "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "${NOTICE_FROM[@]}" "$@"
+	LMTPIQ_UNDER="${CHECK[*]}" lmtp_iq "$@"
 }
 
 @test "memcheck: a delivery to two recipients, one refused" {

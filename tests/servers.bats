@@ -38,11 +38,10 @@ delivers() {
 	echo 'send 250 2.1.5 stored'; fake_bye
 }
 
-# The mailer with the suite's config, from the notice sender
-# (notice_from).
+# The mailer with the suite's config (its server list in it), from the
+# notice sender.
 iq() {
-	notice_from "$@"
-	run "$LMTP_IQ" -C "$MSG/conf" "${NOTICE_FROM[@]}" "$@"
+	LMTPIQ_CONF=$MSG/conf LMTPIQ_SERVER= run lmtp_iq "$@"
 }
 
 @test "servers: the first is down, the second takes the delivery; the log names both" {
@@ -112,7 +111,7 @@ iq() {
 	iq -s "unix:$MSG/one.sock" -s "unix:$MSG/two.sock" alice < "$MSG/notice"
 	assert_status 0
 	grep -q '^MAIL' "$MSG/two.rec"
-	run "$LMTP_IQ" -C "$MSG/conf" -f "$NOTICE_SENDER" -s 'unix:/a unix:/b' alice < "$MSG/notice"
+	LMTPIQ_CONF=$MSG/conf LMTPIQ_SERVER='unix:/a unix:/b' run lmtp_iq alice < "$MSG/notice"
 	assert_status 75
 	assert_output_has 'a space or tab inside one server: unix:/a unix:/b'
 }
@@ -136,7 +135,7 @@ iq() {
 	delivers | server b
 	conf_add "$MSG/conf" syslog no server "unix:$MSG/nobody.sock unix:$MSG/b.sock"
 	printf 'LHLO s\r\nMAIL FROM:<quota-warn@example.org>\r\nRCPT TO:<alice>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n' > "$MSG/in"
-	run "$LMTP_IQ" -l -C "$MSG/conf" < "$MSG/in"
+	iq -l < "$MSG/in"
 	assert_status 0
 	assert_output_has '250 2.1.5 stored'
 }

@@ -29,6 +29,7 @@ setup() {
 	suite_skip_check
 	MSG=$(make_tmp msg)
 	conf_write "$MSG/conf" lhlo_name client.test syslog no server "unix:$CYRUS_SOCK" notice_senders "$NOTICE_SENDER"
+	LMTPIQ_CONF=$MSG/conf LMTPIQ_SERVER=
 	BOB=$(cyrus_count bob)
 	rm -f "$SM_DIR"/mqueue/*
 }
@@ -48,7 +49,7 @@ argv_mode() {	# argv_mode FORM
 	local before
 	before=$(cyrus_count carol)
 	smuggle_message "$1" carol > "$MSG/in"
-	run "$LMTP_IQ" -C "$MSG/conf" -f outsider@capture.test -- carol < "$MSG/in"
+	run lmtp_iq -f outsider@capture.test -- carol < "$MSG/in"
 	assert_status 0
 	[ -z "$output" ]
 	assert_not_smuggled carol "$before" "$1"
@@ -61,7 +62,7 @@ lmtp_mode() {	# lmtp_mode FORM: Sendmail's side of the dialogue from a file
 	  printf 'RCPT TO:<dave>\r\nDATA\r\n'
 	  smuggle_message "$1" dave
 	  printf '.\r\nQUIT\r\n'; } > "$MSG/in"
-	run "$LMTP_IQ" -l -C "$MSG/conf" < "$MSG/in"
+	run lmtp_iq -l < "$MSG/in"
 	assert_status 0
 	# After DATA's 354, carol's own verdict: Cyrus's 250, then QUIT's.
 	[[ "$(tr -d '\r' <<< "$output" | sed -n '/^354 /{n;p}')" == '250 2.1.5 '* ]]

@@ -39,7 +39,7 @@ setup() {
 	for i in $(seq 1 200); do
 		( read -r _ < "$D/gate" || true	# EOF: the gate opened
 		  rc=0
-		  "$LMTP_IQ" -C "$D/conf" -f soak@example.test bob < "$D/m$i" 2> "$D/e$i" || rc=$?
+		  LMTPIQ_CONF=$D/conf LMTPIQ_SERVER= lmtp_iq -f soak@example.test bob < "$D/m$i" 2> "$D/e$i" || rc=$?
 		  echo "$rc" > "$D/rc$i" ) &
 	done
 	sleep 1

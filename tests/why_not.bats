@@ -53,7 +53,7 @@ deliver_with() {
 	run deliver_with /nonexistent/lmtp -q -r quota-warn@example.org alice < "$MSG/notice"
 	assert_status 78
 	conf_write "$MSG/conf" notice_senders quota-warn@example.org syslog no
-	run "$LMTP_IQ" -C "$MSG/conf" -s unix:/nonexistent/lmtp -f quota-warn@example.org -- alice < "$MSG/notice"
+	LMTPIQ_CONF=$MSG/conf LMTPIQ_SERVER=unix:/nonexistent/lmtp run lmtp_iq -f quota-warn@example.org -- alice < "$MSG/notice"
 	assert_status 75
 }
 
@@ -100,7 +100,7 @@ deliver_with() {
 	for form in cr long; do
 		b=$(cyrus_count bob)
 		smuggle_message "$form" alice@example.org > "$MSG/m"
-		run "$LMTP_IQ" -C "$MSG/conf" -f outsider@capture.test -q off -- alice < "$MSG/m"
+		LMTPIQ_CONF=$MSG/conf LMTPIQ_SERVER= run lmtp_iq -f outsider@capture.test -q off -- alice < "$MSG/m"
 		[ "$(cyrus_count bob)" -eq "$b" ]
 	done
 }

@@ -156,7 +156,7 @@ pipe_verdict() {
 		# The exit status, by hand...
 		pipe_verdict "$reply"
 		printf 'Subject: by hand\n\nhello\n' > "$MSG/m"
-		run "$LMTP_IQ" -C "$PF_DIR/lmtp-iq.conf" -f "$NOTICE_SENDER" -- alice < "$MSG/m"
+		LMTPIQ_CONF=$PF_DIR/lmtp-iq.conf LMTPIQ_SERVER= run lmtp_iq -- alice < "$MSG/m"
 		[ "$status" -eq "$code" ] || { echo "$reply: exit $status, the guide says $code"; false; }
 		fake_finish
 		# ...and what Postfix's pipe(8) makes of it.

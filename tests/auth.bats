@@ -211,6 +211,7 @@ mech_delivers() {
 @test "auth: libsasl2 cannot be loaded: a delivery with AUTH is 75 naming the library and the stage; one without AUTH still works" {
 	conf_write "$MSG/unix.conf" server "unix:$CYRUS_SOCK" syslog no notice_senders "$NOTICE_SENDER"
 	before=$(cyrus_count carol)
+	# The binary itself: run inside without_lib's mount namespace.
 	run without_lib libsasl2.so.2 '"$1" -C "$2/conf" -f "$3" -- carol < "$2/notice"; echo "auth=$?";
 		"$1" -C "$2/unix.conf" -f "$3" -- carol < "$2/notice"; echo "unix=$?";
 		"$1" -n -C "$2/conf"; echo "probe=$?"' "$LMTP_IQ" "$MSG" "$NOTICE_SENDER"

@@ -300,7 +300,7 @@ config_refused() {
 	  echo 'send 354 go'; echo 'data'; echo 'send 250 2.1.5 Success'; echo 'send 554 No'
 	  fake_bye; } | fake_start
 	fake_conf syslog yes
-	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f "$NOTICE_SENDER" alice bob carol
+	logged_iq alice bob carol
 	assert_status 67
 	fake_finish
 	grep -q 'lmtp-iq\[[0-9]*\]: to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:.*/sock, ignorequota=yes, dsn=2.1.5, sessionid=[^,]*, stat=Sent (250 2.1.5 Success)' "$MSG/syslog"
@@ -354,7 +354,7 @@ config_refused() {
 	  fake_bye; } | fake_start
 	fake_conf syslog yes
 	fake_conf notice_senders quota@example.org
-	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f someone@example.org alice
+	logged_iq -f someone@example.org alice
 	assert_status 75
 	fake_finish
 	grep -q 'to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:.*/sock, ignorequota=no (sender <someone@example.org> is not in notice_senders), dsn=4.2.2, sessionid=[^,]*, stat=Deferred (452 4.2.2 Over quota)' "$MSG/syslog"
@@ -616,7 +616,7 @@ config_refused() {
 	  echo 'send 250 2.1.5 Ok SESSIONID=<cyrus-77-1700000000-1-5>'; fake_bye; } | fake_start
 	fake_conf syslog yes
 	printf 'Message-ID:\n <n1.x@example.org>\nSubject: n\n\nbody\n' > "$MSG/notice"
-	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -i 4B6AbC0d001234 -f "$NOTICE_SENDER" alice
+	logged_iq -i 4B6AbC0d001234 alice
 	assert_status 0
 	fake_finish
 	# size: the bytes lmtp-iq was given.
@@ -636,11 +636,11 @@ config_refused() {
 	  echo 'send 250 ok'; echo 'send 550 5.1.1 User unknown'; echo 'send 503 5.5.1 No recipients'
 	  echo 'expect RSET'; echo 'send 250 ok'; fake_bye; } | fake_start
 	fake_conf syslog yes
-	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f "$NOTICE_SENDER" alice
+	logged_iq alice
 	assert_status 75
 	grep -q '<19>[^<]*lmtp-iq\[[0-9]*\]: to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:[^<]*stat=Deferred' "$MSG/syslog"
 	: > "$MSG/syslog"
-	run_logged -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f "$NOTICE_SENDER" alice
+	logged_iq alice
 	assert_status 67
 	grep -q '<21>[^<]*lmtp-iq\[[0-9]*\]: to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:[^<]*dsn=5.1.1, sessionid=[^,]*, stat=Bounced' "$MSG/syslog"
 	fake_finish

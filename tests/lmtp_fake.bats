@@ -804,6 +804,7 @@ assert_no_final_dot() {
 
 @test "fds: with stderr closed the -v trace never reaches the LMTP connection" {
 	{ fake_envelope "$NOTICE_SENDER" alice; fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start
+	# Not through lmtp_iq: the binary itself must start with fd 2 closed.
 	run sh -c 'exec "$0" -C "$1" -s "$2" -f "$4" -v alice < "$3" 2>&-' "$LMTP_IQ" \
 		"$FAKE_DIR/conf" "unix:$FAKE_DIR/sock" "$MSG/notice" "$NOTICE_SENDER"
 	assert_status 0

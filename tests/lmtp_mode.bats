@@ -30,8 +30,8 @@ client() {
 # $status.
 serve() {
 	status=0
-	"$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "${SERVE_AT:-unix:$FAKE_DIR/sock}" "$@" \
-		< "$IN/in" > "$IN/out.raw" 2> "$IN/err" || status=$?
+	LMTPIQ_CONF=$FAKE_DIR/conf LMTPIQ_SERVER=${SERVE_AT:-unix:$FAKE_DIR/sock} \
+		lmtp_iq -l "$@" < "$IN/in" > "$IN/out.raw" 2> "$IN/err" || status=$?
 	tr -d '\r' < "$IN/out.raw" > "$IN/out"
 }
 
@@ -228,7 +228,7 @@ no_upstream() {	# a config whose server nobody listens on
 	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'RCPT TO:<bob>' 'DATA' 'x' '.' 'QUIT'
 	# Each reply line with the time it reached the client (ms).
-	"$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" < "$IN/in" 2> "$IN/err" |
+	lmtp_iq -l < "$IN/in" 2> "$IN/err" |
 		while IFS= read -r line; do echo "$(($(date +%s%N) / 1000000)) ${line%$'\r'}"; done > "$IN/timed"
 	fake_finish
 	a=$(awk '/ 250 2.1.5 alice done$/ { print $1 }' "$IN/timed")
@@ -399,7 +399,8 @@ no_upstream() {	# a config whose server nobody listens on
 	{ printf 'LHLO s\r\n'; sleep 5; } > "$IN/fifo" &
 	writer=$!
 	status=0
-	"$LMTP_IQ" -l -C "$FAKE_DIR/conf" < "$IN/fifo" > "$IN/out" 2> "$IN/err" || status=$?
+	LMTPIQ_CONF=$FAKE_DIR/conf LMTPIQ_SERVER= lmtp_iq -l < "$IN/fifo" > "$IN/out" 2> "$IN/err" ||
+		status=$?
 	stop_pid "$writer"
 	assert_status 75
 	grep -q $'^421 4.4.2 timeout waiting for a command; closing\r$' "$IN/out"
@@ -438,7 +439,8 @@ no_upstream() {	# a config whose server nobody listens on
 	no_upstream
 	client 'LHLO s' 'NOOP' 'QUIT'
 	status=0
-	"$LMTP_IQ" -l -v -C "$FAKE_DIR/conf" < "$IN/in" > "$IN/out" 2>&1 || status=$?
+	LMTPIQ_CONF=$FAKE_DIR/conf LMTPIQ_SERVER= lmtp_iq -l -v < "$IN/in" > "$IN/out" 2>&1 ||
+		status=$?
 	assert_status 0
 	[ "$(tr -d '\r' < "$IN/out" | grep -cv '^2[25]0[- ]\|^221 ')" -eq 0 ]
 	# With stderr apart, the trace shows both sides.
@@ -448,6 +450,7 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: -l takes neither -f nor recipients, and not -n" {
+	# The command line is the test: the binary itself, these words alone.
 	run "$LMTP_IQ" -l alice
 	assert_status 75
 	assert_output_has '-l takes the envelope over LMTP'
@@ -464,7 +467,7 @@ logged_serve() {
 	MSG=$IN
 	cp "$IN/in" "$IN/notice"
 	fake_conf syslog yes
-	run_logged -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@"
+	logged_iq -l "$@"
 }
 
 @test "lmtp mode: lmtp-iq's line names the message: the queue id from the MTA's own topmost Received: line (Sendmail's id \$i), then sender, Message-ID, size, delay, Cyrus's SESSIONID; a server offering TRACE gets none (the id comes after MAIL went upstream)" {

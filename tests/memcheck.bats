@@ -20,9 +20,14 @@ teardown() {
 	rm -rf "$MSG"
 }
 
-# The mailer under the checker, from the notice sender.
+# The mailer under the checker, from the notice sender; checked_quiet
+# the same with its stderr away (LMTP mode's replies alone in $output).
 checked() {
 	LMTPIQ_UNDER="${CHECK[*]}" lmtp_iq "$@"
+}
+
+checked_quiet() {
+	checked "$@" 2>/dev/null
 }
 
 @test "memcheck: a delivery to two recipients, one refused" {
@@ -54,16 +59,18 @@ checked() {
 
 @test "memcheck: bad config, bad envelope, no server" {
 	conf_write "$MSG/c" bogus 1 notice_senders "$NOTICE_SENDER"
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$MSG/c" alice < "$MSG/notice"
+	LMTPIQ_CONF=$MSG/c LMTPIQ_SERVER= run checked alice < "$MSG/notice"
 	assert_status 75
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$BASE_CONF" $'al\nice' < "$MSG/notice"
+	LMTPIQ_CONF=$BASE_CONF LMTPIQ_SERVER= run checked $'al\nice' < "$MSG/notice"
 	assert_status 65
-	run "${CHECK[@]}" "$LMTP_IQ" -C "$BASE_CONF" -s unix:/nonexistent alice < "$MSG/notice"
+	LMTPIQ_CONF=$BASE_CONF LMTPIQ_SERVER=unix:/nonexistent run checked alice < "$MSG/notice"
 	assert_status 75
 }
 
 @test "memcheck: a sample of the fault matrix (every 9th case) is clean" {
 	D=$(make_tmp faults)
+	# The fault matrix runs a program with its own arguments: the
+	# binary itself, under the checker.
 	printf '#!/bin/sh\nexec %s %s "$@"\n' "${CHECK[*]}" "$LMTP_IQ" > "$D/wrap"
 	chmod 755 "$D/wrap"
 	run "$TOOLS/faultmatrix" -v -e 9 "$D/wrap" "$D"
@@ -157,7 +164,7 @@ checked() {
 	fake_start < "$MSG/script"
 	printf '%s\n' "$conf" > "$FAKE_DIR/conf"
 	printf 'LHLO s\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice>\r\nDATA\r\nSubject: x\r\n\r\ny\r\n.\r\nQUIT\r\n' > "$MSG/in"
-	run sh -c '"$@" < "$0" 2>/dev/null' "$MSG/in" "${CHECK[@]}" "$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
+	run checked_quiet -l < "$MSG/in"
 	assert_status 0
 	fake_finish
 	[ -s "$MSG/state/u.alice" ]

@@ -65,7 +65,7 @@ teardown() {
 	c=$(murder_count BE1 carol)
 	murder_halt FE1
 	sed -i 's/^syslog = no$/syslog = yes/' "$MSG/conf"
-	run_logged -C "$MSG/conf" -f "$NOTICE_SENDER" -- carol
+	logged_iq -- carol
 	murder_run FE1
 	murder_wait_lmtp "$MURDER_FE1_PORT"
 	assert_status 0

@@ -81,11 +81,17 @@ refused_rcpt() {
 	assert_status 75
 }
 
+# lmtp_mode_quiet IN: lmtp-iq -l with IN on stdin and its stderr away
+# (LMTP mode's replies alone in $output).
+lmtp_mode_quiet() {
+	lmtp_iq -l < "$1" 2>/dev/null
+}
+
 # argv mode with a private /dev/log read into $MSG/syslog; the log is
 # read until the fake server has ended (the notice's child is done).
 logged_until_done() {
 	syslog_listen
-	run syslog_run "$LMTP_IQ" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" "$@"
+	LMTPIQ_UNDER=syslog_run run lmtp_iq "$@"
 	local st=$status out=$output
 	fake_finish
 	syslog_stop
@@ -173,8 +179,7 @@ logged_until_done() {
 	# Read-only even for root: the state directory bind-mounted
 	# read-only in a mount namespace of the test's own.
 	syslog_listen
-	SYSLOG_RO=$MSG/state run syslog_run "$LMTP_IQ" -C "$FAKE_DIR/conf" \
-		-s "unix:$FAKE_DIR/sock" -f bob@example.org alice
+	SYSLOG_RO=$MSG/state LMTPIQ_UNDER=syslog_run run lmtp_iq -f bob@example.org alice
 	assert_status 75
 	fake_finish
 	wait_until 3 'grep -q "refusal notices off" "$MSG/syslog" 2>/dev/null' || true
@@ -210,7 +215,7 @@ logged_until_done() {
 	refusal_conf
 	fake_conf syslog
 	printf 'LHLO s\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice>\r\nDATA\r\nSubject: Lunch\r\n\r\nx\r\n.\r\nQUIT\r\n' > "$MSG/in"
-	run sh -c '"$@" < "$0" 2>/dev/null' "$MSG/in" "$LMTP_IQ" -l -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock"
+	run lmtp_mode_quiet "$MSG/in"
 	assert_status 0
 	assert_output_has '452 4.2.2 Over quota'
 	fake_finish

@@ -49,7 +49,7 @@ iq() {
 	need_package socat /usr/bin/socat
 	delivers | server b
 	conf_add "$MSG/conf" syslog yes server "unix:$MSG/nobody.sock unix:$MSG/b.sock"
-	run_logged -C "$MSG/conf" -f "$NOTICE_SENDER" alice
+	LMTPIQ_CONF=$MSG/conf LMTPIQ_SERVER= logged_iq alice
 	assert_status 0
 	grep -q "server list: unix:$MSG/b.sock took the session after unix:$MSG/nobody.sock (cannot connect to unix:$MSG/nobody.sock: No such file or directory)" "$MSG/syslog"
 	grep -q "to=<alice>, from=<[^>]*>, msgid=[^,]*, size=[^,]*, delay=[^,]*, relay=unix:$MSG/b.sock, .*stat=Sent" "$MSG/syslog"

@@ -284,8 +284,16 @@ syslog_stop() {
 	SOCAT_PID=
 }
 
-# run_logged ARGS...: run lmtp-iq under syslog_run, its log in
-# $MSG/syslog.
+# logged_iq ARGS...: lmtp_iq (bats's run) under syslog_run, its log in
+# $MSG/syslog, $MSG/notice on its stdin.  run_logged ARGS... is the same
+# for a test whose exact command line is the point (cli.bats): lmtp-iq
+# with ARGS alone.
+logged_iq() {
+	syslog_listen
+	LMTPIQ_UNDER=syslog_run run lmtp_iq "$@"
+	syslog_stop
+}
+
 run_logged() {
 	syslog_listen
 	run syslog_run "$LMTP_IQ" "$@"

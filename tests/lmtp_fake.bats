@@ -169,8 +169,7 @@ mail_verdict() {
 	{ lhlo_offering PIPELINING IGNOREQUOTA SIZE
 	  echo 'expect MAIL FROM:<quota-warn@example.org> SIZE=47'
 	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
+	  fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < "$MSG/notice"
 	assert_status 0
 	fake_finish
@@ -180,8 +179,7 @@ mail_verdict() {
 	{ lhlo_offering PIPELINING IGNOREQUOTA SIZE
 	  echo 'expect MAIL FROM:<quota-warn@example.org>'
 	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
-	  echo 'send 250 ok'; echo 'send 250 ok'
-	  echo 'send 354 go'; echo 'data'; echo 'send 250 ok'; fake_bye; } | fake_start
+	  fake_accepts; echo 'send 250 ok'; fake_bye; } | fake_start
 	run lmtp_iq alice < <(cat "$MSG/notice")
 	assert_status 0
 	fake_finish

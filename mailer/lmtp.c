@@ -135,12 +135,9 @@ wait_fail(struct lmtp *l, const char *what, int timeout_ms)
 {
 	char doing[440];
 
-	if (l->t->fault == TF_TIMEOUT || l->t->fault == TF_DEADLINE) {
-		snprintf(doing, sizeof(doing), "waiting for %s from", what);
-		(void)transport_timed_out(l->t, l->t->fault == TF_DEADLINE,
-		    timeout_ms / 1000, doing);
+	snprintf(doing, sizeof(doing), "waiting for %s from", what);
+	if (transport_say_timeout(l->t, timeout_ms / 1000, doing))
 		return lmtp_fail(l, lmtp_fault_of(l->t), "%s", l->t->err);
-	}
 	return lmtp_fail(l, lmtp_fault_of(l->t), "%s, waiting for %s",
 	    l->t->err, what);
 }

@@ -406,16 +406,17 @@ static enum lmtpd_event
 input_failed(struct lmtpd *d)
 {
 	struct transport *t = d->t;
+	char why[LMTPD_ERR_MAX];
 
-	if (t->fault == TF_TIMEOUT || t->fault == TF_DEADLINE) {
-		int by_deadline = t->fault == TF_DEADLINE;
-
+	if (transport_say_timeout(t, d->idle_timeout_ms / 1000,
+	    "waiting for a command from")) {
+		/* Kept apart: a failed reply would put its own words in
+		 * t->err and d->err. */
+		snprintf(why, sizeof(why), "%s", t->err);
 		(void)lmtpd_reply(d, 421, "4.4.2", "timeout waiting for a "
 		    "command; closing");
 		(void)lmtpd_flush(d);
-		(void)transport_timed_out(t, by_deadline,
-		    d->idle_timeout_ms / 1000, "waiting for a command from");
-		fail(d, "%s", t->err);
+		fail(d, "%s", why);
 		return LMTPD_FAIL;
 	}
 	if (!d->in_mail)
@@ -497,13 +498,9 @@ lmtpd_body_read(struct lmtpd *d, char *out, size_t cap)
 			break;	/* hand over what we have rather than wait */
 		avail = transport_peek(d->t, &p, transport_now_ms() +
 		    d->timeout_ms);
-		if (avail < 0 && (d->t->fault == TF_TIMEOUT ||
-		    d->t->fault == TF_DEADLINE)) {
-			(void)transport_timed_out(d->t, d->t->fault ==
-			    TF_DEADLINE, d->timeout_ms / 1000,
-			    "waiting for the rest of the message from");
+		if (avail < 0 && transport_say_timeout(d->t, d->timeout_ms / 1000,
+		    "waiting for the rest of the message from"))
 			return fail(d, "%s", d->t->err);
-		}
 		if (avail < 0)
 			return fail(d, "%s, reading the message from %s",
 			    d->t->err, d->t->peer);

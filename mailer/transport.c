@@ -120,9 +120,10 @@ await(struct transport *t, int fd, short events, long long until_ms,
 	return wait_fd(fd, events, budget(t, until_ms, by_deadline));
 }
 
-/* The one wording of a wait that ran out (see transport.h). */
-int
-transport_timed_out(struct transport *t, int by_deadline, int seconds,
+/* The one wording of a wait that ran out: the delivery deadline, or
+ * the wait's own seconds, doing what with the peer. */
+static int
+timed_out(struct transport *t, int by_deadline, int seconds,
     const char *doing)
 {
 	if (by_deadline)
@@ -142,7 +143,16 @@ wait_ended(struct transport *t, int r, int by_deadline, int seconds,
 
 	if (r < 0)
 		return fail(t, TF_LOST, "poll: %s", strerror(e));
-	return transport_timed_out(t, by_deadline, seconds, doing);
+	return timed_out(t, by_deadline, seconds, doing);
+}
+
+int
+transport_say_timeout(struct transport *t, int seconds, const char *doing)
+{
+	if (t->fault != TF_TIMEOUT && t->fault != TF_DEADLINE)
+		return 0;
+	(void)timed_out(t, t->fault == TF_DEADLINE, seconds, doing);
+	return 1;
 }
 
 /* Non-blocking connect, done by until_ms.  A UNIX listener whose backlog
@@ -195,8 +205,8 @@ static int
 connect_fail(struct transport *t, int e, int by_deadline)
 {
 	if (e == ETIMEDOUT)
-		return transport_timed_out(t, by_deadline,
-		    t->io_timeout_ms / 1000, "connecting to");
+		return timed_out(t, by_deadline, t->io_timeout_ms / 1000,
+		    "connecting to");
 	return fail(t, TF_CONNECT, "cannot connect to %s: %s", t->peer,
 	    strerror(e));
 }

@@ -131,12 +131,13 @@ int transport_tls_bits(const struct transport *t);
 /* 1 when input is buffered, not yet read by the caller. */
 int transport_buffered(const struct transport *t);
 
-/* The one wording of a wait that ran out, recorded with its fault:
- * "timeout after SECONDS s DOING PEER" (TF_TIMEOUT), or when the
- * delivery deadline came first "the delivery time limit was reached
- * DOING PEER" (TF_DEADLINE).  doing says what was waited for, e.g.
- * "writing to" or "waiting for the reply to LHLO from".  Returns -1. */
-int transport_timed_out(struct transport *t, int by_deadline, int seconds,
+/* When t's last failure was a wait that ran out (TF_TIMEOUT or
+ * TF_DEADLINE), say it again in the transport's one wording with what
+ * the caller knows: "timeout after SECONDS s DOING PEER", or "the
+ * delivery time limit was reached DOING PEER"; doing says what was
+ * waited for, e.g. "waiting for the reply to LHLO from".  1 when it
+ * did, 0 (t->err untouched) for any other failure. */
+int transport_say_timeout(struct transport *t, int seconds,
     const char *doing);
 
 #endif

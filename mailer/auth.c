@@ -21,8 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* converse: libsasl2 found no mechanism it may use (l->err says so). */
-
 struct creds {
 	const char *user;
 	const char *authzid;

@@ -271,7 +271,6 @@ key_named(const char *name)
 	return NULL;
 }
 
-
 /* What a value of k must be, in words: "whole seconds from 1 to 86400",
  * "require, auto, force or off". */
 static void

@@ -30,6 +30,20 @@ dot_string(const char *s, size_t n)
 	return 1;
 }
 
+/* The "@" that ends the local part: the last one outside quotes, or
+ * NULL. */
+static const char *
+last_at(const char *addr)
+{
+	struct address_quoting q = { 0 };
+	const char *p, *at = NULL;
+
+	for (p = addr; *p; p++)
+		if (address_byte(&q, (unsigned char)*p) == AB_PLAIN && *p == '@')
+			at = p;
+	return at;
+}
+
 int
 mailbox_key(const char *addr, char *key, size_t keycap, char *to,
     size_t tocap)
@@ -37,18 +51,13 @@ mailbox_key(const char *addr, char *key, size_t keycap, char *to,
 	char local[MAILBOX_LOCAL_MAX];
 	struct address_quoting q = { 0 };
 	enum address_byte b;
-	const char *p, *domain = NULL;
+	const char *p, *domain = last_at(addr);
 	size_t n = 0, i, o = 0;
 	int plain = 0, marks = 0;
 
-	/* The local part ends at the last '@' outside quotes. */
-	for (p = addr; *p; p++)
-		if (address_byte(&q, (unsigned char)*p) == AB_PLAIN && *p == '@')
-			domain = p;
 	if (domain == NULL)
-		domain = p;
-	/* Its bytes, out of their quotes. */
-	memset(&q, 0, sizeof(q));
+		domain = addr + strlen(addr);
+	/* The local part's bytes, out of their quotes. */
 	for (p = addr; p < domain; p++) {
 		if ((b = address_byte(&q, (unsigned char)*p)) == AB_MARK) {
 			marks = 1;
@@ -93,16 +102,10 @@ mailbox_key(const char *addr, char *key, size_t keycap, char *to,
 	return 0;
 }
 
-
 const char *
 mailbox_domain(const char *addr)
 {
-	struct address_quoting q = { 0 };
-	const char *p, *at = NULL;
+	const char *at = last_at(addr);
 
-	for (p = addr; *p; p++)
-		if (address_byte(&q, (unsigned char)*p) == AB_PLAIN && *p == '@')
-			at = p;
 	return at != NULL && at[1] != '\0' ? at + 1 : NULL;
 }
-

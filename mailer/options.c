@@ -37,7 +37,6 @@ takes_value(int c)
 	return p != NULL && p[1] == ':';
 }
 
-
 static void
 usage(FILE *f)
 {

@@ -89,6 +89,20 @@ use_transport() {
 	grep -q '^lmtp      unix  -       -       y       -       -       lmtp$' "$PF_DIR/etc/master.cf"
 }
 
+# notice_sent BLOCK RELAY SUBJECT: a notice to over-quota alice routed
+# by the guide's transport map BLOCK, until Postfix logs it sent through
+# RELAY; QID is the queue id on that line.
+notice_sent() {
+	local sent stored="to=<alice@notices.example.org>, $2.*status=sent"
+	use_transport "$1"
+	sent=$(pf_log_count "$stored")
+	submit "$NOTICE_SENDER" alice@notices.example.org "$3"
+	pf_log_wait "$stored" $((sent + 1))
+	QID=$(grep -E "$stored" "$PF_DIR/maillog" | tail -1 |
+		sed -n 's/.*postfix\/[a-z]*\[[0-9]*\]: \([0-9A-F]*\): to=.*/\1/p')
+	[ -n "$QID" ]
+}
+
 # notice_through BLOCK RELAY SUBJECT TO: a notice to over-quota alice
 # routed by the guide's transport map BLOCK is stored, Postfix logging
 # RELAY; and the trail: Postfix's line gives the queue id, which finds
@@ -96,19 +110,13 @@ use_transport() {
 # relays Postfix's RCPT) with the Message-ID Postfix's cleanup gave the
 # notice, which leads to Cyrus's own line (cyrus_trail).
 notice_through() {
-	local before sent qid line stored="to=<alice@notices.example.org>, $2.*status=sent"
-	use_transport "$1"
+	local before line
 	before=$(cyrus_count alice)
-	sent=$(pf_log_count "$stored")
-	submit "$NOTICE_SENDER" alice@notices.example.org "$3"
-	pf_log_wait "$stored" $((sent + 1))
+	notice_sent "$1" "$2" "$3"
 	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
 	grep -q "^Subject: $3" "$(cyrus_newest alice)"
-	qid=$(grep -E "$stored" "$PF_DIR/maillog" | tail -1 |
-		sed -n 's/.*postfix\/[a-z]*\[[0-9]*\]: \([0-9A-F]*\): to=.*/\1/p')
-	[ -n "$qid" ]
-	line=$(iq_line "$PF_DIR/iq.log" "$qid" "$4") ||
-		{ echo "no lmtp-iq line for $qid:"; log_lines "$PF_DIR/iq.log" | tail -5; return 1; }
+	line=$(iq_line "$PF_DIR/iq.log" "$QID" "$4") ||
+		{ echo "no lmtp-iq line for $QID:"; log_lines "$PF_DIR/iq.log" | tail -5; return 1; }
 	[[ "$line" == *", from=<$NOTICE_SENDER>, msgid=<"*"@mx.example.org>, "*", ignorequota=yes, dsn=2.1.5, "* ]]
 	cyrus_trail "$line" alice
 }
@@ -183,14 +191,8 @@ pipe_verdict() {
 	printf '/^Received:/ IGNORE\n' > "$PF_DIR/etc/no-received"
 	pf postconf -e "lmtp_header_checks = regexp:$PF_DIR/etc/no-received"
 	pf postfix reload >/dev/null 2>&1
-	use_transport '# /etc/postfix/transport: the LMTP way'
-	stored="to=<alice@notices.example.org>, $VIA.*status=sent"
-	sent=$(pf_log_count "$stored")
-	submit "$NOTICE_SENDER" alice@notices.example.org 'no received'
-	pf_log_wait "$stored" $((sent + 1))
-	qid=$(grep -E "$stored" "$PF_DIR/maillog" | tail -1 |
-		sed -n 's/.*postfix\/[a-z]*\[[0-9]*\]: \([0-9A-F]*\): to=.*/\1/p')
-	msgid=$(sed -n "s/.*postfix\/cleanup\[[0-9]*\]: $qid: message-id=\(<[^>]*>\).*/\1/p" "$PF_DIR/maillog")
+	notice_sent '# /etc/postfix/transport: the LMTP way' "$VIA" 'no received'
+	msgid=$(sed -n "s/.*postfix\/cleanup\[[0-9]*\]: $QID: message-id=\(<[^>]*>\).*/\1/p" "$PF_DIR/maillog")
 	[ -n "$msgid" ]
 	line=$(log_lines "$PF_DIR/iq.log" | grep -aF ", msgid=$msgid, ")
 	[[ "$line" =~ lmtp-iq\[[0-9]+\]:\ to=\<alice@notices.example.org\>,\ from= ]]

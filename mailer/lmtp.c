@@ -563,6 +563,8 @@ struct envelope_state {
 	size_t sent, answered;	/* commands written; replies read */
 	int mail_ok;		/* -1 not known yet */
 	size_t accepted;	/* RCPTs answered 2xx */
+	int data_asked;		/* the recipients are all known: DATA next */
+	int stopped;		/* the source abandoned the transaction */
 };
 
 /* Whether a step is still worth writing: nothing after a refused MAIL,
@@ -578,6 +580,33 @@ worth_sending(const struct lmtp_txn *x, const struct envelope_state *st,
 	if (at.step == LMTP_STEP_RCPT)
 		return 1;
 	return !(st->answered > x->nrcpts && st->accepted == 0);
+}
+
+/* Whether the step at st->sent is known: recipients the source has not
+ * given yet are asked for (waiting only when no reply is due). */
+static int
+next_known(struct lmtp_txn *x, struct envelope_state *st)
+{
+	if (st->sent <= x->nrcpts || st->data_asked)
+		return 1;
+	if (st->stopped || st->mail_ok == 0)
+		return 0;
+	switch (x->more(x->body_ctx, x, st->sent == st->answered)) {
+	case LMTP_MORE_RCPT:
+		return 1;
+	case LMTP_MORE_DATA:
+		st->data_asked = 1;
+		return 1;
+	case LMTP_MORE_NONE:
+		/* Asked while nothing was due, it may not say "not yet". */
+		if (st->sent == st->answered)
+			st->stopped = 1;
+		return 0;
+	case LMTP_MORE_STOP:
+		st->stopped = 1;
+		return 0;
+	}
+	return 0;
 }
 
 /* Read the reply to the step at and file it. */
@@ -601,7 +630,11 @@ take_reply(struct lmtp *l, struct lmtp_txn *x, struct envelope_state *st,
 		st->accepted++;
 	} else if (st->mail_ok) {
 		set_verdict(&x->rcpts[at.i], LMTP_STEP_RCPT, &r);
+	} else {
+		return 0;	/* MAIL's refusal is every recipient's */
 	}
+	if (x->replied != NULL)
+		x->replied(x->body_ctx, at.step, at.i, &r);
 	return 0;
 }
 
@@ -665,9 +698,9 @@ static enum lmtp_result
 envelope(struct lmtp *l, struct lmtp_txn *x, int reset, size_t *accepted,
     struct lmtp_reply *data)
 {
-	size_t total = x->nrcpts + 2;
 	size_t window = (l->conn.caps & LMTP_CAP_PIPELINING) ? LMTP_WINDOW : 1;
-	struct envelope_state st = { .mail_ok = -1 };
+	struct envelope_state st = { .mail_ok = -1,
+		.data_asked = x->more == NULL };
 	int trace = x->trace != NULL && (l->conn.caps & LMTP_CAP_TRACE) != 0;
 	char cmd[600];
 	struct place at;
@@ -687,7 +720,8 @@ envelope(struct lmtp *l, struct lmtp_txn *x, int reset, size_t *accepted,
 		trace = 0;
 	}
 	for (;;) {
-		while (st.sent < total && st.sent - st.answered < window &&
+		while (st.sent - st.answered < window && next_known(x, &st) &&
+		    st.sent < x->nrcpts + 2 &&
 		    worth_sending(x, &st, place_of(x, st.sent))) {
 			at = place_of(x, st.sent);
 			if (step_command(l, x, at, cmd, sizeof(cmd)) < 0) {
@@ -703,8 +737,12 @@ envelope(struct lmtp *l, struct lmtp_txn *x, int reset, size_t *accepted,
 				return LMTP_EFAIL;
 			st.sent++;
 		}
-		if (st.answered == st.sent)
-			break;
+		if (st.answered == st.sent) {
+			/* Done, or ask the source again, waiting this time. */
+			if (st.data_asked || st.stopped || st.mail_ok == 0)
+				break;
+			continue;
+		}
 		if (reset && rset_needed(l, 1) < 0)
 			return LMTP_ESTALE;
 		reset = 0;
@@ -809,7 +847,7 @@ lmtp_deliver(struct lmtp *l, struct lmtp_txn *x)
 	if ((rc = envelope(l, x, reset && pipelined, &accepted, &data)) !=
 	    LMTP_OK)
 		return rc;
-	if (accepted == 0) {
+	if (accepted == 0 || data.code == 0) {	/* no DATA: abandoned */
 		abandon(l, &data);
 		return LMTP_OK;
 	}

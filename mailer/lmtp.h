@@ -123,6 +123,15 @@ enum lmtp_result {
 				 * delivered; open a new session and retry */
 };
 
+/* What an envelope source has next (lmtp_txn.more). */
+enum lmtp_more {
+	LMTP_MORE_RCPT,		/* one recipient more: x->nrcpts grew by one */
+	LMTP_MORE_DATA,		/* the recipients are all there: DATA */
+	LMTP_MORE_NONE,		/* nothing yet, and may_wait was 0 */
+	LMTP_MORE_STOP,		/* no DATA will come: the transaction is
+				 * abandoned (nothing is stored) */
+};
+
 /* What to send in one transaction. */
 struct lmtp_txn {
 	const char *sender;	/* "" for the null sender */
@@ -141,6 +150,17 @@ struct lmtp_txn {
 	 * "TRACE <id>" goes ahead of MAIL (after any RSET), so that the
 	 * server's log names the message by it too. */
 	const char *trace;
+	/* When set, the recipients are not all known at the start (LMTP
+	 * mode takes them from its own client as they come): called
+	 * whenever the envelope could take another command.  may_wait is 0
+	 * while replies are still due from the server: then the source
+	 * must not block.  A source asked again after it said DATA says
+	 * DATA again (a new session repeats the envelope). */
+	enum lmtp_more (*more)(void *ctx, struct lmtp_txn *x, int may_wait);
+	/* When set, called as the replies to MAIL (i 0) and, once MAIL was
+	 * accepted, to each RCPT (i: its index) come in, in order. */
+	void (*replied)(void *ctx, enum lmtp_step step, size_t i,
+	    const struct lmtp_reply *r);
 };
 
 /* 1 while every command has had its reply, so the session may say

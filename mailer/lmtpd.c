@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * lmtpd.c - the LMTP server side for -l.  Sendmail (F=z) is the client:
- * LHLO, then transactions of MAIL, RCPT..., DATA, each recipient
- * answered after the final dot by whoever relays the message.  Replies
- * are queued and sent when the client waits for them, so a pipelined
- * group (RFC 2920) is answered in one write and in order.
+ * LHLO, then transactions of MAIL, RCPT..., DATA, answered by whoever
+ * relays the message (MAIL, each RCPT, DATA, and each recipient after
+ * the final dot).  Replies are queued and sent when the client waits
+ * for them, so a pipelined group (RFC 2920) is answered in one write and
+ * in order.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lmtpd.h"
@@ -35,8 +36,11 @@ enum {
 };
 
 /* What a command handler tells lmtpd_next: read the next command, the
- * body comes, the client said QUIT, or the reply could not be written. */
-enum cmd_result { CMD_MORE, CMD_DATA, CMD_QUIT, CMD_FAIL };
+ * caller's turn (MAIL, RCPT, DATA: it answers), the open transaction
+ * ended, the client said QUIT, or the reply could not be written. */
+enum cmd_result {
+	CMD_MORE, CMD_MAIL, CMD_RCPT, CMD_DATA, CMD_RESET, CMD_QUIT, CMD_FAIL
+};
 
 static int
 fail(struct lmtpd *d, const char *fmt, ...)
@@ -73,6 +77,15 @@ put_line(struct lmtpd *d, char *line, size_t n)
 		log_trace("--> %.*s", (int)n, line);
 	line[n++] = '\r';
 	line[n++] = '\n';
+	if (d->holding) {
+		/* Behind the caller's replies; a held reply always fits. */
+		if (n > sizeof(d->held) - d->heldlen)
+			return fail(d, "a reply does not fit behind the ones "
+			    "still due");
+		memcpy(d->held + d->heldlen, line, n);
+		d->heldlen += n;
+		return 0;
+	}
 	if (transport_write(d->t, line, n) < 0)
 		return fail(d, "%s", d->t->err);
 	return 0;
@@ -111,6 +124,21 @@ bad(struct lmtpd *d, int code, const char *enh, const char *text)
 {
 	d->errors++;
 	return answer(d, code, enh, text);
+}
+
+int
+lmtpd_answer(struct lmtpd *d, int code, const char *enh, const char *text)
+{
+	if (d->owed > 0)
+		d->owed--;
+	return lmtpd_reply(d, code, enh, text);
+}
+
+void
+lmtpd_mail_refused(struct lmtpd *d)
+{
+	lmtpd_txn_end(d);
+	d->mail_refused = 1;
 }
 
 int
@@ -251,11 +279,12 @@ cmd_lhlo(struct lmtpd *d, const char *arg)
 		"ENHANCEDSTATUSCODES", "8BITMIME", "SIZE" };
 	char line[LMTPD_REPLY_LINE_MAX + 3];
 	size_t i;
-	int n;
+	int n, open = d->in_mail;
 
 	if (arg[0] == '\0')
 		return bad(d, 501, "5.5.4", "LHLO needs a host name");
 	lmtpd_txn_end(d);
+	d->mail_refused = 0;
 	d->greeted = 1;
 	n = snprintf(line, LMTPD_REPLY_LINE_MAX + 1, "250-%s", d->name);
 	if (put_line(d, line, (size_t)(n > LMTPD_REPLY_LINE_MAX ? LMTPD_REPLY_LINE_MAX : n)) < 0)
@@ -266,7 +295,7 @@ cmd_lhlo(struct lmtpd *d, const char *arg)
 		if (put_line(d, line, (size_t)n) < 0)
 			return CMD_FAIL;
 	}
-	return CMD_MORE;
+	return open ? CMD_RESET : CMD_MORE;
 }
 
 static enum cmd_result
@@ -286,7 +315,8 @@ cmd_mail(struct lmtpd *d, const char *arg)
 	if ((why = mail_params(d, p)) != NULL)
 		return bad(d, 555, "5.5.4", why);
 	d->in_mail = 1;
-	return answer(d, 250, "2.1.0", "sender ok");
+	d->mail_refused = 0;
+	return CMD_MAIL;
 }
 
 static enum cmd_result
@@ -296,6 +326,10 @@ cmd_rcpt(struct lmtpd *d, const char *arg)
 	const char *p, *why;
 	char **grown;
 
+	/* Pipelined behind a MAIL that was refused: no error of the
+	 * client's (RFC 2920 3.1). */
+	if (d->mail_refused)
+		return answer(d, 503, "5.5.1", "no transaction: MAIL was refused");
 	if (!d->in_mail)
 		return bad(d, 503, "5.5.1", "MAIL first");
 	if ((p = after_keyword(arg, "TO:")) == NULL)
@@ -315,12 +349,14 @@ cmd_rcpt(struct lmtpd *d, const char *arg)
 	if ((d->rcpts[d->nrcpts] = strdup(addr)) == NULL)
 		return answer(d, 452, "4.3.0", "out of memory");
 	d->nrcpts++;
-	return answer(d, 250, "2.1.5", "recipient ok");
+	return CMD_RCPT;
 }
 
 static enum cmd_result
 cmd_data(struct lmtpd *d, const char *arg)
 {
+	if (d->mail_refused)
+		return answer(d, 503, "5.5.1", "no transaction: MAIL was refused");
 	if (!d->in_mail)
 		return bad(d, 503, "5.5.1", "MAIL first");
 	if (d->nrcpts == 0)
@@ -334,9 +370,14 @@ cmd_data(struct lmtpd *d, const char *arg)
 static enum cmd_result
 cmd_rset(struct lmtpd *d, const char *arg)
 {
+	int open = d->in_mail;
+
 	(void)arg;
 	lmtpd_txn_end(d);
-	return answer(d, 250, "2.0.0", "ok");
+	d->mail_refused = 0;
+	if (answer(d, 250, "2.0.0", "ok") == CMD_FAIL)
+		return CMD_FAIL;
+	return open ? CMD_RESET : CMD_MORE;
 }
 
 static enum cmd_result
@@ -425,17 +466,72 @@ input_failed(struct lmtpd *d)
 	return LMTPD_FAIL;
 }
 
+/* What a command came to, as lmtpd_next's event; LMTPD_WAIT: read on. */
+static enum lmtpd_event
+event_of(struct lmtpd *d, enum cmd_result r)
+{
+	switch (r) {
+	case CMD_MORE:
+		return LMTPD_WAIT;
+	case CMD_MAIL:
+		d->owed++;
+		return LMTPD_MAIL;
+	case CMD_RCPT:
+		d->owed++;
+		return LMTPD_RCPT;
+	case CMD_DATA:
+		d->owed++;
+		return LMTPD_DATA;
+	case CMD_RESET:
+		return LMTPD_RESET;
+	case CMD_QUIT:
+		(void)lmtpd_flush(d);
+		return LMTPD_END;
+	case CMD_FAIL:
+		break;
+	}
+	return LMTPD_FAIL;
+}
+
+/* A reply of ours that waited behind the caller's goes out once they
+ * are all out: LMTPD_WAIT while they are not, else what its command
+ * came to (LMTPD_WAIT: read on). */
+static enum lmtpd_event
+release_held(struct lmtpd *d)
+{
+	if (d->owed > 0)
+		return LMTPD_WAIT;
+	if (transport_write(d->t, d->held, d->heldlen) < 0) {
+		fail(d, "%s", d->t->err);
+		return LMTPD_FAIL;
+	}
+	d->heldlen = 0;
+	return event_of(d, (enum cmd_result)d->held_result);
+}
+
 enum lmtpd_event
-lmtpd_next(struct lmtpd *d)
+lmtpd_next(struct lmtpd *d, int may_wait)
 {
 	char line[TRANSPORT_LINE_MAX + 2];
+	enum cmd_result r;
+	enum lmtpd_event ev;
 
 	for (;;) {
+		if (d->heldlen > 0) {
+			if (d->owed > 0)
+				return LMTPD_WAIT;
+			if ((ev = release_held(d)) != LMTPD_WAIT)
+				return ev;
+		}
 		/* Answer when the client has nothing more to say: it may not
 		 * read our replies until it has written its group. */
-		if (!transport_pending(d->t) && lmtpd_flush(d) < 0)
-			return LMTPD_FAIL;
-		if (d->errors > LMTPD_MAX_ERRORS) {
+		if (!transport_pending(d->t)) {
+			if (lmtpd_flush(d) < 0)
+				return LMTPD_FAIL;
+			if (!may_wait)
+				return LMTPD_WAIT;
+		}
+		if (d->errors > LMTPD_MAX_ERRORS && d->owed == 0) {
 			(void)lmtpd_reply(d, 421, "4.7.0", "too many errors; "
 			    "closing");
 			(void)lmtpd_flush(d);
@@ -449,9 +545,14 @@ lmtpd_next(struct lmtpd *d)
 				return input_failed(d);
 			if (d->trace)
 				log_trace("<-- [%s]", d->t->err);
-			if (bad(d, 500, "5.5.2", d->t->fault == TF_NUL ?
-			    "NUL byte in command" : "line too long") == CMD_FAIL)
+			d->holding = d->owed > 0;
+			r = bad(d, 500, "5.5.2", d->t->fault == TF_NUL ?
+			    "NUL byte in command" : "line too long");
+			d->holding = 0;
+			if (r == CMD_FAIL)
 				return LMTPD_FAIL;
+			if (d->heldlen > 0)
+				d->held_result = CMD_MORE;
 			if (transport_skip_line(d->t, transport_now_ms() +
 			    d->idle_timeout_ms) < 0)
 				return input_failed(d);
@@ -459,24 +560,24 @@ lmtpd_next(struct lmtpd *d)
 		}
 		if (d->trace)
 			log_trace("<-- %s", line);
-		switch (dispatch(d, line)) {
-		case CMD_MORE:
-			break;
-		case CMD_DATA:
-			return LMTPD_DATA;
-		case CMD_QUIT:
-			(void)lmtpd_flush(d);
-			return LMTPD_END;
-		case CMD_FAIL:
+		d->holding = d->owed > 0;
+		r = dispatch(d, line);
+		d->holding = 0;
+		if (r == CMD_FAIL)
 			return LMTPD_FAIL;
+		if (d->heldlen > 0) {
+			d->held_result = r;
+			continue;	/* out once the caller's are */
 		}
+		if ((ev = event_of(d, r)) != LMTPD_WAIT)
+			return ev;
 	}
 }
 
 int
 lmtpd_data_start(struct lmtpd *d)
 {
-	if (lmtpd_reply(d, 354, "", "go ahead; end with <CRLF>.<CRLF>") < 0)
+	if (lmtpd_answer(d, 354, "", "go ahead; end with <CRLF>.<CRLF>") < 0)
 		return -1;
 	if (d->trace)
 		log_trace("<-- [message]");

@@ -77,7 +77,7 @@ no_upstream() {	# a config whose server nobody listens on
 	[ "$(grep -c $'\r$' "$IN/out.raw")" -eq 7 ]
 }
 
-@test "lmtp mode: a pipelined transaction is relayed; each recipient gets the server's own reply after the dot, in order" {
+@test "lmtp mode: a pipelined transaction is relayed; MAIL and each RCPT get the server's own reply at once, each accepted recipient its reply after the dot, in order" {
 	{ fake_envelope n@example.test alice bob nosuch carol
 	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; echo 'send 250 2.1.5 ok'
 	  echo 'send 550-Mailbox unknown.'; echo 'send 550 5.1.1 User unknown'
@@ -93,15 +93,16 @@ no_upstream() {	# a config whose server nobody listens on
 	serve
 	assert_status 0
 	fake_finish
-	[ "$(replies)" = "250 2.1.0 sender ok
-250 2.1.5 recipient ok
-250 2.1.5 recipient ok
-250 2.1.5 recipient ok
-250 2.1.5 recipient ok
+	# nosuch is refused at its RCPT, with the server's words, and has
+	# no reply after the dot.
+	[ "$(replies)" = "250 2.1.0 ok
+250 2.1.5 ok
+250 2.1.5 ok
+550 5.1.1 User unknown (Mailbox unknown.)
+250 2.1.5 ok
 354 go ahead; end with <CRLF>.<CRLF>
 250 2.1.5 Ok stored
 452 4.2.2 Over quota
-550 5.1.1 User unknown (Mailbox unknown.)
 250 2.1.5 Ok stored for carol
 221 2.0.0 bye" ]
 	# Upstream: the envelope with IGNOREQUOTA (no SIZE or BODY: this
@@ -139,8 +140,8 @@ no_upstream() {	# a config whose server nobody listens on
 	fake_finish
 	# One reply after the dot, for alice; nothing of the body was taken
 	# as a command.
-	[ "$(replies)" = "250 2.1.0 sender ok
-250 2.1.5 recipient ok
+	[ "$(replies)" = "250 2.1.0 ok
+250 2.1.5 ok
 354 go ahead; end with <CRLF>.<CRLF>
 250 2.1.5 ok
 221 2.0.0 bye" ]
@@ -238,20 +239,20 @@ no_upstream() {	# a config whose server nobody listens on
 	[ $((b - a)) -ge 1000 ]
 }
 
-@test "lmtp mode: upstream down refuses DATA with 451 4.4.1 and takes no body; the session goes on" {
+@test "lmtp mode: upstream down refuses MAIL with 451 4.4.1, what was pipelined behind it gets 503 (no error of the client's), no body is taken; the session goes on" {
 	no_upstream
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'RSET' 'NOOP' 'QUIT'
 	SERVE_AT="unix:$FAKE_DIR/nobody" serve
 	assert_status 0
-	[ "$(replies)" = "250 2.1.0 sender ok
-250 2.1.5 recipient ok
-451 4.4.1 lmtp-iq: cannot connect to unix:$FAKE_DIR/nobody: No such file or directory
+	[ "$(replies)" = "451 4.4.1 lmtp-iq: cannot connect to unix:$FAKE_DIR/nobody: No such file or directory
+503 5.5.1 no transaction: MAIL was refused
+503 5.5.1 no transaction: MAIL was refused
 250 2.0.0 ok
 250 2.0.0 ok
 221 2.0.0 bye" ]
 }
 
-@test "lmtp mode: IGNOREQUOTA required but not offered refuses DATA with 451 4.3.5" {
+@test "lmtp mode: IGNOREQUOTA required but not offered refuses MAIL with 451 4.3.5" {
 	{ lhlo_offering PIPELINING ENHANCEDSTATUSCODES
 	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
@@ -289,7 +290,7 @@ no_upstream() {	# a config whose server nobody listens on
 	replies | grep -q '^451 4.4.2 lmtp-iq: timeout after 1 s waiting for the reply to the final dot for <alice>.*a retry may deliver it twice$'
 }
 
-@test "lmtp mode: garbage from upstream leaves every recipient without a verdict: DATA 451 4.5.0" {
+@test "lmtp mode: garbage from upstream leaves every recipient without a verdict: RCPT 451 4.5.0" {
 	{ fake_envelope n@example.test alice
 	  echo 'send 250 2.1.0 ok'; echo 'send hello there'; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
@@ -300,13 +301,19 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: commands out of sequence and malformed ones get 5xx and reach nobody" {
-	no_upstream
+	# Upstream sees the one good MAIL, then (QUIT inside the
+	# transaction) the RSET that abandons it.
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<a@b>'; echo 'send 250 2.1.0 ok'
+	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
+	  fake_bye; } | fake_start
 	client 'MAIL FROM:<a@b>' 'HELO s' 'EHLO s' 'LHLO' 'LHLO s' 'RCPT TO:<alice>' 'DATA' \
 		'MAIL FROM:a@b' 'MAIL FROM:<a b@c>' 'MAIL FROM:<a@b> AUTH=<>' 'MAIL FROM:<a@b> SIZE=x' \
 		'MAIL FROM:<a@b>' 'MAIL FROM:<a@b>' 'RCPT TO:<>' 'RCPT TO:<x@y> NOTIFY=NEVER' \
 		'RCPT TO:<x>y@z>' 'DATA' 'DATA now' 'VRFY alice' 'EXPN list' 'XFORWARD IDENT=x' 'QUIT'
-	SERVE_AT="unix:$FAKE_DIR/nobody" serve
+	serve
 	assert_status 0
+	fake_finish
 	[ "$(replies)" = "503 5.5.1 LHLO first
 500 5.5.1 this is LMTP: say LHLO
 500 5.5.1 this is LMTP: say LHLO
@@ -317,7 +324,7 @@ no_upstream() {	# a config whose server nobody listens on
 501 5.1.7 unquoted space in address
 555 5.5.4 unsupported parameter
 555 5.5.4 bad SIZE
-250 2.1.0 sender ok
+250 2.1.0 ok
 503 5.5.1 nested MAIL command
 501 5.1.3 empty recipient
 555 5.5.4 unsupported parameter
@@ -342,8 +349,13 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: control bytes in an address are refused; nothing but well-formed commands goes upstream" {
-	{ fake_envelope n@example.test 'x@y'
-	  takes_one '250 2.1.5 ok'
+	# Each refusal waits behind MAIL's reply (the server's), so the fake
+	# answers MAIL as it comes.
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<n@example.test>'; echo 'send 250 2.1.0 ok'
+	  echo 'expect RCPT TO:<x@y> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 2.1.5 ok'; echo 'send 354 go ahead'; echo 'data'
+	  echo 'send 250 2.1.5 ok'
 	  fake_bye; } | fake_start
 	# Behind a backslash in quotes too: a quoted-pair quotes no control.
 	printf 'LHLO s\r\nMAIL FROM:<n@example.test>\r\nRCPT TO:<a\rRSET@b>\r\nRCPT TO:<a\x01b>\r\nRCPT TO:<"a\\\x1b[2Jb"@y>\r\nRCPT TO:<"a\\\rb"@y>\r\nRCPT TO:<x@y>\r\nDATA\r\nz\r\n.\r\nQUIT\r\n' > "$IN/in"
@@ -357,27 +369,39 @@ no_upstream() {	# a config whose server nobody listens on
 }
 
 @test "lmtp mode: a source route is refused at MAIL and at RCPT (501), as argv mode refuses it; nothing goes upstream" {
-	no_upstream
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<n@example.test>'; echo 'send 250 2.1.0 ok'
+	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
+	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<@evil.example:quota-warn@example.org>' \
 		'MAIL FROM:<@a.example,@b.example:quota-warn@example.org>' \
 		'MAIL FROM:<n@example.test>' 'RCPT TO:<@evil.example:alice@example.org>' 'DATA' 'QUIT'
-	SERVE_AT="unix:$FAKE_DIR/nobody" serve
+	serve
 	assert_status 0
+	fake_finish
+	run ! grep -q 'evil' "$FAKE_DIR/record"
 	[ "$(replies)" = "501 5.1.7 source route in address (not accepted)
 501 5.1.7 source route in address (not accepted)
-250 2.1.0 sender ok
+250 2.1.0 ok
 501 5.1.3 source route in address (not accepted)
 503 5.5.1 no valid recipients
 221 2.0.0 bye" ]
 }
 
 @test "lmtp mode: more than 1000 recipients: the rest get 452 4.5.3" {
-	no_upstream
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<a@b>'; echo 'send 250 2.1.0 ok'
+	  for i in $(seq 1 1000); do
+		echo "expect RCPT TO:<u$i> IGNOREQUOTA"; echo 'send 250 2.1.5 ok'
+	  done
+	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
+	  fake_bye; } | fake_start
 	{ printf 'LHLO s\r\nMAIL FROM:<a@b>\r\n'
 	  for i in $(seq 1 1002); do printf 'RCPT TO:<u%s>\r\n' "$i"; done
 	  printf 'QUIT\r\n'; } > "$IN/in"
 	serve
 	assert_status 0
+	fake_finish
 	[ "$(grep -c '^250 2.1.5 ' "$IN/out")" -eq 1000 ]
 	[ "$(grep -c '^452 4.5.3 too many recipients$' "$IN/out")" -eq 2 ]
 }
@@ -415,8 +439,9 @@ no_upstream() {	# a config whose server nobody listens on
 	serve
 	assert_status 0
 	fake_finish
-	fake_teardown
-	no_upstream
+	{ fake_envelope n@example.test alice
+	  echo 'send 250 2.1.0 ok'; echo 'send 250 2.1.5 ok'; } | fake_start
+	sed -i '/^expect DATA$/d' "$FAKE_DIR/script"
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>'
 	serve
 	assert_status 75
@@ -491,3 +516,98 @@ logged_serve() {
 	fake_finish
 }
 
+
+@test "lmtp mode: the server refuses MAIL: the client gets its reply, the RCPT and DATA pipelined behind it 503, no body; RSET clears the server's side" {
+	{ fake_envelope n@example.test alice
+	  echo 'send 550 5.7.1 not you'; echo 'send 503 5.5.1 no MAIL'
+	  echo 'send 503 5.5.1 no MAIL'
+	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
+	  fake_bye; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	[ "$(replies)" = "550 5.7.1 not you
+503 5.5.1 no transaction: MAIL was refused
+503 5.5.1 no transaction: MAIL was refused
+221 2.0.0 bye" ]
+}
+
+@test "lmtp mode: every recipient refused at RCPT: DATA 503, no body sent upstream; the client's RSET and the next transaction go on" {
+	{ fake_envelope n@example.test nosuch
+	  echo 'send 250 2.1.0 ok'; echo 'send 550 5.1.1 User unknown'
+	  echo 'send 503 5.5.1 No recipients'
+	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
+	  echo 'expect RSET'; echo 'expect MAIL FROM:<n@example.test>'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'expect DATA'
+	  echo 'send 250 2.0.0 ok'; fake_accepts; echo 'send 250 2.1.5 stored'
+	  fake_bye; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<nosuch>' 'DATA' 'RSET' \
+		'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'x' '.' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	[ "$(replies)" = "250 2.1.0 ok
+550 5.1.1 User unknown
+503 5.5.1 no valid recipients
+250 2.0.0 ok
+250 2.1.0 ok
+250 2.1.5 ok
+354 go ahead; end with <CRLF>.<CRLF>
+250 2.1.5 stored
+221 2.0.0 bye" ]
+	# The only body upstream is the second transaction's.
+	[ "$(grep -c $'^x\r$' "$FAKE_DIR/record")" -eq 1 ]
+}
+
+@test "lmtp mode: lmtp-iq's own replies wait behind the server's: every reply in the order of the commands" {
+	# A refusal of lmtp-iq's is held until MAIL's reply is out: the
+	# fake answers each command as it comes.
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo 'expect MAIL FROM:<n@example.test>'; echo 'send 250 2.1.0 sender fine'
+	  echo 'expect RCPT TO:<alice> IGNOREQUOTA'; echo 'send 250 2.1.5 alice fine'
+	  echo 'expect DATA'; echo 'send 354 go'; echo 'data'
+	  echo 'send 250 2.1.5 stored'
+	  fake_bye; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<a b@c>' 'RCPT TO:<alice>' 'NOOP' \
+		'DATA' 'x' '.' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	[ "$(replies)" = "250 2.1.0 sender fine
+501 5.1.3 unquoted space in address
+250 2.1.5 alice fine
+250 2.0.0 ok
+354 go ahead; end with <CRLF>.<CRLF>
+250 2.1.5 stored
+221 2.0.0 bye" ]
+}
+
+@test "lmtp mode: the server goes away after MAIL's reply: the recipient gets 451, DATA 503, no body is taken" {
+	{ fake_envelope n@example.test alice
+	  echo 'send 250 2.1.0 ok'; echo 'close'; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	[ "$(replies | sed -n 1p)" = "250 2.1.0 ok" ]
+	replies | sed -n 2p | grep -q '^451 4\.4\.[0-9] lmtp-iq: .*fake'
+	[ "$(replies | sed -n '3,$p')" = "503 5.5.1 no valid recipients
+221 2.0.0 bye" ]
+}
+
+@test "lmtp mode: without refusal notices, a quota refusal at RCPT is the client's at once" {
+	{ fake_envelope n@example.test alice
+	  echo 'send 250 2.1.0 ok'; echo 'send 452 4.2.2 Over quota'
+	  echo 'send 503 5.5.1 No recipients'
+	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
+	  fake_bye; } | fake_start
+	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
+	serve
+	assert_status 0
+	fake_finish
+	[ "$(replies)" = "250 2.1.0 ok
+452 4.2.2 Over quota
+503 5.5.1 no valid recipients
+221 2.0.0 bye" ]
+}

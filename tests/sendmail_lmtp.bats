@@ -60,7 +60,9 @@ dsn_of() {
 	printf '.hidden line\n' >> "$MSG/notice"
 	run sm -odi -f notices@capture.test alice@notices.example.test \
 		bob@notices.example.test nosuchuser@notices.example.test < "$MSG/notice"
-	assert_status 69	# sendmail -odi reports the bounce it sent
+	# Cyrus refused nosuchuser at its RCPT, and lmtp-iq passed that on
+	# at once: sendmail -odi exits with the refusal (EX_NOUSER).
+	assert_status 67
 	[ "$(cyrus_count alice)" -eq $((a + 1)) ]
 	[ "$(cyrus_count bob)" -eq $((b + 1)) ]
 	[ "$(sm_queued)" -eq 0 ]
@@ -169,4 +171,27 @@ dsn_of() {
 @test "sendmail LMTP mode, the notice route: the trail: Sendmail's queue id finds lmtp-iq's line (the id from Sendmail's Received: line), whose SESSIONID (Cyrus 3.10) or Message-ID (3.6) finds Cyrus's Delivered: line" {
 	sm_trail notices@capture.test alice@notices.example.test alice
 	[[ "$TRAIL" == *", ignorequota=yes, dsn=2.1.5, "* ]]
+}
+
+@test "sendmail LMTP mode: a recipient Cyrus refuses at RCPT is refused to Sendmail at RCPT: Sendmail sends no message for it, and bounces it with Cyrus's 5.1.1" {
+	sm_conf syslog yes
+	: > "$SM_DIR/maillog"
+	sm_log_start
+	st=0
+	printf 'Message-ID: <nobody.%s@example.test>\nSubject: to nobody\n\nx\n' "$$" |
+		sm_logged -odi -f notices@capture.test nosuchuser@notices.example.test || st=$?
+	sm_log_stop
+	sm_conf syslog no
+	[ "$st" -eq 67 ]
+	[ "$(sm_queued)" -eq 0 ]
+	# lmtp-iq's line: the refusal, and no message seen (no Message-ID:
+	# Sendmail never got past RCPT, so no DATA and no body came).
+	line=$(log_lines "$SM_DIR/maillog" | grep -a 'lmtp-iq\[[0-9]*\]: to=<nosuchuser>, ')
+	[[ "$line" == *", from=<notices@capture.test>, msgid=none, "* ]]
+	[[ "$line" == *", dsn=5.1.1, "* ]]
+	# Sendmail's own line: refused at RCPT, the bounce sent.
+	log_lines "$SM_DIR/maillog" | grep -aq 'sendmail\[[0-9]*\]: [0-9A-Za-z]*: to=<\{0,1\}nosuchuser@notices.example.test>\{0,1\}, .*mailer=lmtp_iq, .*dsn=5.1.1, reply=550 5.1.1 User unknown'
+	# For comparison, a recipient it accepts gets the message through
+	# the same way, with its Message-ID.
+	sm_trail notices@capture.test alice@notices.example.test alice
 }

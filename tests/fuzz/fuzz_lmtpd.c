@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * fuzz_lmtpd - LMTP mode's server side on any bytes a client could send:
- * commands, envelopes and bodies.  Beyond no crash, no hang and no leak:
- * every address handed over at DATA is one address_problem accepts (so
+ * commands, envelopes and bodies, with the caller's replies owed and
+ * given as relay.c gives them.  Beyond no crash, no hang and no leak:
+ * the replies lmtpd counts as owed are the ones handed over, and
+ * every address handed over is one address_problem accepts (so
  * the command it goes into upstream stays one well-formed line), and the
  * body, decoded and encoded again for upstream, never holds a line that
  * is a lone "." or starts with a single dot.
@@ -61,32 +63,86 @@ body(struct lmtpd *d)
 	check_stuffed(out, o, &st);
 }
 
+/* The replies a relay owes, answered as relay.c would: MAIL accepted,
+ * or refused (an odd-length sender) with 503 for the recipients handed
+ * over behind it. */
+struct owed {
+	int mail;		/* MAIL is among them */
+	size_t rcpts;
+};
+
+static void
+answer_owed(struct lmtpd *d, struct owed *o)
+{
+	int refuse = o->mail && strlen(d->sender) % 2 == 1;
+
+	if (o->mail)
+		(void)lmtpd_answer(d, refuse ? 550 : 250, refuse ? "5.1.8" :
+		    "2.1.0", "mail");
+	for (; o->rcpts > 0; o->rcpts--)
+		(void)lmtpd_answer(d, refuse ? 503 : 250, refuse ? "5.5.1" :
+		    "2.1.5", "rcpt");
+	if (refuse)
+		lmtpd_mail_refused(d);
+	o->mail = 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct transport t;
 	struct lmtpd d;
+	struct owed o = { 0, 0 };
 	size_t i;
-	int sv[2];
+	int sv[2], done = 0;
 
 	if (size > 20000 || fuzz_pair(data, size, &t, sv) < 0)
 		return 0;
 	lmtpd_init(&d, &t, "fuzz.test", 100, 100, 0);
-	if (lmtpd_greet(&d) == 0) {
-		while (lmtpd_next(&d) == LMTPD_DATA) {
-			if (address_problem(d.sender) != NULL)
+	done = lmtpd_greet(&d) < 0;
+	while (!done) {
+		/* Waiting only when nothing is owed, as relay.c does. */
+		switch (lmtpd_next(&d, o.mail == 0 && o.rcpts == 0)) {
+		case LMTPD_MAIL:
+			if (address_problem(d.sender) != NULL || o.mail ||
+			    o.rcpts)
 				abort();
-			for (i = 0; i < d.nrcpts; i++)
-				if (d.rcpts[i][0] == '\0' ||
-				    address_problem(d.rcpts[i]) != NULL)
-					abort();
-			if (lmtpd_data_start(&d) < 0)
+			o.mail = 1;
+			break;
+		case LMTPD_RCPT:
+			i = d.nrcpts - 1;
+			if (d.rcpts[i][0] == '\0' ||
+			    address_problem(d.rcpts[i]) != NULL)
+				abort();
+			o.rcpts++;
+			break;
+		case LMTPD_DATA:
+			if (d.nrcpts == 0)
+				abort();
+			answer_owed(&d, &o);
+			if (lmtpd_data_start(&d) < 0) {
+				done = 1;
 				break;
+			}
 			body(&d);
 			for (i = 0; i < d.nrcpts; i++)
 				(void)lmtpd_reply(&d, 250, "2.1.5", "ok");
 			lmtpd_txn_end(&d);
+			break;
+		case LMTPD_WAIT:
+			answer_owed(&d, &o);
+			break;
+		case LMTPD_RESET:
+			if (o.mail || o.rcpts)
+				abort();	/* out of order */
+			break;
+		case LMTPD_END:
+		case LMTPD_FAIL:
+			done = 1;
+			break;
 		}
+		if (d.owed != (size_t)o.mail + o.rcpts)
+			abort();
 	}
 	lmtpd_free(&d);
 	transport_close(&t);

@@ -227,7 +227,7 @@ check-in:
 POSTFIX_IN = tests/roots/inroot "$$root" sh -c
 check-postfix bench-postfix:
 	root=$$(tests/roots/mkroot trixie $$(tests/deps --list postfix)) && \
-	    $(POSTFIX_IN) 'make -s WERROR=1 $(PROG) $(QW_PROG) $(TOOLS) && \
+	    $(POSTFIX_IN) 'make -s WERROR=1 $(PROG) $(QW_PROG) $(TOOLS) $(UNIT) && \
 	    $(if $(filter bench-postfix,$@),tests/bench/postfix,BATS=bats tests/run-suites tests/postfix/*.bats)'
 
 demo:

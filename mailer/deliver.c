@@ -31,7 +31,7 @@ deliver_check(const char *sender, char **rcpts, int nrcpts)
 	int i;
 
 	if ((bad = address_problem(address_envelope_sender(sender))) != NULL) {
-		log_fail("sender: %s; nothing sent", bad);
+		log_fail_dsn("5.1.7", "sender: %s; nothing sent", bad);
 		return EX_DATAERR;
 	}
 	for (i = 0; i < nrcpts; i++) {
@@ -40,7 +40,8 @@ deliver_check(const char *sender, char **rcpts, int nrcpts)
 		else
 			bad = address_problem(rcpts[i]);
 		if (bad != NULL) {
-			log_fail("recipient %d: %s; nothing sent", i + 1, bad);
+			log_fail_dsn("5.1.3", "recipient %d: %s; nothing sent",
+			    i + 1, bad);
 			return EX_DATAERR;
 		}
 	}
@@ -112,7 +113,7 @@ deliver_argv(const struct config *cfg, const char *sender, const char *qid,
 	struct lmtp_rcpt *rcpts;
 	struct lmtp_txn x;
 	enum lmtp_result rc;
-	int i, status;
+	int i, first, status;
 
 	rcpts = calloc((size_t)nrcpts, sizeof(*rcpts));
 	if (rcpts == NULL) {
@@ -129,8 +130,10 @@ deliver_argv(const struct config *cfg, const char *sender, const char *qid,
 		.body_ctx = &body, .trace = qid };
 	rc = session_deliver(&s, &x);
 	if (rc == LMTP_EINPUT) {
-		log_fail("reading the message from standard input: %s; "
-		    "nothing delivered", src.err);
+		/* Sendmail queues on EX_IOERR; the leading 4.x.x makes
+		 * Postfix (which would bounce it) defer too. */
+		log_fail_dsn("4.3.0", "reading the message from standard "
+		    "input: %s; nothing delivered", src.err);
 		free(rcpts);
 		return EX_IOERR;
 	}
@@ -140,8 +143,15 @@ deliver_argv(const struct config *cfg, const char *sender, const char *qid,
 	message_tee_msgid(&tee, trail.msgid, sizeof(trail.msgid));
 	trail.size = tee.ended ? tee.size : x.size;
 	for (i = 0; i < nrcpts; i++)
-		session_report(&s, &rcpts[i], &trail, 1);
+		session_report(&s, &rcpts[i], &trail);
 	status = status_combine(rcpts, (size_t)nrcpts);
+	/* The recipient whose outcome is the exit status speaks first:
+	 * its status leads the output, as Postfix's pipe(8) reads it. */
+	if ((first = status_deciding(rcpts, (size_t)nrcpts)) >= 0)
+		session_tell(&s, &rcpts[first]);
+	for (i = 0; i < nrcpts; i++)
+		if (i != first)
+			session_tell(&s, &rcpts[i]);
 	refusal_init(&r, cfg);
 	if (refusal_due(&r, x.sender, rcpts, (size_t)nrcpts))
 		notify_later(&r, verbose, x.sender, &tee, rcpts,

@@ -43,13 +43,26 @@ log_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+log_err_dsn(const char *dsn, const char *fmt, ...)
+{
+	char prefix[32];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "%.15s " LOG_PROGNAME ": ", dsn);
+	va_start(ap, fmt);
+	vline(prefix, fmt, ap);
+	va_end(ap);
+}
+
 static void
-vfail(int priority, const char *fmt, va_list ap)
+vfail(int priority, const char *dsn, const char *fmt, va_list ap)
 {
 	char buf[2048];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	fprintf(stderr, LOG_PROGNAME ": %s\n", buf);
+	fprintf(stderr, "%.15s%s" LOG_PROGNAME ": %s\n", dsn, dsn[0] ? " " : "",
+	    buf);
 	if (syslog_on)
 		syslog(priority, "%s", buf);
 }
@@ -60,7 +73,17 @@ log_fail(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail(LOG_NOTICE, fmt, ap);
+	vfail(LOG_NOTICE, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_fail_dsn(const char *dsn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(LOG_NOTICE, dsn, fmt, ap);
 	va_end(ap);
 }
 
@@ -70,7 +93,7 @@ log_setup_fail(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail(LOG_ERR, fmt, ap);
+	vfail(LOG_ERR, "", fmt, ap);
 	va_end(ap);
 }
 

@@ -15,10 +15,22 @@ void log_init(int use_syslog);
 /* "lmtp-iq: <text>" on stderr. */
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "D.S.N lmtp-iq: <text>" on stderr: a failure's RFC 3463 status first.
+ * Postfix's pipe(8) takes a leading status as the verdict (its class
+ * decides defer or bounce), so it must agree with the exit status:
+ * 4.x.x with EX_TEMPFAIL, 5.x.x with the others. */
+void log_err_dsn(const char *dsn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* A failure that ends the run before any recipient's verdict (usage,
  * config, envelope, input): the stderr line, and the same as one
  * LOG_MAIL line when syslog is on. */
 void log_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The same with its status first on stderr (log_err_dsn), where the
+ * exit status alone would tell Postfix other than Sendmail. */
+void log_fail_dsn(const char *dsn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The same for a failure of the set-up (the config, the mailer's
  * command line) that holds back every message until it is fixed: at

@@ -419,7 +419,7 @@ transaction(struct session *s, struct lmtpd *d, struct message_buf *buf,
 		answer_next(&b);
 report:
 	for (i = 0; i < b.nrcpts; i++)
-		session_report(s, &b.rcpts[i], trail_of(&b), 0);
+		session_report(s, &b.rcpts[i], trail_of(&b));
 	if (d->owed != 0 && b.end == LMTPD_WAIT) {
 		/* Never answer the client out of step. */
 		snprintf(d->err, sizeof(d->err), "%zu replies to the client "

@@ -284,8 +284,19 @@ sessionid_of(const char *text, char *out, size_t cap)
 }
 
 void
+session_tell(const struct session *s, const struct lmtp_rcpt *rc)
+{
+	struct session_outcome o;
+
+	if (status_for_rcpt(rc) == 0)
+		return;
+	session_outcome(s, rc, &o);
+	log_err_dsn(o.dsn, "%s: %s", rc->addr, o.text);
+}
+
+void
 session_report(const struct session *s, const struct lmtp_rcpt *rc,
-    const struct session_trail *t, int to_stderr)
+    const struct session_trail *t)
 {
 	const struct policy_verdict *pv = &s->pv;
 	struct session_outcome o;
@@ -294,8 +305,6 @@ session_report(const struct session *s, const struct lmtp_rcpt *rc,
 	int st = status_for_rcpt(rc);
 
 	session_outcome(s, rc, &o);
-	if (st != 0 && to_stderr)
-		log_err("%s: %s", rc->addr, o.text);
 	sessionid_of(rc->have_verdict ? rc->reply.text : NULL, sid, sizeof(sid));
 	log_escape(t->sender, from, sizeof(from));
 	if (t->size >= 0)

@@ -67,11 +67,14 @@ struct session_trail {
 	long long start_ms;		/* when the transaction began */
 };
 
-/* The LOG_MAIL line for a recipient, naming the message (t); failures
- * also on stderr when to_stderr is set (argv mode: Sendmail puts it in
- * the bounce). */
+/* The LOG_MAIL line for a recipient, naming the message (t). */
 void session_report(const struct session *s, const struct lmtp_rcpt *rc,
-    const struct session_trail *t, int to_stderr);
+    const struct session_trail *t);
+
+/* A failed recipient's line on stderr, its status first ("4.2.2
+ * lmtp-iq: alice: 452 4.2.2 Over quota"): argv mode, where Sendmail
+ * puts it in the bounce and Postfix's pipe(8) takes the status. */
+void session_tell(const struct session *s, const struct lmtp_rcpt *rc);
 
 /* Why the session failed (the last failure), for messages. */
 const char *session_error(const struct session *s);

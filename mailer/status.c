@@ -75,6 +75,18 @@ status_combine(const struct lmtp_rcpt *rcpts, size_t n)
 	return first;
 }
 
+int
+status_deciding(const struct lmtp_rcpt *rcpts, size_t n)
+{
+	int want = status_combine(rcpts, n);
+	size_t i;
+
+	for (i = 0; want != EX_OK && i < n; i++)
+		if (status_for_rcpt(&rcpts[i]) == want)
+			return (int)i;
+	return -1;
+}
+
 const char *
 status_word(int code)
 {

@@ -16,6 +16,9 @@ int status_for_rcpt(const struct lmtp_rcpt *rc);
  * failed temporarily (nothing is lost), else the first failure's code. */
 int status_combine(const struct lmtp_rcpt *rcpts, size_t n);
 
+/* The recipient whose outcome status_combine gives, or -1 for EX_OK. */
+int status_deciding(const struct lmtp_rcpt *rcpts, size_t n);
+
 /* The DSN code for a server's reply: its enhanced code, else the one of
  * its class ("5.0.0", RFC 3463 3.1).  Into buf (at least 16 bytes). */
 void status_reply_dsn(const struct lmtp_reply *r, char *buf, size_t cap);

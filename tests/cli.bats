@@ -126,6 +126,12 @@ bad_envelope() {
 	assert_status 65
 	[ "${#lines[@]}" -eq 1 ]
 	assert_output_has 'nothing sent'
+	# Its status first, as Postfix's pipe(8) reads it: a bad sender's
+	# address is 5.1.7, a recipient's 5.1.3.
+	case $output in
+	*' sender: '*) [[ $output == '5.1.7 lmtp-iq: sender: '* ]] ;;
+	*) [[ $output == '5.1.3 lmtp-iq: recipient '* ]] ;;
+	esac
 	nothing_on_the_wire
 }
 
@@ -167,7 +173,9 @@ bad_envelope() {
 	  echo 'send 250 ok'; echo 'send 250 ok'; echo 'send 354 go'; } | fake_start
 	run lmtp_iq alice < /
 	assert_status 74
-	assert_output_has 'lmtp-iq: reading the message from standard input: Is a directory; nothing delivered'
+	# 74 is transient to Sendmail; the leading 4.3.0 makes it so for
+	# Postfix's pipe(8) too, which bounces a bare 74.
+	[ "$output" = '4.3.0 lmtp-iq: reading the message from standard input: Is a directory; nothing delivered' ]
 	fake_finish
 	run ! grep -q $'^\\.\r$' "$FAKE_DIR/record"
 	! grep -q 'QUIT' "$FAKE_DIR/record"

@@ -103,7 +103,7 @@ logged_until_done() {
 	refusal_conf
 	logged_until_done -f bob@example.org alice
 	assert_status 75
-	[ "$output" = 'lmtp-iq: alice: 452 4.2.2 Over quota' ]
+	[ "$output" = '4.2.2 lmtp-iq: alice: 452 4.2.2 Over quota' ]
 	grep -q $'^Auto-Submitted: auto-generated\r$' "$FAKE_DIR/record"
 	grep -q $'^From: quota-notice@example.org\r$' "$FAKE_DIR/record"
 	grep -q $'^To: alice\r$' "$FAKE_DIR/record"
@@ -237,7 +237,7 @@ logged_until_done() {
 	run env LMTPIQ_TEST_COMPOSE_CRASH=1 "$BASH" -c "$(declare -p LOGDEV_MOUNT); $(declare -f syslog_run); MSG=$MSG; syslog_run \"\$@\"" \
 		sh "$LMTP_IQ_HOOKS" -C "$FAKE_DIR/conf" -s "unix:$FAKE_DIR/sock" -f bob@example.org alice
 	assert_status 75
-	[ "$output" = 'lmtp-iq: alice: 452 4.2.2 Over quota' ]
+	[ "$output" = '4.2.2 lmtp-iq: alice: 452 4.2.2 Over quota' ]
 	fake_finish
 	wait_file "$MSG/state/u.alice"
 	syslog_stop

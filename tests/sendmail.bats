@@ -81,7 +81,7 @@ teardown() {
 	grep -q '^Status: 5.1.1' "$SM_DIR/captured"
 	grep -q '^Action: failed' "$SM_DIR/captured"
 	grep -qi '^Final-Recipient: rfc822; nosuchuser@notices.example.test' "$SM_DIR/captured"
-	grep -q '^lmtp-iq: nosuchuser: 550 5.1.1 User unknown' "$SM_DIR/captured"
+	grep -q '^5.1.1 lmtp-iq: nosuchuser: 550 5.1.1 User unknown' "$SM_DIR/captured"
 }
 
 @test "sendmail: a +detail notice address is delivered to the user" {

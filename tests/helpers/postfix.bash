@@ -44,7 +44,9 @@ postfix_setup() {
 	mkdir -p "$e" "$q" "$PF_DIR/data" "$q/etc"
 	chown postfix "$PF_DIR/data"
 	# Debian's master.cf as installed, then the guide's lines.
-	{ cat /etc/postfix/master.cf; guide_block '# /etc/postfix/master.cf'; } | pf_paths > "$e/master.cf"
+	{ cat /etc/postfix/master.cf; guide_block '# /etc/postfix/master.cf'
+	  guide_block '# /etc/postfix/master.cf: the pipe way with virtual domains'
+	  guide_block '# /etc/postfix/master.cf: an lmtp client of its own'; } | pf_paths > "$e/master.cf"
 	{
 		echo "compatibility_level = 3.6"
 		echo "queue_directory = $q"

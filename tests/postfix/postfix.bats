@@ -48,7 +48,7 @@ teardown() {
 	# The rewriting tests' settings (and the header checks), even when
 	# one failed half-way.
 	local key
-	for key in masquerade_domains sender_canonical_maps lmtp_header_checks; do
+	for key in masquerade_domains sender_canonical_maps lmtp_header_checks smtpd_relay_restrictions; do
 		if [ -n "$(pf postconf -nh "$key" 2>/dev/null)" ]; then
 			pf postconf -X "$key"
 			pf postfix reload >/dev/null 2>&1
@@ -75,7 +75,13 @@ use_transport() {
 	grep -q "^lmtp-iq   unix  -       n       n       -       -       pipe$" "$PF_DIR/etc/master.cf"
 	grep -q '^transport_maps = hash:' "$PF_DIR/etc/main.cf"
 	grep -q '^relay_domains = notices.example.org$' "$PF_DIR/etc/main.cf"
-	grep -q '^mailbox_transport = lmtp:unix:lmtp-iq/lmtp$' "$PF_DIR/etc/main.cf"
+	grep -q '^mailbox_transport = lmtp-iq-lmtp:unix:lmtp-iq/lmtp$' "$PF_DIR/etc/main.cf"
+	grep -q '^lmtp-iq-lmtp unix -     -       y       -       15      lmtp$' "$PF_DIR/etc/master.cf"
+	grep -q '^  -o lmtp_connection_cache_destinations=lmtp-iq/lmtp$' "$PF_DIR/etc/master.cf"
+	grep -q '^  -o lmtp_assume_final=yes$' "$PF_DIR/etc/master.cf"
+	grep -q '^  flags=Xq user=cyrus:mail null_sender=$' "$PF_DIR/etc/master.cf"
+	grep -q ' -- ${mailbox}$' "$PF_DIR/etc/master.cf"
+	grep -q '^lmtp-iq_time_limit = ' "$PF_DIR/etc/main.cf"
 	grep -q "^smtpd_sender_restrictions = check_sender_access hash:" "$PF_DIR/etc/main.cf"
 	grep -q "^smtpd_sender_login_maps = hash:" "$PF_DIR/etc/main.cf"
 	grep -q "^local_login_sender_maps = regexp:" "$PF_DIR/etc/main.cf"
@@ -99,7 +105,7 @@ notice_sent() {
 	submit "$NOTICE_SENDER" alice@notices.example.org "$3"
 	pf_log_wait "$stored" $((sent + 1))
 	QID=$(grep -E "$stored" "$PF_DIR/maillog" | tail -1 |
-		sed -n 's/.*postfix\/[a-z]*\[[0-9]*\]: \([0-9A-F]*\): to=.*/\1/p')
+		sed -n 's/.*postfix\/[a-z/-]*\[[0-9]*\]: \([0-9A-F]*\): to=.*/\1/p')
 	[ -n "$QID" ]
 }
 
@@ -331,11 +337,11 @@ pipe_verdict() {
 	stored="to=<erin@notices.example.org>, $VIA.*status=sent"
 	held=$(pf_log_count "$waiting")
 	sent=$(pf_log_count "$stored")
-	# Fifty notices queued, then let go together: Debian's defaults
-	# (lmtp_cache_connection = yes, at most 20 connections to one
-	# destination) do the rest.
+	# Fifty notices queued, then let go together through the guide's
+	# lmtp client (at most 15 connections, the socket's connections
+	# cached: lmtp_connection_cache_destinations).
 	n=50
-	pf_hold lmtp
+	pf_hold lmtp-iq-lmtp
 	for i in $(seq 1 "$n"); do submit "$NOTICE_SENDER" erin@notices.example.org "cached $i"; done
 	pf_log_wait "$waiting" $((held + n))
 	pf_release
@@ -411,7 +417,8 @@ smuggle_through() {
 	pf_log_wait "to=<alice@mx.example.org>, $VIA.*status=deferred.*452 4\.2\.2" 2
 	# The notice is stored after the replies: give it its moment.
 	wait_until 5 '[ "$(cyrus_count alice)" -gt "$before" ]' || true
-	[ "$(cyrus_count alice)" -eq $((before + 1)) ]
+	[ "$(cyrus_count alice)" -eq $((before + 1)) ] ||
+		{ log_lines "$PF_DIR/iq.log" | grep -a 'alice' | tail -6; false; }
 	notice=$(cyrus_newest alice)
 	grep -q '^From: quota-notice@example.org' "$notice"
 	grep -q 'someone@capture.test' "$notice"
@@ -437,10 +444,167 @@ smuggle_through() {
 	run systemd-analyze verify --man=no "$d/lmtp-iq.socket" "$d/lmtp-iq@.service"
 	[ "$status" -eq 0 ]
 	[ -z "$output" ] || { echo "$output"; false; }
+	# cyrus is shared with Cyrus's daemons: no RemoveIPC; failed
+	# instances are collected.
+	[ "$(unit_value lmtp-iq@.service RemoveIPC)" = no ]
+	[ "$(unit_value lmtp-iq@.service CollectMode)" = inactive-or-failed ]
 	run systemd-analyze security --offline=yes --threshold=30 "$d/lmtp-iq@.service"
 	[ "$status" -eq 0 ]
 	exposure=$(echo "$output" | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
 	echo "# exposure $exposure" >&3
 	awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 3.0) }'
 	rm -rf "$d"
+}
+
+# pf_conf_value KEY: a main.cf value of this instance.
+# pf_service_value SERVICE KEY: a -o value of a master.cf service.
+pf_conf_value() {
+	postconf -c "$PF_DIR/etc" -h "$1"
+}
+pf_service_value() {
+	postconf -c "$PF_DIR/etc" -Ph "$1/unix/$2"
+}
+
+# seconds VALUE: a Postfix time ("400s", "2m") or lmtp-iq's in seconds.
+seconds() {
+	case $1 in
+	*s) echo "${1%s}" ;;
+	*m) echo $(( ${1%m} * 60 )) ;;
+	*h) echo $(( ${1%h} * 3600 )) ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# iq_setting KEY: lmtp-iq's value for KEY in this instance (its config
+# file, else the built-in default the unit binary prints).
+iq_setting() {
+	local v
+	v=$(sed -n "s/^$1 *= *//p" "$PF_DIR/lmtp-iq.conf" | tail -1)
+	[ -n "$v" ] || v=$("$TOP/tests/unit/unit" config-defaults | awk -v k="$1" '$1 == k { print $2 }')
+	echo "$v"
+}
+
+@test "postfix: the limits nest: maxproc below the socket's MaxConnections and Cyrus's maxchild; Postfix waits longer than lmtp-iq on every step, and lets pipe(8) run longer than delivery_timeout" {
+	maxproc=$(postconf -c "$PF_DIR/etc" -Fh lmtp-iq-lmtp/unix/process_limit)
+	maxconn=$(unit_value lmtp-iq.socket MaxConnections)
+	maxchild=$(sed -n 's/^[[:space:]]*lmtpunix[[:space:]].*maxchild=\([0-9]*\).*/\1/p' /etc/cyrus.conf)
+	echo "# maxproc $maxproc, MaxConnections $maxconn, Cyrus lmtpunix maxchild $maxchild" >&3
+	[ -n "$maxchild" ] && [ "$maxproc" -lt "$maxconn" ] && [ "$maxproc" -lt "$maxchild" ]
+	t=$(iq_setting timeout) d=$(iq_setting data_timeout) all=$(iq_setting delivery_timeout)
+	for key in lmtp_mail_timeout lmtp_rcpt_timeout lmtp_data_init_timeout lmtp_data_xfer_timeout; do
+		v=$(seconds "$(pf_service_value lmtp-iq-lmtp "$key")")
+		[ "$v" -gt "$t" ] || { echo "$key $v s is not above lmtp-iq's timeout $t s"; false; }
+	done
+	v=$(seconds "$(pf_service_value lmtp-iq-lmtp lmtp_data_done_timeout)")
+	[ "$v" -gt "$d" ] || { echo "lmtp_data_done_timeout $v s is not above data_timeout $d s"; false; }
+	v=$(seconds "$(pf_conf_value lmtp-iq_time_limit)")
+	[ "$v" -gt "$all" ] || { echo "lmtp-iq_time_limit $v s is not above delivery_timeout $all s"; false; }
+}
+
+@test "postfix: postfix check is silent with the guide's lines in place" {
+	run pf postfix check
+	[ "$status" -eq 0 ]
+	# The one warning of the harness's own: its chrooted smtpd has a
+	# sasldb of the test's, not the host's /etc/sasldb2.
+	output=$(printf '%s\n' "$output" | grep -v '/spool/etc/sasldb2 and /etc/sasldb2 differ$' || true)
+	[ -z "$output" ] || { echo "$output"; false; }
+}
+
+@test "postfix: the guide's postconf commands build the same services and settings as its blocks" {
+	d=$(make_tmp postconf)
+	cp /etc/postfix/main.cf /etc/postfix/master.cf "$d/"
+	{ guide_block '# postconf: the pipe way'; guide_block '# postconf: the LMTP way'; } | pf_paths |
+		sed "s|^postconf |postconf -c $d |" > "$d/commands"
+	[ "$(grep -c '^postconf ' "$d/commands")" -ge 6 ]
+	sh -e "$d/commands"
+	for service in lmtp-iq/unix lmtp-iq-lmtp/unix; do
+		[ "$(postconf -c "$d" -M "$service")" = "$(postconf -c "$PF_DIR/etc" -M "$service")" ] ||
+			{ echo "$service differs"; postconf -c "$d" -M "$service"; postconf -c "$PF_DIR/etc" -M "$service"; false; }
+	done
+	for key in transport_maps relay_domains lmtp-iq_destination_recipient_limit lmtp-iq_time_limit mailbox_transport; do
+		[ "$(postconf -c "$d" -h "$key")" = "$(postconf -c "$PF_DIR/etc" -h "$key")" ] ||
+			{ echo "$key differs"; false; }
+	done
+	rm -rf "$d"
+}
+
+@test "postfix, the LMTP way: an address probe (reject_unverified_recipient) gets Cyrus's answer: an unknown user is refused at RCPT, a known one accepted" {
+	pf postconf -e 'smtpd_relay_restrictions = reject_unauth_destination, reject_unverified_recipient'
+	pf postfix reload >/dev/null 2>&1
+	run smtp_from "$PF_OUTSIDER" 'EHLO outside.test' 'MAIL FROM:<someone@capture.test>' \
+		'RCPT TO:<nosuchuser@mx.example.org>' 'RCPT TO:<bob@mx.example.org>' 'QUIT'
+	echo "$output" | grep -E '^[0-9]{3} ' | sed 's/^/# /' >&3
+	# 450: Postfix's unverified_recipient_reject_code by default.
+	assert_output_has '450 4.1.1 <nosuchuser@mx.example.org>: Recipient address rejected: unverified address: host mx.example.org[lmtp-iq/lmtp] said: 550 5.1.1 User unknown'
+	[ "$(echo "$output" | tr -d '\r' | grep -c '^250 2.1.5 Ok$')" -eq 1 ]
+	# The probes went through lmtp-iq, which asked Cyrus.
+	pf_log_wait "to=<nosuchuser@mx.example.org>, $VIA.*status=undeliverable"
+	pf_log_wait "to=<bob@mx.example.org>, $VIA.*status=deliverable"
+}
+
+@test "postfix, the LMTP way: with mailbox_transport, deliveries one after another share one lmtp-iq (lmtp_connection_cache_destinations)" {
+	: > "$PF_DIR/listen.log"
+	stored="to=<dave@mx.example.org>, $VIA.*status=sent"
+	sent=$(pf_log_count "$stored")
+	for i in 1 2 3 4 5; do
+		submit carol@mx.example.org dave@mx.example.org "one by one $i"
+		pf_log_wait "$stored" $((sent + i))
+	done
+	# Postfix took the cached connection each time (conn_use=2..5),
+	# and the listener started one lmtp-iq for the five.
+	grep -E "$stored" "$PF_DIR/maillog" | tail -1 | grep -q 'conn_use=5'
+	[ "$(grep -c '^Spawned ' "$PF_DIR/listen.log")" -eq 1 ]
+}
+
+@test "postfix, the LMTP way: a success DSN says delivered (lmtp_assume_final), not relayed" {
+	before=$(cyrus_count carol)
+	printf 'Subject: dsn please\n\nx\n' |
+		pf setpriv --reuid=cyrus --regid=mail --clear-groups sendmail -N success -f carol@mx.example.org -- dave@mx.example.org
+	pf_log_wait "to=<carol@mx.example.org>, $VIA.*status=sent" $(( $(pf_log_count "to=<carol@mx.example.org>, $VIA.*status=sent") + 1 ))
+	wait_until 10 '[ "$(cyrus_count carol)" -gt "$before" ]'
+	dsn=$(cyrus_newest carol)
+	grep -qi '^Action: delivered' "$dsn"
+	run ! grep -qi '^Action: relayed' "$dsn"
+}
+
+@test "postfix, the pipe way: +detail reaches lmtp-iq and Cyrus; a sender that needs quoting arrives quoted (flag q); an empty local part bounces at once with 5.1.3" {
+	use_transport '# /etc/postfix/transport'
+	piped='relay=lmtp-iq,'
+	# alice+folder: past alice's quota into her INBOX (no such folder).
+	a=$(cyrus_count alice)
+	n=$(pf_log_count "to=<alice\+folder@notices.example.org>, $piped.*status=sent")
+	submit "$NOTICE_SENDER" alice+folder@notices.example.org 'detail'
+	pf_log_wait "to=<alice\+folder@notices.example.org>, $piped.*status=sent" $((n + 1))
+	[ "$(cyrus_count alice)" -eq $((a + 1)) ]
+	log_lines "$PF_DIR/iq.log" | grep -aq 'lmtp-iq\[[0-9]*\]: [0-9A-F]*: to=<alice+folder>, from=<quota-warn@example.org>, '
+	# A sender with a space in its local part.
+	b=$(cyrus_count bob)
+	printf 'Subject: quoted\n\nx\n' |
+		pf setpriv --reuid=cyrus --regid=mail --clear-groups sendmail -f '"john smith"@example.org' -- bob@notices.example.org
+	pf_log_wait "to=<bob@notices.example.org>, $piped.*status=sent"
+	[ "$(cyrus_count bob)" -eq $((b + 1)) ]
+	grep -q '^Return-Path: <"john smith"@example.org>' "$(cyrus_newest bob)"
+	# An empty local part: refused by lmtp-iq at once, not queued.
+	printf 'Subject: nobody\n\nx\n' |
+		pf setpriv --reuid=cyrus --regid=mail --clear-groups sendmail -f "$NOTICE_SENDER" -- '""@notices.example.org'
+	pf_log_wait "$piped.*dsn=5\.1\.3, status=bounced \(.*empty recipient"
+}
+
+@test "postfix, the pipe way with virtual domains: the transport's next hop is the domain lmtp-iq names to Cyrus" {
+	cp -p "$PF_DIR/lmtp-iq.conf" "$PF_DIR/lmtp-iq.conf.saved"
+	conf_set "$PF_DIR/lmtp-iq.conf" lhlo_name client.test
+	{ lhlo_offering PIPELINING IGNOREQUOTA ENHANCEDSTATUSCODES
+	  echo "expect MAIL FROM:<$NOTICE_SENDER>"
+	  echo 'expect RCPT TO:<alice+x@example.com> IGNOREQUOTA'
+	  echo 'expect DATA'
+	  fake_accepts; echo 'send 250 2.1.5 ok'
+	  fake_bye; } | fake_start
+	chmod 755 "$FAKE_DIR"
+	chmod 666 "$FAKE_DIR/sock"
+	conf_set "$PF_DIR/lmtp-iq.conf" server "unix:$FAKE_DIR/sock"
+	use_transport '# /etc/postfix/transport: the pipe way with virtual domains'
+	printf 'Subject: vd\n\nx\n' |
+		pf setpriv --reuid=cyrus --regid=mail --clear-groups sendmail -f "$NOTICE_SENDER" -- alice+x@notices.example.com
+	pf_log_wait 'to=<alice\+x@notices.example.com>, relay=lmtp-iq-vd,.*status=sent'
+	fake_finish
 }

@@ -223,12 +223,18 @@ check-in:
 # make check-postfix: the Postfix suite (tests/postfix/) in a Debian 13
 # root of its own with Postfix in place of Sendmail (the packages
 # conflict): tests/packages' [postfix] set, built once and cached like
-# check-in's.  make bench-postfix: the Postfix bench there.  As root.
+# check-in's; then tests/booted/ in such a root of Debian 13 and of
+# Debian 12 booted with systemd as PID 1 (systemd-nspawn).  make
+# bench-postfix: the Postfix bench there.  As root.
 POSTFIX_IN = tests/roots/inroot "$$root" sh -c
+BOOTED_RELEASES = trixie bookworm
 check-postfix bench-postfix:
 	root=$$(tests/roots/mkroot trixie $$(tests/deps --list postfix)) && \
 	    $(POSTFIX_IN) 'make -s WERROR=1 $(PROG) $(QW_PROG) $(TOOLS) $(UNIT) && \
 	    $(if $(filter bench-postfix,$@),tests/bench/postfix,BATS=bats tests/run-suites tests/postfix/*.bats)'
+	$(if $(filter check-postfix,$@),for r in $(BOOTED_RELEASES); do \
+	    echo "== the units under systemd, Debian $$r"; \
+	    BOOT_RELEASE=$$r BATS=bats tests/run-suites tests/booted/postfix.bats || exit 1; done)
 
 demo:
 	@$(call ELSEWHERE,demo,make demo); \

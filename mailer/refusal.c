@@ -118,9 +118,16 @@ claim(struct run *run, const char *user, int *fd, long long *last)
 	*fd = openat(run->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK, 0600);
 	if (*fd < 0) {
-		char why[CONFIG_VALUE_MAX + 64];
+		char why[CONFIG_VALUE_MAX + 128];
 
-		if (errno == EACCES || errno == EROFS || errno == EPERM) {
+		/* Read-only where the permissions allow it: a sandbox (the
+		 * shipped unit's ReadWritePaths=) or a read-only mount. */
+		if (errno == EROFS) {
+			snprintf(why, sizeof(why), "refusal_notice_dir %s is "
+			    "read-only here (under systemd: not in the unit's "
+			    "ReadWritePaths=)", cfg->refusal_notice_dir);
+			disable(run->r, why);
+		} else if (errno == EACCES || errno == EPERM) {
 			snprintf(why, sizeof(why), "refusal_notice_dir %s is "
 			    "not writable by this user",
 			    cfg->refusal_notice_dir);

@@ -185,7 +185,7 @@ logged_until_done() {
 	wait_until 3 'grep -q "refusal notices off" "$MSG/syslog" 2>/dev/null' || true
 	syslog_stop
 	[ "$(grep -c 'refusal notice' "$MSG/syslog")" -eq 1 ]
-	grep -q "refusal notices off: refusal_notice_dir $MSG/state is not writable by this user; mail still flows" "$MSG/syslog"
+	grep -q "refusal notices off: refusal_notice_dir $MSG/state is read-only here (under systemd: not in the unit's ReadWritePaths=); mail still flows" "$MSG/syslog"
 }
 
 @test "refusal fake: a state directory group or others can write, or a bad template, turns notices off; -n says why" {

@@ -78,7 +78,7 @@ use_transport() {
 	grep -q '^mailbox_transport = lmtp-iq-lmtp:unix:lmtp-iq/lmtp$' "$PF_DIR/etc/main.cf"
 	grep -q '^lmtp-iq-lmtp unix -     -       y       -       15      lmtp$' "$PF_DIR/etc/master.cf"
 	grep -q '^  -o lmtp_connection_cache_destinations=lmtp-iq/lmtp$' "$PF_DIR/etc/master.cf"
-	grep -q '^  -o lmtp_assume_final=yes$' "$PF_DIR/etc/master.cf"
+	grep -q '^  flags=X$' "$PF_DIR/etc/master.cf"
 	grep -q '^  flags=Xq user=cyrus:mail null_sender=$' "$PF_DIR/etc/master.cf"
 	grep -q ' -- ${mailbox}$' "$PF_DIR/etc/master.cf"
 	grep -q '^lmtp-iq_time_limit = ' "$PF_DIR/etc/main.cf"
@@ -560,7 +560,7 @@ iq_setting() {
 	[ "$(grep -c '^Spawned ' "$PF_DIR/listen.log")" -eq 1 ]
 }
 
-@test "postfix, the LMTP way: a success DSN says delivered (lmtp_assume_final), not relayed" {
+@test "postfix, the LMTP way: a success DSN says delivered (flags=X), not relayed; Postfix warns of nothing obsolete" {
 	before=$(cyrus_count carol)
 	back="to=<carol@mx.example.org>, $VIA.*status=sent"
 	n=$(pf_log_count "$back")
@@ -572,6 +572,7 @@ iq_setting() {
 	dsn=$(cyrus_newest carol)
 	grep -qi '^Action: delivered' "$dsn"
 	run ! grep -qi '^Action: relayed' "$dsn"
+	run ! grep -q 'warning: .* is obsolete' "$PF_DIR/maillog"
 }
 
 @test "postfix, the pipe way: +detail reaches lmtp-iq and Cyrus; a sender that needs quoting arrives quoted (flag q); an empty local part bounces at once with 5.1.3" {

@@ -290,12 +290,19 @@ no_upstream() {	# a config whose server nobody listens on
 	replies | grep -q '^451 4.4.2 lmtp-iq: timeout after 1 s waiting for the reply to the final dot for <alice>.*a retry may deliver it twice$'
 }
 
-@test "lmtp mode: garbage from upstream leaves every recipient without a verdict: RCPT 451 4.5.0" {
+# mail_then DIRECTIVE: the server takes alice's pipelined envelope,
+# accepts MAIL, then does DIRECTIVE (a fault); the client sends MAIL,
+# RCPT, DATA and QUIT.  Exit 0: nothing was promised.
+mail_then() {
 	{ fake_envelope n@example.test alice
-	  echo 'send 250 2.1.0 ok'; echo 'send hello there'; } | fake_start
+	  echo 'send 250 2.1.0 ok'; echo "$1"; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
 	serve
 	assert_status 0
+}
+
+@test "lmtp mode: garbage from upstream leaves every recipient without a verdict: RCPT 451 4.5.0" {
+	mail_then 'send hello there'
 	replies | grep -q '^451 4.5.0 lmtp-iq: garbage from '
 	replies | tail -1 | grep -q '^221 '
 }
@@ -517,16 +524,22 @@ logged_serve() {
 }
 
 
-@test "lmtp mode: the server refuses MAIL: the client gets its reply, the RCPT and DATA pipelined behind it 503, no body; RSET clears the server's side" {
+# envelope_refused MAIL RCPT DATA: the server's replies to alice's
+# pipelined envelope, then RSET; the client sends MAIL, RCPT, DATA and
+# QUIT (no body: DATA is refused to it).  Exit 0, the script run whole.
+envelope_refused() {
 	{ fake_envelope n@example.test alice
-	  echo 'send 550 5.7.1 not you'; echo 'send 503 5.5.1 no MAIL'
-	  echo 'send 503 5.5.1 no MAIL'
+	  echo "send $1"; echo "send $2"; echo "send $3"
 	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
 	  fake_bye; } | fake_start
 	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
 	serve
 	assert_status 0
 	fake_finish
+}
+
+@test "lmtp mode: the server refuses MAIL: the client gets its reply, the RCPT and DATA pipelined behind it 503, no body; RSET clears the server's side" {
+	envelope_refused '550 5.7.1 not you' '503 5.5.1 no MAIL' '503 5.5.1 no MAIL'
 	[ "$(replies)" = "550 5.7.1 not you
 503 5.5.1 no transaction: MAIL was refused
 503 5.5.1 no transaction: MAIL was refused
@@ -584,11 +597,7 @@ logged_serve() {
 }
 
 @test "lmtp mode: the server goes away after MAIL's reply: the recipient gets 451, DATA 503, no body is taken" {
-	{ fake_envelope n@example.test alice
-	  echo 'send 250 2.1.0 ok'; echo 'close'; } | fake_start
-	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
-	serve
-	assert_status 0
+	mail_then close
 	fake_finish
 	[ "$(replies | sed -n 1p)" = "250 2.1.0 ok" ]
 	replies | sed -n 2p | grep -q '^451 4\.4\.[0-9] lmtp-iq: .*fake'
@@ -597,15 +606,7 @@ logged_serve() {
 }
 
 @test "lmtp mode: without refusal notices, a quota refusal at RCPT is the client's at once" {
-	{ fake_envelope n@example.test alice
-	  echo 'send 250 2.1.0 ok'; echo 'send 452 4.2.2 Over quota'
-	  echo 'send 503 5.5.1 No recipients'
-	  echo 'expect RSET'; echo 'send 250 2.0.0 ok'
-	  fake_bye; } | fake_start
-	client 'LHLO s' 'MAIL FROM:<n@example.test>' 'RCPT TO:<alice>' 'DATA' 'QUIT'
-	serve
-	assert_status 0
-	fake_finish
+	envelope_refused '250 2.1.0 ok' '452 4.2.2 Over quota' '503 5.5.1 No recipients'
 	[ "$(replies)" = "250 2.1.0 ok
 452 4.2.2 Over quota
 503 5.5.1 no valid recipients

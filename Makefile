@@ -233,7 +233,7 @@ check-postfix bench-postfix:
 	    $(POSTFIX_IN) 'make -s WERROR=1 $(PROG) $(QW_PROG) $(TOOLS) $(UNIT) && \
 	    $(if $(filter bench-postfix,$@),tests/bench/postfix,BATS=bats tests/run-suites tests/postfix/*.bats)'
 	$(if $(filter check-postfix,$@),for r in $(BOOTED_RELEASES); do \
-	    echo "== the units under systemd, Debian $$r"; \
+	    echo "== the units under systemd: Debian $$r"; \
 	    BOOT_RELEASE=$$r BATS=bats tests/run-suites tests/booted/postfix.bats || exit 1; done)
 
 demo:

@@ -41,7 +41,7 @@ release() {
 sent_wait() {
 	wait_until "$3" "[ \"\$(boot_log_count $(printf %q "$1"))\" -ge $2 ]" && return 0
 	echo "postfix log: not $2 lines like /$1/ (found $(boot_log_count "$1"))"
-	tail -5 "$BOOT_DIR/root/var/log/postfix.log"
+	boot_log | tail -5
 	return 1
 }
 
@@ -86,13 +86,19 @@ burst() {
 	dir=$BOOT_DIR/root$(boot_mbox erin)
 	[ "$(grep -h '^Subject: burst ' "$dir"/[0-9]*. | sort -u | wc -l)" -eq 500 ]
 	# None waited for a connection, and no instance failed.
-	deferred=$(grep -E 'to=<erin@notices.example.org>.*status=deferred' "$BOOT_DIR/root/var/log/postfix.log" |
+	deferred=$(boot_log | grep -E 'to=<erin@notices.example.org>.*status=deferred' |
 		grep -vc 'status=deferred (deferred transport)' || true)
 	[ "$deferred" -eq 0 ]
 	[ -z "$(boot_in systemctl list-units --failed --plain --no-legend 'lmtp-iq*')" ]
 	boot_in systemctl is-active lmtp-iq.socket
 	# The guide's lmtp client draws no warning from Postfix.
-	run ! grep -q 'postfix/lmtp-iq/lmtp\[[0-9]*\]: warning:' "$BOOT_DIR/root/var/log/postfix.log"
+	run ! grep -q 'postfix/lmtp-iq/lmtp\[[0-9]*\]: warning:' <<< "$(boot_log)"
+	# The guide's journalctl line shows both sides of one delivery:
+	# Postfix's line and lmtp-iq's, by Postfix's queue id.
+	qid=$(boot_in journalctl -q --no-pager -t postfix/lmtp-iq/lmtp | grep 'to=<erin@notices.example.org>.*status=sent' |
+		tail -1 | sed -n 's/.*\]: \([0-9A-F]*\): to=.*/\1/p')
+	[ -n "$qid" ]
+	[ "$(boot_in journalctl -q --no-pager -t postfix/lmtp-iq/lmtp -t lmtp-iq | grep -c " $qid: to=<erin@notices.example.org>, ")" -eq 2 ]
 }
 
 @test "booted: under the unit's sandbox a refusal notice is stored and its state written in /var/lib/lmtp-iq; a state directory elsewhere cannot be written: notices turn off, mail still flows" {

@@ -49,7 +49,7 @@ boot_start() {
 		printf 'Subject: first\n\nx\n' | boot_in sendmail -f quota-warn@example.org -- "$u@notices.example.org"
 		n=$((n + 1))
 		wait_until 60 "[ \"\$(boot_log_count 'status=sent')\" -ge $n ]" ||
-			{ echo "no first delivery to $u"; tail -5 "$BOOT_DIR/root/var/log/postfix.log"; return 1; }
+			{ echo "no first delivery to $u"; boot_log | tail -5; return 1; }
 	done
 }
 
@@ -98,7 +98,7 @@ boot_configure() {
 	chroot "$r" postconf -e 'myhostname = mx.example.org' 'mydomain = example.org' \
 		'mydestination = $myhostname, localhost' 'inet_interfaces = loopback-only' \
 		'inet_protocols = ipv4' 'mynetworks = 127.0.0.0/8' 'local_recipient_maps =' \
-		'alias_maps =' 'alias_database =' 'maillog_file = /var/log/postfix.log' \
+		'alias_maps =' 'alias_database =' \
 		'smtpd_banner = $myhostname ESMTP'
 	doc_block docs/postfix.md '# /etc/postfix/transport: the LMTP way' > "$r/etc/postfix/transport"
 	chroot "$r" postmap /etc/postfix/transport
@@ -120,9 +120,14 @@ boot_stop() {
 	BOOT_DIR=
 }
 
-# boot_log_count PATTERN: lines of Postfix's log (maillog_file) like it.
+# boot_log: the mail log as a site without rsyslog has it: Postfix's
+# and lmtp-iq's lines in the journal (facility mail).  boot_log_count
+# PATTERN: its lines like PATTERN (grep -E).
+boot_log() {
+	boot_in journalctl -q --no-pager -o short SYSLOG_FACILITY=2
+}
 boot_log_count() {
-	grep -cE "$1" "$BOOT_DIR/root/var/log/postfix.log" 2>/dev/null || true
+	boot_log | grep -cE "$1" || true
 }
 
 # boot_queue N RCPT SENDER TAG: N messages to RCPT from SENDER through

@@ -157,3 +157,29 @@ burst() {
 	[ "$(boot_count alice)" -eq $((before + 400)) ]
 	boot_in systemctl is-active lmtp-iq.socket
 }
+
+@test "booted: a second Postfix instance (postmulti) gets a socket of its own from the guide's lines; a notice through it is stored past the quota" {
+	boot_in postmulti -e init
+	boot_in postmulti -I postfix-out -e create
+	# The instance: its SMTP listener off (postmulti's default), local
+	# submission allowed, the guide's LMTP way and the notice route.
+	doc_block docs/postfix.md '# postconf: the LMTP way' | grep '^postconf ' > "$BOOT_DIR/root/root/out.sh"
+	boot_in postmulti -i postfix-out -x sh -e /root/out.sh
+	boot_in postmulti -i postfix-out -x postconf -P 'lmtp-iq-lmtp/unix/syslog_name=postfix-out/lmtp-iq'
+	doc_block docs/postfix.md '# /etc/postfix/transport: the LMTP way' > "$BOOT_DIR/root/etc/postfix-out/transport"
+	boot_in postmulti -i postfix-out -x postmap /etc/postfix-out/transport
+	boot_in postmulti -i postfix-out -x postconf -e 'transport_maps = hash:/etc/postfix-out/transport' \
+		'relay_domains = notices.example.org' 'authorized_submit_users = static:anyone' 'mailbox_transport ='
+	# Its socket, by the guide's lines.
+	doc_block docs/postfix.md '# postmulti: a socket for the instance postfix-out' | grep -v '^#' > "$BOOT_DIR/root/root/socket.sh"
+	boot_in sh -e /root/socket.sh
+	boot_in postmulti -i postfix-out -e enable
+	boot_in postmulti -i postfix-out -p start
+	before=$(boot_count alice)
+	printf 'Subject: second instance\n\nx\n' |
+		boot_in postmulti -i postfix-out -x sendmail -f quota-warn@example.org -- alice@notices.example.org
+	sent_wait 'postfix-out/lmtp-iq/lmtp\[[0-9]*\]: [0-9A-F]*: to=<alice@notices.example.org>, relay=[^ ]*\[lmtp-iq/lmtp\], .*status=sent' 1 60
+	[ "$(boot_count alice)" -eq $((before + 1)) ]
+	[ "$(boot_in systemctl show -P NAccepted lmtp-iq-out.socket)" -ge 1 ]
+	boot_in postmulti -i postfix-out -p stop
+}

@@ -20,8 +20,9 @@ VIA="relay=$HOST"
 setup_file() {
 	suite_needs_root "Postfix and Cyrus run from temp dirs, in private namespaces" || return 0
 	export CYRUS_LOG=1	# Cyrus's own log lines, for the trail
-	# frank: the pipe way's smuggling target, no other mail.
-	CYRUS_USERS='alice bob carol dave erin frank'
+	# frank: the pipe way's smuggling target, no other mail; grace:
+	# the success DSN's sender, whose 10 KiB nothing else fills.
+	CYRUS_USERS='alice bob carol dave erin frank grace'
 	cyrus_suite_start
 	postfix_setup
 	postfix_start
@@ -561,15 +562,15 @@ iq_setting() {
 }
 
 @test "postfix, the LMTP way: a success DSN says delivered (flags=X), not relayed; Postfix warns of nothing obsolete" {
-	before=$(cyrus_count carol)
-	back="to=<carol@mx.example.org>, $VIA.*status=sent"
+	before=$(cyrus_count grace)
+	back="to=<grace@mx.example.org>, $VIA.*status=sent"
 	n=$(pf_log_count "$back")
 	printf 'Subject: dsn please\n\nx\n' |
-		pf setpriv --reuid=cyrus --regid=mail --clear-groups sendmail -N success -f carol@mx.example.org -- dave@mx.example.org
-	# The DSN goes back to carol through lmtp-iq as well.
+		pf setpriv --reuid=cyrus --regid=mail --clear-groups sendmail -N success -f grace@mx.example.org -- dave@mx.example.org
+	# The DSN goes back to grace through lmtp-iq as well.
 	pf_log_wait "$back" $((n + 1)) 120 || { pf postqueue -p; false; }
-	wait_until 10 '[ "$(cyrus_count carol)" -gt "$before" ]'
-	dsn=$(cyrus_newest carol)
+	wait_until 10 '[ "$(cyrus_count grace)" -gt "$before" ]'
+	dsn=$(cyrus_newest grace)
 	grep -qi '^Action: delivered' "$dsn"
 	run ! grep -qi '^Action: relayed' "$dsn"
 	run ! grep -q 'warning: .* is obsolete' "$PF_DIR/maillog"

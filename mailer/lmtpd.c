@@ -493,14 +493,11 @@ event_of(struct lmtpd *d, enum cmd_result r)
 	return LMTPD_FAIL;
 }
 
-/* A reply of ours that waited behind the caller's goes out once they
- * are all out: LMTPD_WAIT while they are not, else what its command
- * came to (LMTPD_WAIT: read on). */
+/* A reply of ours that waited behind the caller's goes out, now that
+ * they are all out: what its command came to (LMTPD_WAIT: read on). */
 static enum lmtpd_event
 release_held(struct lmtpd *d)
 {
-	if (d->owed > 0)
-		return LMTPD_WAIT;
 	if (transport_write(d->t, d->held, d->heldlen) < 0) {
 		fail(d, "%s", d->t->err);
 		return LMTPD_FAIL;

@@ -146,6 +146,16 @@ tell_rcpt(struct body *b, const struct lmtp_rcpt *rc, int after_dot)
 	tell(b, &o, after_dot);
 }
 
+/* The server's reply r to MAIL or RCPT (step), passed on. */
+static void
+tell_reply(struct body *b, enum lmtp_step step, const struct lmtp_reply *r)
+{
+	struct lmtp_rcpt said = { .addr = "", .have_verdict = 1, .step = step,
+		.reply = *r };
+
+	tell_rcpt(b, &said, 0);
+}
+
 /* The session's failure, as a reply: no verdict came. */
 static void
 tell_failure(struct body *b)
@@ -205,43 +215,64 @@ add_rcpt(struct body *b, const char *addr)
 	return 0;
 }
 
-/* The client's next word in the envelope, for lmtp.c (lmtp_txn.more). */
+/* The client's next word in the envelope: a recipient (added to b),
+ * DATA (data_seen), LMTPD_WAIT, or the transaction's end (stop; end
+ * says when the session ends with it). */
+static enum lmtpd_event
+client_next(struct body *b, int may_wait)
+{
+	enum lmtpd_event ev = lmtpd_next(b->d, may_wait);
+
+	switch (ev) {
+	case LMTPD_RCPT:
+		if (add_rcpt(b, b->d->rcpts[b->d->nrcpts - 1]) == 0)
+			return ev;
+		log_mail(LOG_ERR, "out of memory; the message stays queued");
+		ev = LMTPD_FAIL;	/* its reply cannot be given */
+		break;
+	case LMTPD_DATA:
+		b->data_seen = 1;
+		return ev;
+	case LMTPD_WAIT:
+		return ev;
+	case LMTPD_END:
+	case LMTPD_FAIL:
+		break;
+	case LMTPD_MAIL:	/* not inside a transaction */
+	case LMTPD_RESET:
+		b->stop = 1;
+		return LMTPD_RESET;
+	}
+	b->end = ev;
+	b->stop = 1;
+	return ev;
+}
+
+/* The client's next word, for lmtp.c (lmtp_txn.more). */
 static enum lmtp_more
 more(void *ctx, struct lmtp_txn *x, int may_wait)
 {
 	struct body *b = ctx;
-	enum lmtpd_event ev;
 
 	if (b->data_seen)
 		return LMTP_MORE_DATA;
 	if (b->stop)
 		return LMTP_MORE_STOP;
-	switch ((ev = lmtpd_next(b->d, may_wait))) {
+	switch (client_next(b, may_wait)) {
 	case LMTPD_RCPT:
-		if (add_rcpt(b, b->d->rcpts[b->d->nrcpts - 1]) < 0) {
-			log_mail(LOG_ERR, "out of memory; the message stays "
-			    "queued");
-			b->end = LMTPD_FAIL;	/* its reply cannot be given */
-			b->stop = 1;
-			return LMTP_MORE_STOP;
-		}
 		x->rcpts = b->rcpts;
 		x->nrcpts = b->nrcpts;
 		return LMTP_MORE_RCPT;
 	case LMTPD_DATA:
-		b->data_seen = 1;
 		return LMTP_MORE_DATA;
 	case LMTPD_WAIT:
 		return LMTP_MORE_NONE;
+	case LMTPD_MAIL:
+	case LMTPD_RESET:
 	case LMTPD_END:
 	case LMTPD_FAIL:
-		b->end = ev;
-		break;
-	case LMTPD_MAIL:	/* not inside a transaction */
-	case LMTPD_RESET:
 		break;
 	}
-	b->stop = 1;
 	return LMTP_MORE_STOP;
 }
 
@@ -255,12 +286,9 @@ replied(void *ctx, enum lmtp_step step, size_t i, const struct lmtp_reply *r)
 	struct lmtp_rcpt *rc;
 
 	if (step == LMTP_STEP_MAIL) {
-		struct lmtp_rcpt mail = { .addr = "", .have_verdict = 1,
-			.step = LMTP_STEP_MAIL, .reply = *r };
-
 		b->mail_answered = 1;
 		b->mail_ok = r->code / 100 == 2;
-		tell_rcpt(b, &mail, 0);
+		tell_reply(b, step, r);
 		if (!b->mail_ok)
 			refuse_rest(b);
 		return;
@@ -268,11 +296,8 @@ replied(void *ctx, enum lmtp_step step, size_t i, const struct lmtp_reply *r)
 	rc = &b->rcpts[i];
 	b->replied = i + 1;
 	if (rc->accepted) {
-		struct lmtp_rcpt ok = { .addr = rc->addr, .have_verdict = 1,
-			.step = LMTP_STEP_RCPT, .reply = *r };
-
 		b->told[i] = TOLD_ACCEPTED;
-		tell_rcpt(b, &ok, 0);
+		tell_reply(b, step, r);
 	} else if (refusal_due(b->r, b->d->sender, rc, 1)) {
 		b->told[i] = TOLD_HELD;
 		tell_local(b, 250, "2.1.5", "lmtp-iq: its verdict follows "
@@ -313,39 +338,15 @@ verdict_in(void *ctx, size_t i)
 static void
 finish_envelope(struct body *b)
 {
-	enum lmtpd_event ev;
-
 	for (; b->replied < b->nrcpts; b->replied++) {
 		b->told[b->replied] = TOLD_REFUSED;
 		tell_rcpt(b, &b->rcpts[b->replied], 0);
 	}
-	while (!b->data_seen && !b->stop && b->client_ok) {
-		switch ((ev = lmtpd_next(b->d, 1))) {
-		case LMTPD_RCPT:
-			if (add_rcpt(b, b->d->rcpts[b->d->nrcpts - 1]) < 0) {
-				b->end = LMTPD_FAIL;
-				b->stop = 1;
-				break;
-			}
+	while (!b->data_seen && !b->stop && b->client_ok)
+		if (client_next(b, 1) == LMTPD_RCPT) {
 			b->told[b->replied++] = TOLD_REFUSED;
 			tell_failure(b);
-			break;
-		case LMTPD_DATA:
-			b->data_seen = 1;
-			break;
-		case LMTPD_WAIT:
-			break;
-		case LMTPD_END:
-		case LMTPD_FAIL:
-			b->end = ev;
-			b->stop = 1;
-			break;
-		case LMTPD_MAIL:
-		case LMTPD_RESET:
-			b->stop = 1;
-			break;
 		}
-	}
 }
 
 /* DATA when the server was not asked for it, or refused it: with no

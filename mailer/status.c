@@ -60,31 +60,27 @@ status_for_rcpt(const struct lmtp_rcpt *rc)
 }
 
 int
-status_combine(const struct lmtp_rcpt *rcpts, size_t n)
+status_deciding(const struct lmtp_rcpt *rcpts, size_t n)
 {
-	int first = EX_OK, s;
+	int first = -1, s;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		s = status_for_rcpt(&rcpts[i]);
 		if (s == EX_TEMPFAIL)
-			return EX_TEMPFAIL;
-		if (first == EX_OK)
-			first = s;
+			return (int)i;
+		if (first < 0 && s != EX_OK)
+			first = (int)i;
 	}
 	return first;
 }
 
 int
-status_deciding(const struct lmtp_rcpt *rcpts, size_t n)
+status_combine(const struct lmtp_rcpt *rcpts, size_t n)
 {
-	int want = status_combine(rcpts, n);
-	size_t i;
+	int i = status_deciding(rcpts, n);
 
-	for (i = 0; want != EX_OK && i < n; i++)
-		if (status_for_rcpt(&rcpts[i]) == want)
-			return (int)i;
-	return -1;
+	return i < 0 ? EX_OK : status_for_rcpt(&rcpts[i]);
 }
 
 const char *
